@@ -1,0 +1,64 @@
+"""Typed errors. Every failure a user can meet is one of these, never an answer string."""
+
+from __future__ import annotations
+
+
+class LlamaCompareError(Exception):
+    """Base class for all llamacompare errors."""
+
+
+class UsageError(LlamaCompareError):
+    """Bad input from the user (a suite, a dataset, a flag). The CLI prints it in one line and exits 2."""
+
+
+class ModelNameError(UsageError):
+    """A model name that resolves to nothing; the message lists the closest known names."""
+
+
+class MissingKeyError(UsageError):
+    """An API key is needed and not set; the message names the variable."""
+
+
+class ProviderError(LlamaCompareError):
+    """A request to a model failed. `retryable` says whether trying again may help."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class AuthenticationError(ProviderError):
+    """401/403: the key is missing, wrong or lacks access."""
+
+
+class ModelNotFoundError(ProviderError):
+    """404 or not listed by the server: the model is not served (or retired)."""
+
+
+class BadRequestError(ProviderError):
+    """400/422: the server refused the request itself (too long a prompt, a bad parameter)."""
+
+
+class RateLimitError(ProviderError):
+    """429 after all retries."""
+
+    retryable = True
+
+
+class TimeoutError(ProviderError):  # noqa: A001 - shadows the builtin on purpose inside this namespace
+    """No complete answer within the timeout."""
+
+    retryable = True
+
+
+class ServerError(ProviderError):
+    """5xx, a dropped connection, or a malformed answer."""
+
+    retryable = True
+
+
+class ConnectionFailedError(ServerError):
+    """The server could not be reached at all; the message names the URL."""

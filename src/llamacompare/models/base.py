@@ -1,0 +1,101 @@
+"""The provider interface: one Request in, one Response out, with its measurements."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """Generation parameters. Part of the cache key, so keep them hashable and explicit."""
+
+    temperature: float = 0.0
+    max_tokens: int = 1024
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["stop"] = list(self.stop)
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What is sent: either a raw `prompt` (completion, template already applied) or chat `messages`."""
+
+    prompt: str | None = None
+    messages: tuple[dict[str, str], ...] | None = None
+    params: Params = field(default_factory=Params)
+
+    def __post_init__(self) -> None:
+        if (self.prompt is None) == (self.messages is None):
+            raise ValueError("a Request needs exactly one of prompt or messages")
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"params": self.params.to_dict()}
+        if self.prompt is not None:
+            d["prompt"] = self.prompt
+        else:
+            d["messages"] = [dict(m) for m in self.messages or ()]
+        return d
+
+
+@dataclass(slots=True)
+class Response:
+    """One answer and everything measured about it. `cost_usd` is None when the price is unknown."""
+
+    model: str
+    text: str
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    latency_s: float = 0.0
+    ttft_s: float | None = None
+    cost_usd: float | None = None
+    cost_source: str = "unknown"
+    request: dict[str, Any] = field(default_factory=dict)
+    label_logprobs: dict[str, float] | None = None
+    cached: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def __str__(self) -> str:  # so `print(llama(...))`-style code keeps working with Responses too
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """A model a server lists, with its prices where the server publishes them (USD per token)."""
+
+    id: str
+    input_price: float | None = None
+    output_price: float | None = None
+    context_length: int | None = None
+
+
+class Provider(abc.ABC):
+    """A backend that answers Requests. Implementations are async; the sync helpers wrap them."""
+
+    name: str = "provider"
+    #: whether this provider renders chat templates itself (completions) or sends messages
+    sends_messages: bool = True
+
+    @abc.abstractmethod
+    async def generate(self, model: str, request: Request) -> Response:
+        """Send one request and return its Response, or raise a ProviderError."""
+
+    async def label_logprobs(self, model: str, prompt: str, labels: list[str]) -> dict[str, float]:
+        """Log-probability of each label's whole token sequence after `prompt`."""
+        raise NotImplementedError(f"{self.name} does not give log-probabilities")
+
+    async def list_models(self) -> list[ModelInfo] | None:
+        """The models the server serves, or None where it does not say."""
+        return None
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release connections and other resources."""

@@ -1,0 +1,68 @@
+"""Known hosted models: canonical names, aliases, chat family, context and a dated price table.
+
+Prices are USD per million tokens (input, output) as Together published them; used only when the server does not
+return its own prices in `GET /v1/models`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PRICES_AS_OF = "2024-07"
+
+
+@dataclass(frozen=True, slots=True)
+class KnownModel:
+    name: str  # the canonical spelling sent to the provider
+    family: str | None  # chat template family: "llama2", "llama3", or None (server applies it)
+    context_length: int
+    price_in: float | None = None  # USD per million input tokens
+    price_out: float | None = None
+    aliases: tuple[str, ...] = ()
+
+
+TOGETHER_MODELS: tuple[KnownModel, ...] = (
+    KnownModel("meta-llama/Llama-2-7b-chat-hf", "llama2", 4096, 0.20, 0.20, ("togethercomputer/llama-2-7b-chat",)),
+    KnownModel(
+        "meta-llama/Llama-2-13b-chat-hf", "llama2", 4096, 0.22, 0.22, ("togethercomputer/llama-2-13b-chat",)
+    ),
+    KnownModel(
+        "meta-llama/Llama-2-70b-chat-hf", "llama2", 4096, 0.90, 0.90, ("togethercomputer/llama-2-70b-chat",)
+    ),
+    KnownModel("meta-llama/Llama-3-8b-chat-hf", "llama3", 8192, 0.20, 0.20, ("meta-llama/Meta-Llama-3-8B-Instruct",)),
+    KnownModel(
+        "meta-llama/Llama-3-70b-chat-hf", "llama3", 8192, 0.90, 0.90, ("meta-llama/Meta-Llama-3-70B-Instruct",)
+    ),
+    KnownModel("meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo", "llama3", 131072, 0.18, 0.18),
+    KnownModel("meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo", "llama3", 131072, 0.88, 0.88),
+    KnownModel("meta-llama/Llama-3.3-70B-Instruct-Turbo", "llama3", 131072, 0.88, 0.88),
+)
+
+#: the notebook's five models, in its order
+SEED_MODELS: tuple[str, ...] = (
+    "together:meta-llama/Llama-2-7b-chat-hf",
+    "together:meta-llama/Llama-2-13b-chat-hf",
+    "together:meta-llama/Llama-2-70b-chat-hf",
+    "together:meta-llama/Llama-3-8b-chat-hf",
+    "together:meta-llama/Llama-3-70b-chat-hf",
+)
+
+BUNDLED_MODEL = "gemma-3-270m"
+
+
+def find_together(name: str) -> KnownModel | None:
+    key = name.lower()
+    for m in TOGETHER_MODELS:
+        if key == m.name.lower() or key in (a.lower() for a in m.aliases):
+            return m
+    return None
+
+
+def family_from_name(name: str) -> str | None:
+    """Guess a chat family from a model name (for servers that take raw prompts)."""
+    key = name.lower()
+    if "llama-2" in key and "chat" in key:
+        return "llama2"
+    if ("llama-3" in key or "llama3" in key) and ("chat" in key or "instruct" in key):
+        return "llama3"
+    return None

@@ -1,0 +1,83 @@
+"""ModelClient: one resolved model with its provider, chat format and retry policy.
+
+The notebook helpers, `ask` and the runner all send through this, so every path renders prompts, checks that the
+model is served, retries and measures the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from llamacompare.errors import ProviderError
+from llamacompare.models import open_provider
+from llamacompare.models.base import ModelInfo, Params, Provider, Request, Response
+from llamacompare.models.registry import ModelSpec
+from llamacompare.models.retry import RetryPolicy, with_retries
+from llamacompare.prompts.render import to_request
+from llamacompare.prompts.templates import Message
+
+# Model lists are fetched once per server per process (Together's is large).
+_model_lists: dict[str, tuple[float, list[ModelInfo] | None]] = {}
+_MODEL_LIST_TTL_S = 600.0
+
+
+class ModelClient:
+    def __init__(
+        self,
+        spec: ModelSpec,
+        *,
+        api_key: str | None = None,
+        timeout_s: float = 120.0,
+        retry: RetryPolicy | None = None,
+        stream: bool = True,
+        on_retry: Callable[[int, ProviderError, float], None] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.retry = retry or RetryPolicy()
+        self.provider: Provider = open_provider(spec, api_key=api_key, timeout_s=timeout_s, stream=stream)
+        self._gguf_template: str | None = None
+        self._prepared = False
+        self.on_retry = on_retry
+        self.context_length = spec.context_length
+
+    async def prepare(self) -> None:
+        """Checks before any request: the model is served (where the server says), templates are loaded."""
+        if self._prepared:
+            return
+        from llamacompare.models.local import LocalProvider
+        from llamacompare.models.openai_compat import OpenAICompatProvider
+
+        if isinstance(self.provider, LocalProvider):
+            self._gguf_template = await self.provider.chat_template()
+            self.context_length = self.provider.model.n_ctx
+        elif isinstance(self.provider, OpenAICompatProvider):
+            key = self.provider.base_url
+            cached = _model_lists.get(key)
+            if cached is not None and time.monotonic() - cached[0] < _MODEL_LIST_TTL_S:
+                self.provider._models, self.provider._models_fetched = cached[1], True
+            info = await self.provider.check_model(self.spec.id)
+            _model_lists[key] = (time.monotonic(), self.provider._models)
+            if info is not None and info.context_length:
+                self.context_length = info.context_length
+        self._prepared = True
+
+    def request_for(self, messages: Sequence[Message], params: Params, *, add_inst: bool = True) -> Request:
+        return to_request(self.spec, messages, params, add_inst=add_inst, gguf_template=self._gguf_template)
+
+    async def send(self, request: Request) -> Response:
+        await self.prepare()
+        response = await with_retries(
+            lambda: self.provider.generate(self.spec.id, request), self.retry, on_retry=self.on_retry
+        )
+        response.model = self.spec.name
+        return response
+
+    async def label_logprobs(self, prompt: str, labels: list[str]) -> dict[str, float]:
+        await self.prepare()
+        return await with_retries(
+            lambda: self.provider.label_logprobs(self.spec.id, prompt, labels), self.retry, on_retry=self.on_retry
+        )
+
+    async def aclose(self) -> None:
+        await self.provider.aclose()

@@ -1,0 +1,188 @@
+"""In-process GGUF models through llama-cpp-python.
+
+One Llama per file per process, loaded on first use; all access goes through one worker thread per model, so
+calls are serialised and the event loop never blocks. Consecutive prompts that share a prefix (few-shot examples)
+reuse its KV cache: llama-cpp-python keeps the longest common token prefix and evaluates only the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import os
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from llamacompare.errors import BadRequestError, UsageError
+from llamacompare.models.base import Provider, Request, Response
+
+_models: dict[str, LoadedModel] = {}
+_models_lock = threading.Lock()
+
+DEFAULT_CTX = int(os.environ.get("LLAMACOMPARE_LOCAL_CTX", "4096"))
+
+
+class LoadedModel:
+    """A Llama and the single thread allowed to touch it."""
+
+    def __init__(self, path: str, n_ctx: int) -> None:
+        self.path = path
+        self.n_ctx = n_ctx
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llamacompare-local")
+        self._llm: Any = None
+
+    def llm(self) -> Any:  # only called on the worker thread
+        if self._llm is None:
+            from llama_cpp import Llama
+
+            with _quiet_stderr():  # llama.cpp prints load-time notes straight to fd 2, even when not verbose
+                self._llm = Llama(
+                    self.path,
+                    n_ctx=self.n_ctx,
+                    n_threads=max(1, os.cpu_count() or 1),
+                    swa_full=True,  # sliding-window models (Gemma 3) need it to keep a prefix and drop the rest
+                    verbose=False,
+                )
+        return self._llm
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def get_model(path: str, n_ctx: int = DEFAULT_CTX) -> LoadedModel:
+    with _models_lock:
+        model = _models.get(path)
+        if model is None:
+            if not os.path.isfile(path):
+                raise UsageError(f"local model file not found: {path}")
+            model = _models[path] = LoadedModel(path, n_ctx)
+        return model
+
+
+class LocalProvider(Provider):
+    name = "local"
+    sends_messages = False
+
+    def __init__(self, path: str, *, n_ctx: int = DEFAULT_CTX) -> None:
+        self.path = path
+        self.model = get_model(path, n_ctx)
+
+    async def _run(self, fn: Any, *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.model.executor, fn, *args)
+
+    async def chat_template(self) -> str | None:
+        return await self._run(lambda: self.model.llm().metadata.get("tokenizer.chat_template"))
+
+    async def count_tokens(self, text: str) -> int:
+        return await self._run(lambda: len(self.model.llm().tokenize(text.encode("utf-8"), add_bos=True, special=True)))
+
+    async def generate(self, model: str, request: Request) -> Response:
+        if request.prompt is None:
+            raise ValueError("local models take a rendered prompt; use prompts.to_request")
+        return await self._run(self._generate_sync, model, request)
+
+    def _generate_sync(self, model: str, request: Request) -> Response:
+        llm = self.model.llm()
+        p = request.params
+        prompt_tokens = llm.tokenize(request.prompt.encode("utf-8"), add_bos=True, special=True)
+        if len(prompt_tokens) + 1 > llm.n_ctx():
+            raise BadRequestError(
+                f"prompt is {len(prompt_tokens)} tokens; {os.path.basename(self.path)} is loaded with a "
+                f"{llm.n_ctx()}-token context (set LLAMACOMPARE_LOCAL_CTX to raise it)"
+            )
+        started = time.perf_counter()
+        ttft = None
+        parts: list[str] = []
+        finish = None
+        kwargs: dict[str, Any] = {"max_tokens": p.max_tokens, "temperature": p.temperature, "stream": True}
+        if p.top_p is not None:
+            kwargs["top_p"] = p.top_p
+        if p.stop:
+            kwargs["stop"] = list(p.stop)
+        if p.seed is not None:
+            kwargs["seed"] = p.seed
+        for chunk in llm.create_completion(prompt_tokens, **kwargs):
+            choice = chunk["choices"][0]
+            if choice.get("text"):
+                if ttft is None:
+                    ttft = time.perf_counter() - started
+                parts.append(choice["text"])
+            if choice.get("finish_reason"):
+                finish = choice["finish_reason"]
+        latency = time.perf_counter() - started
+        text = "".join(parts)
+        completion_tokens = len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)) if text else 0
+        return Response(
+            model=model, text=text, finish_reason=finish, prompt_tokens=len(prompt_tokens),
+            completion_tokens=completion_tokens, latency_s=latency, ttft_s=ttft, cost_usd=0.0,
+            cost_source="local (no per-token price)", request=request.to_dict(),
+        )
+
+    async def label_logprobs(self, model: str, prompt: str, labels: list[str]) -> dict[str, float]:
+        return await self._run(self._label_logprobs_sync, prompt, labels)
+
+    def _label_logprobs_sync(self, prompt: str, labels: list[str]) -> dict[str, float]:
+        """log P(label tokens | prompt), summed over the label's tokens, sharing the prompt's KV cache."""
+        llm = self.model.llm()
+        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        label_tokens = {lab: llm.tokenize(lab.encode("utf-8"), add_bos=False, special=False) for lab in labels}
+        longest = max(len(t) for t in label_tokens.values())
+        if len(tokens) + longest > llm.n_ctx():
+            raise BadRequestError(f"prompt is {len(tokens)} tokens; the local context is {llm.n_ctx()}")
+        first = _prefill(llm, tokens)
+        base = llm.n_tokens
+        out: dict[str, float] = {}
+        for label, ltoks in label_tokens.items():
+            total = float(first[ltoks[0]])
+            for i in range(1, len(ltoks)):
+                llm.n_tokens = base + i - 1
+                llm.eval([ltoks[i - 1]])
+                total += float(_last_logprobs(llm)[ltoks[i]])
+            out[label] = total
+        llm.n_tokens = base  # the next eval drops the label tokens from the KV cache
+        llm._requires_eval = True  # the logits no longer belong to the prompt's last token
+        return out
+
+
+def _prefill(llm: Any, tokens: list[int]) -> Any:
+    """Evaluate `tokens`, reusing the cached common prefix; return log-probs of the next token."""
+    cached = llm.input_ids[: llm.n_tokens]
+    common = 0
+    for a, b in zip(cached, tokens, strict=False):
+        if a != b:
+            break
+        common += 1
+    keep = min(common, len(tokens) - 1)  # always evaluate at least one token to get fresh logits
+    if not llm._ctx.kv_cache_seq_rm(-1, keep, -1):
+        keep = 0
+        llm.reset()
+    llm.n_tokens = keep
+    llm.eval(tokens[keep:])
+    return _last_logprobs(llm)
+
+
+def _last_logprobs(llm: Any) -> Any:
+    import numpy as np
+
+    logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),)).astype(np.float64)
+    m = logits.max()
+    return logits - (m + math.log(np.exp(logits - m).sum()))

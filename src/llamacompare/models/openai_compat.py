@@ -1,0 +1,340 @@
+"""A thin aiohttp client for OpenAI-compatible servers (Together, vLLM, Ollama, llama.cpp server, LM Studio).
+
+Why not the `openai` SDK: on this machine, 2,000 requests at concurrency 64 against an instant loopback server ran
+about 6x faster through a bare aiohttp loop than through the SDK (see bench/http_stacks.py), and the wire protocol
+is a few small JSON objects. Errors map to the typed exceptions in `llamacompare.errors`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import json
+import time
+from typing import Any
+
+import aiohttp
+
+from llamacompare.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConnectionFailedError,
+    ModelNotFoundError,
+    ProviderError,
+    RateLimitError,
+    ServerError,
+    TimeoutError,
+)
+from llamacompare.models.base import ModelInfo, Provider, Request, Response
+from llamacompare.settings import redact
+
+
+class OpenAICompatProvider(Provider):
+    """One server, one connection pool. Create it inside the event loop that uses it."""
+
+    sends_messages = True
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        name: str = "openai",
+        timeout_s: float = 120.0,
+        stream: bool = True,
+        max_connections: int = 256,
+        prices: dict[str, tuple[float | None, float | None]] | None = None,
+    ) -> None:
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self._key = api_key
+        self.timeout_s = timeout_s
+        self.stream = stream
+        self._max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+        self._headers = {"Content-Type": "application/json"}
+        if api_key:
+            self._headers["Authorization"] = f"Bearer {api_key}"
+        self._models: list[ModelInfo] | None = None
+        self._models_fetched = False
+        self._table_prices = prices or {}
+
+    def __repr__(self) -> str:  # never show the key
+        return f"OpenAICompatProvider(name={self.name!r}, base_url={self.base_url!r})"
+
+    def _sess(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._max_connections, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(connector=connector, headers=self._headers)
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    # -- models and prices ---------------------------------------------------------------------------------
+
+    async def list_models(self) -> list[ModelInfo] | None:
+        """GET /models once; None when the server does not list models."""
+        if self._models_fetched:
+            return self._models
+        self._models_fetched = True
+        try:
+            status, body, _ = await self._request("GET", "/models", None)
+        except (ServerError, TimeoutError, ModelNotFoundError, BadRequestError):
+            return None
+        if status != 200:
+            return None
+        items = body.get("data") if isinstance(body, dict) else body
+        if not isinstance(items, list):
+            return None
+        models = []
+        for item in items:
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                pricing = item.get("pricing") if isinstance(item.get("pricing"), dict) else {}
+                models.append(
+                    ModelInfo(
+                        item["id"],
+                        _price(pricing.get("input")),
+                        _price(pricing.get("output")),
+                        item.get("context_length") if isinstance(item.get("context_length"), int) else None,
+                    )
+                )
+        self._models = models
+        return models
+
+    async def check_model(self, model: str) -> ModelInfo | None:
+        """Fail before any request when the server lists its models and `model` is not among them."""
+        models = await self.list_models()
+        if models is None:
+            return None
+        by_id = {m.id.lower(): m for m in models}
+        found = by_id.get(model.lower())
+        if found is None:
+            import difflib
+
+            close = difflib.get_close_matches(model.lower(), list(by_id), n=3, cutoff=0.5)
+            hint = f"; closest served: {', '.join(by_id[c].id for c in close)}" if close else ""
+            raise ModelNotFoundError(
+                f"{model!r} is not served by {self.base_url} (retired or not deployed){hint}", status=404
+            )
+        return found
+
+    def _cost(self, model: str, prompt_tokens: int | None, completion_tokens: int | None) -> tuple[float | None, str]:
+        if prompt_tokens is None or completion_tokens is None:
+            return None, "unknown"
+        info = None
+        if self._models:
+            info = next((m for m in self._models if m.id.lower() == model.lower()), None)
+        if info is not None and info.input_price is not None and info.output_price is not None:
+            return (prompt_tokens * info.input_price + completion_tokens * info.output_price) / 1e6, "provider"
+        table = self._table_prices.get(model.lower())
+        if table and table[0] is not None and table[1] is not None:
+            from llamacompare.models.catalog import PRICES_AS_OF
+
+            return (prompt_tokens * table[0] + completion_tokens * table[1]) / 1e6, f"table {PRICES_AS_OF}"
+        return None, "unknown"
+
+    # -- generation ----------------------------------------------------------------------------------------
+
+    def payload(self, model: str, request: Request, *, stream: bool) -> dict[str, Any]:
+        p = request.params
+        body: dict[str, Any] = {"model": model, "temperature": p.temperature, "max_tokens": p.max_tokens}
+        if p.top_p is not None:
+            body["top_p"] = p.top_p
+        if p.stop:
+            body["stop"] = list(p.stop)
+        if p.seed is not None:
+            body["seed"] = p.seed
+        if request.prompt is not None:
+            body["prompt"] = request.prompt
+        else:
+            body["messages"] = [dict(m) for m in request.messages or ()]
+        if stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+    async def generate(self, model: str, request: Request) -> Response:
+        path = "/completions" if request.prompt is not None else "/chat/completions"
+        body = self.payload(model, request, stream=self.stream)
+        started = time.perf_counter()
+        if self.stream:
+            text, finish, usage, ttft = await self._stream(path, body, started)
+        else:
+            status, data, headers = await self._request("POST", path, body)
+            self._raise_for(status, data, headers)
+            text, finish, usage = _parse_full(data, chat=request.prompt is None)
+            ttft = None
+        latency = time.perf_counter() - started
+        pt, ct = usage.get("prompt_tokens"), usage.get("completion_tokens")
+        cost, source = self._cost(model, pt, ct)
+        return Response(
+            model=model, text=text, finish_reason=finish, prompt_tokens=pt, completion_tokens=ct,
+            latency_s=latency, ttft_s=ttft, cost_usd=cost, cost_source=source, request=request.to_dict(),
+        )
+
+    async def label_logprobs(self, model: str, prompt: str, labels: list[str]) -> dict[str, float]:
+        """Score each label as a continuation of `prompt` via /completions with echo and logprobs.
+
+        The server must support `echo` with `logprobs` (vLLM does; many others do not: they raise here).
+        """
+        out: dict[str, float] = {}
+        for label in labels:
+            body = {"model": model, "prompt": prompt + label, "max_tokens": 0, "echo": True, "logprobs": 1,
+                    "temperature": 0.0}
+            status, data, headers = await self._request("POST", "/completions", body)
+            self._raise_for(status, data, headers)
+            try:
+                lp = data["choices"][0]["logprobs"]
+                offsets, token_lps = lp["text_offset"], lp["token_logprobs"]
+            except (KeyError, IndexError, TypeError):
+                raise BadRequestError(f"{self.base_url} gave no prompt logprobs (echo); use mode: generate") from None
+            total = sum(v for off, v in zip(offsets, token_lps, strict=False) if off >= len(prompt) and v is not None)
+            out[label] = float(total)
+        return out
+
+    # -- transport -----------------------------------------------------------------------------------------
+
+    async def _request(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, Any, Any]:
+        url = self.base_url + path
+        data = json.dumps(body).encode() if body is not None else None
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                async with self._sess().request(method, url, data=data) as resp:
+                    raw = await resp.read()
+                    status, headers = resp.status, resp.headers
+        except builtins.TimeoutError as exc:
+            raise TimeoutError(f"no answer from {url} within {self.timeout_s:g} s") from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise ConnectionFailedError(f"cannot reach {url}: {exc.os_error or exc}") from None
+        except aiohttp.ClientError as exc:
+            raise ServerError(f"connection to {url} broke: {type(exc).__name__}") from None
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            if status == 200:
+                raise ServerError(f"{url} returned malformed JSON ({len(raw)} bytes)", status=status) from None
+            parsed = {"error": {"message": raw[:200].decode("utf-8", "replace")}}
+        return status, parsed, headers
+
+    async def _stream(self, path: str, body: dict[str, Any], started: float):
+        url = self.base_url + path
+        chat = path.endswith("chat/completions")
+        parts: list[str] = []
+        finish: str | None = None
+        usage: dict[str, Any] = {}
+        ttft: float | None = None
+        done = False
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                async with self._sess().post(url, data=json.dumps(body).encode()) as resp:
+                    if resp.status != 200:
+                        raw = await resp.read()
+                        try:
+                            data = json.loads(raw)
+                        except ValueError:
+                            data = {"error": {"message": raw[:200].decode("utf-8", "replace")}}
+                        self._raise_for(resp.status, data, resp.headers)
+                    if not resp.headers.get("Content-Type", "").startswith("text/event-stream"):
+                        # The server ignored stream=true and answered in one piece.
+                        raw = await resp.read()
+                        try:
+                            data = json.loads(raw)
+                        except ValueError:
+                            raise ServerError(f"{url} returned malformed JSON", status=200) from None
+                        text, finish, usage = _parse_full(data, chat=chat)
+                        return text, finish, usage, None
+                    async for line in resp.content:
+                        if not line.startswith(b"data:"):
+                            continue
+                        payload = line[5:].strip()
+                        if payload == b"[DONE]":
+                            done = True
+                            break
+                        try:
+                            chunk = json.loads(payload)
+                        except ValueError:
+                            raise ServerError(f"{url} sent a malformed stream chunk", status=200) from None
+                        if isinstance(chunk, dict) and "error" in chunk:
+                            raise ServerError(f"{url} stream error: {_error_message(chunk)}", status=200)
+                        if chunk.get("usage"):
+                            usage = chunk["usage"]
+                        for choice in chunk.get("choices") or ():
+                            piece = (choice.get("delta") or {}).get("content") if chat else choice.get("text")
+                            if piece:
+                                if ttft is None:
+                                    ttft = time.perf_counter() - started
+                                parts.append(piece)
+                            if choice.get("finish_reason"):
+                                finish = choice["finish_reason"]
+        except builtins.TimeoutError as exc:
+            raise TimeoutError(f"no complete answer from {url} within {self.timeout_s:g} s") from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise ConnectionFailedError(f"cannot reach {url}: {exc.os_error or exc}") from None
+        except aiohttp.ClientError as exc:
+            raise ServerError(f"stream from {url} broke: {type(exc).__name__}") from None
+        if not done and finish is None:
+            raise ServerError(f"stream from {url} ended before the answer was complete")
+        if finish is None and not parts:
+            raise ServerError(f"{url} answered with no choices")
+        return "".join(parts), finish, usage, ttft
+
+    def _raise_for(self, status: int, data: Any, headers: Any) -> None:
+        if status == 200:
+            return
+        msg = redact(_error_message(data), (self._key,) if self._key else ())
+        where = f"{self.base_url} said {status}: {msg}"
+        if status in (401, 403):
+            raise AuthenticationError(f"{where} (check the API key)", status=status)
+        if status == 404:
+            raise ModelNotFoundError(where, status=status)
+        if status == 429:
+            raise RateLimitError(where, status=status, retry_after=_retry_after(headers))
+        if status in (400, 413, 422):
+            raise BadRequestError(where, status=status)
+        if status >= 500 or status == 408:
+            raise ServerError(where, status=status, retry_after=_retry_after(headers) if status == 503 else None)
+        raise ProviderError(where, status=status)
+
+
+def _price(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and value >= 0 else None
+
+
+def _retry_after(headers: Any) -> float | None:
+    value = headers.get("Retry-After") if headers is not None else None
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+def _error_message(data: Any) -> str:
+    if isinstance(data, dict):
+        err = data.get("error", data)
+        if isinstance(err, dict):
+            return str(err.get("message") or err.get("detail") or err)[:300]
+        return str(err)[:300]
+    return str(data)[:300]
+
+
+def _parse_full(data: Any, *, chat: bool) -> tuple[str, str | None, dict[str, Any]]:
+    if not isinstance(data, dict):
+        raise ServerError("answer is not a JSON object", status=200)
+    choices = data.get("choices")
+    if not choices:
+        raise ServerError("answer has no choices", status=200)
+    choice = choices[0]
+    text = (choice.get("message") or {}).get("content") if chat else choice.get("text")
+    if text is None:
+        raise ServerError("answer has no text", status=200)
+    return text, choice.get("finish_reason"), data.get("usage") or {}

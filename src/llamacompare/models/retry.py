@@ -1,0 +1,48 @@
+"""Retries with exponential backoff and full jitter that honour `Retry-After`."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from llamacompare.errors import ProviderError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 4  # the seed retried 3 times after the first try
+    base_s: float = 1.0
+    cap_s: float = 30.0
+    retry_after_cap_s: float = 120.0
+
+    def delay(self, attempt: int, error: ProviderError, rng: random.Random) -> float:
+        if error.retry_after is not None:
+            return min(max(error.retry_after, 0.0), self.retry_after_cap_s)
+        return rng.uniform(0, min(self.cap_s, self.base_s * 2**attempt))
+
+
+async def with_retries(
+    call: Callable[[], Awaitable[T]],
+    policy: RetryPolicy,
+    *,
+    on_retry: Callable[[int, ProviderError, float], None] | None = None,
+    rng: random.Random | None = None,
+) -> T:
+    """Run `call`, retrying retryable ProviderErrors up to `policy.attempts` tries in all."""
+    rng = rng or random.Random()
+    for attempt in range(policy.attempts):
+        try:
+            return await call()
+        except ProviderError as err:
+            if not err.retryable or attempt + 1 >= policy.attempts:
+                raise
+            wait = policy.delay(attempt, err, rng)
+            if on_retry is not None:
+                on_retry(attempt + 1, err, wait)
+            await asyncio.sleep(wait)
+    raise AssertionError("unreachable")  # pragma: no cover

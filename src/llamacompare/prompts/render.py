@@ -1,0 +1,67 @@
+"""Turn a conversation into what a given model is sent: rendered text or chat messages.
+
+The policy: a server that applies chat templates itself (OpenAI-compatible chat completions) gets messages;
+Together's Llama chat models get the published template as text on /completions, as the seed notebook did;
+a local GGUF file gets its own embedded template, or plain text when it has none (a base model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from llamacompare.models.base import Params, Request
+from llamacompare.models.registry import ModelSpec
+from llamacompare.prompts.templates import RENDERERS, Message
+
+
+def to_request(
+    spec: ModelSpec,
+    messages: Sequence[Message],
+    params: Params,
+    *,
+    add_inst: bool = True,
+    gguf_template: str | None = None,
+    bos_token: str = "",
+    eos_token: str = "",
+) -> Request:
+    if not add_inst:
+        # The caller's text goes out exactly as written (the seed's add_inst=False).
+        return Request(prompt=_plain(messages), params=params)
+    if spec.provider == "local":
+        if gguf_template:
+            return Request(prompt=render_jinja(gguf_template, messages, bos_token, eos_token), params=params)
+        return Request(prompt=_plain(messages), params=params)
+    if spec.family in RENDERERS and spec.provider == "together":
+        return Request(prompt=RENDERERS[spec.family](messages), params=params)
+    return Request(messages=tuple(dict(m) for m in messages), params=params)  # type: ignore[misc]
+
+
+def _plain(messages: Sequence[Message]) -> str:
+    """No template: a single user turn is sent verbatim; anything longer becomes a simple transcript."""
+    users = [m for m in messages if m["role"] == "user"]
+    system = next((m["content"] for m in messages if m["role"] == "system"), None)
+    if len(users) == 1 and len(messages) - (system is not None) == 1:
+        return f"{system}\n\n{users[0]['content']}" if system else users[0]["content"]
+    lines = [system, ""] if system else []
+    for m in messages:
+        if m["role"] == "user":
+            lines.append(f"User: {m['content']}")
+        elif m["role"] == "assistant":
+            lines.append(f"Assistant: {m['content']}")
+    lines.append("Assistant:")
+    return "\n".join(lines)
+
+
+def render_jinja(template: str, messages: Sequence[Message], bos_token: str, eos_token: str) -> str:
+    """Render a Hugging Face style chat template (as embedded in GGUF files) in a sandbox."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+
+    def raise_exception(message: str) -> None:
+        raise ValueError(f"chat template: {message}")
+
+    env.globals["raise_exception"] = raise_exception
+    return env.from_string(template).render(
+        messages=list(messages), bos_token=bos_token, eos_token=eos_token, add_generation_prompt=True
+    )
