@@ -1,0 +1,1 @@
+"""From stored answers to decisions: apply scorers to a run, then summarise it with statistics."""

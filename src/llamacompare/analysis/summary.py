@@ -1,0 +1,289 @@
+"""Summarise a scored run into the ReportData dict that the terminal, JSON, HTML and Markdown views all share:
+per model the metric with its 95% confidence interval, paired tests between every two models on the same cases,
+which models are tied with the best, and a recommendation."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from llamacompare.store.db import Store
+from llamacompare.tasks.suite import Suite, Task
+
+GENERATE_METRICS = ("rougeL", "rouge1", "rouge2", "words", "compression")
+
+
+@dataclass
+class _Variant:
+    name: str
+    model: str
+    mode: str
+    rows: dict[str, list[Any]] = field(default_factory=dict)  # case id -> results (one per repeat)
+    scores: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # case -> scorer -> values
+    details: dict[str, dict[str, Any]] = field(default_factory=dict)  # case -> label detail (rep 0)
+    failed: int = 0
+
+
+def build_report(
+    store: Store, run_id: str, suite: Suite, *, prefer: str = "cost", include_cases: bool = True,
+    max_cases: int | None = None,
+) -> dict[str, Any]:
+    run = store.get_run(run_id)
+    cfg = json.loads(run["config_json"])
+    model_order = [m.get("label") or _model_name(m["name"], cfg) for m in cfg["models"]]
+    tasks_by_id = {t.id: t for t in suite.tasks}
+    variants: dict[str, dict[str, _Variant]] = defaultdict(dict)
+    case_info: dict[str, dict[str, tuple[int, str, str | None]]] = defaultdict(dict)
+    modes_by_task: dict[str, set[str]] = defaultdict(set)
+    for r in store.results(run["id"]):
+        modes_by_task[r["task_id"]].add(r["mode"])
+    for r in store.results(run["id"]):
+        tid = r["task_id"]
+        if tid not in tasks_by_id:
+            continue
+        name = r["model"] if len(modes_by_task[tid]) == 1 else f"{r['model']}@{r['mode']}"
+        v = variants[tid].setdefault(name, _Variant(name, r["model"], r["mode"]))
+        case_info[tid].setdefault(r["case_id"], (r["seq"], r["input_json"], r["reference"]))
+        if r["status"] != "ok":
+            v.failed += 1
+            v.rows.setdefault(r["case_id"], []).append(r)
+            continue
+        v.rows.setdefault(r["case_id"], []).append(r)
+    for s in store.scores(run["id"]):
+        tid = s["task_id"]
+        if tid not in variants:
+            continue
+        name = s["model"] if len(modes_by_task[tid]) == 1 else f"{s['model']}@{s['mode']}"
+        v = variants[tid].get(name)
+        if v is None:
+            continue
+        if s["value"] is not None:
+            v.scores.setdefault(s["case_id"], {}).setdefault(s["scorer"], []).append(s["value"])
+        if s["scorer"] == "label" and s["rep"] == 0 and s["detail"]:
+            v.details[s["case_id"]] = json.loads(s["detail"])
+
+    def order(name: str) -> tuple[int, str]:
+        base = name.split("@")[0]
+        return (model_order.index(base) if base in model_order else len(model_order), name)
+
+    summaries = []
+    for task in suite.tasks:
+        vs = [variants[task.id][k] for k in sorted(variants[task.id], key=order)]
+        summaries.append(_task_summary(task, vs, case_info[task.id], prefer))
+    cases = _cases(suite, variants, case_info, max_cases) if include_cases else []
+    n_cases = sum(len(case_info[t.id]) for t in suite.tasks)
+    return {
+        "title": f"llamacompare run {run['id']} — suite {run['suite']}",
+        "run": {"id": run["id"], "suite": run["suite"], "created_at": run["created_at"], "status": run["status"],
+                "n_cases": n_cases, "models": model_order},
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "tasks": summaries,
+        "cases": cases,
+        "diff": None,
+    }
+
+
+def _model_name(name: str, cfg: dict[str, Any]) -> str:
+    from llamacompare.models.registry import resolve
+
+    try:
+        return resolve(name, base_url=cfg.get("options", {}).get("base_url")).name
+    except Exception:  # noqa: BLE001 - a renamed provider must not break showing an old run
+        return name
+
+
+def primary_metric(task: Task, variants: list[_Variant]) -> str:
+    if task.type == "classify":
+        return "accuracy"
+    has = {s for v in variants for case in v.scores.values() for s in case}
+    for m in ("judge", "rougeL", "words"):
+        if m in has:
+            return m
+    return "words"
+
+
+def _per_case(v: _Variant, scorer: str) -> dict[str, float]:
+    return {c: sum(vals) / len(vals) for c, s in v.scores.items() if (vals := s.get(scorer))}
+
+
+def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], prefer: str) -> dict[str, Any]:
+    from llamacompare.scoring.stats import bootstrap_ci, compare_all, proportion_ci, tied_from_pairs
+
+    metric = primary_metric(task, variants)
+    scorer = "label" if metric == "accuracy" else metric
+    binary = task.type == "classify"
+    higher_better = metric != "words"
+    rows: list[dict[str, Any]] = []
+    per_case: dict[str, dict[str, float]] = {}
+    confusion: dict[str, Any] = {}
+    for v in variants:
+        values = _per_case(v, scorer)
+        per_case[v.name] = values
+        xs = list(values.values())
+        if binary and all(x in (0.0, 1.0) for x in xs):
+            ci = proportion_ci([x == 1.0 for x in xs])
+        else:
+            ci = bootstrap_ci(xs)
+        metrics = {metric: _mv(ci.value, ci.lo, ci.hi)}
+        compliance = None
+        if binary:
+            extra, compliance, conf = _classify_extras(task, v)
+            metrics.update(extra)
+            if conf is not None:
+                confusion[v.name] = conf
+        else:
+            for m in GENERATE_METRICS:
+                if m != metric and (vals := list(_per_case(v, m).values())):
+                    ci_m = bootstrap_ci(vals, n_resamples=2000)
+                    metrics[m] = _mv(ci_m.value, ci_m.lo, ci_m.hi)
+        ok_rows = [r for rs in v.rows.values() for r in rs if r["status"] == "ok"]
+        rows.append({
+            "model": v.name, "n": len(values), "failed": v.failed, "metrics": metrics, "compliance": compliance,
+            **_latency_cost(ok_rows), "tied_with_best": False, "is_baseline": False,
+        })
+    pairs_out: list[dict[str, Any]] = []
+    recommendation = None
+    common = set.intersection(*(set(p) for p in per_case.values())) if per_case else set()
+    if len(variants) >= 2 and common:
+        ids = sorted(common, key=lambda c: cases[c][0])
+        aligned = {name: [vals[c] for c in ids] for name, vals in per_case.items()}
+        pairs = compare_all(aligned, binary=binary, higher_is_better=higher_better, n_resamples=5000)
+        for p in pairs:
+            pairs_out.append({"a": p.a, "b": p.b, "metric": metric, "diff": p.diff, "lo": p.lo, "hi": p.hi,
+                              "p_value": p.p_value, "test": p.method, "n": p.n, "needed_cases": p.needed_cases})
+        means = {name: sum(x) / len(x) for name, x in aligned.items()}
+        best = (max if higher_better else min)(means, key=means.__getitem__)
+        tied, _, _ = tied_from_pairs(best, pairs)
+        for row in rows:
+            row["tied_with_best"] = row["model"] == best or row["model"] in tied
+        recommendation = _recommend(rows, pairs, metric, prefer)
+    elif len(variants) == 1 and rows:
+        rows[0]["tied_with_best"] = True
+        recommendation = {"model": rows[0]["model"], "line": f"only one model: {rows[0]['model']}"}
+    if binary:
+        rows.append(_baseline_row(task, cases))
+    return {"id": task.id, "type": task.type, "mode": task.classify_mode if binary else None,
+            "primary_metric": metric, "models": rows, "pairwise": pairs_out, "recommendation": recommendation,
+            "confusion": confusion or None}
+
+
+def _mv(value: float, lo: float | None, hi: float | None) -> dict[str, float | None]:
+    def clean(x: float | None) -> float | None:
+        return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
+
+    return {"value": clean(value), "lo": clean(lo), "hi": clean(hi)}  # type: ignore[dict-item]
+
+
+def _classify_extras(task: Task, v: _Variant) -> tuple[dict[str, Any], float | None, dict[str, Any] | None]:
+    from llamacompare.scoring.classification import classification_report
+
+    golds, preds, compliant = [], [], []
+    for d in v.details.values():
+        if d.get("gold") is None:
+            continue
+        golds.append(d["gold"])
+        preds.append(d.get("label"))
+        compliant.append(bool(d.get("compliant")))
+    if not golds:
+        return {}, None, None
+    rep = classification_report(golds, preds, task.label_names(), compliant)
+    extra = {"macro_f1": _mv(rep.macro_f1, None, None)}
+    if rep.no_label:
+        extra["no_label"] = _mv(float(rep.no_label), None, None)
+    uncal = _per_case(v, "label_uncalibrated")
+    if uncal:
+        extra["accuracy_uncalibrated"] = _mv(sum(uncal.values()) / len(uncal), None, None)
+    compliance = rep.compliance if v.mode == "generate" else None
+    return extra, compliance, {"labels": rep.columns, "matrix": rep.confusion}
+
+
+def _baseline_row(task: Task, cases: dict[str, Any]) -> dict[str, Any]:
+    from llamacompare.scoring.classification import majority_baseline
+    from llamacompare.scoring.stats import proportion_ci
+
+    golds = [ref for (_, _, ref) in cases.values() if ref is not None]
+    label, _ = majority_baseline(golds)
+    ci = proportion_ci([g == label for g in golds])
+    return {"model": f"baseline: always {label}", "n": len(golds), "failed": 0,
+            "metrics": {"accuracy": _mv(ci.value, ci.lo, ci.hi)}, "compliance": None, "latency_p50_s": None,
+            "latency_p95_s": None, "cost_usd": None, "tokens": None, "tied_with_best": False, "is_baseline": True}
+
+
+def _latency_cost(rows: list[Any]) -> dict[str, Any]:
+    import numpy as np
+
+    lat = [r["latency_s"] for r in rows if r["latency_s"] is not None]
+    costs = [r["cost_usd"] for r in rows]
+    tokens = [(r["prompt_tokens"] or 0) + (r["completion_tokens"] or 0) for r in rows]
+    return {
+        "latency_p50_s": float(np.percentile(lat, 50)) if lat else None,
+        "latency_p95_s": float(np.percentile(lat, 95)) if lat else None,
+        "cost_usd": None if not costs or any(c is None for c in costs) else float(sum(costs)),
+        "tokens": int(sum(tokens)) if rows else None,
+    }
+
+
+def _recommend(rows: list[dict[str, Any]], pairs: list[Any], metric: str, prefer: str) -> dict[str, Any]:
+    from llamacompare.scoring.recommend import ModelSummary, recommend
+    from llamacompare.scoring.stats import Interval
+
+    summaries = []
+    for row in rows:
+        m = row["metrics"][metric]
+        summaries.append(ModelSummary(
+            row["model"], row["n"], Interval(m["value"], m["lo"] if m["lo"] is not None else m["value"],
+                                             m["hi"] if m["hi"] is not None else m["value"]),
+            row["cost_usd"], row["latency_p50_s"],
+        ))
+    rec = recommend(summaries, pairs, prefer=prefer, metric_name=metric)
+    return {"model": rec.model, "line": rec.line}
+
+
+def _cases(suite: Suite, variants: dict[str, dict[str, _Variant]], case_info: dict[str, Any],
+           max_cases: int | None) -> list[dict[str, Any]]:
+    out = []
+    for task in suite.tasks:
+        metric_scorer = "label" if task.type == "classify" else None
+        items = sorted(case_info[task.id].items(), key=lambda kv: kv[1][0])
+        if max_cases is not None:
+            items = items[:max_cases]
+        for case_id, (_, input_json, reference) in items:
+            fields = json.loads(input_json)
+            answers = {}
+            for name, v in variants[task.id].items():
+                rs = v.rows.get(case_id)
+                if not rs:
+                    continue
+                r = rs[0]
+                detail = v.details.get(case_id, {})
+                sc = v.scores.get(case_id, {})
+                score = (sc.get(metric_scorer) or [None])[0] if metric_scorer else (
+                    (sc.get("rougeL") or sc.get("judge") or [None])[0])
+                request = json.loads(r["request_json"]) if r["request_json"] else {}
+                answers[name] = {
+                    "text": r["text"], "error": r["error"], "score": score,
+                    "correct": None if score is None or task.type != "classify" else score == 1.0,
+                    "label": detail.get("label"), "latency_s": r["latency_s"], "prompt_tokens": r["prompt_tokens"],
+                    "completion_tokens": r["completion_tokens"], "cost_usd": r["cost_usd"],
+                    "prompt": _prompt_text(request), "params": request.get("params", {}),
+                }
+            out.append({"task": task.id, "id": case_id, "input": _input_text(task, fields),
+                        "reference": reference, "answers": answers})
+    return out
+
+
+def _input_text(task: Task, fields: dict[str, Any]) -> str:
+    from llamacompare.tasks.template import placeholders
+
+    names = [n for n in placeholders(task.template) if n in fields] or list(fields)
+    return "\n".join(str(fields[n]) for n in names)
+
+
+def _prompt_text(request: dict[str, Any]) -> str:
+    if "prompt" in request:
+        return request["prompt"]
+    return "\n".join(f"[{m['role']}] {m['content']}" for m in request.get("messages", []))

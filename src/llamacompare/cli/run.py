@@ -1,0 +1,96 @@
+"""`llamacompare run`: a suite of tasks x models, stored as it runs, scored and summarised at the end."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from llamacompare.cli.options import base_url_option, db_option
+
+
+@click.command("run")
+@click.argument("suite", required=False, default="seed")
+@click.option("-m", "--model", "models", multiple=True, help="Model to run (repeat for several); replaces the "
+              "suite's list. Default: the seed's five Llama models with TOGETHER_API_KEY, else the bundled model.")
+@click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Dataset file for suites that take one (sst2, tr_polarity, samsum, xsum).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N cases of each task.")
+@db_option
+@click.option("--resume", "resume_id", default=None, metavar="RUN", help="Continue an interrupted run.")
+@click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Ask each case N times (for temperature > 0).")
+@click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Requests in flight per model, unless the suite sets it (local models always use 1).")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), default=120.0, show_default=True)
+@click.option("--retries", type=click.IntRange(min=0), default=4, show_default=True,
+              help="Retries per request on 429, 5xx, timeouts and dropped connections.")
+@click.option("--retry-base", type=click.FloatRange(min=0.0), default=1.0, show_default=True,
+              help="First backoff in seconds (doubles each retry, with jitter; Retry-After wins).")
+@base_url_option
+@click.option("--prefer", type=click.Choice(["cost", "latency"]), default="cost", show_default=True,
+              help="Recommend the cheapest or the fastest model among those tied with the best.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON.")
+def command(suite: str, models: tuple[str, ...], data: Path | None, limit: int | None, db_path: str | None,
+            resume_id: str | None, repeats: int, concurrency: int, timeout_s: float, retries: int,
+            retry_base: float, base_url: str | None, prefer: str, no_progress: bool, as_json: bool) -> None:
+    """Run SUITE (a built-in name such as seed, sst2, tr_polarity, samsum, xsum, or a YAML file; default: seed)."""
+    from llamacompare.analysis.score import score_run
+    from llamacompare.runner import RunOptions, execute, make_plan, plan_from_run
+    from llamacompare.store import Store
+    from llamacompare.tasks.loader import load_suite
+
+    store = Store(db_path)
+    if resume_id:
+        plan = plan_from_run(store.get_run(resume_id))
+        resume = True
+    else:
+        loaded = load_suite(suite, data=data)
+        options = RunOptions(repeats=repeats, timeout_s=timeout_s, retry_attempts=retries + 1,
+                             retry_base_s=retry_base, default_concurrency=concurrency, base_url=base_url)
+        plan = make_plan(loaded, suite, list(models) or None, options, data=str(data) if data else None,
+                         limit=limit)
+        resume = False
+    progress = None
+    if not no_progress and not as_json:
+        from llamacompare.runner.progress import RichProgress
+
+        progress = RichProgress()
+    _sigterm_as_interrupt()
+    try:
+        outcome = asyncio.run(execute(plan, store, progress=progress, resume=resume))
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: everything answered so far is saved. Resume with: llamacompare run --resume "
+                   f"{plan.run_id}" + (f" --db {db_path}" if db_path else ""), err=True)
+        sys.exit(130)
+    score_run(store, plan.run_id, plan.suite)
+    from llamacompare.analysis.summary import build_report
+
+    report = build_report(store, plan.run_id, plan.suite, prefer=prefer)
+    if as_json:
+        click.echo(json.dumps({"outcome": _outcome_dict(outcome), "report": report}, ensure_ascii=False, indent=2))
+    else:
+        from llamacompare.cli.summary import print_outcome, print_report
+
+        print_report(report, side_by_side_max=12)
+        print_outcome(outcome, db_path)
+    if outcome.failed:
+        sys.exit(1)
+
+
+def _outcome_dict(outcome: object) -> dict[str, object]:
+    return {k: getattr(outcome, k) for k in outcome.__slots__}  # type: ignore[attr-defined]
+
+
+def _sigterm_as_interrupt() -> None:
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not the main thread (e.g. a notebook helper thread)
+        signal.signal(signal.SIGTERM, handler)

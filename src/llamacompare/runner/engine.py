@@ -1,0 +1,371 @@
+"""The asynchronous runner.
+
+Cases stream from the dataset into one bounded queue per model; each model has as many workers as its
+concurrency allows, behind its own request and token rate limits. Every answer is stored (one transaction) the
+moment it arrives; an answer already in the content-addressed cache is reused without sending anything, and a
+resumed run skips what it already has. Local models get concurrency 1 and cases in order, so consecutive prompts
+share the few-shot prefix in llama.cpp's KV cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from llamacompare.errors import AuthenticationError, LlamaCompareError, ModelNotFoundError, ProviderError, UsageError
+from llamacompare.models.base import Response
+from llamacompare.models.client import ModelClient
+from llamacompare.models.retry import RetryPolicy
+from llamacompare.runner.plan import PlannedModel, RunPlan
+from llamacompare.settings import redact
+from llamacompare.store.db import Store, response_key
+from llamacompare.tasks.suite import Case, Task
+
+_STOP = object()
+
+
+class ProgressSink(Protocol):
+    def start(self, total: int, description: str) -> None: ...
+    def advance(self, *, tokens: int, cost: float | None, failed: bool) -> None: ...
+    def close(self) -> None: ...
+
+
+@dataclass(slots=True)
+class RunOutcome:
+    run_id: str
+    total: int = 0
+    sent: int = 0
+    cached: int = 0
+    already_done: int = 0
+    failed: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
+    cost_unknown: int = 0
+    interrupted: bool = False
+    elapsed_s: float = 0.0
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+def modes_of(task: Task) -> list[str]:
+    if task.type != "classify":
+        return ["generate"]
+    mode = task.classify_mode
+    return ["generate", "logprob"] if mode == "both" else [mode]
+
+
+def iter_task_cases(task: Task) -> Iterator[tuple[int, Case]]:
+    from llamacompare.tasks.datasets import iter_cases
+
+    yield from enumerate(iter_cases(task))
+
+
+async def execute(
+    plan: RunPlan, store: Store, *, progress: ProgressSink | None = None, resume: bool = False
+) -> RunOutcome:
+    from llamacompare.tasks.datasets import validate_suite
+
+    check = validate_suite(plan.suite)  # reads every dataset once: bad input fails before any request
+    outcome = RunOutcome(plan.run_id)
+    per_case = sum(len(modes_of(t)) * (check.counts().get(t.id, 0)) for t in plan.suite.tasks)
+    outcome.total = per_case * len(plan.models) * plan.options.repeats
+
+    clients = {m.name: _client(m, plan) for m in plan.models}
+    started = time.perf_counter()
+    try:
+        await asyncio.gather(*(c.prepare() for c in clients.values()))
+        await _check_context(plan, clients)
+        done: set[tuple[str, str, str, str, int]] = set()
+        if resume:
+            done = store.done_keys(plan.run_id)
+            store.set_run_status(plan.run_id, "running")
+        else:
+            store.create_run(plan.run_id, plan.suite.name or plan.suite_ref, plan.config())
+        if progress is not None:
+            progress.start(outcome.total, f"{plan.suite.name or plan.suite_ref}: {len(plan.models)} model(s)")
+        await _drive(plan, store, clients, done, outcome, progress)
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        outcome.interrupted = True
+        raise
+    finally:
+        outcome.elapsed_s = time.perf_counter() - started
+        if progress is not None:
+            progress.close()
+        await asyncio.gather(*(c.aclose() for c in clients.values()), return_exceptions=True)
+        if store.conn is not None and _run_exists(store, plan.run_id):
+            status = "interrupted" if outcome.interrupted else "done"
+            store.set_run_status(plan.run_id, status)
+    return outcome
+
+
+def _run_exists(store: Store, run_id: str) -> bool:
+    return store.conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
+
+
+def _client(m: PlannedModel, plan: RunPlan) -> ModelClient:
+    opts = plan.options
+    timeout = m.config.timeout_s or opts.timeout_s
+    return ModelClient(
+        m.spec,
+        timeout_s=timeout,
+        stream=opts.stream,
+        retry=RetryPolicy(attempts=opts.retry_attempts, base_s=opts.retry_base_s),
+    )
+
+
+async def _check_context(plan: RunPlan, clients: dict[str, ModelClient]) -> None:
+    """A prompt longer than a model's context fails here, before any request is sent."""
+    from llamacompare.models.local import LocalProvider
+    from llamacompare.tasks.template import render_case
+
+    for task in plan.suite.tasks:
+        longest, longest_id = "", ""
+        for _, case in iter_task_cases(task):
+            text = render_case(task, case).text
+            if len(text) > len(longest):
+                longest, longest_id = text, case.id
+        for m in plan.models:
+            client = clients[m.name]
+            limit = client.context_length
+            if not limit:
+                continue
+            if isinstance(client.provider, LocalProvider):
+                n = await client.provider.count_tokens(longest)
+                how = ""
+            else:
+                n, how = len(longest) // 4, "about "
+            if n >= limit:
+                raise UsageError(
+                    f"task {task.id}, case {longest_id}: the prompt is {how}{n} tokens but {m.name} has a "
+                    f"{limit}-token context; shorten the prompt or choose a model with a longer context"
+                )
+
+
+async def _drive(
+    plan: RunPlan,
+    store: Store,
+    clients: dict[str, ModelClient],
+    done: set[tuple[str, str, str, str, int]],
+    outcome: RunOutcome,
+    progress: ProgressSink | None,
+) -> None:
+    from llamacompare.tasks.template import render_case
+
+    queues: dict[str, asyncio.Queue[Any]] = {}
+    workers: list[asyncio.Task[None]] = []
+    fatal: list[BaseException] = []
+    for m in plan.models:
+        client = clients[m.name]
+        local = client.spec.provider == "local"
+        n_workers = 1 if local else (m.config.concurrency or plan.options.default_concurrency)
+        queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=max(4, 2 * n_workers))
+        queues[m.name] = queue
+        limiter = _Limits(m.config.rpm, m.config.tpm)
+        for _ in range(n_workers):
+            workers.append(
+                asyncio.create_task(_worker(queue, m, client, limiter, store, plan, outcome, progress, fatal))
+            )
+
+    async def produce() -> None:
+        reps = plan.options.repeats
+        for task in plan.suite.tasks:
+            modes = modes_of(task)
+            base_params = task.generation_params()
+            for seq, case in iter_task_cases(task):
+                if fatal:
+                    return
+                rendered = render_case(task, case)
+                input_json = json.dumps(case.fields, ensure_ascii=False)
+                for m in plan.models:
+                    params = m.config.params.apply(base_params)
+                    for mode in modes:
+                        for rep in range(reps):
+                            if (task.id, case.id, m.name, mode, rep) in done:
+                                outcome.already_done += 1
+                                if progress is not None:
+                                    progress.advance(tokens=0, cost=0.0, failed=False)
+                                continue
+                            await queues[m.name].put(
+                                _Item(
+                                    task, case.id, seq, m.name, mode, rep, rendered, params, input_json, case.reference
+                                )
+                            )
+
+    try:
+        await produce()
+        for m in plan.models:
+            for _ in range(
+                1
+                if clients[m.name].spec.provider == "local"
+                else (m.config.concurrency or plan.options.default_concurrency)
+            ):
+                await queues[m.name].put(_STOP)
+        await asyncio.gather(*workers)
+    finally:
+        for w in workers:
+            w.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+    if fatal:
+        raise fatal[0]
+
+
+@dataclass(slots=True)
+class _Item:
+    task: Task
+    case: str
+    seq: int
+    model: str
+    mode: str
+    rep: int
+    rendered: Any
+    params: Any
+    input_json: str
+    reference: str | None
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "task": self.task.id,
+            "case": self.case,
+            "model": self.model,
+            "mode": self.mode,
+            "rep": self.rep,
+            "seq": self.seq,
+            "input_json": self.input_json,
+            "reference": self.reference,
+        }
+
+
+class _Limits:
+    """Requests-per-minute and tokens-per-minute limits (leaky buckets from aiolimiter)."""
+
+    def __init__(self, rpm: float | None, tpm: int | None) -> None:
+        from aiolimiter import AsyncLimiter
+
+        self.rpm = AsyncLimiter(rpm, 60) if rpm else None
+        self.tpm = AsyncLimiter(tpm, 60) if tpm else None
+
+    async def acquire(self, estimated_tokens: int) -> None:
+        if self.rpm is not None:
+            await self.rpm.acquire()
+        if self.tpm is not None:
+            await self.tpm.acquire(min(estimated_tokens, self.tpm.max_rate))
+
+
+async def _worker(
+    queue: asyncio.Queue[Any],
+    m: PlannedModel,
+    client: ModelClient,
+    limits: _Limits,
+    store: Store,
+    plan: RunPlan,
+    outcome: RunOutcome,
+    progress: ProgressSink | None,
+    fatal: list[BaseException],
+) -> None:
+    while True:
+        item = await queue.get()
+        if item is _STOP:
+            return
+        if fatal:
+            continue
+        try:
+            await _process(item, m, client, limits, store, outcome, progress)
+        except (AuthenticationError, ModelNotFoundError) as exc:
+            fatal.append(exc)  # every other case would fail the same way: stop, keep what we have
+        except UsageError as exc:
+            fatal.append(exc)
+
+
+async def _process(
+    item: _Item,
+    m: PlannedModel,
+    client: ModelClient,
+    limits: _Limits,
+    store: Store,
+    outcome: RunOutcome,
+    progress: ProgressSink | None,
+) -> None:
+    task = item.task
+    request = client.request_for(item.rendered.messages(), item.params)
+    if item.mode == "logprob":
+        prompt = request.prompt if request.prompt is not None else item.rendered.text
+        labels = task.label_names()
+        surface = {lab: (lab if prompt[-1:].isspace() else " " + lab) for lab in labels}
+        sent: dict[str, Any] = {"prompt": prompt, "labels": surface, "mode": "logprob"}
+    else:
+        sent = request.to_dict()
+    key_body = dict(sent, rep=item.rep) if item.rep else sent
+    key = response_key(client.spec.name, item.mode, key_body)
+    hit = store.cached_response(key)
+    if hit is not None:
+        store.record(outcome.run_id, item.row(), key=key, kind=item.mode, response=_row_response(hit), cached=True)
+        outcome.cached += 1
+        if progress is not None:
+            progress.advance(tokens=0, cost=0.0, failed=False)
+        return
+    attempts = 0
+
+    def count(*_: Any) -> None:
+        nonlocal attempts
+        attempts += 1
+
+    try:
+        await limits.acquire(len(item.rendered.text) // 4 + item.params.max_tokens)
+        if item.mode == "logprob":
+            started = time.perf_counter()
+            scores = await client.label_logprobs(sent["prompt"], list(sent["labels"].values()), on_retry=count)
+            by_label = {lab: scores[s] for lab, s in sent["labels"].items()}
+            top = max(by_label, key=by_label.__getitem__)
+            response = Response(
+                model=client.spec.name,
+                text=top,
+                finish_reason="logprob",
+                latency_s=time.perf_counter() - started,
+                cost_usd=0.0 if client.spec.provider == "local" else None,
+                cost_source="local (no per-token price)" if client.spec.provider == "local" else "unknown",
+                request=sent,
+                label_logprobs=by_label,
+            )
+        else:
+            response = await client.send(request, on_retry=count)
+    except ProviderError as exc:
+        message = redact(f"{type(exc).__name__}: {exc}")
+        store.record(
+            outcome.run_id,
+            item.row(),
+            key=key,
+            kind=item.mode,
+            response=None,
+            cached=False,
+            error=message,
+            attempts=attempts + 1,
+        )
+        outcome.failed += 1
+        name = type(exc).__name__
+        outcome.errors[name] = outcome.errors.get(name, 0) + 1
+        if progress is not None:
+            progress.advance(tokens=0, cost=None, failed=True)
+        if isinstance(exc, AuthenticationError | ModelNotFoundError):
+            raise
+        return
+    except LlamaCompareError:
+        raise
+    store.record(
+        outcome.run_id, item.row(), key=key, kind=item.mode, response=response, cached=False, attempts=attempts + 1
+    )
+    outcome.sent += 1
+    tokens = (response.prompt_tokens or 0) + (response.completion_tokens or 0)
+    outcome.tokens += tokens
+    if response.cost_usd is None:
+        outcome.cost_unknown += 1
+    else:
+        outcome.cost_usd += response.cost_usd
+    if progress is not None:
+        progress.advance(tokens=tokens, cost=response.cost_usd, failed=False)
+
+
+def _row_response(row: Any) -> Response:
+    return Response(model=row["model"], text=row["text"] or "")

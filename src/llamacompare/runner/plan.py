@@ -1,0 +1,128 @@
+"""A RunPlan: which suite, which models with which limits, how many repeats. Stored with the run so that
+`--resume` continues exactly the same work."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from llamacompare.errors import UsageError
+from llamacompare.models.registry import ModelSpec, resolve
+from llamacompare.tasks.suite import ModelConfig, Suite
+
+
+@dataclass(slots=True)
+class RunOptions:
+    repeats: int = 1
+    timeout_s: float = 120.0
+    retry_attempts: int = 5
+    retry_base_s: float = 1.0
+    default_concurrency: int = 8
+    stream: bool = True
+    base_url: str | None = None
+
+
+@dataclass(slots=True)
+class PlannedModel:
+    config: ModelConfig
+    spec: ModelSpec
+
+    @property
+    def name(self) -> str:
+        return self.config.label or self.spec.name
+
+
+@dataclass(slots=True)
+class RunPlan:
+    suite: Suite
+    suite_ref: str  # a built-in name or the path it was loaded from
+    data: str | None
+    models: list[PlannedModel]
+    options: RunOptions = field(default_factory=RunOptions)
+    run_id: str = ""
+    limit: int | None = None
+
+    def config(self) -> dict[str, Any]:
+        """What is stored with the run (no secrets: keys are never part of a plan)."""
+        return {
+            "suite_ref": self.suite_ref,
+            "data": self.data,
+            "limit": self.limit,
+            "models": [m.config.model_dump(exclude_none=True) for m in self.models],
+            "options": {k: getattr(self.options, k) for k in self.options.__slots__},  # type: ignore[attr-defined]
+            "suite": self.suite.model_dump(exclude_none=True),
+        }
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+def make_plan(
+    suite: Suite,
+    suite_ref: str,
+    model_names: list[str] | None,
+    options: RunOptions,
+    *,
+    data: str | None = None,
+    limit: int | None = None,
+) -> RunPlan:
+    """Models from the flags replace the suite's list; with neither, the models at hand (see default_models)."""
+    if model_names:
+        configs = [ModelConfig(name=n) for n in model_names]
+    elif suite.models:
+        configs = list(suite.models)
+    else:
+        configs = [ModelConfig(name=n) for n in default_models()]
+    planned = []
+    seen: set[str] = set()
+    for cfg in configs:
+        spec = resolve(cfg.name, base_url=options.base_url, label=cfg.label)
+        if spec.display in seen:
+            raise UsageError(f"model {spec.display!r} is listed twice; give each a different label")
+        seen.add(spec.display)
+        planned.append(PlannedModel(cfg, spec))
+    if limit:
+        apply_limit(suite, limit)
+    return RunPlan(suite, suite_ref, data, planned, options, new_run_id(), limit)
+
+
+def apply_limit(suite: Suite, limit: int) -> None:
+    """Cut every task to its first `limit` cases (dataset or inline)."""
+    for task in suite.tasks:
+        if task.dataset is not None:
+            task.dataset.limit = min(limit, task.dataset.limit or limit)
+        elif task.cases is not None:
+            task.cases = task.cases[:limit]
+
+
+def default_models() -> list[str]:
+    """The seed's five Llama models on Together when a key is set; otherwise the bundled local model."""
+    from llamacompare.models.catalog import BUNDLED_MODEL, SEED_MODELS
+    from llamacompare.settings import get_env
+
+    return list(SEED_MODELS) if get_env("TOGETHER_API_KEY") else [f"local:{BUNDLED_MODEL}"]
+
+
+def plan_from_run(run_row: Any) -> RunPlan:
+    """Rebuild the plan of a stored run, for --resume."""
+    from llamacompare.tasks.loader import load_suite
+
+    cfg = json.loads(run_row["config_json"])
+    ref, data = cfg["suite_ref"], cfg.get("data")
+    suite = load_suite(ref, data=Path(data) if data else None)
+    if cfg.get("limit"):
+        apply_limit(suite, cfg["limit"])
+    stored = Suite.model_validate(cfg["suite"])
+    if stored.model_dump(exclude_none=True) != suite.model_dump(exclude_none=True):
+        raise UsageError(
+            f"suite {ref} changed since run {run_row['id']} started; start a new run (cached answers are reused)"
+        )
+    options = RunOptions(**cfg["options"])
+    models = [ModelConfig.model_validate(m) for m in cfg["models"]]
+    planned = [PlannedModel(m, resolve(m.name, base_url=options.base_url, label=m.label)) for m in models]
+    return RunPlan(suite, ref, data, planned, options, run_row["id"], cfg.get("limit"))

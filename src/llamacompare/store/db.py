@@ -1,0 +1,229 @@
+"""The SQLite store. WAL mode and one short transaction per answer: an answer is on disk the moment it arrives,
+a killed process loses nothing it had received, and two processes can share one database safely."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from llamacompare.errors import UsageError
+from llamacompare.models.base import Response
+
+
+def default_db_path() -> Path:
+    env = os.environ.get("LLAMACOMPARE_DB")
+    if env:
+        return Path(env)
+    from llamacompare.settings import data_dir
+
+    return data_dir() / "llamacompare.db"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def response_key(model: str, kind: str, request: dict[str, Any]) -> str:
+    """Content address of a request: same model, kind, rendered prompt and parameters -> same key."""
+    blob = json.dumps([model, kind, request], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    out = []
+    for entry in resources.files("llamacompare.store.migrations").iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            out.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
+    return sorted(out)
+
+
+class Store:
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_db_path()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise UsageError(f"cannot open database {self.path}: {exc}; pass --db PATH to use another") from None
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA busy_timeout = 30000")
+        try:
+            self.conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.DatabaseError as exc:
+            raise UsageError(f"{self.path} is not a llamacompare database ({exc}); pass --db PATH") from None
+        self.conn.execute("PRAGMA synchronous = NORMAL")  # durable across process kills; fsync at checkpoints
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self._migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema --------------------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")  # serialise concurrent first opens
+        try:
+            c.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT, "
+                      "applied_at TEXT)")
+            done = {r[0] for r in c.execute("SELECT version FROM schema_migrations")}
+            for version, name, sql in _migrations():
+                if version in done:
+                    continue
+                code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+                for statement in code.split(";"):
+                    if statement.strip():
+                        c.execute(statement)
+                c.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, now_iso()))
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+
+    def schema_version(self) -> int:
+        row = self.conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    # -- runs ----------------------------------------------------------------------------------------------
+
+    def create_run(self, run_id: str, suite: str, config: dict[str, Any]) -> None:
+        self.conn.execute(
+            "INSERT INTO runs (id, suite, config_json, created_at, status) VALUES (?, ?, ?, ?, 'running')",
+            (run_id, suite, json.dumps(config, ensure_ascii=False), now_iso()),
+        )
+
+    def set_run_status(self, run_id: str, status: str) -> None:
+        finished = now_iso() if status != "running" else None
+        self.conn.execute("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?", (status, finished, run_id))
+
+    def get_run(self, run_id: str) -> sqlite3.Row:
+        row = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            row = self._run_by_prefix(run_id)
+        return row
+
+    def _run_by_prefix(self, prefix: str) -> sqlite3.Row:
+        if prefix == "latest":
+            row = self.conn.execute("SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT 1").fetchone()
+            if row is None:
+                raise UsageError(f"no runs in {self.path} yet; start one with `llamacompare run`")
+            return row
+        rows = self.conn.execute("SELECT * FROM runs WHERE id LIKE ? LIMIT 2", (prefix + "%",)).fetchall()
+        if len(rows) == 1:
+            return rows[0]
+        what = "is ambiguous" if rows else "not found"
+        raise UsageError(f"run {prefix!r} {what} in {self.path}; see `llamacompare runs`")
+
+    def list_runs(self, limit: int = 50) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            """SELECT r.*, (SELECT COUNT(*) FROM results s WHERE s.run_id = r.id AND s.status = 'ok') AS n_ok,
+                      (SELECT COUNT(*) FROM results s WHERE s.run_id = r.id AND s.status = 'failed') AS n_failed
+               FROM runs r ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?""",
+            (limit,),
+        ).fetchall()
+
+    # -- responses and results -----------------------------------------------------------------------------
+
+    def cached_response(self, key: str) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM responses WHERE key = ?", (key,)).fetchone()
+
+    def done_keys(self, run_id: str) -> set[tuple[str, str, str, str, int]]:
+        """(task, case, model, mode, rep) already answered in this run: a resume skips them."""
+        rows = self.conn.execute(
+            "SELECT task_id, case_id, model, mode, rep FROM results WHERE run_id = ? AND status = 'ok'", (run_id,)
+        )
+        return {(r[0], r[1], r[2], r[3], r[4]) for r in rows}
+
+    def record(
+        self,
+        run_id: str,
+        item: dict[str, Any],
+        *,
+        key: str,
+        kind: str,
+        response: Response | None,
+        cached: bool,
+        error: str | None = None,
+        attempts: int = 1,
+    ) -> None:
+        """Store one outcome in one transaction: the response (unless cached) and the result row."""
+        c = self.conn
+        ts = now_iso()
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            if response is not None and not cached:
+                c.execute(
+                    "INSERT OR IGNORE INTO responses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        key, response.model, kind, json.dumps(response.request, ensure_ascii=False), response.text,
+                        response.finish_reason, response.prompt_tokens, response.completion_tokens,
+                        response.latency_s, response.ttft_s, response.cost_usd, response.cost_source,
+                        json.dumps(response.label_logprobs) if response.label_logprobs is not None else None, ts,
+                    ),
+                )
+            ok = response is not None
+            c.execute(
+                """INSERT INTO results (run_id, task_id, case_id, model, mode, rep, seq, status, response_key, cached,
+                                        error, attempts, input_json, reference, updated_at)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   ON CONFLICT (run_id, task_id, case_id, model, mode, rep) DO UPDATE SET
+                     status = excluded.status, response_key = excluded.response_key, cached = excluded.cached,
+                     error = excluded.error, attempts = results.attempts + excluded.attempts,
+                     updated_at = excluded.updated_at
+                   WHERE results.status != 'ok'""",
+                (
+                    run_id, item["task"], item["case"], item["model"], item["mode"], item["rep"], item["seq"],
+                    "ok" if ok else "failed", key if ok else None, int(cached), error, attempts,
+                    item["input_json"], item["reference"], ts,
+                ),
+            )
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+
+    def results(self, run_id: str, *, task: str | None = None) -> Iterator[sqlite3.Row]:
+        """Results joined with their responses, ordered by task, case position, model, mode, repeat."""
+        sql = """SELECT r.*, p.text, p.finish_reason, p.prompt_tokens, p.completion_tokens, p.latency_s, p.ttft_s,
+                        p.cost_usd, p.cost_source, p.label_logprobs, p.request_json
+                 FROM results r LEFT JOIN responses p ON p.key = r.response_key
+                 WHERE r.run_id = ?"""
+        args: list[Any] = [run_id]
+        if task is not None:
+            sql += " AND r.task_id = ?"
+            args.append(task)
+        sql += " ORDER BY r.task_id, r.seq, r.model, r.mode, r.rep"
+        yield from self.conn.execute(sql, args)
+
+    # -- scores --------------------------------------------------------------------------------------------
+
+    def replace_scores(self, run_id: str, rows: list[tuple[Any, ...]]) -> None:
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            c.execute("DELETE FROM scores WHERE run_id = ?", (run_id,))
+            c.executemany("INSERT INTO scores VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+
+    def scores(self, run_id: str) -> list[sqlite3.Row]:
+        return self.conn.execute("SELECT * FROM scores WHERE run_id = ?", (run_id,)).fetchall()
+
+    def integrity_ok(self) -> bool:
+        return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
