@@ -59,15 +59,16 @@ async def _ask_all(specs, prompt, system, temperature, max_tokens, raw, timeout_
     messages = build_messages([prompt], system=system)
     params = Params(temperature=temperature, max_tokens=max_tokens)
 
-    async def one(spec):  # type: ignore[no-untyped-def]
-        client = ModelClient(spec, timeout_s=timeout_s)
+    clients = [ModelClient(spec, timeout_s=timeout_s) for spec in specs]  # a missing key fails here, exit 2
+
+    async def one(client):  # type: ignore[no-untyped-def]
         try:
             await client.prepare()
             return await client.send(client.request_for(messages, params, add_inst=not raw))
         finally:
             await client.aclose()
 
-    results = await asyncio.gather(*(one(s) for s in specs), return_exceptions=True)
+    results = await asyncio.gather(*(one(c) for c in clients), return_exceptions=True)
     for r in results:
         if isinstance(r, BaseException) and not isinstance(r, LlamaCompareError):
             raise r

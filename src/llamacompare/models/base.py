@@ -30,6 +30,8 @@ class Request:
     prompt: str | None = None
     messages: tuple[dict[str, str], ...] | None = None
     params: Params = field(default_factory=Params)
+    #: text shared by many requests (a few-shot block); local models keep its KV cache. Not sent, not hashed.
+    prefix: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if (self.prompt is None) == (self.messages is None):
@@ -89,7 +91,9 @@ class Provider(abc.ABC):
     async def generate(self, model: str, request: Request) -> Response:
         """Send one request and return its Response, or raise a ProviderError."""
 
-    async def label_logprobs(self, model: str, prompt: str, labels: list[str]) -> dict[str, float]:
+    async def label_logprobs(
+        self, model: str, prompt: str, labels: list[str], *, prefix: str | None = None
+    ) -> dict[str, float]:
         """Log-probability of each label's whole token sequence after `prompt`."""
         raise NotImplementedError(f"{self.name} does not give log-probabilities")
 

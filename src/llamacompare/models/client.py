@@ -17,6 +17,8 @@ from llamacompare.models.retry import RetryPolicy, with_retries
 from llamacompare.prompts.render import to_request
 from llamacompare.prompts.templates import Message
 
+RetryHook = Callable[[int, ProviderError, float], None]
+
 # Model lists are fetched once per server per process (Together's is large).
 _model_lists: dict[str, tuple[float, list[ModelInfo] | None]] = {}
 _MODEL_LIST_TTL_S = 600.0
@@ -31,7 +33,7 @@ class ModelClient:
         timeout_s: float = 120.0,
         retry: RetryPolicy | None = None,
         stream: bool = True,
-        on_retry: Callable[[int, ProviderError, float], None] | None = None,
+        on_retry: RetryHook | None = None,
     ) -> None:
         self.spec = spec
         self.retry = retry or RetryPolicy()
@@ -65,18 +67,21 @@ class ModelClient:
     def request_for(self, messages: Sequence[Message], params: Params, *, add_inst: bool = True) -> Request:
         return to_request(self.spec, messages, params, add_inst=add_inst, gguf_template=self._gguf_template)
 
-    async def send(self, request: Request) -> Response:
+    async def send(self, request: Request, *, on_retry: RetryHook | None = None) -> Response:
         await self.prepare()
         response = await with_retries(
-            lambda: self.provider.generate(self.spec.id, request), self.retry, on_retry=self.on_retry
+            lambda: self.provider.generate(self.spec.id, request), self.retry, on_retry=on_retry or self.on_retry
         )
         response.model = self.spec.name
         return response
 
-    async def label_logprobs(self, prompt: str, labels: list[str]) -> dict[str, float]:
+    async def label_logprobs(
+        self, prompt: str, labels: list[str], *, prefix: str | None = None, on_retry: RetryHook | None = None
+    ) -> dict[str, float]:
         await self.prepare()
         return await with_retries(
-            lambda: self.provider.label_logprobs(self.spec.id, prompt, labels), self.retry, on_retry=self.on_retry
+            lambda: self.provider.label_logprobs(self.spec.id, prompt, labels, prefix=prefix), self.retry,
+            on_retry=on_retry or self.on_retry,
         )
 
     async def aclose(self) -> None:

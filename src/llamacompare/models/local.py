@@ -84,6 +84,7 @@ class LocalProvider(Provider):
     def __init__(self, path: str, *, n_ctx: int = DEFAULT_CTX) -> None:
         self.path = path
         self.model = get_model(path, n_ctx)
+        self._prefix_cache: dict[str, list[int]] = {}
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         loop = asyncio.get_running_loop()
@@ -110,6 +111,7 @@ class LocalProvider(Provider):
                 f"{llm.n_ctx()}-token context (set LLAMACOMPARE_LOCAL_CTX to raise it)"
             )
         started = time.perf_counter()
+        self._sync_prefix(llm, prompt_tokens, _head(request.prompt, request.prefix))
         ttft = None
         parts: list[str] = []
         finish = None
@@ -137,10 +139,44 @@ class LocalProvider(Provider):
             cost_source="local (no per-token price)", request=request.to_dict(),
         )
 
-    async def label_logprobs(self, model: str, prompt: str, labels: list[str]) -> dict[str, float]:
-        return await self._run(self._label_logprobs_sync, prompt, labels)
+    async def label_logprobs(
+        self, model: str, prompt: str, labels: list[str], *, prefix: str | None = None
+    ) -> dict[str, float]:
+        return await self._run(self._label_logprobs_sync, prompt, labels, _head(prompt, prefix))
 
-    def _label_logprobs_sync(self, prompt: str, labels: list[str]) -> dict[str, float]:
+    def _sync_prefix(self, llm: Any, tokens: list[int], head: str | None) -> int:
+        """Leave exactly the shared prefix in the KV cache: reuse it when cached, else evaluate it on its own.
+
+        The prefix is always evaluated as its own batch and the rest after it, so the numbers are the same
+        whether the cache was warm or not (llama.cpp's results depend slightly on how tokens are batched).
+        Without a prefix the state is reset: an ad-hoc prompt is evaluated from scratch.
+        """
+        n = self._prefix_tokens(llm, tokens, head) if head else 0
+        if n == 0 or n >= len(tokens):
+            llm.reset()
+            return 0
+        if llm.n_tokens >= n and list(llm.input_ids[:n]) == tokens[:n] and llm._ctx.kv_cache_seq_rm(-1, n, -1):
+            llm.n_tokens = n
+        else:
+            llm.reset()
+            llm.eval(tokens[:n])
+        llm._requires_eval = True  # the logits are the prefix's, never sample from them directly
+        return n
+
+    def _prefix_tokens(self, llm: Any, tokens: list[int], head: str) -> int:
+        known = self._prefix_cache.get(head)
+        if known is None:
+            head_tokens = llm.tokenize(head.encode("utf-8"), add_bos=True, special=True)
+            n = len(head_tokens)
+            # A token may merge across the boundary; back off until the head is a true token prefix.
+            while n > 0 and tokens[:n] != head_tokens[:n]:
+                n -= 1
+            if len(self._prefix_cache) > 64:
+                self._prefix_cache.clear()
+            known = self._prefix_cache[head] = head_tokens[:n]
+        return len(known) if tokens[: len(known)] == known else 0
+
+    def _label_logprobs_sync(self, prompt: str, labels: list[str], head: str | None = None) -> dict[str, float]:
         """log P(label tokens | prompt), summed over the label's tokens, sharing the prompt's KV cache."""
         llm = self.model.llm()
         tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
@@ -148,7 +184,9 @@ class LocalProvider(Provider):
         longest = max(len(t) for t in label_tokens.values())
         if len(tokens) + longest > llm.n_ctx():
             raise BadRequestError(f"prompt is {len(tokens)} tokens; the local context is {llm.n_ctx()}")
-        first = _prefill(llm, tokens)
+        kept = self._sync_prefix(llm, tokens, head)
+        llm.eval(tokens[kept:])
+        first = _last_logprobs(llm)
         base = llm.n_tokens
         out: dict[str, float] = {}
         for label, ltoks in label_tokens.items():
@@ -163,26 +201,17 @@ class LocalProvider(Provider):
         return out
 
 
-def _prefill(llm: Any, tokens: list[int]) -> Any:
-    """Evaluate `tokens`, reusing the cached common prefix; return log-probs of the next token."""
-    cached = llm.input_ids[: llm.n_tokens]
-    common = 0
-    for a, b in zip(cached, tokens, strict=False):
-        if a != b:
-            break
-        common += 1
-    keep = min(common, len(tokens) - 1)  # always evaluate at least one token to get fresh logits
-    if not llm._ctx.kv_cache_seq_rm(-1, keep, -1):
-        keep = 0
-        llm.reset()
-    llm.n_tokens = keep
-    llm.eval(tokens[keep:])
-    return _last_logprobs(llm)
-
-
 def _last_logprobs(llm: Any) -> Any:
     import numpy as np
 
     logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),)).astype(np.float64)
     m = logits.max()
     return logits - (m + math.log(np.exp(logits - m).sum()))
+
+
+def _head(prompt: str, prefix: str | None) -> str | None:
+    """The prompt up to the end of the shared prefix (templates may put text before it)."""
+    if not prefix:
+        return None
+    i = prompt.find(prefix)
+    return prompt[: i + len(prefix)] if i >= 0 else None

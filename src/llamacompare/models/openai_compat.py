@@ -175,7 +175,9 @@ class OpenAICompatProvider(Provider):
             latency_s=latency, ttft_s=ttft, cost_usd=cost, cost_source=source, request=request.to_dict(),
         )
 
-    async def label_logprobs(self, model: str, prompt: str, labels: list[str]) -> dict[str, float]:
+    async def label_logprobs(
+        self, model: str, prompt: str, labels: list[str], *, prefix: str | None = None
+    ) -> dict[str, float]:
         """Score each label as a continuation of `prompt` via /completions with echo and logprobs.
 
         The server must support `echo` with `logprobs` (vLLM does; many others do not: they raise here).

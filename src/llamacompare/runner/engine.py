@@ -10,6 +10,7 @@ share the few-shot prefix in llama.cpp's KV cache.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from collections.abc import Iterator
@@ -289,7 +290,9 @@ async def _process(
     progress: ProgressSink | None,
 ) -> None:
     task = item.task
-    request = client.request_for(item.rendered.messages(), item.params)
+    request = dataclasses.replace(
+        client.request_for(item.rendered.messages(), item.params), prefix=item.rendered.prefix or None
+    )
     if item.mode == "logprob":
         prompt = request.prompt if request.prompt is not None else item.rendered.text
         labels = task.label_names()
@@ -316,7 +319,9 @@ async def _process(
         await limits.acquire(len(item.rendered.text) // 4 + item.params.max_tokens)
         if item.mode == "logprob":
             started = time.perf_counter()
-            scores = await client.label_logprobs(sent["prompt"], list(sent["labels"].values()), on_retry=count)
+            scores = await client.label_logprobs(
+                sent["prompt"], list(sent["labels"].values()), prefix=request.prefix, on_retry=count
+            )
             by_label = {lab: scores[s] for lab, s in sent["labels"].items()}
             top = max(by_label, key=by_label.__getitem__)
             response = Response(

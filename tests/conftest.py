@@ -1,0 +1,101 @@
+"""Shared fixtures: an isolated llamacompare home, the bundled model, and a real llama.cpp server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATASETS = REPO.parent / "shared" / "datasets"
+
+SEED_TASK1_PROMPT = """
+Mesaj: Merhaba Amit, düşünceli doğum günü kartın için teşekkürler!
+Duygu: Pozitif
+Mesaj: Merhaba Baba, piyano resitalime 20 dakika geç kaldın!
+Duygu: Negatif
+Mesaj: Bu akşam pizza sipariş etmek için sabırsızlanıyorum!
+Duygu: ?
+Tek kelime ile yanıt ver.
+"""
+
+SECRET_VARS = ("TOGETHER_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL", "VLLM_API_KEY", "LLAMACOMPARE_DB",
+               "LLAMACOMPARE_BASE_URL")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """No test touches the user's data dir or sees the developer's keys."""
+    home = tmp_path_factory.mktemp("lchome")
+    saved = {k: os.environ.get(k) for k in (*SECRET_VARS, "LLAMACOMPARE_HOME")}
+    for k in SECRET_VARS:
+        os.environ.pop(k, None)
+    os.environ["LLAMACOMPARE_HOME"] = str(home)
+    yield home
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def bundled_model_file(isolated_home: Path) -> Path:
+    from llamacompare.models.bundled import bundled_model_path
+
+    return bundled_model_path()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def llama_server(bundled_model_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """llama-cpp-python's OpenAI-compatible server with the bundled model, on 127.0.0.1. Yields the base URL."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_model_file), "--model_alias",
+             "gemma-3-270m", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"],
+            stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/models", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"llama_cpp.server did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600,
+            input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real command line in a subprocess (exit codes and stderr as a user sees them)."""
+    return subprocess.run(
+        [sys.executable, "-m", "llamacompare.cli.main", *args], capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "COLUMNS": "200", **(env or {})}, input=input, cwd=REPO,
+    )

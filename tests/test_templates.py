@@ -1,0 +1,67 @@
+"""Chat templates against the published Llama 2 and Llama 3 formats, string-exact."""
+
+from __future__ import annotations
+
+import pytest
+
+from llamacompare.models.base import Params
+from llamacompare.models.registry import resolve
+from llamacompare.prompts.render import to_request
+from llamacompare.prompts.templates import build_messages, render_llama2, render_llama3
+
+
+def test_llama2_single_turn_matches_meta_format() -> None:
+    # Meta's reference: f"{B_INST} {prompt.strip()} {E_INST}" with BOS, B_INST="[INST]", E_INST="[/INST]"
+    assert render_llama2(build_messages(["Merhaba!"])) == "<s>[INST] Merhaba! [/INST]"
+
+
+def test_llama2_system_prompt_goes_inside_first_instruction() -> None:
+    msgs = build_messages(["Soru?"], system="Kısa yanıt ver.")
+    assert render_llama2(msgs) == "<s>[INST] <<SYS>>\nKısa yanıt ver.\n<</SYS>>\n\nSoru? [/INST]"
+
+
+def test_llama2_multi_turn() -> None:
+    msgs = build_messages(["p0", "p1"], ["r0"])
+    assert render_llama2(msgs) == "<s>[INST] p0 [/INST] r0 </s><s>[INST] p1 [/INST]"
+
+
+def test_llama2_strips_contents_like_the_reference() -> None:
+    assert render_llama2(build_messages(["\n  selam \n"])) == "<s>[INST] selam [/INST]"
+
+
+def test_llama3_format_with_system_and_generation_prompt() -> None:
+    msgs = build_messages(["Merhaba"], system="Sen yardımcı bir asistansın.")
+    expected = (
+        "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nSen yardımcı bir asistansın.<|eot_id|>"
+        "<|start_header_id|>user<|end_header_id|>\n\nMerhaba<|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\n"
+    )
+    assert render_llama3(msgs) == expected
+
+
+def test_llama3_multi_turn() -> None:
+    msgs = build_messages(["a", "b"], ["x"])
+    assert render_llama3(msgs) == (
+        "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\na<|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\nx<|eot_id|>"
+        "<|start_header_id|>user<|end_header_id|>\n\nb<|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\n"
+    )
+
+
+def test_llama_chat_needs_one_more_prompt_than_responses() -> None:
+    with pytest.raises(ValueError, match="one more prompt than responses"):
+        build_messages(["a", "b"], ["x", "y"])
+
+
+def test_together_llama_models_get_rendered_text_servers_get_messages() -> None:
+    msgs = build_messages(["hi"])
+    params = Params(max_tokens=8)
+    req2 = to_request(resolve("META-LLAMA/Llama-2-7B-CHAT-HF"), msgs, params)
+    assert req2.prompt == "<s>[INST] hi [/INST]"
+    req3 = to_request(resolve("META-LLAMA/Llama-3-8B-CHAT-HF"), msgs, params)
+    assert req3.prompt is not None and req3.prompt.startswith("<|begin_of_text|>")
+    server = to_request(resolve("openai:gemma-3-270m", base_url="http://127.0.0.1:1/v1"), msgs, params)
+    assert server.prompt is None and server.messages == ({"role": "user", "content": "hi"},)
+    raw = to_request(resolve("META-LLAMA/Llama-2-7B-CHAT-HF"), msgs, params, add_inst=False)
+    assert raw.prompt == "hi"
