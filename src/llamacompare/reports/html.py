@@ -1,0 +1,256 @@
+"""The self-contained HTML report: one file, inline CSS/JS/SVG, no external fetch of any kind.
+
+Safety: every string from a model or a dataset is text. Jinja2 autoescapes the markup; the case matrix is
+embedded as JSON (with `<`, `>`, `&`, U+2028/2029 escaped so it can never close its <script> element) and the
+page script only ever uses textContent. A CSP meta tag allows nothing but the page's own script and style
+(pinned by hash), so even a missed escape could not run or load anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from llamacompare.reports import charts, fmt
+from llamacompare.reports.data import Case, ReportData, TaskSummary
+
+TEMPLATES = Path(__file__).parent / "templates"
+NO_LABEL = "(no label)"
+
+
+def render_html(data: ReportData) -> str:
+    """Render `data` to one self-contained HTML document."""
+    css, js = _asset("report.css"), _asset("report.js")
+    context = {
+        "title": data["title"],
+        "run": data["run"],
+        "status_kind": _status_kind(data["run"].get("status", "")),
+        "generated_at": data["generated_at"],
+        "tasks": [_task_view(t, i) for i, t in enumerate(data["tasks"])],
+        "diff": _diff_view(data.get("diff")),
+        "n_cases": len(data["cases"]),
+        "css": css,
+        "js": js,
+        "csp": _csp(css, js),
+        "cases_json": embed_json(_cases_payload(data)),
+    }
+    return _template().render(context)
+
+
+def embed_json(value: Any) -> str:
+    """JSON that is safe inside a <script type="application/json"> element: no `</script>`, no `<!--`,
+    and no raw U+2028/U+2029 (line terminators in older JS parsers). NaN/inf become null."""
+    text = json.dumps(_json_safe(value), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def disagrees(case: Case, task_type: str) -> bool:
+    """Whether the models that answered this case disagree: different labels for classify tasks (an
+    unlabelled answer counts as its own label), different text for generate tasks (outer whitespace
+    ignored)."""
+    values: set[str | None] = set()
+    for answer in case["answers"].values():
+        if task_type == "classify":
+            values.add(answer.get("label") or NO_LABEL)
+        else:
+            text = answer.get("text")
+            values.add(text.strip() if text is not None else None)
+    return len(values) > 1
+
+
+def model_columns(data: ReportData) -> list[str]:
+    """The case matrix's columns: the run's models first, then any other answer keys (e.g. 'm@logprob')."""
+    cols = list(dict.fromkeys(data["run"]["models"]))
+    seen = set(cols)
+    extra = [m for c in data["cases"] for m in c["answers"] if m not in seen]
+    used = {m for c in data["cases"] for m in c["answers"]}
+    ordered = [m for m in cols if m in used] + list(dict.fromkeys(extra))
+    return ordered or cols
+
+
+def _status_kind(status: str) -> str:
+    """A fixed CSS class for the run status, so free text never reaches a class attribute."""
+    s = status.lower()
+    if s in {"complete", "completed", "done", "finished", "ok", "success"}:
+        return "ok"
+    if s in {"failed", "error", "errored", "aborted", "cancelled", "interrupted"}:
+        return "bad"
+    return "other"
+
+
+@cache
+def _asset(name: str) -> str:
+    text = (TEMPLATES / name).read_text(encoding="utf-8")
+    if "</script" in text.lower() or "</style" in text.lower():
+        raise RuntimeError(f"{name} must not contain a closing script/style tag")
+    return text
+
+
+@cache
+def _template() -> Any:
+    import jinja2  # lazily: keeps `import llamacompare` fast
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template("report.html.j2")
+
+
+def _sha256(text: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
+def _csp(css: str, js: str) -> str:
+    return (
+        f"default-src 'none'; script-src '{_sha256(js)}'; style-src '{_sha256(css)}'; img-src data:; "
+        "base-uri 'none'; form-action 'none'"
+    )
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    return str(value)
+
+
+def _cases_payload(data: ReportData) -> dict[str, Any]:
+    types = {t["id"]: t["type"] for t in data["tasks"]}
+    cases = []
+    for c in data["cases"]:
+        item: dict[str, Any] = dict(c)
+        item["disagree"] = disagrees(c, types.get(c["task"], "generate"))
+        cases.append(item)
+    return {
+        "columns": model_columns(data),
+        "tasks": [{"id": t["id"], "type": t["type"]} for t in data["tasks"]],
+        "cases": cases,
+    }
+
+
+def _metric_names(task: TaskSummary) -> list[str]:
+    names = dict.fromkeys([task["primary_metric"]])
+    for row in task["models"]:
+        names.update(dict.fromkeys(sorted(row["metrics"])))
+    return list(names)
+
+
+def _task_view(task: TaskSummary, index: int) -> dict[str, Any]:
+    metrics = _metric_names(task)
+    rows = []
+    for row in task["models"]:
+        rows.append(
+            {
+                "model": row["model"],
+                "baseline": bool(row.get("is_baseline")),
+                "tied": bool(row.get("tied_with_best")),
+                "recommended": bool(task.get("recommendation"))
+                and (task["recommendation"] or {}).get("model") == row["model"],
+                "metrics": [fmt.ci(row["metrics"].get(m)) for m in metrics],
+                "compliance": fmt.pct(row.get("compliance")),
+                "p50": fmt.seconds(row.get("latency_p50_s")),
+                "p95": fmt.seconds(row.get("latency_p95_s")),
+                "cost": fmt.cost(row.get("cost_usd")),
+                "cost_unknown": fmt.finite(row.get("cost_usd")) is None,
+                "tokens": fmt.integer(row.get("tokens")),
+                "n": fmt.integer(row.get("n")),
+                "failed": int(row.get("failed") or 0),
+            }
+        )
+    pairwise = [
+        {
+            "a": p["a"],
+            "b": p["b"],
+            "metric": p["metric"],
+            "diff": fmt.signed_ci(p["diff"], p["lo"], p["hi"]),
+            "p": fmt.p_value(p["p_value"]),
+            "test": p["test"],
+            "significant": fmt.significant(p["p_value"]),
+        }
+        for p in task.get("pairwise") or []
+    ]
+    plots = [
+        charts.scatter(task, "cost_usd", "Quality vs cost", "Cost (USD)", charts.cost_label, "cost"),
+        charts.scatter(task, "latency_p50_s", "Quality vs latency", "Latency p50", charts.latency_label, "latency"),
+    ]
+    return {
+        "anchor": f"task-{index}",
+        "id": task["id"],
+        "type": task["type"],
+        "mode": task.get("mode"),
+        "primary": task["primary_metric"],
+        "metric_names": metrics,
+        "rows": rows,
+        "pairwise": pairwise,
+        "recommendation": task.get("recommendation"),
+        "charts": [c for c in plots if c is not None],
+        "confusion": [_confusion_view(m, c) for m, c in (task.get("confusion") or {}).items()],
+    }
+
+
+def _confusion_view(model: str, conf: dict[str, Any]) -> dict[str, Any]:
+    labels: list[str] = list(conf["labels"])
+    matrix: list[list[int]] = conf["matrix"]
+    n_cols = max((len(r) for r in matrix), default=0)
+    # `labels` names the gold rows; the predicted side may carry one more column, "(no label)".
+    cols = (labels + [NO_LABEL] * (n_cols - len(labels)))[:n_cols]
+    rows = []
+    for i, (gold, counts) in enumerate(zip(labels, matrix, strict=False)):
+        total = sum(counts)
+        cells = [
+            {"count": n, "heat": min(9, round(9 * n / total)) if total else 0, "diag": j == i}
+            for j, n in enumerate(counts)
+        ]
+        rows.append({"gold": gold, "cells": cells, "total": total})
+    correct = sum(r[i] for i, r in enumerate(matrix) if i < len(r))
+    total = sum(sum(r) for r in matrix)
+    return {"model": model, "cols": cols, "rows": rows, "accuracy": fmt.pct(correct / total) if total else ""}
+
+
+def _diff_view(diff: Any) -> dict[str, Any] | None:
+    if not diff:
+        return None
+    rows = []
+    for r in diff["rows"]:
+        a, b = fmt.finite(r.get("a_value")), fmt.finite(r.get("b_value"))
+        sig = fmt.significant(r.get("p_value"))
+        if not sig or a is None or b is None or a == b:
+            verdict, kind = "no significant change", "same"
+        elif b > a:
+            verdict, kind = "B higher", "up"
+        else:
+            verdict, kind = "B lower", "down"
+        rows.append(
+            {
+                "task": r["task"],
+                "metric": r["metric"],
+                "a": fmt.num(a, 3),
+                "b": fmt.num(b, 3),
+                "diff": fmt.signed_ci(r.get("diff"), r.get("lo"), r.get("hi")),
+                "p": fmt.p_value(r.get("p_value")),
+                "test": r.get("test", ""),
+                "verdict": verdict,
+                "kind": kind,
+            }
+        )
+    return {"a": diff["a"], "b": diff["b"], "rows": rows}

@@ -1,0 +1,106 @@
+"""A Markdown summary fit for a pull-request comment: one table per task, CIs, the recommendation."""
+
+from __future__ import annotations
+
+import re
+
+from llamacompare.reports import fmt
+from llamacompare.reports.data import ReportData, TaskSummary
+
+# Characters that Markdown (GitHub flavour) could read as formatting, links, HTML or table structure.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def md_text(text: object) -> str:
+    """Data as literal Markdown text in one table cell or line: specials backslash-escaped, `|` escaped,
+    newlines turned into <br> so a cell never spills into the next row."""
+    s = _MD_SPECIAL.sub(r"\\\1", str(text))
+    s = s.replace("&", "&amp;")
+    return re.sub(r"\r\n|\r|\n|\u2028|\u2029", "<br>", s)
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    align = ["---:" if i in right else "---" for i in range(len(header))]
+    return [_row(header), _row(align), *(_row(r) for r in rows)]
+
+
+def _task_section(task: TaskSummary) -> list[str]:
+    kind = task["type"] + (f", {task['mode']}" if task.get("mode") else "")
+    out = [f"### Task {md_text(task['id'])} ({md_text(kind)})", ""]
+    rec = task.get("recommendation")
+    if rec and rec.get("line"):
+        out += [f"> **Recommendation:** {md_text(rec['line'])}", ""]
+    primary = task["primary_metric"]
+    metrics = list(dict.fromkeys([primary] + sorted({m for r in task["models"] for m in r["metrics"]})))
+    header = ["Model", *(md_text(m) for m in metrics)]
+    header += ["Compliance", "Latency p50 / p95", "Cost", "n", "Failed"]
+    rows = []
+    for r in task["models"]:
+        name = md_text(r["model"])
+        if r.get("is_baseline"):
+            name = f"*{name} (baseline)*"
+        elif r.get("tied_with_best"):
+            name = f"**{name}** ★"
+        values = [fmt.ci(r["metrics"].get(m)) for m in metrics]
+        if r.get("tied_with_best") and not r.get("is_baseline") and values[0] != fmt.DASH:
+            values[0] = f"**{values[0]}**"
+        rows.append(
+            [
+                name,
+                *values,
+                fmt.pct(r.get("compliance")),
+                f"{fmt.seconds(r.get('latency_p50_s'))} / {fmt.seconds(r.get('latency_p95_s'))}",
+                fmt.cost(r.get("cost_usd")),
+                fmt.integer(r.get("n")),
+                str(int(r.get("failed") or 0)),
+            ]
+        )
+    out += _table(header, rows, right=set(range(1, len(header))))
+    out += ["", f"★ tied with the best on {md_text(primary)} (not significantly different); "
+            "brackets: confidence interval; cost *unknown*: no price known.", ""]
+    significant = [p for p in task.get("pairwise") or [] if fmt.significant(p["p_value"])]
+    if significant:
+        out += ["Significant differences (p < 0.05):", ""]
+        out += _table(
+            ["A", "B", "Metric", "Difference [CI]", "p", "Test"],
+            [
+                [md_text(p["a"]), md_text(p["b"]), md_text(p["metric"]),
+                 fmt.signed_ci(p["diff"], p["lo"], p["hi"]), fmt.p_value(p["p_value"]), md_text(p["test"])]
+                for p in significant
+            ],
+            right={3, 4},
+        )
+        out.append("")
+    return out
+
+
+def render_markdown(data: ReportData) -> str:
+    """Render `data` as GitHub-flavoured Markdown."""
+    run = data["run"]
+    out = [
+        f"## {md_text(data['title'])}",
+        "",
+        f"Run {md_text(run['id'])} · suite {md_text(run['suite'])} · {run['n_cases']} cases · "
+        f"status {md_text(run['status'])} · models: {', '.join(md_text(m) for m in run['models'])}",
+        "",
+    ]
+    for task in data["tasks"]:
+        out += _task_section(task)
+    diff = data.get("diff")
+    if diff:
+        out += [f"### Run diff: A = {md_text(diff['a'])}, B = {md_text(diff['b'])}", ""]
+        rows = []
+        for r in diff["rows"]:
+            sig = "**yes**" if fmt.significant(r.get("p_value")) else "no"
+            rows.append([md_text(r["task"]), md_text(r["metric"]), fmt.num(r.get("a_value"), 3),
+                         fmt.num(r.get("b_value"), 3), fmt.signed_ci(r.get("diff"), r.get("lo"), r.get("hi")),
+                         fmt.p_value(r.get("p_value")), sig])
+        header = ["Task", "Metric", "A", "B", "Difference [CI]", "p", "Significant"]
+        out += _table(header, rows, right={2, 3, 4, 5})
+        out.append("")
+    out.append(f"<sub>Generated {md_text(data['generated_at'])} by llamacompare.</sub>")
+    return "\n".join(out) + "\n"
