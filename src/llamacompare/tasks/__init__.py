@@ -1,0 +1,43 @@
+"""Suites, tasks, their cases (inline or from CSV/TSV/JSONL files) and prompt templating."""
+
+from llamacompare.tasks.datasets import (
+    SuiteCheck,
+    TaskCheck,
+    count_cases,
+    iter_cases,
+    validate_suite,
+)
+from llamacompare.tasks.loader import load_suite
+from llamacompare.tasks.suite import (
+    Case,
+    DatasetSpec,
+    JudgeSpec,
+    ModelConfig,
+    ParamsSpec,
+    Suite,
+    SuiteError,
+    Task,
+    fold_label,
+)
+from llamacompare.tasks.template import RenderedPrompt, placeholders, render_case
+
+__all__ = [
+    "Case",
+    "DatasetSpec",
+    "JudgeSpec",
+    "ModelConfig",
+    "ParamsSpec",
+    "RenderedPrompt",
+    "Suite",
+    "SuiteCheck",
+    "SuiteError",
+    "Task",
+    "TaskCheck",
+    "count_cases",
+    "fold_label",
+    "iter_cases",
+    "load_suite",
+    "placeholders",
+    "render_case",
+    "validate_suite",
+]

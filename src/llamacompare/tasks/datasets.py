@@ -1,0 +1,462 @@
+"""Cases from inline lists or CSV/TSV/JSONL files, streamed, with errors that name the file, line and field.
+
+Files are read in binary, one physical line at a time with a length cap, and decoded line by line: a 100 MB
+line fails after reading a few MB, and a bad byte is reported with its line and byte offset.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llamacompare.errors import UsageError
+from llamacompare.tasks.suite import Case, Loc, Suite, SuiteError, Task, display_path
+
+MAX_CELL = 1 << 20  # 1 MiB of text per field: far above any real prompt, far below a runaway line
+MAX_LINE = 4 << 20  # 4 MiB per physical line
+MAX_WARNINGS = 20  # per task; the rest are counted
+_BOM = b"\xef\xbb\xbf"
+DATA_DIR_ENV = "LLAMACOMPARE_DATA_DIR"
+
+
+@dataclass(slots=True)
+class TaskCheck:
+    """What validation found for one task."""
+
+    task_id: str
+    cases: int
+    skipped: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SuiteCheck:
+    """Counts and warnings for a whole suite, from reading every case once."""
+
+    tasks: list[TaskCheck]
+
+    @property
+    def total_cases(self) -> int:
+        return sum(t.cases for t in self.tasks)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for t in self.tasks for w in t.warnings]
+
+    def counts(self) -> dict[str, int]:
+        return {t.task_id: t.cases for t in self.tasks}
+
+
+# -- locating files --------------------------------------------------------------------------------------
+def dataset_candidates(name: str, *, suite_dir: Path | None, data: Path | None) -> list[Path]:
+    """Where a relative dataset path is looked for, in order."""
+    p = Path(name).expanduser()
+    if p.is_absolute():
+        return [p]
+    out: list[Path] = []
+    if data is not None and data.is_dir():
+        out.append(data / p)
+    if suite_dir is not None:
+        out.append(suite_dir / p)
+    if os.environ.get(DATA_DIR_ENV):
+        out.append(Path(os.environ[DATA_DIR_ENV]).expanduser() / p)
+    out += [Path.cwd() / p, Path.cwd().parent / "shared" / "datasets" / p]
+    return out
+
+
+def find_dataset(name: str, *, suite_dir: Path | None, data: Path | None) -> tuple[Path | None, list[Path]]:
+    """The first existing candidate (or None) and the list that was searched."""
+    cands = dataset_candidates(name, suite_dir=suite_dir, data=data)
+    return next((c for c in cands if c.is_file()), None), cands
+
+
+# -- reading lines ---------------------------------------------------------------------------------------
+def _lines(path: Path) -> Iterator[str]:
+    """Decoded physical lines (with their line ends); errors name the line and byte offset."""
+    try:
+        f = path.open("rb")
+    except OSError as e:
+        raise SuiteError(f"cannot open the file ({e.strerror}); check the path", path=path) from None
+    with f:
+        offset = 0
+        lineno = 0
+        while True:
+            raw = f.readline(MAX_LINE + 1)
+            if not raw:
+                return
+            lineno += 1
+            if len(raw) > MAX_LINE:
+                raise SuiteError(
+                    f"the line is longer than {MAX_LINE >> 20} MiB (stopped reading); is this really a "
+                    "CSV/TSV/JSONL file? split the record or fix the line ends",
+                    path=path,
+                    line=lineno,
+                )
+            if lineno == 1 and raw.startswith(_BOM):
+                raw, offset = raw[len(_BOM) :], len(_BOM)
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise SuiteError(
+                    f"byte 0x{raw[e.start]:02x} at byte offset {offset + e.start} (byte {e.start + 1} of the "
+                    "line) is not valid UTF-8; save the file as UTF-8",
+                    path=path,
+                    line=lineno,
+                ) from None
+            yield text
+            offset += len(raw)
+
+
+@dataclass(slots=True)
+class _Record:
+    number: int  # 1-based record number (the default case id)
+    line: int  # line where the record starts
+    values: dict[str, Any]
+
+
+def _norm(text: str) -> str:
+    # Quoted CSV cells keep the file's CRLFs; prompts should not depend on the OS the data was saved on.
+    return text.replace("\r\n", "\n")
+
+
+def _delimited(path: Path, tsv: bool) -> tuple[list[str], Iterator[_Record]]:
+    if csv.field_size_limit() < MAX_CELL:  # the default (128 KiB) is below our documented cell limit
+        csv.field_size_limit(MAX_CELL)
+    # SST-2-style TSV has bare quotes inside sentences: no quoting at all there. CSV quotes multi-line cells.
+    kw: dict[str, Any] = {"delimiter": "\t", "quoting": csv.QUOTE_NONE} if tsv else {"strict": True}
+    reader = csv.reader(_lines(path), **kw)
+    kind = "TSV" if tsv else "CSV"
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        start = 1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                msg, hint = str(e), "fix the quoting"
+                if "field larger than field limit" in msg:
+                    msg, hint = f"a field is larger than {MAX_CELL >> 20} MiB (the limit per cell)", "shorten it"
+                elif "unexpected end of data" in msg:
+                    msg = "a quoted field is never closed (unexpected end of file)"
+                elif "new-line character seen in unquoted field" in msg:
+                    msg, hint = "a carriage return (\\r) inside a line", "save the file with \\n line ends"
+                raise SuiteError(f"bad {kind} record: {msg}; {hint}", path=path, line=start) from None
+            yield start, row
+            start = reader.line_num + 1
+
+    it = rows()
+    header: list[str] | None = None
+    line = 1
+    for line, row in it:  # noqa: B007 - `line` is the header's line, used below
+        if row:
+            header = [h.strip() for h in row]
+            break
+    if header is None:
+        raise SuiteError(
+            f"the file is empty; a {kind} dataset needs a header row and at least one row", path=path, line=1
+        )
+    for i, h in enumerate(header):
+        if not h:
+            raise SuiteError(
+                f"column {i + 1} of the header has no name; name every column", path=path, line=line
+            )
+        if header.index(h) != i:
+            raise SuiteError(f"the header names column {h!r} twice; rename one", path=path, line=line)
+
+    def records() -> Iterator[_Record]:
+        n = 0
+        for lineno, row in it:
+            if not row or row == [""]:
+                continue  # blank line
+            if len(row) != len(header):
+                hint = " (a tab inside a text?)" if tsv else " (an unquoted comma?)"
+                raise SuiteError(
+                    f"the row has {len(row)} fields but the header has {len(header)}{hint}; fix the row",
+                    path=path,
+                    line=lineno,
+                )
+            n += 1
+            yield _Record(n, lineno, {h: _norm(v) for h, v in zip(header, row, strict=True)})
+
+    return header, records()
+
+
+def _jsonl(path: Path) -> tuple[list[str], Iterator[_Record]]:
+    def records() -> Iterator[_Record]:
+        n = 0
+        for lineno, text in enumerate(_lines(path), 1):
+            if not text.strip():
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as e:
+                raise SuiteError(
+                    f"not valid JSON ({e.msg} at column {e.colno}); one JSON object per line",
+                    path=path,
+                    line=lineno,
+                ) from None
+            if not isinstance(obj, dict):
+                raise SuiteError(
+                    f"a JSON {type(obj).__name__} where an object was expected; "
+                    'write one {"field": "value"} object per line',
+                    path=path,
+                    line=lineno,
+                )
+            n += 1
+            yield _Record(n, lineno, obj)
+
+    it = records()
+    first = next(it, None)
+    if first is None:
+        raise SuiteError(
+            "the file has no records; a JSONL dataset needs one JSON object per line", path=path, line=1
+        )
+
+    def chained() -> Iterator[_Record]:
+        yield first
+        yield from it
+
+    return list(first.values), chained()
+
+
+def _cell(value: Any) -> str | None:
+    """A JSON value as case text; None when absent/null."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return _norm(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+# -- cases -----------------------------------------------------------------------------------------------
+class CaseReader:
+    """Iterates a task's cases once, checking each; `skipped` and `warnings` fill in as it goes."""
+
+    def __init__(self, task: Task, *, base_dir: Path | None = None):
+        self.task = task
+        self.skipped = 0
+        self.warnings: list[str] = []
+        self.path: Path | None = None
+        if task.dataset is not None:
+            self.path = task.data_path or _simple_resolve(task, base_dir)
+
+    # errors: for a file, FILE:LINE: column; for inline cases, the suite line of the case's field
+    def _err(self, rec: _Record, fld: str | None, msg: str) -> SuiteError:
+        if self.path is not None:
+            return SuiteError(msg, path=self.path, line=rec.line, field=fld)
+        loc: Loc = ("cases", rec.number - 1) + ((fld,) if fld else ())
+        return self.task.error(loc, msg)
+
+    def _warn(self, msg: str) -> None:
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append(msg)
+        elif len(self.warnings) == MAX_WARNINGS:
+            self.warnings.append(f"{self.task.id}: more records skipped (see the count)")
+
+    def _source(self) -> tuple[list[str] | None, Iterator[_Record]]:
+        task = self.task
+        if task.cases is not None:
+            return None, (_Record(i, 0, dict(c)) for i, c in enumerate(task.cases, 1))
+        assert task.dataset is not None and self.path is not None
+        try:
+            fmt = task.dataset.resolved_format(self.path)
+        except UsageError as e:
+            raise task.error(("dataset", "format"), str(e)) from None
+        if fmt == "jsonl":
+            return _jsonl(self.path)
+        return _delimited(self.path, tsv=fmt == "tsv")
+
+    def _check_columns(self, columns: list[str]) -> None:
+        """Before any row: the template, reference, id and mapped columns must exist in the file."""
+        task, spec = self.task, self.task.dataset
+        assert spec is not None and self.path is not None
+        name = self.path.name
+        shown = ", ".join(columns)
+        for fld, col in spec.columns.items():
+            if col not in columns:
+                raise task.error(
+                    ("dataset", "columns", fld),
+                    f"column {col!r} is not in {name} (columns: {shown}); fix the column name",
+                )
+        if spec.id_column is not None and spec.id_column not in columns:
+            raise task.error(
+                ("dataset", "id_column"),
+                f"column {spec.id_column!r} is not in {name} "
+                f"(columns: {shown}); fix it or remove id_column to number the rows",
+            )
+        available = set(columns) | set(spec.columns)
+        for ph in task.used_fields():
+            if ph in available:
+                continue
+            if ph == task.reference:
+                raise task.error(
+                    ("reference",),
+                    f"reference field {ph!r} is not a column of {name} "
+                    f"(columns: {shown}); set `reference:` or map it in dataset.columns",
+                )
+            raise task.error(
+                ("template",),
+                f"placeholder {{{ph}}} is not a column of {name} (columns: {shown}); "
+                f"rename the placeholder or map it with dataset.columns: {{{ph}: COLUMN}}",
+            )
+
+    def __iter__(self) -> Iterator[Case]:
+        task = self.task
+        columns, records = self._source()
+        if columns is not None:
+            self._check_columns(columns)
+        spec = task.dataset
+        mapping = spec.columns if spec else {}
+        limit = spec.limit if spec else None
+        id_col = spec.id_column if spec else "id"
+        used = task.used_fields()
+        seen: dict[str, int] = {}
+        produced = 0
+        for rec in records:
+            if limit is not None and produced >= limit:
+                break
+            case = self._case(rec, mapping, id_col, used, seen)
+            if case is not None:
+                produced += 1
+                yield case
+        task._skipped = self.skipped
+
+    def _case(
+        self, rec: _Record, mapping: dict[str, str], id_col: str | None, used: list[str], seen: dict[str, int]
+    ) -> Case | None:
+        raw = rec.values
+        fields: dict[str, str] = {}
+        for key, value in raw.items():
+            try:
+                text = _cell(value)
+            except TypeError as e:
+                if key in used or key in mapping.values() or key == id_col:
+                    raise self._err(
+                        rec, key, f"field {key!r} is a JSON {e}, not a text; flatten it"
+                    ) from None
+                continue
+            if text is not None:
+                fields[key] = text
+        for fld, col in mapping.items():
+            if col in fields:
+                fields[fld] = fields[col]
+        # id
+        if id_col is not None and id_col in raw:
+            case_id = fields.get(id_col, "").strip()
+            if not case_id:
+                raise self._err(rec, id_col, "the case id is empty; give every record an id")
+        else:
+            case_id = str(rec.number)
+        if case_id in seen:
+            prev = seen[case_id]
+            where = f"line {prev}" if self.path is not None else f"cases[{prev - 1}]"
+            raise self._err(rec, id_col, f"duplicate case id {case_id!r} (also at {where}); make ids unique")
+        seen[case_id] = rec.line if self.path is not None else rec.number
+        # required fields
+        for fld in used:
+            source = mapping.get(fld, fld)
+            if source not in raw:
+                have = ", ".join(raw) or "nothing"
+                what = "the reference" if fld == self.task.reference else "the template"
+                raise self._err(
+                    rec, None, f"the case has no field {source!r}, used by {what} (it has: {have}); add it"
+                )
+            value = fields.get(fld)
+            if value is not None and len(value) > MAX_CELL:
+                raise self._err(
+                    rec,
+                    fld,
+                    f"the value is larger than {MAX_CELL >> 20} MiB (the limit per field); shorten it",
+                )
+            if value is None or not value.strip():
+                self.skipped += 1
+                where_s = f"{display_path(self.path)}:{rec.line}" if self.path else f"cases[{rec.number - 1}]"
+                self._warn(f"{self.task.id}: {where_s}: empty {fld!r}, case {case_id!r} skipped")
+                return None
+        reference = None
+        if self.task.reference is not None:
+            reference = fields[self.task.reference]
+            if self.task.type == "classify":
+                reference = self._gold(rec, reference)
+        return Case(case_id, fields, reference)
+
+    def _gold(self, rec: _Record, value: str) -> str:
+        label = self.task.gold_label(value)
+        if label is None:
+            task = self.task
+            labels = ", ".join(task.label_names())
+            known = (
+                f"label_map (keys: {', '.join(task.label_map)})"
+                if task.label_map
+                else f"the labels ({labels})"
+            )
+            raise self._err(
+                rec,
+                task.reference,
+                f"gold value {value.strip()!r} is not in {known}; add it to label_map or fix the data",
+            )
+        return label
+
+
+def _simple_resolve(task: Task, base_dir: Path | None) -> Path:
+    assert task.dataset is not None
+    found, cands = find_dataset(task.dataset.path, suite_dir=base_dir, data=None)
+    if found is None:
+        raise task.error(("dataset", "path"), not_found_message(task.dataset.path, cands))
+    return found
+
+
+def not_found_message(name: str, candidates: list[Path]) -> str:
+    looked = ", ".join(display_path(c.parent) for c in candidates)
+    return (
+        f"dataset file {name!r} not found (looked in: {looked}); pass --data PATH or set "
+        f"{DATA_DIR_ENV} to the folder that holds it"
+    )
+
+
+def iter_cases(task: Task, *, base_dir: Path | None = None) -> Iterator[Case]:
+    """Stream a task's cases (inline or from its file); records with an empty required field are skipped and
+    counted on `task.skipped`. Raises SuiteError for anything malformed."""
+    return iter(CaseReader(task, base_dir=base_dir))
+
+
+def count_cases(task: Task, *, base_dir: Path | None = None) -> int:
+    """Number of usable cases (cached once the suite was validated)."""
+    if task.n_cases is not None:
+        return task.n_cases
+    n = sum(1 for _ in iter_cases(task, base_dir=base_dir))
+    task._n_cases = n
+    return n
+
+
+def check_task(task: Task, *, base_dir: Path | None = None) -> TaskCheck:
+    """Read every case of one task once; raise on errors, return counts and warnings."""
+    reader = CaseReader(task, base_dir=base_dir)
+    n = sum(1 for _ in reader)
+    task._n_cases, task._skipped = n, reader.skipped
+    if n == 0:
+        src = f"{reader.path.name}" if reader.path else "the inline cases"
+        extra = f" ({reader.skipped} skipped for empty fields)" if reader.skipped else ""
+        loc: Loc = ("dataset", "path") if reader.path else ("cases",)
+        raise task.error(loc, f"no usable cases in {src}{extra}; add rows or check the columns")
+    return TaskCheck(task.id, n, reader.skipped, reader.warnings)
+
+
+def validate_suite(suite: Suite, *, base_dir: Path | None = None) -> SuiteCheck:
+    """Check every task's cases up front (before any request). Stores and returns the SuiteCheck."""
+    if base_dir is None and suite.path is not None:
+        base_dir = suite.path.parent
+    check = SuiteCheck([check_task(t, base_dir=base_dir) for t in suite.tasks])
+    suite._check = check
+    return check

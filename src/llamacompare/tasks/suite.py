@@ -1,0 +1,562 @@
+"""The suite schema: what a suite YAML file may say, checked with pydantic (`extra="forbid"` everywhere).
+
+Checks that need only the suite itself live in validators here. They raise `PydanticCustomError` with the
+path of the offending field in `ctx["at"]`, so the loader can point at the exact YAML line. Checks that need
+the data (columns, gold values, counts) live in `datasets.py`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictFloat,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from llamacompare.errors import UsageError
+from llamacompare.models.base import Params
+from llamacompare.tasks.template import TemplateSyntaxError, placeholders
+
+if TYPE_CHECKING:
+    from llamacompare.tasks.datasets import SuiteCheck
+
+CLASSIFY_SCORERS = ("accuracy",)
+GENERATE_SCORERS = ("rouge", "length", "judge")
+Scorer = Literal["accuracy", "rouge", "length", "judge"]
+_ID_RE = re.compile(r"[A-Za-z0-9_.-]+")
+Loc = tuple[str | int, ...]
+
+
+class SuiteError(UsageError):
+    """A bad suite or dataset, rendered as one line: `FILE:LINE: FIELD: what is wrong; what to do`."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ):
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        self.field = field
+        self.detail = message
+        head = ""
+        if self.path is not None:
+            head = display_path(self.path) + (f":{line}" if line is not None else "") + ": "
+        if field:
+            head += f"{field}: "
+        super().__init__(one_line(head + message))
+
+
+def one_line(text: str) -> str:
+    """Messages are printed on one line, whatever user text they quote."""
+    return text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
+
+def format_loc(loc: Loc) -> str:
+    """('tasks', 0, 'labels') -> 'tasks[0].labels'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def fail(at: Loc, msg: str) -> PydanticCustomError:
+    """A validation error for the sub-field `at` of the model being validated."""
+    return PydanticCustomError("suite", "{msg}", {"msg": msg, "at": at})
+
+
+def fold_label(text: str) -> str:
+    """Compare labels the way a reader would: case-, accent-of-i- and edge-punctuation-insensitive.
+
+    Turkish needs care: 'POZİTİF'.casefold() keeps a combining dot and 'ı' is not 'i'; both fold to 'i' here.
+    """
+    s = unicodedata.normalize("NFKC", text).replace("İ", "i").replace("ı", "i")
+    s = s.casefold().replace("\u0307", "")
+    return s.strip(" \t\r\n.,;:!?\"'`*()[]{}<>")
+
+
+def _scalar_text(value: Any) -> Any:
+    # YAML reads `id: 1` as an int; numbers are fine as text. Booleans are not: `label: no` becomes False.
+    if isinstance(value, bool):
+        raise PydanticCustomError(
+            "suite",
+            "{msg}",
+            {"msg": f"YAML read this value as the boolean {str(value).lower()}; put it in quotes"},
+        )
+    if isinstance(value, int | float):
+        return str(value)
+    if value is None:
+        raise PydanticCustomError(
+            "suite", "{msg}", {"msg": "the value is empty; give a text or remove the key"}
+        )
+    return value
+
+
+def _key_text(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            (str(k) if isinstance(k, int | float) and not isinstance(k, bool) else k): v
+            for k, v in value.items()
+        }
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_scalar_text)]
+Fields = Annotated[dict[str, Text], BeforeValidator(_key_text)]
+
+
+def _nonblank(value: str, what: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError(
+            "suite", "{msg}", {"msg": f"{what} is empty; give a value or remove the key"}
+        )
+    return value
+
+
+def check_model_name(name: str) -> str:
+    """A model name is resolved later by the registry; here it only has to be one printable word."""
+    if not name or any(c.isspace() or not c.isprintable() for c in name):
+        raise PydanticCustomError(
+            "suite",
+            "{msg}",
+            {
+                "msg": f"model name {name!r} is empty or has spaces/control characters; "
+                "write it like `local:gemma-3-270m` or `together:meta-llama/Llama-3-8b-chat-hf`"
+            },
+        )
+    return name
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ParamsSpec(Strict):
+    """Generation parameters; those left out keep the model's (or the default) value."""
+
+    temperature: StrictFloat | None = Field(None, ge=0)
+    max_tokens: StrictInt | None = Field(None, ge=1)
+    top_p: StrictFloat | None = Field(None, gt=0, le=1)
+    stop: list[str] | None = None
+    seed: StrictInt | None = None
+
+    def overrides(self) -> dict[str, Any]:
+        """Only the fields that were set, in `Params` form."""
+        out = {k: v for k, v in self.model_dump().items() if v is not None}
+        if "stop" in out:
+            out["stop"] = tuple(out["stop"])
+        return out
+
+    def apply(self, base: Params | None = None) -> Params:
+        """`base` with this spec's fields replacing its own."""
+        base = base or Params()
+        return Params(**{**base.to_dict(), "stop": base.stop, **self.overrides()})
+
+
+class ModelConfig(Strict):
+    """A model to compare, with its limits. `name` is resolved later by the model registry."""
+
+    name: str
+    params: ParamsSpec = Field(default_factory=ParamsSpec)
+    concurrency: StrictInt | None = Field(None, ge=1)
+    rpm: StrictFloat | None = Field(None, gt=0)
+    tpm: StrictInt | None = Field(None, gt=0)
+    timeout_s: StrictFloat | None = Field(None, gt=0)
+    label: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, data: Any) -> Any:
+        return {"name": data} if isinstance(data, str) else data  # `models: [local:gemma-3-270m]`
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, v: str) -> str:
+        return check_model_name(v)
+
+    @property
+    def display(self) -> str:
+        return self.label or self.name
+
+
+class DatasetSpec(Strict):
+    """Cases from a CSV/TSV/JSONL file; `path` is relative to the suite file (see loader for the search)."""
+
+    path: str
+    format: Literal["auto", "csv", "tsv", "jsonl"] = "auto"
+    columns: dict[str, str] = Field(default_factory=dict)
+    id_column: str | None = None
+    limit: StrictInt | None = Field(None, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_path(cls, data: Any) -> Any:
+        return {"path": data} if isinstance(data, str) else data  # `dataset: sst2_dev.tsv`
+
+    @field_validator("path")
+    @classmethod
+    def _check_path(cls, v: str) -> str:
+        return _nonblank(v, "the dataset path")
+
+    def resolved_format(self, path: Path) -> Literal["csv", "tsv", "jsonl"]:
+        if self.format != "auto":
+            return self.format
+        ext = path.suffix.lower()
+        for fmt, exts in (("csv", {".csv"}), ("tsv", {".tsv", ".tab"}), ("jsonl", {".jsonl", ".ndjson"})):
+            if ext in exts:
+                return fmt  # type: ignore[return-value]
+        raise UsageError(
+            f"cannot tell the format of {path.name} from its extension; set format: csv, tsv or jsonl"
+        )
+
+
+class JudgeSpec(Strict):
+    model: str
+    rubric: str | None = None
+
+    @field_validator("model")
+    @classmethod
+    def _check_model(cls, v: str) -> str:
+        return check_model_name(v)
+
+
+class Task(Strict):
+    """One task: a prompt template and the cases it is filled with, plus how answers are scored."""
+
+    id: str
+    type: Literal["classify", "generate"]
+    mode: Literal["generate", "logprob", "both"] | None = None
+    labels: dict[str, list[str]] | None = None
+    label_map: dict[str, str] | None = None
+    system: str | None = None
+    template: str
+    few_shot: list[Fields] | None = None
+    few_shot_template: str | None = None
+    instruction: str | None = None
+    cases: list[Fields] | None = None
+    dataset: DatasetSpec | None = None
+    reference: str | None = None
+    scorers: list[Scorer] | None = None
+    judge: JudgeSpec | None = None
+    params: ParamsSpec | None = None
+
+    _data_path: Path | None = PrivateAttr(None)
+    _prefix_cache: str | None = PrivateAttr(None)
+    _aliases: dict[str, str] | None = PrivateAttr(None)
+    _n_cases: int | None = PrivateAttr(None)
+    _skipped: int = PrivateAttr(0)
+    _where: Callable[[Loc, str], SuiteError] | None = PrivateAttr(None)  # set by the loader
+
+    def error(self, loc: Loc, message: str) -> SuiteError:
+        """A SuiteError about this task's field `loc`, with the suite file and line when loaded from one."""
+        if self._where is not None:
+            return self._where(loc, message)
+        return SuiteError(message, field=format_loc(loc) or None)
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _labels_lists(cls, v: Any) -> Any:
+        # `Pozitif: olumlu` or `Pozitif:` (no synonyms) are fine shorthands.
+        if isinstance(v, dict):
+            return {k: ([] if s is None else [s] if isinstance(s, str) else s) for k, s in v.items()}
+        return v
+
+    @field_validator("label_map", mode="before")
+    @classmethod
+    def _label_map_keys(cls, v: Any) -> Any:
+        return _key_text(v)
+
+    @model_validator(mode="after")
+    def _check(self) -> Task:
+        for at, msg in task_problems(self):
+            raise fail(at, msg)
+        return self
+
+    # -- what the runner and scorers read -------------------------------------------------------------
+    @property
+    def data_path(self) -> Path | None:
+        """The dataset file, resolved by the loader (None for inline cases)."""
+        return self._data_path
+
+    @property
+    def n_cases(self) -> int | None:
+        """Number of usable cases, known once the suite was validated."""
+        return self._n_cases
+
+    @property
+    def skipped(self) -> int:
+        """Records skipped because a required field was empty."""
+        return self._skipped
+
+    @property
+    def classify_mode(self) -> str:
+        """generate | logprob | both (classify tasks; "generate" otherwise)."""
+        return self.mode or "generate"
+
+    def label_names(self) -> list[str]:
+        return list(self.labels or {})
+
+    def label_aliases(self) -> dict[str, str]:
+        """fold_label(name or synonym) -> canonical label."""
+        if self._aliases is None:
+            out: dict[str, str] = {}
+            for label, syns in (self.labels or {}).items():
+                for s in (label, *syns):
+                    out.setdefault(fold_label(s), label)
+            self._aliases = out
+        return self._aliases
+
+    def gold_label(self, value: str) -> str | None:
+        """The canonical label for a gold value from the data (label_map first, then names/synonyms)."""
+        v = value.strip()
+        if self.label_map is not None and v in self.label_map:
+            return self.label_map[v]
+        return self.label_aliases().get(fold_label(v))
+
+    def used_fields(self) -> list[str]:
+        """Case fields the task needs: template placeholders, then the reference field."""
+        out = placeholders(self.template)
+        if self.reference and self.reference not in out:
+            out.append(self.reference)
+        return out
+
+    def generation_params(self, base: Params | None = None) -> Params:
+        return self.params.apply(base) if self.params else (base or Params())
+
+
+def task_problems(task: Task) -> list[tuple[Loc, str]]:
+    """Problems visible from the task alone, as (sub-field, message). Also fills the defaults."""
+    probs: list[tuple[Loc, str]] = []
+    if not _ID_RE.fullmatch(task.id):
+        probs.append((("id",), f"task id {task.id!r} may only use letters, digits, '_', '.', '-'; rename it"))
+    for key, text in (("template", task.template), ("few_shot_template", task.few_shot_template)):
+        if text is None:
+            continue
+        try:
+            placeholders(text)
+        except TemplateSyntaxError as e:
+            probs.append(((key,), str(e)))
+    if not task.template.strip():
+        probs.append((("template",), "the template is empty; write the prompt, with {field} placeholders"))
+    if (task.cases is None) == (task.dataset is None):
+        probs.append(((), "a task needs exactly one of `cases` (inline) or `dataset` (a file); keep one"))
+    if task.cases is not None and not task.cases:
+        probs.append((("cases",), "no cases; add at least one case or use `dataset`"))
+    probs += _few_shot_problems(task)
+    if task.type == "classify":
+        probs += _classify_problems(task)
+    else:
+        probs += _generate_problems(task)
+    if task.judge is not None and "judge" not in (task.scorers or []):
+        probs.append(
+            (("judge",), "judge is set but `judge` is not in scorers; add it to scorers or remove judge")
+        )
+    return probs
+
+
+def _few_shot_problems(task: Task) -> list[tuple[Loc, str]]:
+    if task.few_shot is None:
+        if task.few_shot_template is not None:
+            return [
+                (
+                    ("few_shot_template",),
+                    "few_shot_template without few_shot examples; add few_shot or remove it",
+                )
+            ]
+        return []
+    if task.few_shot_template is None:
+        return [
+            (
+                ("few_shot",),
+                "few_shot examples need a few_shot_template; add one, "
+                'e.g. "Text: {text}\\nLabel: {label}\\n"',
+            )
+        ]
+    try:
+        names = placeholders(task.few_shot_template)
+    except TemplateSyntaxError:
+        return []  # already reported
+    for i, ex in enumerate(task.few_shot):
+        missing = [n for n in names if n not in ex]
+        if missing:
+            return [
+                (
+                    ("few_shot", i),
+                    f"example lacks field {missing[0]!r} used by few_shot_template "
+                    f"(it has: {', '.join(ex) or 'nothing'}); add it",
+                )
+            ]
+    return []
+
+
+def _classify_problems(task: Task) -> list[tuple[Loc, str]]:
+    probs: list[tuple[Loc, str]] = []
+    if task.mode is None:
+        task.mode = "generate"
+    if task.reference is None:
+        task.reference = "label"
+    if task.scorers is None:
+        task.scorers = ["accuracy"]
+    for i, s in enumerate(task.scorers):
+        if s not in CLASSIFY_SCORERS:
+            probs.append(
+                (("scorers", i), f"scorer {s!r} is for generate tasks; classify tasks use: accuracy")
+            )
+    if not task.labels or len(task.labels) < 2:
+        probs.append(
+            (
+                ("labels",),
+                "a classify task needs at least 2 labels; list them like "
+                "{Pozitif: [olumlu], Negatif: [olumsuz]}",
+            )
+        )
+        return probs
+    seen: dict[str, str] = {}
+    for label, syns in task.labels.items():
+        for s in (label, *syns):
+            f = fold_label(s)
+            if not f:
+                probs.append((("labels", label), f"label or synonym {s!r} is empty; give it a text"))
+            elif seen.setdefault(f, label) != label:
+                probs.append(
+                    (
+                        ("labels", label),
+                        f"{s!r} is also a name/synonym of label {seen[f]!r}; "
+                        "each answer must map to one label",
+                    )
+                )
+    for key, value in (task.label_map or {}).items():
+        if value not in task.labels:
+            probs.append(
+                (
+                    ("label_map", key),
+                    f"{value!r} is not one of the labels ({', '.join(task.labels)}); "
+                    "map gold values to a label name",
+                )
+            )
+    try:
+        if task.reference in placeholders(task.template):
+            probs.append(
+                (
+                    ("template",),
+                    f"the template shows the gold field {{{task.reference}}}: the model would "
+                    "see the answer; remove it from the template",
+                )
+            )
+    except TemplateSyntaxError:
+        pass
+    return probs
+
+
+def _generate_problems(task: Task) -> list[tuple[Loc, str]]:
+    probs: list[tuple[Loc, str]] = []
+    for key in ("mode", "labels", "label_map"):
+        if getattr(task, key) is not None:
+            probs.append(((key,), f"`{key}` is only for classify tasks; remove it or set type: classify"))
+    if task.scorers is None:
+        task.scorers = ["rouge"] if task.reference else ["length"]
+    for i, s in enumerate(task.scorers):
+        if s not in GENERATE_SCORERS:
+            probs.append(
+                (
+                    ("scorers", i),
+                    f"scorer {s!r} is for classify tasks; generate tasks use: " + ", ".join(GENERATE_SCORERS),
+                )
+            )
+        elif s == "rouge" and not task.reference:
+            probs.append(
+                (
+                    ("scorers", i),
+                    "rouge needs a reference; set `reference:` to the field with the "
+                    "reference text, or use length/judge",
+                )
+            )
+        elif s == "judge" and task.judge is None:
+            probs.append((("scorers", i), "the judge scorer needs `judge: {model: NAME}`; add it"))
+    return probs
+
+
+class Suite(Strict):
+    """A suite: tasks (and optionally the models) of one comparison."""
+
+    name: str | None = None
+    description: str | None = None
+    models: list[ModelConfig] = Field(default_factory=list)
+    tasks: list[Task]
+
+    _path: Path | None = PrivateAttr(None)
+    _locate: Callable[[Loc], int | None] | None = PrivateAttr(None)
+    _check: SuiteCheck | None = PrivateAttr(None)  # set by validate_suite
+
+    @model_validator(mode="after")
+    def _check_ids(self) -> Suite:
+        if not self.tasks:
+            raise fail(("tasks",), "the suite has no tasks; add at least one")
+        seen: dict[str, int] = {}
+        for i, t in enumerate(self.tasks):
+            if t.id in seen:
+                raise fail(
+                    ("tasks", i, "id"),
+                    f"duplicate task id {t.id!r} (also tasks[{seen[t.id]}]); give each task its own id",
+                )
+            seen[t.id] = i
+        return self
+
+    @property
+    def path(self) -> Path | None:
+        """The suite file it was loaded from."""
+        return self._path
+
+    @property
+    def check(self) -> SuiteCheck | None:
+        """The SuiteCheck from validation (counts and warnings), or None before."""
+        return self._check
+
+    def task(self, task_id: str) -> Task:
+        for t in self.tasks:
+            if t.id == task_id:
+                return t
+        raise UsageError(
+            f"no task {task_id!r} in suite {self.name!r} (tasks: {', '.join(t.id for t in self.tasks)})"
+        )
+
+    def error(self, loc: Loc, message: str) -> SuiteError:
+        """A SuiteError pointing at `loc` in this suite's file (line number where known)."""
+        line = self._locate(loc) if self._locate else None
+        return SuiteError(message, path=self._path, line=line, field=format_loc(loc) or None)
+
+
+@dataclass(slots=True)
+class Case:
+    """One filled-in example; `reference` is the canonical gold label (classify) or the reference text."""
+
+    id: str
+    fields: dict[str, str]
+    reference: str | None
