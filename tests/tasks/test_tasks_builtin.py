@@ -43,7 +43,7 @@ def test_seed_sentiment_is_the_notebook_prompt_byte_for_byte() -> None:
     case, prompt = _only_prompt(task)
     assert prompt.text.encode("utf-8") == SEED_PROMPT_TR.encode("utf-8")
     assert prompt.text.startswith(prompt.prefix) and prompt.system is None
-    assert (case.id, case.reference, task.mode) == ("pizza", "Pozitif", "generate")
+    assert (case.id, case.reference, task.mode) == ("pizza", "Pozitif", "both")
     assert task.label_names() == ["Pozitif", "Negatif"]
     for answer, label in [
         ("Pozitif", "Pozitif"),

@@ -151,16 +151,17 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
     if len(variants) >= 2 and common:
         ids = sorted(common, key=lambda c: cases[c][0])
         aligned = {name: [vals[c] for c in ids] for name, vals in per_case.items()}
-        pairs = compare_all(aligned, binary=binary, higher_is_better=higher_better, n_resamples=5000)
+        all_binary = binary and all(x in (0.0, 1.0) for xs in aligned.values() for x in xs)  # repeats average
+        pairs = compare_all(aligned, binary=all_binary, higher_is_better=higher_better, n_resamples=5000)
         for p in pairs:
             pairs_out.append({"a": p.a, "b": p.b, "metric": metric, "diff": p.diff, "lo": p.lo, "hi": p.hi,
                               "p_value": p.p_value, "test": p.method, "n": p.n, "needed_cases": p.needed_cases})
         means = {name: sum(x) / len(x) for name, x in aligned.items()}
         best = (max if higher_better else min)(means, key=means.__getitem__)
-        tied, _, _ = tied_from_pairs(best, pairs)
+        tied, _, _ = tied_from_pairs(best, pairs)  # Holm-adjusted across the comparisons with the best
         for row in rows:
             row["tied_with_best"] = row["model"] == best or row["model"] in tied
-        recommendation = _recommend(rows, pairs, metric, prefer)
+        recommendation = _recommend(rows, pairs, metric, prefer, higher_better)
     elif len(variants) == 1 and rows:
         rows[0]["tied_with_best"] = True
         recommendation = {"model": rows[0]["model"], "line": f"only one model: {rows[0]['model']}"}
@@ -227,7 +228,9 @@ def _latency_cost(rows: list[Any]) -> dict[str, Any]:
     }
 
 
-def _recommend(rows: list[dict[str, Any]], pairs: list[Any], metric: str, prefer: str) -> dict[str, Any]:
+def _recommend(
+    rows: list[dict[str, Any]], pairs: list[Any], metric: str, prefer: str, higher_is_better: bool
+) -> dict[str, Any]:
     from llamacompare.scoring.recommend import ModelSummary, recommend
     from llamacompare.scoring.stats import Interval
 
@@ -239,7 +242,7 @@ def _recommend(rows: list[dict[str, Any]], pairs: list[Any], metric: str, prefer
                                              m["hi"] if m["hi"] is not None else m["value"]),
             row["cost_usd"], row["latency_p50_s"],
         ))
-    rec = recommend(summaries, pairs, prefer=prefer, metric_name=metric)
+    rec = recommend(summaries, pairs, prefer=prefer, metric_name=metric, higher_is_better=higher_is_better)
     return {"model": rec.model, "line": rec.line}
 
 

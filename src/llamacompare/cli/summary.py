@@ -13,9 +13,10 @@ from llamacompare.cli.render import console, fmt_cost, fmt_s
 def fmt_metric(m: dict[str, Any] | None) -> str:
     if not m or m.get("value") is None:
         return "-"
+    digits = 2 if abs(m["value"]) <= 1.5 else 1
     if m.get("lo") is None or m.get("hi") is None:
-        return f"{m['value']:.3f}"
-    return f"{m['value']:.3f} [{m['lo']:.3f}, {m['hi']:.3f}]"
+        return f"{m['value']:.{digits}f}"
+    return f"{m['value']:.{digits}f} [{m['lo']:.{digits}f}, {m['hi']:.{digits}f}]"
 
 
 def print_report(report: dict[str, Any], *, side_by_side_max: int = 12) -> None:
@@ -23,27 +24,28 @@ def print_report(report: dict[str, Any], *, side_by_side_max: int = 12) -> None:
     for task in report["tasks"]:
         metric = task["primary_metric"]
         table = Table(title=f"task {task['id']} ({task['type']}) — {metric}, 95% CI", title_justify="left")
-        table.add_column("model")
+        table.add_column("model", overflow="fold")
         table.add_column(metric, justify="right")
-        extra = [k for k in ("macro_f1", "accuracy_uncalibrated", "rouge1", "rouge2", "words")
-                 if any(k in r["metrics"] for r in task["models"]) and k != metric]
+        extra = [k for k in ("rouge1", "words") if any(k in r["metrics"] for r in task["models"]) and k != metric]
         for k in extra:
             table.add_column(k, justify="right")
-        table.add_column("format ok", justify="right")
+        if task["type"] == "classify":
+            table.add_column("format ok", justify="right")
         table.add_column("n", justify="right")
         table.add_column("failed", justify="right")
-        table.add_column("p50 latency", justify="right")
+        table.add_column("latency p50", justify="right")
         table.add_column("cost", justify="right")
         for r in task["models"]:
             name = Text(r["model"], style="dim" if r["is_baseline"] else ("bold" if r["tied_with_best"] else ""))
             if r["tied_with_best"] and not r["is_baseline"]:
                 name.append(" *", style="green")
             compliance = "-" if r["compliance"] is None else f"{r['compliance']:.0%}"
-            table.add_row(
-                name, fmt_metric(r["metrics"].get(metric)), *(fmt_metric(r["metrics"].get(k)) for k in extra),
-                compliance, str(r["n"]), str(r["failed"]) if r["failed"] else "-", fmt_s(r["latency_p50_s"]),
-                "-" if r["is_baseline"] else fmt_cost(r["cost_usd"]),
-            )
+            cells = [name, fmt_metric(r["metrics"].get(metric)), *(fmt_metric(r["metrics"].get(k)) for k in extra)]
+            if task["type"] == "classify":
+                cells.append(compliance)
+            cells += [str(r["n"]), str(r["failed"]) if r["failed"] else "-", fmt_s(r["latency_p50_s"]),
+                      "-" if r["is_baseline"] else fmt_cost(r["cost_usd"])]
+            table.add_row(*cells)
         con.print(table)
         for p in task["pairwise"]:
             sig = "significant" if p["p_value"] < 0.05 else "not significant"

@@ -47,6 +47,9 @@ class LoadedModel:
                     swa_full=True,  # sliding-window models (Gemma 3) need it to keep a prefix and drop the rest
                     verbose=False,
                 )
+                # The first decode pays one-time costs (buffers, weight repacking); keep them out of latencies.
+                self._llm.eval(self._llm.tokenize(b"warm up", add_bos=True))
+                self._llm.reset()
         return self._llm
 
 

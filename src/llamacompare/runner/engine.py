@@ -69,7 +69,8 @@ async def execute(
 ) -> RunOutcome:
     from llamacompare.tasks.datasets import validate_suite
 
-    check = validate_suite(plan.suite)  # reads every dataset once: bad input fails before any request
+    # loading validated the suite (every dataset read once): bad input has failed before any request
+    check = plan.suite.check or validate_suite(plan.suite)
     outcome = RunOutcome(plan.run_id)
     per_case = sum(len(modes_of(t)) * (check.counts().get(t.id, 0)) for t in plan.suite.tasks)
     outcome.total = per_case * len(plan.models) * plan.options.repeats
@@ -174,14 +175,13 @@ async def _drive(
         reps = plan.options.repeats
         for task in plan.suite.tasks:
             modes = modes_of(task)
-            base_params = task.generation_params()
             for seq, case in iter_task_cases(task):
                 if fatal:
                     return
                 rendered = render_case(task, case)
                 input_json = json.dumps(case.fields, ensure_ascii=False)
                 for m in plan.models:
-                    params = m.config.params.apply(base_params)
+                    params = task.generation_params(m.config.params.apply())  # the task's settings win
                     for mode in modes:
                         for rep in range(reps):
                             if (task.id, case.id, m.name, mode, rep) in done:

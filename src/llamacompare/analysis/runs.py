@@ -1,0 +1,24 @@
+"""Reading stored runs back: their suite as it was, and their report."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from llamacompare.store.db import Store
+from llamacompare.tasks.suite import Suite
+
+
+def stored_suite(run_row: Any) -> Suite:
+    """The suite exactly as the run used it (no dataset is read again)."""
+    cfg = json.loads(run_row["config_json"])
+    return Suite.model_validate(cfg["suite"])
+
+
+def run_report(store: Store, run_ref: str, *, prefer: str = "cost", max_cases: int | None = None,
+               include_cases: bool = True) -> dict[str, Any]:
+    from llamacompare.analysis.summary import build_report
+
+    row = store.get_run(run_ref)
+    return build_report(store, row["id"], stored_suite(row), prefer=prefer, max_cases=max_cases,
+                        include_cases=include_cases)

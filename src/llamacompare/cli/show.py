@@ -1,0 +1,30 @@
+"""`llamacompare show RUN`: the summary with confidence intervals, and the answers side by side."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from llamacompare.cli.options import db_option, json_option
+
+
+@click.command("show")
+@click.argument("run", default="latest")
+@db_option
+@click.option("--prefer", type=click.Choice(["cost", "latency"]), default="cost", show_default=True)
+@click.option("--cases", "max_cases", type=click.IntRange(min=0), default=12, show_default=True,
+              help="Show answers side by side for tasks with at most this many cases.")
+@json_option
+def command(run: str, db_path: str | None, prefer: str, max_cases: int, as_json: bool) -> None:
+    """Show RUN (an id, a unique prefix of one, or 'latest')."""
+    from llamacompare.analysis.runs import run_report
+    from llamacompare.store import Store
+
+    report = run_report(Store(db_path), run, prefer=prefer)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    from llamacompare.cli.summary import print_report
+
+    print_report(report, side_by_side_max=max_cases)

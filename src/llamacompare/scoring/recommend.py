@@ -1,0 +1,189 @@
+"""Which model to choose: the cheapest (or fastest) one not significantly worse than the best.
+
+"Not significantly worse" uses the paired comparisons with the best model, Holm-adjusted across
+them (see `stats`). A model whose cost is unknown sorts after every model with a known cost, and the
+line says so. When the best model and a cheaper one cannot be separated and the cases are too few to
+tell, the line says how many cases would be needed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from llamacompare.scoring.stats import Interval, PairResult, tied_from_pairs
+
+__all__ = ["ModelSummary", "Recommendation", "recommend"]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSummary:
+    """One model's headline: its metric with interval, total cost (None: unknown) and mean latency."""
+
+    model: str
+    n: int
+    metric: Interval
+    cost_usd: float | None = None
+    latency_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """The model to choose (None when there is nothing to choose from) and the evidence in one line.
+
+    `tied`: the other models not significantly worse than the best (closest first). `needed_cases`:
+    about how many cases would separate the best from its closest rival (None: not applicable).
+    """
+
+    model: str | None
+    line: str
+    tied: list[str]
+    needed_cases: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _num(x: float) -> str:
+    if not math.isfinite(x):
+        return "n/a"
+    digits = 0 if abs(x) >= 100 else 1 if abs(x) >= 10 else 2
+    s = f"{x:.{digits}f}"
+    return s[1:] if s.startswith("-") and float(s) == 0 else s
+
+
+def _finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x)
+
+
+def _triple(value: float, lo: float | None, hi: float | None) -> tuple[str, str, str]:
+    """An estimate and its interval with one number of decimals, enough that no bound reads as 0."""
+    xs = [x for x in (value, lo, hi) if _finite(x)]
+    top = max((abs(x) for x in xs), default=0.0)
+    digits = 0 if top >= 100 else 1 if top >= 10 else 2
+    while digits < 4 and any(x != 0 and round(x, digits) == 0 for x in xs):
+        digits += 1
+
+    def fmt(x: float | None) -> str:
+        if not _finite(x):
+            return "n/a"
+        s = f"{x:.{digits}f}"
+        return s[1:] if s.startswith("-") and float(s) == 0 else s
+
+    return fmt(value), fmt(lo), fmt(hi)
+
+
+def _p(p: float) -> str:
+    if p < 0.001:
+        return "<0.001"
+    return f"={p:.3f}" if p < 0.01 else f"={p:.2f}"
+
+
+def _ratio(chosen: float, best: float, what: str) -> str:
+    if best <= 0 or chosen >= best:
+        return f"at the same {what}" if chosen == best else ""
+    if chosen == 0:
+        return "at no cost" if what == "cost" else ""
+    r = chosen / best
+    return f"at 1/{round(1 / r)} of the {what}" if r <= 0.5 else f"at {r:.0%} of the {what}"
+
+
+def recommend(
+    summaries: Sequence[ModelSummary],
+    pairs: Sequence[PairResult],
+    *,
+    prefer: Literal["cost", "latency"] = "cost",
+    metric_name: str,
+    higher_is_better: bool = True,
+    alpha: float = 0.05,
+    correction: Literal["holm", "none"] = "holm",
+) -> Recommendation:
+    """Recommend the cheapest (`prefer="cost"`) or fastest model not significantly worse than the best."""
+    if prefer not in ("cost", "latency"):
+        raise ValueError(f"prefer must be 'cost' or 'latency', not {prefer!r}")
+    valid = [s for s in summaries if s.n > 0 and _finite(s.metric.value)]
+    if not valid:
+        return Recommendation(None, f"no model has a {metric_name} score to compare", [], None)
+    by_name = {s.model: s for s in valid}
+    sign = -1.0 if higher_is_better else 1.0
+
+    def pref(s: ModelSummary) -> float | None:
+        return s.cost_usd if prefer == "cost" else s.latency_s
+
+    def order(s: ModelSummary) -> tuple[bool, float, float]:
+        v = pref(s)
+        return (v is None, v if v is not None else 0.0, sign * s.metric.value)
+
+    def metric(s: ModelSummary) -> str:
+        value, lo, hi = _triple(s.metric.value, s.metric.lo, s.metric.hi)
+        return f"{metric_name} {value} [{lo}, {hi}]"
+
+    best = min(valid, key=lambda s: (sign * s.metric.value, order(s)))
+    if len(valid) == 1:
+        return Recommendation(best.model, f"choose {best.model}: {metric(best)} (the only model scored)", [])
+
+    usable = [p for p in pairs if p.a in by_name and p.b in by_name]
+    tied, against, p_adj = tied_from_pairs(best.model, usable, alpha=alpha, correction=correction)
+    p_label = "adj. p" if correction == "holm" and len(against) > 1 else "p"
+    candidates = sorted([best, *(by_name[t] for t in tied)], key=order)
+    chosen = candidates[0]
+
+    def evidence(other: str, first: str | None = None) -> str:
+        # diff = first - the other one; by default from `other`'s side ("-0.02": it is worse)
+        o = against[other].oriented(first or other)
+        diff, lo, hi = _triple(o.diff, o.lo, o.hi)
+        if not diff.startswith("-") and float(diff) != 0:
+            diff = "+" + diff
+        return f"diff {diff} [{lo}, {hi}], {p_label}{_p(p_adj[other])}"
+
+    rival = chosen.model if chosen is not best else (tied[0] if tied else None)
+    needed = against[rival].needed_cases if rival is not None else None
+    mentioned = {chosen.model}
+    if chosen is not best:
+        line = (
+            f"choose {chosen.model}: {metric(chosen)}, not significantly worse than {best.model} "
+            f"({_num(best.metric.value)}; {evidence(chosen.model)})"
+        )
+        c, b = pref(chosen), pref(best)
+        if c is not None and b is not None:
+            gain = _ratio(c, b, prefer)
+            line += f" {gain}" if gain else ""
+        elif c is not None:
+            line += f", and {best.model}'s {prefer} is unknown"
+        mentioned.add(best.model)
+    elif tied:
+        close = by_name[tied[0]]
+        if pref(best) is None:  # known values sort first, so no candidate's value is known
+            but = f"no {prefer} is known to choose by"
+        elif pref(close) is None:
+            but = f"its {prefer} is unknown"
+        else:
+            but = "is not cheaper" if prefer == "cost" else "is not faster"
+        line = (
+            f"choose {best.model}: {metric(best)}, the best; {close.model} ({_num(close.metric.value)}; "
+            f"{evidence(close.model)}) is not significantly worse but {but}"
+        )
+        mentioned.add(close.model)
+    else:
+        others = sorted((by_name[k] for k in against), key=lambda s: sign * s.metric.value)
+        if others:
+            nxt = others[0]
+            line = (
+                f"choose {best.model}: {metric(best)}, significantly better than every other model "
+                f"(next: {nxt.model} {_num(nxt.metric.value)}; {evidence(nxt.model, best.model)})"
+            )
+        else:
+            line = f"choose {best.model}: {metric(best)} (no paired comparison with the other models)"
+
+    unknown = [s.model for s in candidates if pref(s) is None and s.model not in mentioned]
+    if unknown and pref(chosen) is not None:
+        line += f"; {prefer} unknown for {', '.join(unknown)}"
+    if rival is not None:
+        have = against[rival].n
+        if needed is not None and needed > have:
+            line += f"; not enough cases to separate {best.model} and {rival} (about {needed:,} needed, have {have:,})"
+        elif needed is None:
+            line += f"; {best.model} and {rival} scored the same on these cases"
+    return Recommendation(chosen.model, line, tied, needed)

@@ -1,0 +1,117 @@
+"""The recommendation line: cheapest model not significantly worse than the best."""
+
+from __future__ import annotations
+
+import pytest
+
+from llamacompare.scoring.recommend import ModelSummary, _triple, recommend
+from llamacompare.scoring.stats import Interval, bootstrap_ci, compare_all
+
+
+def _pairs(only_a: int, only_b: int, both: int, neither: int) -> tuple[list[bool], list[bool]]:
+    a = [True] * only_a + [False] * only_b + [True] * both + [False] * neither
+    b = [False] * only_a + [True] * only_b + [True] * both + [False] * neither
+    return a, b
+
+
+def _summaries(
+    scores: dict[str, list[bool]], costs: dict[str, float | None], latency: dict[str, float] | None = None
+) -> list[ModelSummary]:
+    return [
+        ModelSummary(m, len(v), bootstrap_ci([float(x) for x in v]), costs.get(m), (latency or {}).get(m))
+        for m, v in scores.items()
+    ]
+
+
+def _cheap_vs_big() -> dict[str, list[bool]]:
+    # 300 cases: llama-3-70b 0.93, llama-3-8b 0.91 (discordant 9 vs 3), tiny 0.60
+    big, small = _pairs(9, 3, both=270, neither=18)
+    tiny = [i % 10 < 6 for i in range(300)]
+    return {"llama-3-70b": big, "llama-3-8b": small, "tiny": tiny}
+
+
+def test_cheaper_model_not_significantly_worse_is_chosen() -> None:
+    scores = _cheap_vs_big()
+    summaries = _summaries(scores, {"llama-3-70b": 9.0, "llama-3-8b": 1.0, "tiny": 0.1})
+    rec = recommend(summaries, compare_all(scores, binary=True), metric_name="accuracy")
+    assert rec.model == "llama-3-8b"
+    assert rec.tied == ["llama-3-8b"]
+    assert rec.line.startswith("choose llama-3-8b: accuracy 0.91 [")
+    assert "not significantly worse than llama-3-70b (0.93; diff -0.020 [-0.047, 0.003], " in rec.line
+    # exact McNemar p = 0.146; Holm over the 2 comparisons with the best leaves the larger p as it is
+    assert "adj. p=0.15)" in rec.line
+    assert "at 1/9 of the cost" in rec.line
+    assert rec.needed_cases is not None and rec.needed_cases > 300
+    assert f"not enough cases to separate llama-3-70b and llama-3-8b (about {rec.needed_cases:,} needed" in rec.line
+
+
+def test_best_is_chosen_when_clearly_better() -> None:
+    scores = {"good": [i % 20 != 0 for i in range(200)], "bad": [i % 10 < 6 for i in range(200)]}
+    rec = recommend(_summaries(scores, {"good": 5.0, "bad": 1.0}), compare_all(scores, binary=True),
+                    metric_name="accuracy")  # fmt: skip
+    assert rec.model == "good" and rec.tied == [] and rec.needed_cases is None
+    assert "significantly better than every other model (next: bad 0.60; diff +0.35 [" in rec.line
+    assert "p<0.001" in rec.line
+
+
+def test_best_is_also_cheapest() -> None:
+    scores = _cheap_vs_big()
+    summaries = _summaries(scores, {"llama-3-70b": 1.0, "llama-3-8b": 2.0, "tiny": 0.1})
+    rec = recommend(summaries, compare_all(scores, binary=True), metric_name="accuracy")
+    assert rec.model == "llama-3-70b"
+    assert "the best; llama-3-8b (0.91;" in rec.line and "is not cheaper" in rec.line
+
+
+def test_unknown_cost_sorts_last_and_is_said() -> None:
+    scores = _cheap_vs_big()
+    summaries = _summaries(scores, {"llama-3-70b": 9.0, "llama-3-8b": None, "tiny": 0.1})
+    rec = recommend(summaries, compare_all(scores, binary=True), metric_name="accuracy")
+    assert rec.model == "llama-3-70b"
+    assert "llama-3-8b (0.91;" in rec.line and "but its cost is unknown" in rec.line
+    # an unknown cost among several tied models is named
+    summaries = _summaries(scores, {"llama-3-70b": 9.0, "llama-3-8b": None, "tiny": 0.1})
+    pairs = compare_all({**scores, "tiny": scores["llama-3-8b"]}, binary=True)
+    rec = recommend([*summaries[:2], ModelSummary("tiny", 300, summaries[1].metric, 0.1, None)], pairs,
+                    metric_name="accuracy")  # fmt: skip
+    assert rec.model == "tiny" and "cost unknown for llama-3-8b" in rec.line
+
+
+def test_all_costs_unknown() -> None:
+    scores = _cheap_vs_big()
+    rec = recommend(_summaries(scores, {}), compare_all(scores, binary=True), metric_name="accuracy")
+    assert rec.model == "llama-3-70b" and "but no cost is known to choose by" in rec.line
+
+
+def test_prefer_latency() -> None:
+    scores = _cheap_vs_big()
+    summaries = _summaries(scores, {}, latency={"llama-3-70b": 3.0, "llama-3-8b": 1.0, "tiny": 0.2})
+    rec = recommend(summaries, compare_all(scores, binary=True), prefer="latency", metric_name="accuracy")
+    assert rec.model == "llama-3-8b" and "at 1/3 of the latency" in rec.line
+
+
+def test_lower_is_better_metric() -> None:
+    scores = {"a": [1.0, 2.0, 3.0, 2.5] * 10, "b": [5.0, 6.0, 7.0, 6.5] * 10}
+    summaries = [ModelSummary(m, 40, bootstrap_ci(v), 1.0, None) for m, v in scores.items()]
+    rec = recommend(summaries, compare_all(scores, binary=False, higher_is_better=False), metric_name="error",
+                    higher_is_better=False)  # fmt: skip
+    assert rec.model == "a" and "significantly better" in rec.line
+
+
+def test_number_format_keeps_small_bounds_visible() -> None:
+    assert _triple(-0.02, -0.047, 0.003) == ("-0.020", "-0.047", "0.003")
+    assert _triple(0.91, 0.87, 0.94) == ("0.91", "0.87", "0.94")
+    assert _triple(42.0, 40.5, 44.25) == ("42.0", "40.5", "44.2")
+    assert _triple(0.0, -0.0001, 0.00004) == ("0.0000", "-0.0001", "0.0000")
+
+
+def test_degenerate_inputs() -> None:
+    none = recommend([], [], metric_name="accuracy")
+    assert none.model is None and "no model" in none.line
+    one = recommend([ModelSummary("solo", 10, bootstrap_ci([1.0, 0.0] * 5), None, None)], [], metric_name="rougeL")
+    assert one.model == "solo" and "only model" in one.line
+    unscored = ModelSummary("broken", 10, Interval(None, None, None), 1.0, None)  # type: ignore[arg-type]
+    assert recommend([unscored], [], metric_name="accuracy").model is None
+    no_interval = ModelSummary("x", 10, Interval(0.5, None, None), 1.0, None)  # type: ignore[arg-type]
+    assert "accuracy 0.50 [n/a, n/a]" in recommend([no_interval], [], metric_name="accuracy").line
+    with pytest.raises(ValueError):
+        recommend([], [], prefer="size", metric_name="x")  # type: ignore[arg-type]
