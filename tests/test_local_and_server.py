@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from tests.conftest import SEED_TASK1_PROMPT, run_cli
 
 from llamacompare import llama
 from llamacompare.helpers import agenerate
 from llamacompare.prompts.templates import build_messages
 from llamacompare.sync import run_sync
-from tests.conftest import SEED_TASK1_PROMPT, run_cli
 
 
 def test_bundled_model_is_assembled_and_verified(bundled_model_file) -> None:  # type: ignore[no-untyped-def]

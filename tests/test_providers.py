@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
+from tests.support.scripted_server import FaultPlan, ModelSpec, PromptRule, ScriptedServer
 
 from llamacompare import errors
 from llamacompare.helpers import agenerate, llama, llama_chat
 from llamacompare.prompts.templates import build_messages
 from llamacompare.sync import run_sync
-from tests.support.scripted_server import FaultPlan, ModelSpec, PromptRule, ScriptedServer
 
 
 def ask(srv: ScriptedServer, prompt: str = "Merhaba", *, model: str = "test-model", **kw):  # type: ignore[no-untyped-def]
@@ -103,9 +103,8 @@ def test_retry_after_is_honoured() -> None:
 
 def test_hang_becomes_a_timeout() -> None:
     plan = FaultPlan(rules=(PromptRule("hang", times=5),), hang_s=30)
-    with ScriptedServer(["test-model"], faults=plan) as srv:
-        with pytest.raises(errors.TimeoutError, match="within 0.5 s"):
-            ask(srv, timeout_s=0.5, max_tries=0)
+    with ScriptedServer(["test-model"], faults=plan) as srv, pytest.raises(errors.TimeoutError, match="within 0.5 s"):
+        ask(srv, timeout_s=0.5, max_tries=0)
 
 
 def test_unreachable_server_names_the_url() -> None:
