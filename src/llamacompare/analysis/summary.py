@@ -290,3 +290,24 @@ def _prompt_text(request: dict[str, Any]) -> str:
     if "prompt" in request:
         return request["prompt"]
     return "\n".join(f"[{m['role']}] {m['content']}" for m in request.get("messages", []))
+
+
+def per_case_primary(store: Store, run_id: str, suite: Suite) -> dict[tuple[str, str], tuple[str, dict[str, float]]]:
+    """(task, model variant) -> (primary metric, case id -> value), for comparing runs."""
+    report = build_report(store, run_id, suite, include_cases=False)
+    metric_of = {t["id"]: t["primary_metric"] for t in report["tasks"]}
+    modes: dict[str, set[str]] = defaultdict(set)
+    for r in store.results(run_id):
+        modes[r["task_id"]].add(r["mode"])
+    out: dict[tuple[str, str], tuple[str, dict[str, float]]] = {}
+    values: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for s in store.scores(run_id):
+        metric = metric_of.get(s["task_id"])
+        scorer = "label" if metric == "accuracy" else metric
+        if s["scorer"] != scorer or s["value"] is None:
+            continue
+        name = s["model"] if len(modes[s["task_id"]]) == 1 else f"{s['model']}@{s['mode']}"
+        values[(s["task_id"], name)][s["case_id"]].append(s["value"])
+    for key, cases in values.items():
+        out[key] = (metric_of[key[0]], {c: sum(v) / len(v) for c, v in cases.items()})
+    return out

@@ -1,0 +1,76 @@
+"""`llamacompare report RUN`: a self-contained HTML file (or Markdown, JUnit XML), with CI gates."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from llamacompare.cli.options import db_option
+
+
+def parse_gates(values: tuple[str, ...]) -> dict[str, float]:
+    gates: dict[str, float] = {}
+    for v in values:
+        name, sep, num = v.partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            gates[name.strip()] = float(num)
+        except ValueError:
+            msg = f"{v!r}: write METRIC=VALUE, e.g. accuracy=0.8"
+            raise click.BadParameter(msg, param_hint="--fail-under") from None
+    return gates
+
+
+@click.command("report")
+@click.argument("run", default="latest")
+@db_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write (default: llamacompare-RUN.html / .md / .xml in the current directory).")
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown", "junit"]), default="html", show_default=True)
+@click.option("--fail-under", "gates", multiple=True, metavar="METRIC=VALUE",
+              help="Exit 1 when any model's METRIC is below VALUE (e.g. accuracy=0.8). Repeatable.")
+@click.option("--diff", "diff_against", default=None, metavar="RUN_A", help="Include a paired comparison with RUN_A.")
+@click.option("--prefer", type=click.Choice(["cost", "latency"]), default="cost", show_default=True)
+def command(run: str, db_path: str | None, output: Path | None, fmt: str, gates: tuple[str, ...],
+            diff_against: str | None, prefer: str) -> None:
+    """Write a report of RUN (an id, a unique prefix, or 'latest')."""
+    from llamacompare.analysis.runs import run_report
+    from llamacompare.store import Store
+
+    gate_map = parse_gates(gates)
+    store = Store(db_path)
+    data = run_report(store, run, prefer=prefer)
+    if diff_against:
+        from llamacompare.analysis.diff import diff_runs
+
+        data["diff"] = diff_runs(store, diff_against, data["run"]["id"])  # type: ignore[assignment]
+    failures: list[str] = []
+    if gate_map:
+        from llamacompare.reports import check_gates
+
+        failures = check_gates(data, gate_map)  # type: ignore[arg-type]
+    ext = {"html": "html", "markdown": "md", "junit": "xml"}[fmt]
+    path = output or Path(f"llamacompare-{data['run']['id']}.{ext}")
+    if fmt == "html":
+        from llamacompare.reports import render_html
+
+        text = render_html(data)  # type: ignore[arg-type]
+    elif fmt == "markdown":
+        from llamacompare.reports import render_markdown
+
+        text = render_markdown(data)  # type: ignore[arg-type]
+    else:
+        from llamacompare.reports import render_junit
+
+        text = render_junit(data, gate_map)  # type: ignore[arg-type]
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)  # never a half-written report
+    click.echo(f"wrote {path}")
+    for line in failures:
+        click.echo(f"gate failed: {line}", err=True)
+    if failures:
+        sys.exit(1)

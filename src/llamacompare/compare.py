@@ -1,0 +1,196 @@
+"""`compare()`: the notebook's side-by-side comparison as one call, stored and cached like any run."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from llamacompare.tasks.suite import Suite
+
+
+class Comparison:
+    """The result of `compare()`: renders as tables in Jupyter, converts to a pandas DataFrame."""
+
+    def __init__(self, report: dict[str, Any], db_path: Path) -> None:
+        self.report = report
+        self.db_path = db_path
+
+    @property
+    def run_id(self) -> str:
+        return self.report["run"]["id"]
+
+    @property
+    def models(self) -> list[str]:
+        return list(self.report["run"]["models"])
+
+    @property
+    def answers(self) -> dict[str, str | None]:
+        """For a single prompt: model -> answer text."""
+        first = self.report["cases"][0] if self.report["cases"] else {"answers": {}}
+        return {m: a["text"] for m, a in first["answers"].items()}
+
+    def records(self) -> list[dict[str, Any]]:
+        out = []
+        for case in self.report["cases"]:
+            for model, a in case["answers"].items():
+                out.append({"task": case["task"], "case": case["id"], "input": case["input"],
+                            "reference": case["reference"], "model": model, "answer": a["text"],
+                            "error": a["error"], "label": a["label"], "correct": a["correct"], "score": a["score"],
+                            "latency_s": a["latency_s"], "prompt_tokens": a["prompt_tokens"],
+                            "completion_tokens": a["completion_tokens"], "cost_usd": a["cost_usd"]})
+        return out
+
+    def to_pandas(self) -> Any:
+        """One row per task x case x model."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.records())
+
+    def summary(self) -> Any:
+        """One row per task x model: the primary metric with its 95% CI, latency and cost."""
+        import pandas as pd
+
+        rows = []
+        for t in self.report["tasks"]:
+            for m in t["models"]:
+                metric = m["metrics"].get(t["primary_metric"], {})
+                rows.append({"task": t["id"], "model": m["model"], "metric": t["primary_metric"],
+                             "value": metric.get("value"), "ci_low": metric.get("lo"), "ci_high": metric.get("hi"),
+                             "n": m["n"], "latency_p50_s": m["latency_p50_s"], "cost_usd": m["cost_usd"],
+                             "tied_with_best": m["tied_with_best"]})
+        return pd.DataFrame.from_records(rows)
+
+    def __repr__(self) -> str:
+        lines = [f"Comparison(run={self.run_id!r}, models={self.models})"]
+        for case in self.report["cases"][:10]:
+            lines.append(f"- {case['task']}/{case['id']}")
+            for m, a in case["answers"].items():
+                text = (a["text"] or a["error"] or "").strip().replace("\n", " ")
+                lines.append(f"    {m}: {text[:100]}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        parts = [f"<div><b>llamacompare</b> run <code>{e(self.run_id)}</code></div>"]
+        for t in self.report["tasks"]:
+            metric = t["primary_metric"]
+            rows = "".join(_html_row(m, metric) for m in t["models"])
+            rec = t.get("recommendation")
+            parts.append(
+                f"<h4>{e(t['id'])} ({e(t['type'])})</h4><table><tr><th>model</th><th>{e(metric)} [95% CI]</th>"
+                f"<th>n</th><th>latency p50</th><th>cost</th></tr>{rows}</table>"
+                + (f"<p><b>{e(rec['line'])}</b></p>" if rec else "")
+            )
+        models = self.models
+        head = "".join(f"<th>{e(m)}</th>" for m in models)
+        body = []
+        for case in self.report["cases"][:50]:
+            cells = []
+            for m in models:
+                matches = [a for name, a in case["answers"].items() if name.split("@")[0] == m]
+                texts = [e((a["text"] or a["error"] or "").strip()) for a in matches]
+                cells.append("<td style='white-space:pre-wrap;text-align:left'>" + "<hr>".join(texts) + "</td>")
+            body.append(f"<tr><td style='text-align:left'><b>{e(case['task'])}/{e(case['id'])}</b></td>"
+                        + "".join(cells) + "</tr>")
+        parts.append(f"<table><tr><th>case</th>{head}</tr>{''.join(body)}</table>")
+        return "\n".join(parts)
+
+
+def _html_row(m: dict[str, Any], metric: str) -> str:
+    e = html.escape
+    star = " ★" if m["tied_with_best"] and not m["is_baseline"] else ""
+    latency = "" if m["latency_p50_s"] is None else f"{m['latency_p50_s']:.2f} s"
+    return (f"<tr><td>{e(m['model'])}{star}</td><td>{_fmt_ci(m['metrics'].get(metric))}</td><td>{m['n']}</td>"
+            f"<td>{latency}</td><td>{_fmt_cost(m['cost_usd'], m['is_baseline'])}</td></tr>")
+
+
+def _fmt_ci(m: dict[str, Any] | None) -> str:
+    if not m or m.get("value") is None:
+        return "-"
+    if m.get("lo") is None:
+        return f"{m['value']:.3f}"
+    return f"{m['value']:.3f} [{m['lo']:.3f}, {m['hi']:.3f}]"
+
+
+def _fmt_cost(cost: float | None, baseline: bool) -> str:
+    if baseline:
+        return ""
+    return "unknown" if cost is None else f"${cost:.6f}"
+
+
+def _looks_like_suite(value: Any) -> bool:
+    if isinstance(value, Suite | Path):
+        return True
+    if not isinstance(value, str) or "\n" in value:
+        return False
+    from llamacompare.suites import builtin_suite_names
+
+    return value in builtin_suite_names() or (value.endswith((".yaml", ".yml")) and Path(value).is_file())
+
+
+def _prompt_suite(prompts: Sequence[str], system: str | None, temperature: float, max_tokens: int) -> Suite:
+    return Suite.model_validate({
+        "name": "compare",
+        "tasks": [{
+            "id": "prompt", "type": "generate", "template": "{prompt}", "system": system,
+            "cases": [{"id": str(i + 1), "prompt": p} for i, p in enumerate(prompts)],
+            "scorers": ["length"], "params": {"temperature": float(temperature), "max_tokens": int(max_tokens)},
+        }],
+    })
+
+
+def compare(
+    prompt_or_suite: str | Sequence[str] | Suite | Path,
+    models: Sequence[str] | None = None,
+    *,
+    system: str | None = None,
+    temperature: float = 0.0,
+    max_tokens: int = 256,
+    data: str | Path | None = None,
+    limit: int | None = None,
+    db: str | Path | None = None,
+    base_url: str | None = None,
+    concurrency: int = 8,
+    progress: bool = True,
+    prefer: str = "cost",
+) -> Comparison:
+    """Send a prompt (or a list of prompts, or a whole suite) to each model and compare the answers.
+
+    `compare(prompt, models=[...])` works like the notebook's cells; `compare("sst2", models=[...],
+    data="sst2_dev.tsv")` runs a built-in or YAML suite. Answers are stored and cached, so re-running a cell
+    sends nothing it already has.
+    """
+    from llamacompare.analysis.score import score_run
+    from llamacompare.analysis.summary import build_report
+    from llamacompare.runner import RunOptions, execute, make_plan
+    from llamacompare.store import Store
+    from llamacompare.sync import run_sync
+
+    if _looks_like_suite(prompt_or_suite):
+        if isinstance(prompt_or_suite, Suite):
+            suite, ref = prompt_or_suite, prompt_or_suite.name or "suite"
+        else:
+            from llamacompare.tasks.loader import load_suite
+
+            ref = str(prompt_or_suite)
+            suite = load_suite(ref, data=Path(data) if data else None)
+    else:
+        prompts = [prompt_or_suite] if isinstance(prompt_or_suite, str) else [str(p) for p in prompt_or_suite]
+        suite, ref = _prompt_suite(prompts, system, temperature, max_tokens), "compare"
+    store = Store(db)
+    plan = make_plan(suite, ref, list(models) if models else None,
+                     RunOptions(default_concurrency=concurrency, base_url=base_url), limit=limit)
+    sink = None
+    if progress:
+        from llamacompare.runner.progress import RichProgress
+
+        sink = RichProgress()
+    try:
+        run_sync(execute(plan, store, progress=sink))
+        score_run(store, plan.run_id, suite)
+        report = build_report(store, plan.run_id, suite, prefer=prefer)
+    finally:
+        store.close()
+    return Comparison(report, store.path)

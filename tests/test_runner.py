@@ -1,0 +1,260 @@
+"""The comparison engine end to end: suites x models against real loopback servers, stored, cached, resumed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from tests.conftest import REPO, SHARED_DATASETS, run_cli
+from tests.support.scripted_server import ScriptedServer
+
+SUITE = """
+name: mini
+tasks:
+  - id: sentiment
+    type: classify
+    labels: {Pozitif: [olumlu], Negatif: [olumsuz]}
+    few_shot:
+      - {text: "Harika bir gün!", label: Pozitif}
+    few_shot_template: "Mesaj: {text}\\nDuygu: {label}\\n"
+    template: "Mesaj: {text}\\nDuygu:"
+    cases:
+      - {id: a, text: "Bu akşam pizza sipariş etmek için sabırsızlanıyorum!", label: Pozitif}
+      - {id: b, text: "Piyano resitalime geç kaldın!", label: Negatif}
+      - {id: c, text: "İstanbul'da güneşli bir gün.", label: Pozitif}
+      - {id: d, text: "Çok kötü bir film.", label: Negatif}
+  - id: summary
+    type: generate
+    template: "Özetle: {text}"
+    reference: ref
+    scorers: [rouge, length]
+    cases:
+      - {id: s1, text: "Büyük dil modelleri artık açık kaynaklı.", ref: "modeller açık kaynaklı"}
+"""
+
+
+def write_suite(tmp_path: Path, text: str = SUITE) -> Path:
+    p = tmp_path / "mini.yaml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def db_rows(db: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    with sqlite3.connect(db) as c:
+        return c.execute(sql).fetchall()
+
+
+def stored_answers(db: Path) -> dict[tuple[str, str, str, str], str]:
+    rows = db_rows(db, """SELECT r.task_id, r.case_id, r.model, r.mode, p.text FROM results r
+                          JOIN responses p ON p.key = r.response_key WHERE r.status = 'ok'""")
+    return {(t, c, m, mo): text for t, c, m, mo, text in rows}
+
+
+def test_run_two_models_store_score_and_show(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    with ScriptedServer(["alpha", "beta"], answers=["Pozitif", "Negatif", "**Olumlu**."]) as srv:
+        res = run_cli("run", str(write_suite(tmp_path)), "-m", "openai:alpha", "-m", "openai:beta", "--base-url",
+                      srv.base_url, "--db", str(db), "--json")
+        assert res.returncode == 0, res.stderr
+        out = json.loads(res.stdout)
+        gens = [r for r in srv.requests if not r.path.endswith("/models")]
+    assert out["outcome"]["sent"] == 10 and out["outcome"]["failed"] == 0 and len(gens) == 10
+    report = out["report"]
+    sent = next(t for t in report["tasks"] if t["id"] == "sentiment")
+    names = [m["model"] for m in sent["models"]]
+    assert names[:2] == ["openai:alpha", "openai:beta"] and names[2].startswith("baseline")
+    acc = sent["models"][0]["metrics"]["accuracy"]
+    assert 0 <= acc["lo"] <= acc["value"] <= acc["hi"] <= 1
+    assert sent["pairwise"] and sent["recommendation"]["line"]
+    summ = next(t for t in report["tasks"] if t["id"] == "summary")
+    assert summ["primary_metric"] == "rougeL"
+    # every answer is stored with its full request
+    rows = db_rows(db, "SELECT request_json FROM responses")
+    assert len(rows) == 10 and all("messages" in json.loads(r[0]) for r in rows)
+    run_id = out["outcome"]["run_id"]
+    listed = json.loads(run_cli("runs", "--db", str(db), "--json").stdout)
+    assert listed[0]["id"] == run_id and listed[0]["answered"] == 10
+    shown = json.loads(run_cli("show", run_id[:12], "--db", str(db), "--json").stdout)
+    assert shown["run"]["id"] == run_id and len(shown["cases"]) == 5
+    text = run_cli("show", run_id, "--db", str(db)).stdout
+    assert "answers side by side" in text and "openai:beta" in text and "expected: Pozitif" in text
+
+
+def test_rerun_is_served_from_the_cache(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    suite = write_suite(tmp_path)
+    with ScriptedServer(["alpha"]) as srv:
+        first = run_cli("run", str(suite), "-m", "openai:alpha", "--base-url", srv.base_url, "--db", str(db),
+                        "--json")
+        assert first.returncode == 0, first.stderr
+        before = len([r for r in srv.requests if not r.path.endswith("/models")])
+        second = run_cli("run", str(suite), "-m", "openai:alpha", "--base-url", srv.base_url, "--db", str(db),
+                         "--json")
+        after = len([r for r in srv.requests if not r.path.endswith("/models")])
+    assert second.returncode == 0, second.stderr
+    assert before == 5 and after == before, "a cache hit sends nothing"
+    o1, o2 = json.loads(first.stdout), json.loads(second.stdout)
+    assert o2["outcome"]["cached"] == 5 and o2["outcome"]["sent"] == 0
+    a1 = {(c["id"], m): a["text"] for c in o1["report"]["cases"] for m, a in c["answers"].items()}
+    a2 = {(c["id"], m): a["text"] for c in o2["report"]["cases"] for m, a in c["answers"].items()}
+    assert a1 == a2
+
+
+def test_export_formats(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    with ScriptedServer(["alpha"]) as srv:
+        assert run_cli("run", str(write_suite(tmp_path)), "-m", "openai:alpha", "--base-url", srv.base_url,
+                       "--db", str(db), "--no-progress").returncode == 0
+    jl = run_cli("export", "latest", "--db", str(db), "--format", "jsonl").stdout.splitlines()
+    assert len(jl) == 5 and json.loads(jl[0])["request"]["params"]["temperature"] == 0.0
+    csv_out = tmp_path / "out.csv"
+    assert run_cli("export", "--db", str(db), "--format", "csv", "-o", str(csv_out)).returncode == 0
+    import csv
+
+    with csv_out.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 5 and {r["task"] for r in rows} == {"sentiment", "summary"}
+    js = json.loads(run_cli("export", "--db", str(db), "--format", "json").stdout)
+    assert any(r["scores"].get("label") is not None for r in js)
+
+
+def _spawn_run(args: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "llamacompare.cli.main", *args], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_rows(db: Path, n: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if db_rows(db, "SELECT COUNT(*) FROM results WHERE status = 'ok'")[0][0] >= n:
+                return
+        except sqlite3.Error:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {n} results stored in {timeout} s")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_killed_run_resumes_to_the_same_results_without_resending(tmp_path: Path, sig: int) -> None:
+    rows = "\n".join(f"      - {{id: c{i}, text: 'mesaj {i}', label: {'Pozitif' if i % 2 else 'Negatif'}}}"
+                     for i in range(60))
+    suite = write_suite(tmp_path, f"""
+name: kill
+tasks:
+  - id: t
+    type: classify
+    labels: {{Pozitif: [], Negatif: []}}
+    template: "Mesaj: {{text}}"
+    cases:
+{rows}
+""")
+    ref_db, db = tmp_path / "ref.db", tmp_path / "killed.db"
+    args = [str(suite), "-m", "openai:alpha", "-m", "openai:beta", "--concurrency", "4", "--no-progress"]
+    with ScriptedServer(["alpha", "beta"], latency=0.02) as srv:
+        url = ["--base-url", srv.base_url]
+        ref = run_cli("run", *args, *url, "--db", str(ref_db))
+        assert ref.returncode == 0, ref.stderr
+        srv.reset()
+        proc = _spawn_run(["run", *args, *url, "--db", str(db)])
+        _wait_for_rows(db, 30)
+        proc.send_signal(sig)
+        proc.communicate(timeout=60)
+        if sig == signal.SIGINT:
+            assert proc.returncode == 130
+            assert db_rows(db, "SELECT status FROM runs")[0][0] == "interrupted"
+        stored_before = stored_answers(db)
+        assert 30 <= len(stored_before) < 120
+        run_id = db_rows(db, "SELECT id FROM runs")[0][0]
+        srv.reset()
+        resumed = run_cli("run", "--resume", run_id, *url, "--db", str(db), "--no-progress")
+        assert resumed.returncode == 0, resumed.stderr
+        resent = srv.stats()["prompts"]
+    final = stored_answers(db)
+    assert final == stored_answers(ref_db), "the resumed run ends with exactly the uninterrupted run's results"
+    assert len(final) == 120
+    # nothing that was stored before the kill was asked again
+    from tests.support.fake_lm import prompt_hash
+
+    def body(case: str) -> dict:  # type: ignore[type-arg]
+        return {"messages": [{"role": "user", "content": f"Mesaj: mesaj {case[1:]}"}]}
+
+    stored_hashes = {(m.split(":", 1)[1], prompt_hash(body(c))) for (_, c, m, _) in stored_before}
+    asked = {(model, h) for h, p in resent.items() for model in p["models"]}
+    assert not (stored_hashes & asked)
+    assert sum(p["attempts"] for p in resent.values()) == 120 - len(stored_before)
+    assert db_rows(db, "PRAGMA integrity_check")[0][0] == "ok"
+    assert db_rows(db, "SELECT status FROM runs")[0][0] == "done"
+
+
+@pytest.mark.slow
+def test_sst2_872_cases_two_models_stored_and_resumable(tmp_path: Path) -> None:
+    db = tmp_path / "sst2.db"
+    data = SHARED_DATASETS / "sst2_dev.tsv"
+    with ScriptedServer(["alpha", "beta"], answers=["positive", "negative", "The sentiment is negative."]) as srv:
+        proc = _spawn_run(["run", "sst2", "--data", str(data), "-m", "openai:alpha", "-m", "openai:beta",
+                           "--base-url", srv.base_url, "--db", str(db), "--concurrency", "16", "--no-progress"])
+        _wait_for_rows(db, 200)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        run_id = db_rows(db, "SELECT id FROM runs")[0][0]
+        res = run_cli("run", "--resume", run_id, "--base-url", srv.base_url, "--db", str(db), "--json")
+        assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["outcome"]["already_done"] >= 200
+    task = out["report"]["tasks"][0]
+    assert [m["n"] for m in task["models"][:2]] == [872, 872]
+    assert db_rows(db, "SELECT COUNT(*) FROM results WHERE status = 'ok'")[0][0] == 2 * 872
+
+
+def test_bad_input_fails_before_any_request(tmp_path: Path) -> None:
+    bad = write_suite(tmp_path, SUITE.replace("template: \"Mesaj: {text}\\nDuygu:\"", "template: \"{txet}\""))
+    db = tmp_path / "x.db"
+    with ScriptedServer(["alpha"]) as srv:
+        res = run_cli("run", str(bad), "-m", "openai:alpha", "--base-url", srv.base_url, "--db", str(db))
+        assert srv.requests == []
+    assert res.returncode == 2 and "txet" in res.stderr and "mini.yaml" in res.stderr
+    assert "Traceback" not in res.stderr and res.stderr.count("\n") == 1
+    res = run_cli("run", str(write_suite(tmp_path)), "-m", "nope-model", "--db", str(db))
+    assert res.returncode == 2 and "closest known" in res.stderr
+
+
+def test_prompt_longer_than_the_context_fails_before_any_request(tmp_path: Path) -> None:
+    long_suite = SUITE.replace("Piyano resitalime geç kaldın!", "uzun " * 9000)
+    with ScriptedServer([__import__("tests.support.scripted_server", fromlist=["ModelSpec"]).ModelSpec(
+            "alpha", context_length=2048)]) as srv:
+        res = run_cli("run", str(write_suite(tmp_path, long_suite)), "-m", "openai:alpha", "--base-url",
+                      srv.base_url, "--db", str(tmp_path / "x.db"))
+        gens = [r for r in srv.requests if not r.path.endswith("/models")]
+    assert res.returncode == 2 and "2048-token context" in res.stderr and gens == []
+
+
+@pytest.mark.slow
+def test_default_run_on_the_bundled_model_prints_side_by_side(tmp_path: Path) -> None:
+    res = run_cli("run", "--db", str(tmp_path / "seed.db"), env={"TOGETHER_API_KEY": ""})
+    assert res.returncode == 0, res.stderr
+    assert "sentiment_tr" in res.stdout and "answers side by side" in res.stdout
+    assert "local:gemma-3-270m@logprob" in res.stdout and "baseline" in res.stdout
+
+
+@pytest.mark.slow
+def test_notebook_example_runs_top_to_bottom(tmp_path: Path) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(REPO / "examples" / "llama-modellerini-karsilastirma.ipynb", as_version=4)
+    env_home = os.environ["LLAMACOMPARE_HOME"]
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute(
+        env={**os.environ, "LLAMACOMPARE_HOME": env_home})
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    html_out = [o for o in outputs if "text/html" in o.get("data", {})]
+    assert html_out, "compare() results render as HTML tables in Jupyter"
