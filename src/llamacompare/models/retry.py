@@ -12,6 +12,8 @@ from llamacompare.errors import ProviderError
 
 T = TypeVar("T")
 
+_rng = random.Random()  # one per process: seeding a new Random costs more than a whole request
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -34,7 +36,7 @@ async def with_retries(
     rng: random.Random | None = None,
 ) -> T:
     """Run `call`, retrying retryable ProviderErrors up to `policy.attempts` tries in all."""
-    rng = rng or random.Random()
+    rng = rng or _rng
     for attempt in range(policy.attempts):
         try:
             return await call()

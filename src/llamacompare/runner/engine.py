@@ -88,6 +88,7 @@ async def execute(
             store.create_run(plan.run_id, plan.suite.name or plan.suite_ref, plan.config())
         if progress is not None:
             progress.start(outcome.total, f"{plan.suite.name or plan.suite_ref}: {len(plan.models)} model(s)")
+        store.start_writer()
         await _drive(plan, store, clients, done, outcome, progress)
     except (asyncio.CancelledError, KeyboardInterrupt):
         outcome.interrupted = True
@@ -97,6 +98,7 @@ async def execute(
         if progress is not None:
             progress.close()
         await asyncio.gather(*(c.aclose() for c in clients.values()), return_exceptions=True)
+        store.stop_writer()  # flush every answer received before the run's status changes
         if store.conn is not None and _run_exists(store, plan.run_id):
             status = "interrupted" if outcome.interrupted else "done"
             store.set_run_status(plan.run_id, status)

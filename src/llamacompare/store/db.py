@@ -1,12 +1,18 @@
-"""The SQLite store. WAL mode and one short transaction per answer: an answer is on disk the moment it arrives,
-a killed process loses nothing it had received, and two processes can share one database safely."""
+"""The SQLite store, in WAL mode, so two processes can share one database safely.
+
+During a run, answers go to a writer thread that commits whatever has arrived in one transaction, typically
+within a millisecond or two of arrival: the event loop never waits for the disk, and a killed process loses at
+most the answers of that last instant (a resume asks for those again; nothing stored is ever asked twice).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import queue
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib import resources
@@ -61,9 +67,11 @@ class Store:
             raise UsageError(f"{self.path} is not a llamacompare database ({exc}); pass --db PATH") from None
         self.conn.execute("PRAGMA synchronous = NORMAL")  # durable across process kills; fsync at checkpoints
         self.conn.execute("PRAGMA foreign_keys = ON")
+        self._writer: _Writer | None = None
         self._migrate()
 
     def close(self) -> None:
+        self.stop_writer()
         self.conn.close()
 
     def __enter__(self) -> Store:
@@ -160,41 +168,36 @@ class Store:
         error: str | None = None,
         attempts: int = 1,
     ) -> None:
-        """Store one outcome in one transaction: the response (unless cached) and the result row."""
-        c = self.conn
+        """Store one outcome: the response (unless cached) and the result row, in one transaction."""
         ts = now_iso()
-        c.execute("BEGIN IMMEDIATE")
-        try:
-            if response is not None and not cached:
-                c.execute(
-                    "INSERT OR IGNORE INTO responses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        key, response.model, kind, json.dumps(response.request, ensure_ascii=False), response.text,
-                        response.finish_reason, response.prompt_tokens, response.completion_tokens,
-                        response.latency_s, response.ttft_s, response.cost_usd, response.cost_source,
-                        json.dumps(response.label_logprobs) if response.label_logprobs is not None else None, ts,
-                    ),
-                )
-            ok = response is not None
-            c.execute(
-                """INSERT INTO results (run_id, task_id, case_id, model, mode, rep, seq, status, response_key, cached,
-                                        error, attempts, input_json, reference, updated_at)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                   ON CONFLICT (run_id, task_id, case_id, model, mode, rep) DO UPDATE SET
-                     status = excluded.status, response_key = excluded.response_key, cached = excluded.cached,
-                     error = excluded.error, attempts = results.attempts + excluded.attempts,
-                     updated_at = excluded.updated_at
-                   WHERE results.status != 'ok'""",
-                (
-                    run_id, item["task"], item["case"], item["model"], item["mode"], item["rep"], item["seq"],
-                    "ok" if ok else "failed", key if ok else None, int(cached), error, attempts,
-                    item["input_json"], item["reference"], ts,
-                ),
+        resp_row = None
+        if response is not None and not cached:
+            resp_row = (
+                key, response.model, kind, json.dumps(response.request, ensure_ascii=False), response.text,
+                response.finish_reason, response.prompt_tokens, response.completion_tokens, response.latency_s,
+                response.ttft_s, response.cost_usd, response.cost_source,
+                json.dumps(response.label_logprobs) if response.label_logprobs is not None else None, ts,
             )
-            c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
+        ok = response is not None
+        result_row = (
+            run_id, item["task"], item["case"], item["model"], item["mode"], item["rep"], item["seq"],
+            "ok" if ok else "failed", key if ok else None, int(cached), error, attempts, item["input_json"],
+            item["reference"], ts,
+        )
+        if self._writer is not None:
+            self._writer.put(resp_row, result_row)
+        else:
+            _write(self.conn, [resp_row] if resp_row else [], [result_row])
+
+    def start_writer(self) -> None:
+        """From now on `record` hands rows to a writer thread; `stop_writer` flushes and stops it."""
+        if self._writer is None:
+            self._writer = _Writer(self.path)
+
+    def stop_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
 
     def results(self, run_id: str, *, task: str | None = None) -> Iterator[sqlite3.Row]:
         """Results joined with their responses, ordered by task, case position, model, mode, repeat."""
@@ -227,3 +230,73 @@ class Store:
 
     def integrity_ok(self) -> bool:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+_INSERT_RESPONSE = "INSERT OR IGNORE INTO responses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_UPSERT_RESULT = """INSERT INTO results (run_id, task_id, case_id, model, mode, rep, seq, status, response_key, cached,
+                                         error, attempts, input_json, reference, updated_at)
+                    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                    ON CONFLICT (run_id, task_id, case_id, model, mode, rep) DO UPDATE SET
+                      status = excluded.status, response_key = excluded.response_key, cached = excluded.cached,
+                      error = excluded.error, attempts = results.attempts + excluded.attempts,
+                      updated_at = excluded.updated_at
+                    WHERE results.status != 'ok'"""
+
+
+def _write(conn: sqlite3.Connection, responses: list[tuple[Any, ...]], results: list[tuple[Any, ...]]) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if responses:
+            conn.executemany(_INSERT_RESPONSE, responses)
+        conn.executemany(_UPSERT_RESULT, results)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+_STOP = object()
+
+
+class _Writer:
+    """A thread that commits queued rows in batches (group commit) on its own connection."""
+
+    def __init__(self, path: Path) -> None:
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA busy_timeout = 30000")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        self._thread = threading.Thread(target=self._loop, name="llamacompare-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, resp_row: tuple[Any, ...] | None, result_row: tuple[Any, ...]) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put((resp_row, result_row))
+
+    def _loop(self) -> None:
+        stop = False
+        while not stop:
+            batch = [self._queue.get()]
+            while len(batch) < 2000:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = any(b is _STOP for b in batch)
+            rows = [b for b in batch if b is not _STOP]
+            if not rows or self._error is not None:
+                continue
+            try:
+                _write(self._conn, [r for r, _ in rows if r is not None], [res for _, res in rows])
+            except BaseException as exc:  # surfaced to the run on its next put or at close
+                self._error = exc
+
+    def close(self) -> None:
+        self._queue.put(_STOP)
+        self._thread.join()
+        self._conn.close()
+        if self._error is not None:
+            raise self._error

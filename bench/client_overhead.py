@@ -1,0 +1,103 @@
+"""Client overhead: `llamacompare run` (storage and progress on) vs a bare aiohttp loop, same instant server.
+
+    python bench/client_overhead.py                 # 2,000 and 20,000 cases at concurrency 64
+    python bench/client_overhead.py -n 2000 -r 3    # other sizes / repeats
+
+Both clients run in this process, one after the other, against one instant-server process (bench/
+instant_server.py), repeat by repeat, so machine noise hits both alike. Prints requests/s and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from instant_server import start_instant_server  # noqa: E402
+
+BODY = {"model": "instant", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 8, "temperature": 0.0}
+
+
+async def bare_loop(base_url: str, n: int, conc: int) -> float:
+    import aiohttp
+
+    url = base_url + "/chat/completions"
+    sem = asyncio.Semaphore(conc)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conc)) as session:
+
+        async def one(i: int) -> None:
+            body = json.dumps({**BODY, "messages": [{"role": "user", "content": f"case {i}"}]}).encode()
+            async with sem, session.post(url, data=body, headers={"Content-Type": "application/json"}) as r:
+                json.loads(await r.read())["choices"][0]["message"]["content"]
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        return n / (time.perf_counter() - t0)
+
+
+def make_suite(tmp: Path, n: int) -> Path:
+    data = tmp / f"cases-{n}.jsonl"
+    with data.open("w", encoding="utf-8") as f:
+        for i in range(n):
+            f.write(json.dumps({"id": f"c{i}", "text": f"case {i}"}) + "\n")
+    suite = tmp / f"suite-{n}.yaml"
+    suite.write_text(
+        f"name: bench\ntasks:\n  - id: t\n    type: generate\n    template: '{{text}}'\n    scorers: [length]\n"
+        f"    dataset: {{path: {data.name}}}\n    params: {{max_tokens: 8}}\n",
+        encoding="utf-8",
+    )
+    return suite
+
+
+def llamacompare_run(base_url: str, suite: Path, db: Path, conc: int, stream: bool) -> tuple[float, int]:
+    from rich.console import Console
+
+    from llamacompare.runner import RunOptions, execute, make_plan
+    from llamacompare.runner.progress import RichProgress
+    from llamacompare.store import Store
+    from llamacompare.tasks.loader import load_suite
+
+    store = Store(db)
+    plan = make_plan(load_suite(suite), str(suite), ["openai:instant"],
+                     RunOptions(default_concurrency=conc, base_url=base_url, stream=stream))
+    with open(os.devnull, "w") as devnull:
+        progress = RichProgress(Console(file=devnull, force_terminal=True, width=120))
+        t0 = time.perf_counter()
+        outcome = asyncio.run(execute(plan, store, progress=progress))
+        elapsed = time.perf_counter() - t0
+    store.close()
+    assert outcome.failed == 0 and outcome.sent == outcome.total, outcome
+    return outcome.sent / elapsed, outcome.sent
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", type=int, action="append", help="cases (repeatable; default 2000 and 20000)")
+    ap.add_argument("-c", "--concurrency", type=int, default=64)
+    ap.add_argument("-r", "--repeats", type=int, default=3)
+    args = ap.parse_args()
+    sizes = args.n or [2000, 20000]
+    with start_instant_server() as (_, base_url), tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        print(f"instant server at {base_url}; concurrency {args.concurrency}; {args.repeats} repeats, interleaved")
+        print(f"{'cases':>7}  {'bare aiohttp':>13}  {'llamacompare':>13}  {'ratio':>6}  {'lc stream':>10}  {'ratio':>6}")
+        for n in sizes:
+            suite = make_suite(tmp, n)
+            bare, lc, lcs = [], [], []
+            for rep in range(args.repeats):
+                bare.append(asyncio.run(bare_loop(base_url, n, args.concurrency)))
+                lc.append(llamacompare_run(base_url, suite, tmp / f"r{n}-{rep}.db", args.concurrency, False)[0])
+                lcs.append(llamacompare_run(base_url, suite, tmp / f"s{n}-{rep}.db", args.concurrency, True)[0])
+            b, m, s = statistics.median(bare), statistics.median(lc), statistics.median(lcs)
+            print(f"{n:>7}  {b:>11,.0f}/s  {m:>11,.0f}/s  {m / b:>6.0%}  {s:>8,.0f}/s  {s / b:>6.0%}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
