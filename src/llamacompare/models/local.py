@@ -8,6 +8,7 @@ reuse its KV cache: llama-cpp-python keeps the longest common token prefix and e
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import math
 import os
@@ -68,6 +69,16 @@ def _quiet_stderr() -> Iterator[None]:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+@atexit.register
+def _close_models() -> None:
+    """Free llama.cpp models before interpreter teardown (its __del__ fails once module globals are gone)."""
+    for model in list(_models.values()):
+        if model._llm is not None:
+            with contextlib.suppress(Exception):
+                model._llm.close()
+            model._llm = None
 
 
 def get_model(path: str, n_ctx: int = DEFAULT_CTX) -> LoadedModel:

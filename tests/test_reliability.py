@@ -1,0 +1,188 @@
+"""Reliability and security: faults, crashes, concurrent writers, secrets and bad input at the command line."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from tests.conftest import REPO, run_cli
+from tests.support.fake_lm import pick_answer, prompt_hash
+from tests.support.scripted_server import FaultPlan, ScriptedServer
+from tests.test_runner import _spawn_run, db_rows, stored_answers
+
+ANSWERS = ("Pozitif", "Negatif")
+
+
+def numbered_suite(tmp_path: Path, n: int, name: str = "many", word: str = "mesaj") -> Path:
+    data = tmp_path / f"{name}.jsonl"
+    with data.open("w", encoding="utf-8") as f:
+        for i in range(n):
+            f.write(json.dumps({"id": f"c{i}", "text": f"{word} {i} — İş güzel", "label": ANSWERS[i % 2]}) + "\n")
+    suite = tmp_path / f"{name}.yaml"
+    suite.write_text(f"""
+name: {name}
+tasks:
+  - id: t
+    type: classify
+    labels: {{Pozitif: [], Negatif: []}}
+    template: "Mesaj: {{text}}"
+    dataset: {{path: {data.name}, id_column: id}}
+""", encoding="utf-8")
+    return suite
+
+
+def body_for(i: int) -> dict:  # type: ignore[type-arg]
+    return {"messages": [{"role": "user", "content": f"Mesaj: mesaj {i} — İş güzel"}]}
+
+
+@pytest.mark.slow
+def test_5000_requests_with_a_quarter_faulty_lose_nothing_and_store_no_fault(tmp_path: Path) -> None:
+    n = 5000
+    suite, db = numbered_suite(tmp_path, n), tmp_path / "faults.db"
+    kinds = ("429", "429_no_retry_after", "500", "502", "503", "reset", "malformed_json", "stream_cut",
+             "empty_choices", "hang")
+    plan = FaultPlan(rate=0.25, kinds=kinds, seed=7, retry_after=0.05, hang_s=3.0)
+    args = [str(suite), "-m", "openai:alpha", "--concurrency", "64", "--timeout", "1", "--retries", "3",
+            "--retry-base", "0.01", "--db", str(db), "--no-progress"]
+    with ScriptedServer(["alpha"], answers=ANSWERS, faults=plan) as srv:
+        first = run_cli("run", *args, "--base-url", srv.base_url, timeout=900)
+        stats = srv.stats()
+        run_id = db_rows(db, "SELECT id FROM runs")[0][0]
+        failed_before = {c for (c,) in db_rows(db, "SELECT case_id FROM results WHERE status = 'failed'")}
+        srv.reset()
+        srv.set_faults(FaultPlan())
+        second = run_cli("run", "--resume", run_id, "--base-url", srv.base_url, "--db", str(db), "--no-progress")
+        resent = srv.stats()["prompts"]
+    gen = {k: v for k, v in stats["by_outcome"].items()}
+    faults = sum(v for k, v in gen.items() if k != "ok")
+    total = sum(gen.values())
+    print(f"\nfault run: {total} requests, {faults} faults ({faults / total:.0%}), {len(failed_before)} cases failed")
+    assert total >= 5000 and faults / total >= 0.2
+    assert first.returncode in (0, 1), first.stderr
+    # every case ended answered or failed with its reason
+    rows = db_rows(db, "SELECT status, error FROM results")
+    assert len(rows) == n
+    # no fault was ever stored as an answer: each answer is exactly what the server would say to that prompt
+    answers = stored_answers(db)
+    for (_, case, _, _), text in answers.items():
+        assert text == pick_answer(body_for(int(case[1:])), ANSWERS)
+    # retries stayed within their limits: at most 1 + 3 attempts per prompt
+    assert max(p["attempts"] for p in stats["prompts"].values()) <= 4
+    # the rerun sent only the cases that had failed, once each
+    expected = {prompt_hash(body_for(int(c[1:]))) for c in failed_before}
+    assert set(resent) == expected and all(p["attempts"] == 1 for p in resent.values())
+    assert second.returncode == 0, second.stderr
+    assert db_rows(db, "SELECT COUNT(*) FROM results WHERE status = 'ok'")[0][0] == n
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_results(tmp_path: Path) -> None:
+    suite = numbered_suite(tmp_path, 300)
+    ref_db, db = tmp_path / "ref.db", tmp_path / "kill.db"
+    rng = random.Random(1234)
+    kills = 0
+    with ScriptedServer(["alpha", "beta"], answers=ANSWERS, latency=0.01) as srv:
+        url = ["--base-url", srv.base_url]
+        common = [str(suite), "-m", "openai:alpha", "-m", "openai:beta", "--concurrency", "8", "--no-progress"]
+        assert run_cli("run", *common, *url, "--db", str(ref_db)).returncode == 0
+        run_id = None
+        for _ in range(40):
+            args = ["run", "--resume", run_id] if run_id else ["run", *common]
+            proc = _spawn_run([*args, *url, "--db", str(db)])
+            time.sleep(rng.uniform(0.2, 2.5))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+            proc.communicate(timeout=60)
+            if run_id is None:
+                try:
+                    run_id = db_rows(db, "SELECT id FROM runs")[0][0]
+                except (sqlite3.Error, IndexError):
+                    continue
+            assert db_rows(db, "PRAGMA integrity_check")[0][0] == "ok"
+            if kills >= 10 and db_rows(db, "SELECT status FROM runs")[0][0] == "done":
+                break
+        assert run_id is not None
+        if db_rows(db, "SELECT status FROM runs")[0][0] != "done":
+            assert run_cli("run", "--resume", run_id, *url, "--db", str(db)).returncode == 0
+    print(f"\n{kills} SIGKILLs")
+    assert kills >= 10
+    assert stored_answers(db) == stored_answers(ref_db)
+    assert db_rows(db, "SELECT COUNT(*) FROM results")[0][0] == 600  # no case twice
+    assert db_rows(db, "PRAGMA integrity_check")[0][0] == "ok"
+
+
+@pytest.mark.slow
+def test_two_processes_on_one_database(tmp_path: Path) -> None:
+    a, b = numbered_suite(tmp_path, 400, "a"), numbered_suite(tmp_path, 400, "b")
+    db = tmp_path / "shared.db"
+    with ScriptedServer(["alpha"], answers=ANSWERS) as srv:
+        procs = [_spawn_run(["run", str(s), "-m", "openai:alpha", "--base-url", srv.base_url, "--db", str(db),
+                             "--no-progress"]) for s in (a, b)]
+        for p in procs:
+            p.communicate(timeout=300)
+            assert p.returncode == 0
+    assert db_rows(db, "PRAGMA integrity_check")[0][0] == "ok"
+    assert db_rows(db, "SELECT COUNT(*), COUNT(DISTINCT run_id) FROM results WHERE status='ok'")[0] == (800, 2)
+
+
+FAKE_KEY = "sk-FAKE-KEY-9f8e7d6c5b4a3210zz"
+
+
+def test_the_key_appears_nowhere(tmp_path: Path) -> None:
+    suite = numbered_suite(tmp_path, 6)
+    db = tmp_path / "s.db"
+    env = {"OPENAI_API_KEY": FAKE_KEY, "TOGETHER_API_KEY": FAKE_KEY}
+    outputs: list[str] = []
+    with ScriptedServer(["alpha"], answers=ANSWERS, api_key=FAKE_KEY) as srv:
+        for args in (["run", str(suite), "-m", "openai:alpha", "--base-url", srv.base_url, "--db", str(db)],
+                     ["ask", "x", "-m", "openai:alpha", "--base-url", srv.base_url, "--verbose"],
+                     ["ask", "x", "-m", "openai:alpha", "--base-url", srv.base_url, "--json"]):
+            res = run_cli(*args, env=env)
+            assert res.returncode == 0, res.stderr
+            outputs += [res.stdout, res.stderr]
+    with ScriptedServer(["alpha"], api_key="another-key-entirely") as srv:  # the server rejects our key
+        fresh = numbered_suite(tmp_path, 3, "fresh", word="yeni")  # not in the cache: requests must go out
+        res = run_cli("run", str(fresh), "-m", "openai:alpha", "--base-url", srv.base_url, "--db", str(db), env=env)
+        assert res.returncode != 0 and "AuthenticationError" in res.stderr
+        outputs += [res.stdout, res.stderr]
+        res = run_cli("ask", "x", "-m", "openai:alpha", "--base-url", srv.base_url, env=env)
+        outputs += [res.stdout, res.stderr]
+    res = run_cli("ask", "x", "-m", "META-LLAMA/Llama-2-7B-CHAT-HF", "--timeout", "1",
+                  env={**env, "TOGETHER_BASE_URL": "http://127.0.0.1:9/v1"})
+    outputs += [res.stdout, res.stderr]
+    for fmt, ext in (("html", "html"), ("markdown", "md"), ("junit", "xml")):
+        out = tmp_path / f"r.{ext}"
+        assert run_cli("report", "--db", str(db), "--format", fmt, "-o", str(out), env=env).returncode == 0
+        outputs.append(out.read_text(encoding="utf-8"))
+    for fmt in ("csv", "jsonl", "json"):
+        outputs.append(run_cli("export", "--db", str(db), "--format", fmt, env=env).stdout)
+    outputs.append(run_cli("show", "--db", str(db), "--json", env=env).stdout)
+    for f in tmp_path.glob("s.db*"):
+        outputs.append(f.read_bytes().decode("latin-1"))
+    assert len(outputs) > 15
+    for text in outputs:
+        assert FAKE_KEY not in text
+        assert FAKE_KEY[:16] not in text
+
+
+CORPUS = REPO / "tests" / "tasks" / "bad_inputs"
+CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["suite"] for c in CASES])
+def test_bad_input_at_the_command_line(case: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    db = tmp_path / "bad.db"
+    res = run_cli("run", str(CORPUS / case["suite"]), "-m", "openai:m", "--base-url", "http://127.0.0.1:9/v1",
+                  "--db", str(db), timeout=120)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in res.stderr
+    assert (case.get("where") or case["suite"]) in lines[0]
+    assert not db.exists() or db_rows(db, "SELECT COUNT(*) FROM runs")[0][0] == 0  # nothing half-written
