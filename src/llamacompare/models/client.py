@@ -64,8 +64,11 @@ class ModelClient:
                 self.context_length = info.context_length
         self._prepared = True
 
-    def request_for(self, messages: Sequence[Message], params: Params, *, add_inst: bool = True) -> Request:
-        return to_request(self.spec, messages, params, add_inst=add_inst, gguf_template=self._gguf_template)
+    def request_for(
+        self, messages: Sequence[Message], params: Params, *, add_inst: bool = True, prefix: str | None = None
+    ) -> Request:
+        return to_request(self.spec, messages, params, add_inst=add_inst, gguf_template=self._gguf_template,
+                          prefix=prefix)
 
     async def send(self, request: Request, *, on_retry: RetryHook | None = None) -> Response:
         await self.prepare()

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import json
 import time
 from typing import Any
 
 import aiohttp
 
+from llamacompare import jsonfast
 from llamacompare.errors import (
     AuthenticationError,
     BadRequestError,
@@ -201,7 +201,7 @@ class OpenAICompatProvider(Provider):
 
     async def _request(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, Any, Any]:
         url = self.base_url + path
-        data = json.dumps(body).encode() if body is not None else None
+        data = jsonfast.dumps_bytes(body) if body is not None else None
         try:
             async with asyncio.timeout(self.timeout_s):
                 async with self._sess().request(method, url, data=data) as resp:
@@ -214,7 +214,7 @@ class OpenAICompatProvider(Provider):
         except aiohttp.ClientError as exc:
             raise ServerError(f"connection to {url} broke: {type(exc).__name__}") from None
         try:
-            parsed = json.loads(raw) if raw else None
+            parsed = jsonfast.loads(raw) if raw else None
         except ValueError:
             if status == 200:
                 raise ServerError(f"{url} returned malformed JSON ({len(raw)} bytes)", status=status) from None
@@ -231,11 +231,11 @@ class OpenAICompatProvider(Provider):
         done = False
         try:
             async with asyncio.timeout(self.timeout_s):
-                async with self._sess().post(url, data=json.dumps(body).encode()) as resp:
+                async with self._sess().post(url, data=jsonfast.dumps_bytes(body)) as resp:
                     if resp.status != 200:
                         raw = await resp.read()
                         try:
-                            data = json.loads(raw)
+                            data = jsonfast.loads(raw)
                         except ValueError:
                             data = {"error": {"message": raw[:200].decode("utf-8", "replace")}}
                         self._raise_for(resp.status, data, resp.headers)
@@ -243,7 +243,7 @@ class OpenAICompatProvider(Provider):
                         # The server ignored stream=true and answered in one piece.
                         raw = await resp.read()
                         try:
-                            data = json.loads(raw)
+                            data = jsonfast.loads(raw)
                         except ValueError:
                             raise ServerError(f"{url} returned malformed JSON", status=200) from None
                         text, finish, usage = _parse_full(data, chat=chat)
@@ -256,7 +256,7 @@ class OpenAICompatProvider(Provider):
                             done = True
                             break
                         try:
-                            chunk = json.loads(payload)
+                            chunk = jsonfast.loads(payload)
                         except ValueError:
                             raise ServerError(f"{url} sent a malformed stream chunk", status=200) from None
                         if isinstance(chunk, dict) and "error" in chunk:

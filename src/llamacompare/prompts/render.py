@@ -23,17 +23,19 @@ def to_request(
     gguf_template: str | None = None,
     bos_token: str = "",
     eos_token: str = "",
+    prefix: str | None = None,
 ) -> Request:
     if not add_inst:
         # The caller's text goes out exactly as written (the seed's add_inst=False).
-        return Request(prompt=_plain(messages), params=params)
+        return Request(prompt=_plain(messages), params=params, prefix=prefix)
     if spec.provider == "local":
         if gguf_template:
-            return Request(prompt=render_jinja(gguf_template, messages, bos_token, eos_token), params=params)
-        return Request(prompt=_plain(messages), params=params)
+            prompt = render_jinja(gguf_template, messages, bos_token, eos_token)
+            return Request(prompt=prompt, params=params, prefix=prefix)
+        return Request(prompt=_plain(messages), params=params, prefix=prefix)
     if spec.family in RENDERERS and spec.provider == "together":
-        return Request(prompt=RENDERERS[spec.family](messages), params=params)
-    return Request(messages=tuple(dict(m) for m in messages), params=params)  # type: ignore[misc]
+        return Request(prompt=RENDERERS[spec.family](messages), params=params, prefix=prefix)
+    return Request(messages=tuple(dict(m) for m in messages), params=params, prefix=prefix)  # type: ignore[misc]
 
 
 def _plain(messages: Sequence[Message]) -> str:

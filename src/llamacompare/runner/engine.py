@@ -10,23 +10,20 @@ share the few-shot prefix in llama.cpp's KV cache.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from llamacompare import jsonfast
 from llamacompare.errors import AuthenticationError, LlamaCompareError, ModelNotFoundError, ProviderError, UsageError
 from llamacompare.models.base import Response
 from llamacompare.models.client import ModelClient
 from llamacompare.models.retry import RetryPolicy
 from llamacompare.runner.plan import PlannedModel, RunPlan
 from llamacompare.settings import redact
-from llamacompare.store.db import Store, response_key
+from llamacompare.store.db import Store, canonical_json, response_key
 from llamacompare.tasks.suite import Case, Task
-
-_STOP = object()
 
 
 class ProgressSink(Protocol):
@@ -125,6 +122,8 @@ async def _check_context(plan: RunPlan, clients: dict[str, ModelClient]) -> None
     from llamacompare.models.local import LocalProvider
     from llamacompare.tasks.template import render_case
 
+    if not any(c.context_length for c in clients.values()):
+        return  # nothing to check against: skip the extra pass over the data
     for task in plan.suite.tasks:
         longest, longest_id = "", ""
         for _, case in iter_task_cases(task):
@@ -158,54 +157,41 @@ async def _drive(
 ) -> None:
     from llamacompare.tasks.template import render_case
 
-    queues: dict[str, asyncio.Queue[Any]] = {}
-    workers: list[asyncio.Task[None]] = []
     fatal: list[BaseException] = []
-    for m in plan.models:
-        client = clients[m.name]
-        local = client.spec.provider == "local"
-        n_workers = 1 if local else (m.config.concurrency or plan.options.default_concurrency)
-        queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=max(4, 2 * n_workers))
-        queues[m.name] = queue
-        limiter = _Limits(m.config.rpm, m.config.tpm)
-        for _ in range(n_workers):
-            workers.append(
-                asyncio.create_task(_worker(queue, m, client, limiter, store, plan, outcome, progress, fatal))
-            )
 
-    async def produce() -> None:
+    def items_for(m: PlannedModel) -> Iterator[_Item]:
+        """This model's work, streamed from the datasets: no queue, and nothing held beyond the current case."""
         reps = plan.options.repeats
         for task in plan.suite.tasks:
             modes = modes_of(task)
+            params = task.generation_params(m.config.params.apply())  # the task's settings win over the model's
             for seq, case in iter_task_cases(task):
                 if fatal:
                     return
-                rendered = render_case(task, case)
-                input_json = json.dumps(case.fields, ensure_ascii=False)
-                for m in plan.models:
-                    params = task.generation_params(m.config.params.apply())  # the task's settings win
-                    for mode in modes:
-                        for rep in range(reps):
-                            if (task.id, case.id, m.name, mode, rep) in done:
-                                outcome.already_done += 1
-                                if progress is not None:
-                                    progress.advance(tokens=0, cost=0.0, failed=False)
-                                continue
-                            await queues[m.name].put(
-                                _Item(
-                                    task, case.id, seq, m.name, mode, rep, rendered, params, input_json, case.reference
-                                )
-                            )
+                rendered = None
+                for mode in modes:
+                    for rep in range(reps):
+                        if (task.id, case.id, m.name, mode, rep) in done:
+                            outcome.already_done += 1
+                            if progress is not None:
+                                progress.advance(tokens=0, cost=0.0, failed=False)
+                            continue
+                        if rendered is None:
+                            rendered = render_case(task, case)
+                            input_json = jsonfast.dumps(case.fields)
+                        yield _Item(task, case.id, seq, m.name, mode, rep, rendered, params, input_json,
+                                    case.reference)
 
+    workers: list[asyncio.Task[None]] = []
+    for m in plan.models:
+        client = clients[m.name]
+        # one worker for in-process models, so cases go in order and share the few-shot prefix's KV cache
+        n_workers = 1 if client.spec.provider == "local" else (m.config.concurrency or plan.options.default_concurrency)
+        items = items_for(m)  # shared by this model's workers: each takes the next item when it is free
+        limiter = _Limits(m.config.rpm, m.config.tpm)
+        for _ in range(n_workers):
+            workers.append(asyncio.create_task(_worker(items, m, client, limiter, store, outcome, progress, fatal)))
     try:
-        await produce()
-        for m in plan.models:
-            for _ in range(
-                1
-                if clients[m.name].spec.provider == "local"
-                else (m.config.concurrency or plan.options.default_concurrency)
-            ):
-                await queues[m.name].put(_STOP)
         await asyncio.gather(*workers)
     finally:
         for w in workers:
@@ -258,28 +244,22 @@ class _Limits:
 
 
 async def _worker(
-    queue: asyncio.Queue[Any],
+    items: Iterator[_Item],
     m: PlannedModel,
     client: ModelClient,
     limits: _Limits,
     store: Store,
-    plan: RunPlan,
     outcome: RunOutcome,
     progress: ProgressSink | None,
     fatal: list[BaseException],
 ) -> None:
-    while True:
-        item = await queue.get()
-        if item is _STOP:
-            return
+    for item in items:
         if fatal:
-            continue
+            return
         try:
             await _process(item, m, client, limits, store, outcome, progress)
-        except (AuthenticationError, ModelNotFoundError) as exc:
+        except (AuthenticationError, ModelNotFoundError, UsageError) as exc:
             fatal.append(exc)  # every other case would fail the same way: stop, keep what we have
-        except UsageError as exc:
-            fatal.append(exc)
 
 
 async def _process(
@@ -292,9 +272,7 @@ async def _process(
     progress: ProgressSink | None,
 ) -> None:
     task = item.task
-    request = dataclasses.replace(
-        client.request_for(item.rendered.messages(), item.params), prefix=item.rendered.prefix or None
-    )
+    request = client.request_for(item.rendered.messages(), item.params, prefix=item.rendered.prefix or None)
     if item.mode == "logprob":
         prompt = request.prompt if request.prompt is not None else item.rendered.text
         labels = task.label_names()
@@ -302,8 +280,8 @@ async def _process(
         sent: dict[str, Any] = {"prompt": prompt, "labels": surface, "mode": "logprob"}
     else:
         sent = request.to_dict()
-    key_body = dict(sent, rep=item.rep) if item.rep else sent
-    key = response_key(client.spec.name, item.mode, key_body)
+    request_json = canonical_json(sent)
+    key = response_key(client.spec.name, item.mode, request_json, item.rep)
     hit = store.cached_response(key)
     if hit is not None:
         store.record(outcome.run_id, item.row(), key=key, kind=item.mode, response=_row_response(hit), cached=True)

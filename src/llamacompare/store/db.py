@@ -36,9 +36,16 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def response_key(model: str, kind: str, request: dict[str, Any]) -> str:
-    """Content address of a request: same model, kind, rendered prompt and parameters -> same key."""
-    blob = json.dumps([model, kind, request], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+def canonical_json(value: Any) -> str:
+    from llamacompare.jsonfast import canonical
+
+    return canonical(value)
+
+
+def response_key(model: str, kind: str, request: dict[str, Any] | str, rep: int = 0) -> str:
+    """Content address of a request: same model, kind, rendered prompt, parameters (and repeat) -> same key."""
+    body = request if isinstance(request, str) else canonical_json(request)
+    blob = f"{model}\n{kind}\n{rep}\n{body}" if rep else f"{model}\n{kind}\n{body}"
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
@@ -167,13 +174,15 @@ class Store:
         cached: bool,
         error: str | None = None,
         attempts: int = 1,
+        request_json: str | None = None,
     ) -> None:
         """Store one outcome: the response (unless cached) and the result row, in one transaction."""
         ts = now_iso()
         resp_row = None
         if response is not None and not cached:
             resp_row = (
-                key, response.model, kind, json.dumps(response.request, ensure_ascii=False), response.text,
+                key, response.model, kind, request_json or json.dumps(response.request, ensure_ascii=False),
+                response.text,
                 response.finish_reason, response.prompt_tokens, response.completion_tokens, response.latency_s,
                 response.ttft_s, response.cost_usd, response.cost_source,
                 json.dumps(response.label_logprobs) if response.label_logprobs is not None else None, ts,
