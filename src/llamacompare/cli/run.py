@@ -21,6 +21,8 @@ from llamacompare.cli.options import base_url_option, db_option
 @click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Dataset file for suites that take one (sst2, tr_polarity, samsum, xsum).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N cases of each task.")
+@click.option("--mode", type=click.Choice(["generate", "logprob", "both"]), default=None,
+              help="For classify tasks: parse generated answers, score labels by log-probability, or both.")
 @db_option
 @click.option("--resume", "resume_id", default=None, metavar="RUN", help="Continue an interrupted run.")
 @click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True,
@@ -37,7 +39,8 @@ from llamacompare.cli.options import base_url_option, db_option
               help="Recommend the cheapest or the fastest model among those tied with the best.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON.")
-def command(suite: str, models: tuple[str, ...], data: Path | None, limit: int | None, db_path: str | None,
+def command(suite: str, models: tuple[str, ...], data: Path | None, limit: int | None, mode: str | None,
+            db_path: str | None,
             resume_id: str | None, repeats: int, concurrency: int, timeout_s: float, retries: int,
             retry_base: float, base_url: str | None, prefer: str, no_progress: bool, as_json: bool) -> None:
     """Run SUITE (a built-in name such as seed, sst2, tr_polarity, samsum, xsum, or a YAML file; default: seed)."""
@@ -55,7 +58,7 @@ def command(suite: str, models: tuple[str, ...], data: Path | None, limit: int |
         options = RunOptions(repeats=repeats, timeout_s=timeout_s, retry_attempts=retries + 1,
                              retry_base_s=retry_base, default_concurrency=concurrency, base_url=base_url)
         plan = make_plan(loaded, suite, list(models) or None, options, data=str(data) if data else None,
-                         limit=limit)
+                         limit=limit, mode=mode)
         resume = False
     progress = None
     if not no_progress and not as_json:

@@ -45,6 +45,7 @@ class RunPlan:
     options: RunOptions = field(default_factory=RunOptions)
     run_id: str = ""
     limit: int | None = None
+    mode: str | None = None
 
     def config(self) -> dict[str, Any]:
         """What is stored with the run (no secrets: keys are never part of a plan)."""
@@ -52,6 +53,7 @@ class RunPlan:
             "suite_ref": self.suite_ref,
             "data": self.data,
             "limit": self.limit,
+            "mode": self.mode,
             "models": [m.config.model_dump(exclude_none=True) for m in self.models],
             "options": {k: getattr(self.options, k) for k in self.options.__slots__},  # type: ignore[attr-defined]
             "suite": self.suite.model_dump(exclude_none=True),
@@ -70,6 +72,7 @@ def make_plan(
     *,
     data: str | None = None,
     limit: int | None = None,
+    mode: str | None = None,
 ) -> RunPlan:
     """Models from the flags replace the suite's list; with neither, the models at hand (see default_models)."""
     if model_names:
@@ -86,9 +89,18 @@ def make_plan(
             raise UsageError(f"model {spec.display!r} is listed twice; give each a different label")
         seen.add(spec.display)
         planned.append(PlannedModel(cfg, spec))
+    apply_overrides(suite, limit, mode)
+    return RunPlan(suite, suite_ref, data, planned, options, new_run_id(), limit, mode)
+
+
+def apply_overrides(suite: Suite, limit: int | None, mode: str | None) -> None:
+    """Command-line overrides, applied the same way when a run starts and when it resumes."""
     if limit:
         apply_limit(suite, limit)
-    return RunPlan(suite, suite_ref, data, planned, options, new_run_id(), limit)
+    if mode:
+        for task in suite.tasks:
+            if task.type == "classify":
+                task.mode = mode  # type: ignore[assignment]
 
 
 def apply_limit(suite: Suite, limit: int) -> None:
@@ -115,8 +127,7 @@ def plan_from_run(run_row: Any) -> RunPlan:
     cfg = json.loads(run_row["config_json"])
     ref, data = cfg["suite_ref"], cfg.get("data")
     suite = load_suite(ref, data=Path(data) if data else None)
-    if cfg.get("limit"):
-        apply_limit(suite, cfg["limit"])
+    apply_overrides(suite, cfg.get("limit"), cfg.get("mode"))
     stored = Suite.model_validate(cfg["suite"])
     if stored.model_dump(exclude_none=True) != suite.model_dump(exclude_none=True):
         raise UsageError(
@@ -125,4 +136,4 @@ def plan_from_run(run_row: Any) -> RunPlan:
     options = RunOptions(**cfg["options"])
     models = [ModelConfig.model_validate(m) for m in cfg["models"]]
     planned = [PlannedModel(m, resolve(m.name, base_url=options.base_url, label=m.label)) for m in models]
-    return RunPlan(suite, ref, data, planned, options, run_row["id"], cfg.get("limit"))
+    return RunPlan(suite, ref, data, planned, options, run_row["id"], cfg.get("limit"), cfg.get("mode"))

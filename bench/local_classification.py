@@ -1,0 +1,124 @@
+"""Local classification speed: SST-2 dev, 4-shot, the bundled Gemma 3 270M, in-process.
+
+    python bench/local_classification.py --data ../shared/datasets/sst2_dev.tsv            # all 872 cases
+    python bench/local_classification.py --data ../shared/datasets/sst2_dev.tsv --limit 200
+
+Measured side by side in one process, through the real runner (storage on, fresh database each):
+  - generate, a new prompt per case (the few-shot block re-read every time: no shared prefix),
+  - generate with the few-shot prefix kept in the KV cache (the default),
+  - logprob mode with the prefix kept,
+against the limit: llama.cpp's own prompt-processing rate over only the tokens each case adds after the prefix
+(the same model object, timing bare `eval` calls), i.e. the best any client could do without skipping work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_mode(suite, mode: str, db: Path) -> tuple[float, int, float]:  # type: ignore[no-untyped-def]
+    from llamacompare.analysis.score import score_run
+    from llamacompare.analysis.summary import build_report
+    from llamacompare.runner import RunOptions, execute, make_plan
+    from llamacompare.store import Store
+
+    store = Store(db)
+    plan = make_plan(suite, "sst2", ["local:gemma-3-270m"], RunOptions(), mode=mode)
+    t0 = time.perf_counter()
+    outcome = asyncio.run(execute(plan, store))
+    elapsed = time.perf_counter() - t0
+    score_run(store, plan.run_id, plan.suite)
+    acc = build_report(store, plan.run_id, plan.suite, include_cases=False)["tasks"][0]["models"][0]
+    store.close()
+    return outcome.sent / elapsed, outcome.sent, acc["metrics"]["accuracy"]["value"]
+
+
+def pp_limit(suite) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
+    """Cases/s if each case cost only llama.cpp evaluating the tokens it adds after the cached prefix."""
+    from llamacompare.models.bundled import bundled_model_path
+    from llamacompare.models.local import get_model
+    from llamacompare.prompts.render import to_request
+    from llamacompare.models.base import Params
+    from llamacompare.models.registry import resolve
+    from llamacompare.tasks.datasets import iter_cases
+    from llamacompare.tasks.template import render_case
+
+    task = suite.tasks[0]
+    llm = get_model(str(bundled_model_path())).llm()
+    spec = resolve("local:gemma-3-270m")
+    times, added = [], []
+    prefix_tokens: list[int] | None = None
+    for case in iter_cases(task):
+        r = render_case(task, case)
+        prompt = to_request(spec, r.messages(), Params()).prompt or ""
+        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        if prefix_tokens is None:
+            head = prompt[: prompt.find(r.prefix) + len(r.prefix)]
+            prefix_tokens = llm.tokenize(head.encode("utf-8"), add_bos=True, special=True)
+            llm.reset()
+            llm.eval(prefix_tokens)
+        n = len(prefix_tokens)
+        llm.n_tokens = n
+        t0 = time.perf_counter()
+        llm.eval(tokens[n:])
+        times.append(time.perf_counter() - t0)
+        added.append(len(tokens) - n)
+    llm.reset()
+    total = sum(times)
+    return len(times) / total, sum(added) / total, statistics.mean(added)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "datasets" / "sst2_dev.tsv")
+    ap.add_argument("--limit", type=int, default=None, help="first N cases (default: all 872)")
+    ap.add_argument("--no-prefix-limit", type=int, default=100,
+                    help="cases for the slow no-shared-prefix baseline (default 100)")
+    args = ap.parse_args()
+    from llamacompare.tasks.loader import load_suite
+    from llamacompare.runner.plan import apply_limit
+
+    def suite(limit: int | None):  # type: ignore[no-untyped-def]
+        s = load_suite("sst2", data=args.data)
+        if limit:
+            apply_limit(s, limit)
+        return s
+
+    def no_prefix(limit: int):  # type: ignore[no-untyped-def]
+        s = suite(limit)
+        t = s.tasks[0]
+        from llamacompare.tasks.template import render
+
+        block = "".join(render(t.few_shot_template, ex) for ex in t.few_shot or [])
+        t.template = block.replace("{", "{{").replace("}", "}}") + t.template
+        t.few_shot, t.few_shot_template = None, None
+        return s
+
+    full = suite(args.limit)
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        run_mode(suite(2), "generate", d / "warm.db")  # load the model once, outside the timings
+        limit_cps, pp_tps, mean_added = pp_limit(full)
+        rows = [
+            ("generate, new prompt per case", *run_mode(no_prefix(args.no_prefix_limit), "generate", d / "a.db")),
+            ("generate, few-shot prefix cached", *run_mode(full, "generate", d / "b.db")),
+            ("logprob, few-shot prefix cached", *run_mode(suite(args.limit), "logprob", d / "c.db")),
+        ]
+    print(f"llama.cpp prompt processing: {pp_tps:,.0f} tokens/s; each case adds {mean_added:.1f} tokens after the "
+          f"prefix -> limit {limit_cps:.1f} cases/s")
+    print(f"{'mode':<36} {'cases':>6} {'cases/s':>8} {'of limit':>9} {'vs 3.0/s':>9} {'accuracy':>9}")
+    for name, cps, n, acc in rows:
+        print(f"{name:<36} {n:>6} {cps:>8.1f} {cps / limit_cps:>9.0%} {cps / 3.0:>8.1f}x {acc:>9.3f}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "src"))
+    main()
