@@ -126,8 +126,8 @@ def test_two_processes_on_one_database(tmp_path: Path) -> None:
         procs = [_spawn_run(["run", str(s), "-m", "openai:alpha", "--base-url", srv.base_url, "--db", str(db),
                              "--no-progress"]) for s in (a, b)]
         for p in procs:
-            p.communicate(timeout=300)
-            assert p.returncode == 0
+            _, err = p.communicate(timeout=300)
+            assert p.returncode == 0, err
     assert db_rows(db, "PRAGMA integrity_check")[0][0] == "ok"
     assert db_rows(db, "SELECT COUNT(*), COUNT(DISTINCT run_id) FROM results WHERE status='ok'")[0] == (800, 2)
 

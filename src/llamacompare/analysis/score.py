@@ -4,7 +4,7 @@ cached like any other request), so `rescore` can change scorers freely."""
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 from llamacompare.store.db import Store
@@ -14,26 +14,40 @@ ScoreRow = tuple[str, str, str, str, str, int, str, float | None, str | None]
 
 
 def score_run(store: Store, run_id: str, suite: Suite) -> int:
-    """Compute every score of the run and replace the stored ones. Returns the number of score rows."""
-    tasks = {t.id: t for t in suite.tasks}
-    rows: list[ScoreRow] = []
-    logprob_groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for r in store.results(run_id):
-        if r["status"] != "ok":
-            continue
-        task = tasks.get(r["task_id"])
-        if task is None:
-            continue
-        if task.type == "classify" and r["mode"] == "logprob":
-            logprob_groups[(r["task_id"], r["model"])].append(r)
-        elif task.type == "classify":
-            rows.append(_label_row(r, task))
-        else:
-            rows.extend(_generate_rows(r, task))
-    for (task_id, _), group in logprob_groups.items():
-        rows.extend(_logprob_rows(group, tasks[task_id]))
-    store.replace_scores(run_id, rows)
-    return len(rows)
+    """Compute every score of the run and replace the stored ones. Returns the number of score rows.
+
+    Streams: rows go to SQLite as they are computed; only the compact log-probabilities of logprob-mode
+    answers wait for the end, since batch calibration needs the run's mean per label first.
+    """
+    count = 0
+
+    def rows() -> Iterator[ScoreRow]:
+        nonlocal count
+        tasks = {t.id: t for t in suite.tasks}
+        logprob_groups: dict[tuple[str, str], list[tuple[tuple[Any, ...], str | None, dict[str, float]]]] = {}
+        for r in store.results(run_id):
+            if r["status"] != "ok":
+                continue
+            task = tasks.get(r["task_id"])
+            if task is None:
+                continue
+            if task.type == "classify" and r["mode"] == "logprob":
+                group = logprob_groups.setdefault((r["task_id"], r["model"]), [])
+                group.append((_key(r), r["reference"], json.loads(r["label_logprobs"])))
+            elif task.type == "classify":
+                count += 1
+                yield _label_row(r, task)
+            else:
+                for row in _generate_rows(r, task):
+                    count += 1
+                    yield row
+        for group in logprob_groups.values():
+            for row in _logprob_rows(group):
+                count += 1
+                yield row
+
+    store.replace_scores(run_id, rows())
+    return count
 
 
 def _key(r: Any) -> tuple[str, str, str, str, str, int]:
@@ -66,21 +80,20 @@ def _label_row(r: Any, task: Task) -> ScoreRow:
     return (*_key(r), "label", correct, json.dumps(detail, ensure_ascii=False))
 
 
-def _logprob_rows(group: list[Any], task: Task) -> list[ScoreRow]:
+def _logprob_rows(group: list[tuple[tuple[Any, ...], str | None, dict[str, float]]]) -> list[ScoreRow]:
     """Batch calibration (Zhou et al. 2023) over this model's answers in the run; raw argmax kept alongside."""
     from llamacompare.scoring.calibration import batch_calibrate, predict
 
-    raw = [json.loads(r["label_logprobs"]) for r in group]
+    raw = [scores for _, _, scores in group]
     calibrated = batch_calibrate(raw) if len(raw) > 1 else raw
     preds, raw_preds = predict(calibrated), predict(raw)
     out: list[ScoreRow] = []
-    for r, pred, raw_pred, scores in zip(group, preds, raw_preds, raw, strict=True):
-        gold = r["reference"]
+    for (key, gold, scores), pred, raw_pred in zip(group, preds, raw_preds, strict=True):
         correct = None if gold is None else float(pred == gold)
         detail = {"label": pred, "uncalibrated": raw_pred, "gold": gold, "logprobs": scores, "compliant": True}
-        out.append((*_key(r), "label", correct, json.dumps(detail, ensure_ascii=False)))
+        out.append((*key, "label", correct, json.dumps(detail, ensure_ascii=False)))
         if gold is not None:
-            out.append((*_key(r), "label_uncalibrated", float(raw_pred == gold), None))
+            out.append((*key, "label_uncalibrated", float(raw_pred == gold), None))
     return out
 
 

@@ -19,12 +19,15 @@ GENERATE_METRICS = ("rougeL", "rouge1", "rouge2", "words", "compression")
 
 @dataclass
 class _Variant:
+    """One model (in one mode) on one task, kept compact: a summary must not hold every answer in memory."""
+
     name: str
     model: str
     mode: str
-    rows: dict[str, list[Any]] = field(default_factory=dict)  # case id -> results (one per repeat)
+    ok: list[tuple[float | None, float | None, int]] = field(default_factory=list)  # latency, cost, tokens
+    cases: set[str] = field(default_factory=set)
     scores: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # case -> scorer -> values
-    details: dict[str, dict[str, Any]] = field(default_factory=dict)  # case -> label detail (rep 0)
+    details: dict[str, tuple[str | None, bool, str | None]] = field(default_factory=dict)  # label, compliant, gold
     failed: int = 0
 
 
@@ -37,34 +40,36 @@ def build_report(
     model_order = [m.get("label") or _model_name(m["name"], cfg) for m in cfg["models"]]
     tasks_by_id = {t.id: t for t in suite.tasks}
     variants: dict[str, dict[str, _Variant]] = defaultdict(dict)
-    case_info: dict[str, dict[str, tuple[int, str, str | None]]] = defaultdict(dict)
-    modes_by_task: dict[str, set[str]] = defaultdict(set)
-    for r in store.results(run["id"]):
-        modes_by_task[r["task_id"]].add(r["mode"])
-    for r in store.results(run["id"]):
+    case_info: dict[str, dict[str, tuple[int, str | None]]] = defaultdict(dict)
+    modes_by_task = store.modes_by_task(run["id"])
+
+    def variant_name(task_id: str, model: str, mode: str) -> str:
+        return model if len(modes_by_task.get(task_id, ())) == 1 else f"{model}@{mode}"
+
+    for r in store.result_stats(run["id"]):
         tid = r["task_id"]
         if tid not in tasks_by_id:
             continue
-        name = r["model"] if len(modes_by_task[tid]) == 1 else f"{r['model']}@{r['mode']}"
-        v = variants[tid].setdefault(name, _Variant(name, r["model"], r["mode"]))
-        case_info[tid].setdefault(r["case_id"], (r["seq"], r["input_json"], r["reference"]))
+        name = variant_name(tid, r["model"], r["mode"])
+        v = variants[tid].get(name) or variants[tid].setdefault(name, _Variant(name, r["model"], r["mode"]))
+        case_info[tid].setdefault(r["case_id"], (r["seq"], r["reference"]))
+        v.cases.add(r["case_id"])
         if r["status"] != "ok":
             v.failed += 1
-            v.rows.setdefault(r["case_id"], []).append(r)
-            continue
-        v.rows.setdefault(r["case_id"], []).append(r)
+        else:
+            v.ok.append((r["latency_s"], r["cost_usd"], (r["prompt_tokens"] or 0) + (r["completion_tokens"] or 0)))
     for s in store.scores(run["id"]):
         tid = s["task_id"]
         if tid not in variants:
             continue
-        name = s["model"] if len(modes_by_task[tid]) == 1 else f"{s['model']}@{s['mode']}"
-        v = variants[tid].get(name)
+        v = variants[tid].get(variant_name(tid, s["model"], s["mode"]))
         if v is None:
             continue
         if s["value"] is not None:
             v.scores.setdefault(s["case_id"], {}).setdefault(s["scorer"], []).append(s["value"])
         if s["scorer"] == "label" and s["rep"] == 0 and s["detail"]:
-            v.details[s["case_id"]] = json.loads(s["detail"])
+            d = json.loads(s["detail"])
+            v.details[s["case_id"]] = (d.get("label"), bool(d.get("compliant")), d.get("gold"))
 
     def order(name: str) -> tuple[int, str]:
         base = name.split("@")[0]
@@ -74,7 +79,7 @@ def build_report(
     for task in suite.tasks:
         vs = [variants[task.id][k] for k in sorted(variants[task.id], key=order)]
         summaries.append(_task_summary(task, vs, case_info[task.id], prefer))
-    cases = _cases(suite, variants, case_info, max_cases) if include_cases else []
+    cases = _cases(store, run["id"], suite, variants, variant_name, max_cases) if include_cases else []
     n_cases = sum(len(case_info[t.id]) for t in suite.tasks)
     return {
         "title": f"llamacompare run {run['id']} — suite {run['suite']}",
@@ -140,10 +145,9 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
                 if m != metric and (vals := list(_per_case(v, m).values())):
                     ci_m = bootstrap_ci(vals, n_resamples=2000)
                     metrics[m] = _mv(ci_m.value, ci_m.lo, ci_m.hi)
-        ok_rows = [r for rs in v.rows.values() for r in rs if r["status"] == "ok"]
         rows.append({
             "model": v.name, "n": len(values), "failed": v.failed, "metrics": metrics, "compliance": compliance,
-            **_latency_cost(ok_rows), "tied_with_best": False, "is_baseline": False,
+            **_latency_cost(v.ok), "tied_with_best": False, "is_baseline": False,
         })
     pairs_out: list[dict[str, Any]] = []
     recommendation = None
@@ -183,12 +187,12 @@ def _classify_extras(task: Task, v: _Variant) -> tuple[dict[str, Any], float | N
     from llamacompare.scoring.classification import classification_report
 
     golds, preds, compliant = [], [], []
-    for d in v.details.values():
-        if d.get("gold") is None:
+    for label, ok, gold in v.details.values():
+        if gold is None:
             continue
-        golds.append(d["gold"])
-        preds.append(d.get("label"))
-        compliant.append(bool(d.get("compliant")))
+        golds.append(gold)
+        preds.append(label)
+        compliant.append(ok)
     if not golds:
         return {}, None, None
     rep = classification_report(golds, preds, task.label_names(), compliant)
@@ -206,7 +210,7 @@ def _baseline_row(task: Task, cases: dict[str, Any]) -> dict[str, Any]:
     from llamacompare.scoring.classification import majority_baseline
     from llamacompare.scoring.stats import proportion_ci
 
-    golds = [ref for (_, _, ref) in cases.values() if ref is not None]
+    golds = [ref for (_, ref) in cases.values() if ref is not None]
     label, _ = majority_baseline(golds)
     ci = proportion_ci([g == label for g in golds])
     return {"model": f"baseline: always {label}", "n": len(golds), "failed": 0,
@@ -214,17 +218,16 @@ def _baseline_row(task: Task, cases: dict[str, Any]) -> dict[str, Any]:
             "latency_p95_s": None, "cost_usd": None, "tokens": None, "tied_with_best": False, "is_baseline": True}
 
 
-def _latency_cost(rows: list[Any]) -> dict[str, Any]:
+def _latency_cost(ok: list[tuple[float | None, float | None, int]]) -> dict[str, Any]:
     import numpy as np
 
-    lat = [r["latency_s"] for r in rows if r["latency_s"] is not None]
-    costs = [r["cost_usd"] for r in rows]
-    tokens = [(r["prompt_tokens"] or 0) + (r["completion_tokens"] or 0) for r in rows]
+    lat = [x[0] for x in ok if x[0] is not None]
+    costs = [x[1] for x in ok]
     return {
         "latency_p50_s": float(np.percentile(lat, 50)) if lat else None,
         "latency_p95_s": float(np.percentile(lat, 95)) if lat else None,
-        "cost_usd": None if not costs or any(c is None for c in costs) else float(sum(costs)),
-        "tokens": int(sum(tokens)) if rows else None,
+        "cost_usd": None if not costs or any(c is None for c in costs) else float(sum(costs)),  # type: ignore[arg-type]
+        "tokens": int(sum(x[2] for x in ok)) if ok else None,
     }
 
 
@@ -246,36 +249,43 @@ def _recommend(
     return {"model": rec.model, "line": rec.line}
 
 
-def _cases(suite: Suite, variants: dict[str, dict[str, _Variant]], case_info: dict[str, Any],
+def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str, _Variant]], variant_name: Any,
            max_cases: int | None) -> list[dict[str, Any]]:
-    out = []
-    for task in suite.tasks:
-        metric_scorer = "label" if task.type == "classify" else None
-        items = sorted(case_info[task.id].items(), key=lambda kv: kv[1][0])
-        if max_cases is not None:
-            items = items[:max_cases]
-        for case_id, (_, input_json, reference) in items:
-            fields = json.loads(input_json)
-            answers = {}
-            for name, v in variants[task.id].items():
-                rs = v.rows.get(case_id)
-                if not rs:
-                    continue
-                r = rs[0]
-                detail = v.details.get(case_id, {})
-                sc = v.scores.get(case_id, {})
-                score = (sc.get(metric_scorer) or [None])[0] if metric_scorer else (
-                    (sc.get("rougeL") or sc.get("judge") or [None])[0])
-                request = json.loads(r["request_json"]) if r["request_json"] else {}
-                answers[name] = {
-                    "text": r["text"], "error": r["error"], "score": score,
-                    "correct": None if score is None or task.type != "classify" else score == 1.0,
-                    "label": detail.get("label"), "latency_s": r["latency_s"], "prompt_tokens": r["prompt_tokens"],
-                    "completion_tokens": r["completion_tokens"], "cost_usd": r["cost_usd"],
-                    "prompt": _prompt_text(request), "params": request.get("params", {}),
-                }
-            out.append({"task": task.id, "id": case_id, "input": _input_text(task, fields),
-                        "reference": reference, "answers": answers})
+    """The side-by-side rows, read again from the store for just the cases shown."""
+    out: list[dict[str, Any]] = []
+    by_key: dict[tuple[str, str], dict[str, Any]] = {}
+    seqs: dict[tuple[str, str], int] = {}
+    tasks = {t.id: t for t in suite.tasks}
+    task_order = {t.id: i for i, t in enumerate(suite.tasks)}
+    for r in store.results(run_id, max_seq=max_cases):
+        task = tasks.get(r["task_id"])
+        if task is None or r["rep"] != 0:
+            continue
+        key = (task.id, r["case_id"])
+        case = by_key.get(key)
+        if case is None:
+            fields = json.loads(r["input_json"])
+            case = by_key[key] = {"task": task.id, "id": r["case_id"], "input": _input_text(task, fields),
+                                  "reference": r["reference"], "answers": {}}
+            out.append(case)
+            seqs[key] = r["seq"]
+        name = variant_name(task.id, r["model"], r["mode"])
+        v = variants[task.id].get(name)
+        detail = v.details.get(r["case_id"]) if v else None
+        sc = v.scores.get(r["case_id"], {}) if v else {}
+        if task.type == "classify":
+            score = (sc.get("label") or [None])[0]
+        else:
+            score = (sc.get("judge") or sc.get("rougeL") or [None])[0]
+        request = json.loads(r["request_json"]) if r["request_json"] else {}
+        case["answers"][name] = {
+            "text": r["text"], "error": r["error"], "score": score,
+            "correct": None if score is None or task.type != "classify" else score == 1.0,
+            "label": detail[0] if detail else None, "latency_s": r["latency_s"],
+            "prompt_tokens": r["prompt_tokens"], "completion_tokens": r["completion_tokens"],
+            "cost_usd": r["cost_usd"], "prompt": _prompt_text(request), "params": request.get("params", {}),
+        }
+    out.sort(key=lambda c: (task_order[c["task"]], seqs[(c["task"], c["id"])]))
     return out
 
 
@@ -296,9 +306,7 @@ def per_case_primary(store: Store, run_id: str, suite: Suite) -> dict[tuple[str,
     """(task, model variant) -> (primary metric, case id -> value), for comparing runs."""
     report = build_report(store, run_id, suite, include_cases=False)
     metric_of = {t["id"]: t["primary_metric"] for t in report["tasks"]}
-    modes: dict[str, set[str]] = defaultdict(set)
-    for r in store.results(run_id):
-        modes[r["task_id"]].add(r["mode"])
+    modes = store.modes_by_task(run_id)
     out: dict[tuple[str, str], tuple[str, dict[str, float]]] = {}
     values: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for s in store.scores(run_id):

@@ -75,7 +75,7 @@ def command(suite: str, models: tuple[str, ...], data: Path | None, limit: int |
     score_run(store, plan.run_id, plan.suite)
     from llamacompare.analysis.summary import build_report
 
-    report = build_report(store, plan.run_id, plan.suite, prefer=prefer)
+    report = build_report(store, plan.run_id, plan.suite, prefer=prefer, max_cases=50)  # all: `export`
     if as_json:
         click.echo(json.dumps({"outcome": _outcome_dict(outcome), "report": report}, ensure_ascii=False, indent=2))
     else:

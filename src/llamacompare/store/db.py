@@ -13,7 +13,8 @@ import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -68,10 +69,16 @@ class Store:
             raise UsageError(f"cannot open database {self.path}: {exc}; pass --db PATH to use another") from None
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA busy_timeout = 30000")
-        try:
-            self.conn.execute("PRAGMA journal_mode = WAL")
-        except sqlite3.DatabaseError as exc:
-            raise UsageError(f"{self.path} is not a llamacompare database ({exc}); pass --db PATH") from None
+        for _ in range(300):  # another process may be creating or checkpointing the same database
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise UsageError(f"cannot use database {self.path}: {exc}; pass --db PATH") from None
+                time.sleep(0.1)
+            except sqlite3.DatabaseError as exc:
+                raise UsageError(f"{self.path} is not a llamacompare database ({exc}); pass --db PATH") from None
         self.conn.execute("PRAGMA synchronous = NORMAL")  # durable across process kills; fsync at checkpoints
         self.conn.execute("PRAGMA foreign_keys = ON")
         self._writer: _Writer | None = None
@@ -208,7 +215,7 @@ class Store:
         if writer is not None:
             writer.close()
 
-    def results(self, run_id: str, *, task: str | None = None) -> Iterator[sqlite3.Row]:
+    def results(self, run_id: str, *, task: str | None = None, max_seq: int | None = None) -> Iterator[sqlite3.Row]:
         """Results joined with their responses, ordered by task, case position, model, mode, repeat."""
         sql = """SELECT r.*, p.text, p.finish_reason, p.prompt_tokens, p.completion_tokens, p.latency_s, p.ttft_s,
                         p.cost_usd, p.cost_source, p.label_logprobs, p.request_json
@@ -218,12 +225,15 @@ class Store:
         if task is not None:
             sql += " AND r.task_id = ?"
             args.append(task)
+        if max_seq is not None:
+            sql += " AND r.seq < ?"
+            args.append(max_seq)
         sql += " ORDER BY r.task_id, r.seq, r.model, r.mode, r.rep"
         yield from self.conn.execute(sql, args)
 
     # -- scores --------------------------------------------------------------------------------------------
 
-    def replace_scores(self, run_id: str, rows: list[tuple[Any, ...]]) -> None:
+    def replace_scores(self, run_id: str, rows: Iterable[tuple[Any, ...]]) -> None:
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
         try:
@@ -234,8 +244,23 @@ class Store:
             c.execute("ROLLBACK")
             raise
 
-    def scores(self, run_id: str) -> list[sqlite3.Row]:
-        return self.conn.execute("SELECT * FROM scores WHERE run_id = ?", (run_id,)).fetchall()
+    def scores(self, run_id: str) -> Iterator[sqlite3.Row]:
+        yield from self.conn.execute("SELECT * FROM scores WHERE run_id = ?", (run_id,))
+
+    def result_stats(self, run_id: str) -> Iterator[sqlite3.Row]:
+        """What a summary needs of every result, without the texts (runs can hold 100,000s of cases)."""
+        yield from self.conn.execute(
+            """SELECT r.task_id, r.case_id, r.model, r.mode, r.rep, r.seq, r.status, r.reference, p.latency_s,
+                      p.cost_usd, p.prompt_tokens, p.completion_tokens
+               FROM results r LEFT JOIN responses p ON p.key = r.response_key WHERE r.run_id = ?""",
+            (run_id,),
+        )
+
+    def modes_by_task(self, run_id: str) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for task, mode in self.conn.execute("SELECT DISTINCT task_id, mode FROM results WHERE run_id = ?", (run_id,)):
+            out.setdefault(task, set()).add(mode)
+        return out
 
     def integrity_ok(self) -> bool:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
