@@ -67,7 +67,8 @@ def llama_server(bundled_model_file: Path, tmp_path_factory: pytest.TempPathFact
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_model_file), "--model_alias",
-             "gemma-3-270m", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"],
+             "gemma-3-270m", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2",
+             "--interrupt_requests", "False"],  # its default cancels a stream when the next request arrives
             stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}/v1"

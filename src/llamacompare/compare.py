@@ -189,6 +189,10 @@ def compare(
         sink = RichProgress()
     try:
         run_sync(execute(plan, store, progress=sink))
+        from llamacompare.analysis.judge import judged_tasks, run_judges
+
+        if judged_tasks(suite):
+            run_sync(run_judges(store, plan.run_id, suite, base_url=base_url))
         score_run(store, plan.run_id, suite)
         report = build_report(store, plan.run_id, suite, prefer=prefer)
     finally:

@@ -45,6 +45,11 @@ def score_run(store: Store, run_id: str, suite: Suite) -> int:
             for row in _logprob_rows(group):
                 count += 1
                 yield row
+        from llamacompare.analysis.judge import judge_score_rows
+
+        for row in list(judge_score_rows(store, run_id, suite)):
+            count += 1
+            yield row
 
     store.replace_scores(run_id, rows())
     return count

@@ -72,6 +72,13 @@ def command(suite: str, models: tuple[str, ...], data: Path | None, limit: int |
         click.echo(f"interrupted: everything answered so far is saved. Resume with: llamacompare run --resume "
                    f"{plan.run_id}" + (f" --db {db_path}" if db_path else ""), err=True)
         sys.exit(130)
+    from llamacompare.analysis.judge import judged_tasks, run_judges
+
+    if judged_tasks(plan.suite):
+        asked, judge_failed = asyncio.run(run_judges(store, plan.run_id, plan.suite, timeout_s=timeout_s,
+                                                     base_url=plan.options.base_url))
+        if judge_failed:
+            click.echo(f"judge: {judge_failed} answer(s) could not be judged (rerun to retry)", err=True)
     score_run(store, plan.run_id, plan.suite)
     from llamacompare.analysis.summary import build_report
 

@@ -205,6 +205,15 @@ class Store:
         else:
             _write(self.conn, [resp_row] if resp_row else [], [result_row])
 
+    def save_response(self, key: str, kind: str, response: Response) -> None:
+        """A response that belongs to no result row (a judge's verdict): cached by key only."""
+        row = (
+            key, response.model, kind, json.dumps(response.request, ensure_ascii=False), response.text,
+            response.finish_reason, response.prompt_tokens, response.completion_tokens, response.latency_s,
+            response.ttft_s, response.cost_usd, response.cost_source, None, now_iso(),
+        )
+        self.conn.execute(_INSERT_RESPONSE, row)
+
     def start_writer(self) -> None:
         """From now on `record` hands rows to a writer thread; `stop_writer` flushes and stops it."""
         if self._writer is None:

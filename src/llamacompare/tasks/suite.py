@@ -240,6 +240,7 @@ class DatasetSpec(Strict):
 class JudgeSpec(Strict):
     model: str
     rubric: str | None = None
+    max_tokens: StrictInt = Field(256, ge=1)  # room for a short justification before the verdict line
 
     @field_validator("model")
     @classmethod

@@ -1,0 +1,65 @@
+"""The LLM judge inside a run: scored, cached, rescored without calls; and against the real llama.cpp server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import run_cli
+from tests.support.scripted_server import ScriptedServer
+
+SUITE = """
+name: judged
+tasks:
+  - id: ozet
+    type: generate
+    template: "Bu e-postayı özetle: {{email}}"
+    scorers: [judge, length]
+    judge: {{model: "{judge}", rubric: "Özet doğru ve kısa mı?"}}
+    cases:
+      - {{id: e1, email: "Sevgili Amit, büyük dil modelleri artık açık kaynaklı."}}
+      - {{id: e2, email: "Toplantı yarın saat üçte, lütfen geç kalmayın."}}
+"""
+
+
+def answer(body: dict) -> str:  # type: ignore[type-arg]
+    text = json.dumps(body, ensure_ascii=False)
+    if "Puan: N" in text or "Score: N" in text:
+        return "Kısa ve doğru bir özet.\nPuan: 4"
+    return "Kısa bir özet."
+
+
+def test_judge_scores_are_cached_and_rescored_without_calls(tmp_path: Path) -> None:
+    suite = tmp_path / "judged.yaml"
+    suite.write_text(SUITE.format(judge="openai:judge"), encoding="utf-8")
+    db = tmp_path / "j.db"
+    with ScriptedServer(["writer", "judge"], answer=answer) as srv:
+        args = ["run", str(suite), "-m", "openai:writer", "--base-url", srv.base_url, "--db", str(db), "--json"]
+        res = run_cli(*args)
+        assert res.returncode == 0, res.stderr
+        judged = srv.stats()["by_model"].get("judge", 0)
+        again = run_cli(*args)
+        assert again.returncode == 0 and srv.stats()["by_model"].get("judge", 0) == judged == 2
+    task = json.loads(res.stdout)["report"]["tasks"][0]
+    assert task["primary_metric"] == "judge"
+    assert task["models"][0]["metrics"]["judge"]["value"] == 4.0
+    run_id = json.loads(res.stdout)["outcome"]["run_id"]
+    res = run_cli("rescore", run_id, "--db", str(db))  # the server is gone: nothing may be called
+    assert res.returncode == 0 and "no model called" in res.stdout
+
+
+def test_judge_against_the_llama_cpp_server(tmp_path: Path, llama_server: str) -> None:
+    suite = tmp_path / "judged.yaml"
+    text = SUITE.format(judge="openai:gemma-3-270m").replace("cases:", "params: {max_tokens: 16}\n    cases:")
+    suite.write_text(text.replace('rubric: "Özet doğru ve kısa mı?"', 'rubric: "Özet doğru mu?", max_tokens: 24'),
+                     encoding="utf-8")
+    db = tmp_path / "j.db"
+    res = run_cli("run", str(suite), "-m", "openai:gemma-3-270m", "--base-url", llama_server, "--db", str(db),
+                  "--json")
+    assert res.returncode == 0, res.stderr
+    import sqlite3
+
+    with sqlite3.connect(db) as c:
+        judge_answers = c.execute("SELECT COUNT(*) FROM responses WHERE kind = 'judge'").fetchone()[0]
+        judge_rows = c.execute("SELECT COUNT(*) FROM scores WHERE scorer = 'judge'").fetchone()[0]
+    assert judge_answers == 2 and judge_rows == 2  # a small model may give no parsable score: stored as unknown
