@@ -1,0 +1,68 @@
+"""report (formats and gates), view and diff at the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+from tests.conftest import REPO, run_cli
+from tests.support.scripted_server import ScriptedServer
+from tests.test_runner import SUITE, write_suite
+
+
+def two_runs(tmp_path: Path) -> tuple[Path, str, str]:
+    db = tmp_path / "r.db"
+    suite = write_suite(tmp_path)
+    ids = []
+    for answers in (("Pozitif",), ("Pozitif", "Negatif")):
+        with ScriptedServer(["alpha"], answers=answers) as srv:
+            res = run_cli("run", str(suite), "-m", "openai:alpha", "--base-url", srv.base_url, "--db", str(db),
+                          "--json", "--repeats", "1")
+            assert res.returncode == 0, res.stderr
+            ids.append(json.loads(res.stdout)["outcome"]["run_id"])
+        # the second run must not be served from the first one's cache: change the prompt a little
+        suite.write_text(SUITE.replace("Duygu:", "Duygu (tek kelime):"), encoding="utf-8")
+    return db, ids[0], ids[1]
+
+
+def test_gates_markdown_junit_and_diff(tmp_path: Path) -> None:
+    db, a, b = two_runs(tmp_path)
+    ok = run_cli("report", b, "--db", str(db), "--fail-under", "accuracy=0.0", "-o", str(tmp_path / "r.html"))
+    assert ok.returncode == 0 and (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    bad = run_cli("report", b, "--db", str(db), "--format", "junit", "--fail-under", "accuracy=1.01",
+                  "-o", str(tmp_path / "r.xml"))
+    assert bad.returncode == 1 and "gate failed" in bad.stderr
+    assert "<failure" in (tmp_path / "r.xml").read_text(encoding="utf-8")
+    unknown = run_cli("report", b, "--db", str(db), "--fail-under", "acuracy=0.5")
+    assert unknown.returncode == 2 and "acuracy" in unknown.stderr and "Traceback" not in unknown.stderr
+    malformed = run_cli("report", b, "--db", str(db), "--fail-under", "accuracy")
+    assert malformed.returncode == 2
+    md = run_cli("report", b, "--db", str(db), "--format", "markdown", "-o", str(tmp_path / "r.md"))
+    assert md.returncode == 0 and "|" in (tmp_path / "r.md").read_text(encoding="utf-8")
+    d = run_cli("diff", a, b, "--db", str(db), "--json")
+    assert d.returncode == 0, d.stderr
+    rows = json.loads(d.stdout)["rows"]
+    sent = next(r for r in rows if r["task"] == "sentiment")
+    assert sent["n"] == 4 and sent["a_value"] == 0.5 and abs(sent["diff"] - (sent["b_value"] - sent["a_value"])) < 1e-9
+    assert "paired on the same cases" in run_cli("diff", a, b, "--db", str(db)).stdout
+    with_diff = run_cli("report", b, "--db", str(db), "--diff", a, "-o", str(tmp_path / "d.html"))
+    assert with_diff.returncode == 0
+
+
+def test_view_serves_the_report_on_loopback(tmp_path: Path) -> None:
+    db, _, b = two_runs(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "llamacompare.cli.main", "view", b, "--db", str(db),
+                             "--no-browser"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url, timeout=10) as r:
+            body = r.read().decode("utf-8")
+        assert r.status == 200 and b in body and "<svg" in body
+    finally:
+        proc.terminate()
+        proc.wait(10)
