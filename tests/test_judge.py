@@ -63,3 +63,46 @@ def test_judge_against_the_llama_cpp_server(tmp_path: Path, llama_server: str) -
         judge_answers = c.execute("SELECT COUNT(*) FROM responses WHERE kind = 'judge'").fetchone()[0]
         judge_rows = c.execute("SELECT COUNT(*) FROM scores WHERE scorer = 'judge'").fetchone()[0]
     assert judge_answers == 2 and judge_rows == 2  # a small model may give no parsable score: stored as unknown
+
+
+def pairwise_answer(body: dict) -> str:  # type: ignore[type-arg]
+    """Writers: 'alpha' gives a long summary, 'beta' a short one. Judge: prefers the answer with 'ayrıntılı'."""
+    text = body["messages"][-1]["content"]
+    if "Winner:" in text or "Kazanan:" in text:
+        a = text.split("<answer_a>", 1)[1].split("</answer_a>", 1)[0]
+        return "Kazanan: A" if "ayrıntılı" in a else "Kazanan: B"
+    if body["model"] == "alpha":
+        return "ayrıntılı ve doğru bir özet"
+    return "özet"
+
+
+def test_pairwise_judging_both_ways_round(tmp_path: Path) -> None:
+    suite = tmp_path / "pair.yaml"
+    suite.write_text(SUITE.format(judge="openai:judge").replace("scorers: [judge, length]", "scorers: [pairwise]"),
+                     encoding="utf-8")
+    with ScriptedServer(["alpha", "beta", "judge"], answer=pairwise_answer) as srv:
+        res = run_cli("run", str(suite), "-m", "openai:alpha", "-m", "openai:beta", "--base-url", srv.base_url,
+                      "--db", str(tmp_path / "p.db"), "--json")
+        assert res.returncode == 0, res.stderr
+        assert srv.stats()["by_model"]["judge"] == 4  # 2 cases x 1 pair x both orders
+    task = json.loads(res.stdout)["report"]["tasks"][0]
+    assert task["primary_metric"] == "pairwise"
+    rows = {m["model"]: m["metrics"]["pairwise"]["value"] for m in task["models"]}
+    assert rows == {"openai:alpha": 1.0, "openai:beta": 0.0}
+
+
+def test_a_judge_that_always_picks_the_first_answer_gives_ties(tmp_path: Path) -> None:
+    suite = tmp_path / "pair.yaml"
+    suite.write_text(SUITE.format(judge="openai:judge").replace("scorers: [judge, length]", "scorers: [pairwise]"),
+                     encoding="utf-8")
+
+    def biased(body: dict) -> str:  # type: ignore[type-arg]
+        text = body["messages"][-1]["content"]
+        return "Kazanan: A" if "Kazanan:" in text else pairwise_answer(body)
+
+    with ScriptedServer(["alpha", "beta", "judge"], answer=biased) as srv:
+        res = run_cli("run", str(suite), "-m", "openai:alpha", "-m", "openai:beta", "--base-url", srv.base_url,
+                      "--db", str(tmp_path / "p.db"), "--json")
+    assert res.returncode == 0, res.stderr
+    rows = {m["model"]: m["metrics"]["pairwise"]["value"] for m in json.loads(res.stdout)["report"]["tasks"][0]["models"]}
+    assert rows == {"openai:alpha": 0.5, "openai:beta": 0.5}  # position bias cancels out

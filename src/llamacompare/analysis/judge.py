@@ -20,7 +20,42 @@ def judge_language(text: str) -> str:
 
 
 def judged_tasks(suite: Suite) -> list[Task]:
-    return [t for t in suite.tasks if t.type == "generate" and t.judge is not None and "judge" in (t.scorers or [])]
+    wanted = {"judge", "pairwise"}
+    return [t for t in suite.tasks
+            if t.type == "generate" and t.judge is not None and wanted & set(t.scorers or [])]
+
+
+def _pair_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[str, str, str, str, str]]:
+    """For each case and each two models: (case, model a, model b, prompt, key), in both orders (A/B swapped)."""
+    from llamacompare.analysis.summary import _input_text
+    from llamacompare.models.registry import resolve
+    from llamacompare.scoring.judge import pairwise_prompt
+
+    assert task.judge is not None
+    judge = resolve(task.judge.model).name
+    current: str | None = None
+    answers: dict[str, str] = {}
+    source = ""
+
+    def pairs() -> Iterator[tuple[str, str, str, str, str]]:
+        names = sorted(answers)
+        lang = judge_language(source)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                for x, y in ((a, b), (b, a)):
+                    prompt = pairwise_prompt(answers[x], answers[y], source=source, rubric=task.judge.rubric,  # type: ignore[union-attr]
+                                             language=lang)
+                    yield current or "", x, y, prompt, judge_key(judge, prompt, task.judge.max_tokens)  # type: ignore[union-attr]
+
+    for r in store.results(run_id, task=task.id):
+        if r["status"] != "ok" or r["mode"] != "generate" or r["rep"] != 0:
+            continue
+        if r["case_id"] != current:
+            yield from pairs()
+            current, answers = r["case_id"], {}
+            source = _input_text(task, json.loads(r["input_json"]))
+        answers[r["model"]] = r["text"] or ""
+    yield from pairs()
 
 
 def judge_prompt(task: Task, row: Any) -> str:
@@ -84,10 +119,15 @@ async def _judge_task(store: Store, run_id: str, task: Task, concurrency: int, t
             counts["asked"] += 1
             store.save_response(key, "judge", response)
 
+    scorers = set(task.scorers or [])
+    prompts: list[tuple[str, str]] = []
+    if "judge" in scorers:
+        prompts += [(prompt, key) for _, prompt, key in judge_items(store, run_id, task)]
+    if "pairwise" in scorers:
+        prompts += [(prompt, key) for *_, prompt, key in _pair_items(store, run_id, task)]
     try:
         await client.prepare()
-        pending = [one(prompt, key) for _, prompt, key in judge_items(store, run_id, task)
-                   if store.cached_response(key) is None]
+        pending = [one(prompt, key) for prompt, key in prompts if store.cached_response(key) is None]
         await asyncio.gather(*pending)
     finally:
         await client.aclose()
@@ -96,9 +136,13 @@ async def _judge_task(store: Store, run_id: str, task: Task, concurrency: int, t
 
 def judge_score_rows(store: Store, run_id: str, suite: Suite) -> Iterator[tuple[Any, ...]]:
     """Score rows from cached judge answers (no model is called)."""
-    from llamacompare.scoring.judge import parse_score
+    from llamacompare.scoring.judge import combine_swapped, parse_preference, parse_score
 
     for task in judged_tasks(suite):
+        if "pairwise" in (task.scorers or []):
+            yield from _pairwise_rows(store, run_id, task, parse_preference, combine_swapped)
+        if "judge" not in (task.scorers or []):
+            continue
         for r, _, key in judge_items(store, run_id, task):
             hit = store.cached_response(key)
             if hit is None:
@@ -106,3 +150,24 @@ def judge_score_rows(store: Store, run_id: str, suite: Suite) -> Iterator[tuple[
             score = parse_score(hit["text"] or "")
             detail = json.dumps({"judge": hit["model"], "verdict": (hit["text"] or "")[-300:]}, ensure_ascii=False)
             yield (run_id, r["task_id"], r["case_id"], r["model"], r["mode"], r["rep"], "judge", score, detail)
+
+
+def _pairwise_rows(store: Store, run_id: str, task: Task, parse: Any, combine: Any) -> Iterator[tuple[Any, ...]]:
+    """Per case and model: the share of its pairwise comparisons won (a tie counts half), judged both ways round
+    so that a judge's preference for the first (or second) position cancels out."""
+    verdicts: dict[tuple[str, str, str], str | None] = {}
+    for case, a, b, _, key in _pair_items(store, run_id, task):
+        hit = store.cached_response(key)
+        verdicts[(case, a, b)] = parse(hit["text"] or "") if hit is not None else None
+    wins: dict[tuple[str, str], list[float]] = {}
+    for (case, a, b), first in verdicts.items():
+        if a > b:
+            continue  # each unordered pair once, with its swapped twin
+        pref = combine(first, verdicts.get((case, b, a)))
+        if pref is None:
+            continue
+        value = {"A": 1.0, "B": 0.0, "tie": 0.5}[pref]
+        wins.setdefault((case, a), []).append(value)
+        wins.setdefault((case, b), []).append(1.0 - value)
+    for (case, model), values in wins.items():
+        yield (run_id, task.id, case, model, "generate", 0, "pairwise", sum(values) / len(values), None)

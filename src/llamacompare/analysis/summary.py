@@ -14,7 +14,7 @@ from typing import Any
 from llamacompare.store.db import Store
 from llamacompare.tasks.suite import Suite, Task
 
-GENERATE_METRICS = ("rougeL", "rouge1", "rouge2", "words", "compression")
+GENERATE_METRICS = ("judge", "pairwise", "rougeL", "rouge1", "rouge2", "words", "compression")
 
 
 @dataclass
@@ -105,7 +105,7 @@ def primary_metric(task: Task, variants: list[_Variant]) -> str:
     if task.type == "classify":
         return "accuracy"
     has = {s for v in variants for case in v.scores.values() for s in case}
-    for m in ("judge", "rougeL", "words"):
+    for m in ("judge", "pairwise", "rougeL", "words"):
         if m in has:
             return m
     return "words"

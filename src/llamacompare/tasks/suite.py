@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from llamacompare.tasks.datasets import SuiteCheck
 
 CLASSIFY_SCORERS = ("accuracy",)
-GENERATE_SCORERS = ("rouge", "length", "judge")
-Scorer = Literal["accuracy", "rouge", "length", "judge"]
+GENERATE_SCORERS = ("rouge", "length", "judge", "pairwise")
+Scorer = Literal["accuracy", "rouge", "length", "judge", "pairwise"]
 _ID_RE = re.compile(r"[A-Za-z0-9_.-]+")
 Loc = tuple[str | int, ...]
 
@@ -375,9 +375,9 @@ def task_problems(task: Task) -> list[tuple[Loc, str]]:
         probs += _classify_problems(task)
     else:
         probs += _generate_problems(task)
-    if task.judge is not None and "judge" not in (task.scorers or []):
+    if task.judge is not None and not {"judge", "pairwise"} & set(task.scorers or []):
         probs.append(
-            (("judge",), "judge is set but `judge` is not in scorers; add it to scorers or remove judge")
+            (("judge",), "judge is set but neither `judge` nor `pairwise` is in scorers; add one or remove judge")
         )
     return probs
 
@@ -499,8 +499,8 @@ def _generate_problems(task: Task) -> list[tuple[Loc, str]]:
                     "reference text, or use length/judge",
                 )
             )
-        elif s == "judge" and task.judge is None:
-            probs.append((("scorers", i), "the judge scorer needs `judge: {model: NAME}`; add it"))
+        elif s in ("judge", "pairwise") and task.judge is None:
+            probs.append((("scorers", i), f"the {s} scorer needs `judge: {{model: NAME}}`; add it"))
     return probs
 
 
