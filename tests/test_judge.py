@@ -104,5 +104,6 @@ def test_a_judge_that_always_picks_the_first_answer_gives_ties(tmp_path: Path) -
         res = run_cli("run", str(suite), "-m", "openai:alpha", "-m", "openai:beta", "--base-url", srv.base_url,
                       "--db", str(tmp_path / "p.db"), "--json")
     assert res.returncode == 0, res.stderr
-    rows = {m["model"]: m["metrics"]["pairwise"]["value"] for m in json.loads(res.stdout)["report"]["tasks"][0]["models"]}
+    models = json.loads(res.stdout)["report"]["tasks"][0]["models"]
+    rows = {m["model"]: m["metrics"]["pairwise"]["value"] for m in models}
     assert rows == {"openai:alpha": 0.5, "openai:beta": 0.5}  # position bias cancels out
