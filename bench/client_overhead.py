@@ -87,7 +87,8 @@ def main() -> None:
     with start_instant_server() as (_, base_url), tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         print(f"instant server at {base_url}; concurrency {args.concurrency}; {args.repeats} repeats, interleaved")
-        print(f"{'cases':>7}  {'bare aiohttp':>13}  {'llamacompare':>13}  {'ratio':>6}  {'lc stream':>10}  {'ratio':>6}")
+        head = ("cases", "bare aiohttp", "llamacompare", "ratio", "lc stream", "ratio")
+        print("  ".join(f"{h:>{w}}" for h, w in zip(head, (7, 13, 13, 6, 10, 6), strict=True)))
         for n in sizes:
             suite = make_suite(tmp, n)
             bare, lc, lcs = [], [], []

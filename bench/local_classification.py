@@ -43,11 +43,11 @@ def run_mode(suite, mode: str, db: Path) -> tuple[float, int, float]:  # type: i
 
 def pp_limit(suite) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
     """Cases/s if each case cost only llama.cpp evaluating the tokens it adds after the cached prefix."""
+    from llamacompare.models.base import Params
     from llamacompare.models.bundled import bundled_model_path
     from llamacompare.models.local import get_model
-    from llamacompare.prompts.render import to_request
-    from llamacompare.models.base import Params
     from llamacompare.models.registry import resolve
+    from llamacompare.prompts.render import to_request
     from llamacompare.tasks.datasets import iter_cases
     from llamacompare.tasks.template import render_case
 
@@ -83,8 +83,8 @@ def main() -> None:
     ap.add_argument("--no-prefix-limit", type=int, default=100,
                     help="cases for the slow no-shared-prefix baseline (default 100)")
     args = ap.parse_args()
-    from llamacompare.tasks.loader import load_suite
     from llamacompare.runner.plan import apply_limit
+    from llamacompare.tasks.loader import load_suite
 
     def suite(limit: int | None):  # type: ignore[no-untyped-def]
         s = load_suite("sst2", data=args.data)
