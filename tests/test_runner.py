@@ -258,3 +258,36 @@ def test_notebook_example_runs_top_to_bottom(tmp_path: Path) -> None:
     assert not [o for o in outputs if o.get("output_type") == "error"]
     html_out = [o for o in outputs if "text/html" in o.get("data", {})]
     assert html_out, "compare() results render as HTML tables in Jupyter"
+
+
+def test_per_model_concurrency_and_request_rate_limits(tmp_path: Path) -> None:
+    rows = "\n".join(f"      - {{id: c{i}, text: 'm {i}', label: Pozitif}}" for i in range(12))
+    suite = write_suite(tmp_path, f"""
+name: limits
+models:
+  - {{name: "openai:alpha", concurrency: 2}}
+  - {{name: "openai:beta", concurrency: 8, rpm: 240}}
+tasks:
+  - id: t
+    type: classify
+    labels: {{Pozitif: [], Negatif: []}}
+    template: "Mesaj: {{text}}"
+    cases:
+{rows}
+""")
+    with ScriptedServer(["alpha"], latency=0.05) as slow:
+        res = run_cli("run", str(suite), "--base-url", slow.base_url, "--db", str(tmp_path / "a.db"),
+                      "--no-progress", "-m", "openai:alpha")
+        assert res.returncode == 0, res.stderr
+        assert 1 <= slow.stats()["max_in_flight"] <= 2  # -m keeps the suite's settings for a listed model
+    with ScriptedServer(["alpha", "beta"], latency=0.05) as srv:
+        t0 = time.monotonic()
+        res = run_cli("run", str(suite), "--base-url", srv.base_url, "--db", str(tmp_path / "b.db"), "--no-progress")
+        elapsed = time.monotonic() - t0
+        assert res.returncode == 0, res.stderr
+        peak = srv.stats()["max_in_flight"]
+        times = sorted(r.time for r in srv.requests if r.model == "beta" and not r.path.endswith("/models"))
+    # alpha (concurrency 2) and beta (8) together never exceed 10 in flight
+    assert peak <= 10
+    # beta at 240 requests/minute = 4 a second: a burst of 4, then one every 0.25 s (8 more: 2 s)
+    assert len(times) == 12 and times[-1] - times[0] >= 1.8 and elapsed >= 1.8

@@ -228,19 +228,26 @@ class _Item:
 
 
 class _Limits:
-    """Requests-per-minute and tokens-per-minute limits (leaky buckets from aiolimiter)."""
+    """Requests- and tokens-per-minute limits as leaky buckets (aiolimiter) that drain every second: a limit of
+    600/minute allows bursts of 10, not of 600, since providers count over short windows too."""
 
     def __init__(self, rpm: float | None, tpm: int | None) -> None:
-        from aiolimiter import AsyncLimiter
-
-        self.rpm = AsyncLimiter(rpm, 60) if rpm else None
-        self.tpm = AsyncLimiter(tpm, 60) if tpm else None
+        self.rpm = _bucket(rpm) if rpm else None
+        self.tpm = _bucket(float(tpm)) if tpm else None
 
     async def acquire(self, estimated_tokens: int) -> None:
         if self.rpm is not None:
             await self.rpm.acquire()
         if self.tpm is not None:
             await self.tpm.acquire(min(estimated_tokens, self.tpm.max_rate))
+
+
+def _bucket(per_minute: float) -> Any:
+    from aiolimiter import AsyncLimiter
+
+    if per_minute >= 60:
+        return AsyncLimiter(per_minute / 60, 1.0)
+    return AsyncLimiter(1, 60 / per_minute)
 
 
 async def _worker(

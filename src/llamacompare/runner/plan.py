@@ -76,7 +76,9 @@ def make_plan(
 ) -> RunPlan:
     """Models from the flags replace the suite's list; with neither, the models at hand (see default_models)."""
     if model_names:
-        configs = [ModelConfig(name=n) for n in model_names]
+        # a model the suite lists keeps its settings (concurrency, limits, parameters)
+        listed = {m.name: m for m in suite.models}
+        configs = [listed.get(n) or ModelConfig(name=n) for n in model_names]
     elif suite.models:
         configs = list(suite.models)
     else:
