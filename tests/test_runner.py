@@ -291,3 +291,34 @@ tasks:
     assert peak <= 10
     # beta at 240 requests/minute = 4 a second: a burst of 4, then one every 0.25 s (8 more: 2 s)
     assert len(times) == 12 and times[-1] - times[0] >= 1.8 and elapsed >= 1.8
+
+
+def test_logprob_mode_with_content_free_calibration(tmp_path: Path) -> None:
+    rows = "\n".join(f"      - {{id: c{i}, text: 'mesaj {i}', label: {'Pozitif' if i % 2 else 'Negatif'}}}"
+                     for i in range(8))
+    suite = write_suite(tmp_path, f"""
+name: cf
+tasks:
+  - id: t
+    type: classify
+    mode: logprob
+    calibration: content_free
+    labels: {{Pozitif: [], Negatif: []}}
+    template: "Mesaj: {{text}}\\nDuygu:"
+    cases:
+{rows}
+""")
+    db = tmp_path / "cf.db"
+    with ScriptedServer(["alpha"], answers=("Pozitif", "Negatif")) as srv:
+        res = run_cli("run", str(suite), "-m", "openai:alpha", "--base-url", srv.base_url, "--db", str(db), "--json")
+        assert res.returncode == 0, res.stderr
+        prompts = [r for r in srv.requests if r.path.endswith("/completions") and "chat" not in r.path]
+    out = json.loads(res.stdout)
+    assert out["outcome"]["sent"] == 9 and out["outcome"]["total"] == 9  # 8 cases + the content-free input
+    assert len(prompts) == 9 * 2  # one echo request per label
+    cf = db_rows(db, "SELECT case_id, mode FROM results WHERE mode = 'calibration'")
+    assert cf == [("(content-free)", "calibration")]
+    task = out["report"]["tasks"][0]
+    assert [m["model"] for m in task["models"]][0] == "openai:alpha"  # no '@calibration' variant
+    assert task["models"][0]["n"] == 8 and "accuracy_uncalibrated" in task["models"][0]["metrics"]
+    assert all(c["id"] != "(content-free)" for c in out["report"]["cases"])

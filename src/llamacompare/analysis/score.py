@@ -25,13 +25,16 @@ def score_run(store: Store, run_id: str, suite: Suite) -> int:
         nonlocal count
         tasks = {t.id: t for t in suite.tasks}
         logprob_groups: dict[tuple[str, str], list[tuple[tuple[Any, ...], str | None, dict[str, float]]]] = {}
+        content_free: dict[tuple[str, str], dict[str, float]] = {}
         for r in store.results(run_id):
             if r["status"] != "ok":
                 continue
             task = tasks.get(r["task_id"])
             if task is None:
                 continue
-            if task.type == "classify" and r["mode"] == "logprob":
+            if r["mode"] == "calibration":
+                content_free[(r["task_id"], r["model"])] = json.loads(r["label_logprobs"])
+            elif task.type == "classify" and r["mode"] == "logprob":
                 group = logprob_groups.setdefault((r["task_id"], r["model"]), [])
                 group.append((_key(r), r["reference"], json.loads(r["label_logprobs"])))
             elif task.type == "classify":
@@ -41,8 +44,9 @@ def score_run(store: Store, run_id: str, suite: Suite) -> int:
                 for row in _generate_rows(r, task):
                     count += 1
                     yield row
-        for group in logprob_groups.values():
-            for row in _logprob_rows(group):
+        for (task_id, model), group in logprob_groups.items():
+            how = tasks[task_id].calibration
+            for row in _logprob_rows(group, how, content_free.get((task_id, model))):
                 count += 1
                 yield row
         from llamacompare.analysis.judge import judge_score_rows
@@ -85,12 +89,20 @@ def _label_row(r: Any, task: Task) -> ScoreRow:
     return (*_key(r), "label", correct, json.dumps(detail, ensure_ascii=False))
 
 
-def _logprob_rows(group: list[tuple[tuple[Any, ...], str | None, dict[str, float]]]) -> list[ScoreRow]:
-    """Batch calibration (Zhou et al. 2023) over this model's answers in the run; raw argmax kept alongside."""
-    from llamacompare.scoring.calibration import batch_calibrate, predict
+def _logprob_rows(
+    group: list[tuple[tuple[Any, ...], str | None, dict[str, float]]], how: str, cf: dict[str, float] | None
+) -> list[ScoreRow]:
+    """Calibrated predictions (batch over this model's answers in the run, or against the content-free input);
+    the raw argmax is kept alongside."""
+    from llamacompare.scoring.calibration import batch_calibrate, content_free_calibrate, predict
 
     raw = [scores for _, _, scores in group]
-    calibrated = batch_calibrate(raw) if len(raw) > 1 else raw
+    if how == "content_free" and cf is not None:
+        calibrated = content_free_calibrate(raw, cf)
+    elif how == "batch" and len(raw) > 1:
+        calibrated = batch_calibrate(raw)
+    else:
+        calibrated = raw
     preds, raw_preds = predict(calibrated), predict(raw)
     out: list[ScoreRow] = []
     for (key, gold, scores), pred, raw_pred in zip(group, preds, raw_preds, strict=True):

@@ -259,7 +259,7 @@ def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str
     task_order = {t.id: i for i, t in enumerate(suite.tasks)}
     for r in store.results(run_id, max_seq=max_cases):
         task = tasks.get(r["task_id"])
-        if task is None or r["rep"] != 0:
+        if task is None or r["rep"] != 0 or r["mode"] == "calibration":
             continue
         key = (task.id, r["case_id"])
         case = by_key.get(key)

@@ -48,6 +48,20 @@ class RunOutcome:
     errors: dict[str, int] = field(default_factory=dict)
 
 
+CONTENT_FREE_CASE = "(content-free)"
+
+
+def content_free_case(task: Task) -> Case:
+    """The task's prompt with every field replaced by "N/A" (Zhao et al. 2021), for content-free calibration."""
+    from llamacompare.tasks.template import placeholders
+
+    return Case(CONTENT_FREE_CASE, {name: "N/A" for name in placeholders(task.template)}, None)
+
+
+def needs_content_free(task: Task) -> bool:
+    return task.type == "classify" and "logprob" in modes_of(task) and task.calibration == "content_free"
+
+
 def modes_of(task: Task) -> list[str]:
     if task.type != "classify":
         return ["generate"]
@@ -71,6 +85,7 @@ async def execute(
     outcome = RunOutcome(plan.run_id)
     per_case = sum(len(modes_of(t)) * (check.counts().get(t.id, 0)) for t in plan.suite.tasks)
     outcome.total = per_case * len(plan.models) * plan.options.repeats
+    outcome.total += sum(needs_content_free(t) for t in plan.suite.tasks) * len(plan.models)
 
     clients = {m.name: _client(m, plan) for m in plan.models}
     started = time.perf_counter()
@@ -165,6 +180,10 @@ async def _drive(
         for task in plan.suite.tasks:
             modes = modes_of(task)
             params = task.generation_params(m.config.params.apply())  # the task's settings win over the model's
+            if needs_content_free(task) and (task.id, CONTENT_FREE_CASE, m.name, "calibration", 0) not in done:
+                cf = content_free_case(task)
+                yield _Item(task, cf.id, -1, m.name, "calibration", 0, render_case(task, cf), params,
+                            jsonfast.dumps(cf.fields), None)
             for seq, case in iter_task_cases(task):
                 if fatal:
                     return
@@ -280,7 +299,7 @@ async def _process(
 ) -> None:
     task = item.task
     request = client.request_for(item.rendered.messages(), item.params, prefix=item.rendered.prefix or None)
-    if item.mode == "logprob":
+    if item.mode in ("logprob", "calibration"):
         prompt = request.prompt if request.prompt is not None else item.rendered.text
         labels = task.label_names()
         surface = {lab: (lab if prompt[-1:].isspace() else " " + lab) for lab in labels}
@@ -304,7 +323,7 @@ async def _process(
 
     try:
         await limits.acquire(len(item.rendered.text) // 4 + item.params.max_tokens)
-        if item.mode == "logprob":
+        if item.mode in ("logprob", "calibration"):
             started = time.perf_counter()
             scores = await client.label_logprobs(
                 sent["prompt"], list(sent["labels"].values()), prefix=request.prefix, on_retry=count

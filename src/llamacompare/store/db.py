@@ -261,13 +261,15 @@ class Store:
         yield from self.conn.execute(
             """SELECT r.task_id, r.case_id, r.model, r.mode, r.rep, r.seq, r.status, r.reference, p.latency_s,
                       p.cost_usd, p.prompt_tokens, p.completion_tokens
-               FROM results r LEFT JOIN responses p ON p.key = r.response_key WHERE r.run_id = ?""",
+               FROM results r LEFT JOIN responses p ON p.key = r.response_key
+               WHERE r.run_id = ? AND r.mode != 'calibration'""",
             (run_id,),
         )
 
     def modes_by_task(self, run_id: str) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
-        for task, mode in self.conn.execute("SELECT DISTINCT task_id, mode FROM results WHERE run_id = ?", (run_id,)):
+        sql = "SELECT DISTINCT task_id, mode FROM results WHERE run_id = ? AND mode != 'calibration'"
+        for task, mode in self.conn.execute(sql, (run_id,)):
             out.setdefault(task, set()).add(mode)
         return out
 

@@ -254,6 +254,8 @@ class Task(Strict):
     id: str
     type: Literal["classify", "generate"]
     mode: Literal["generate", "logprob", "both"] | None = None
+    # logprob mode: how label scores are calibrated (batch: Zhou et al. 2023; content_free: Zhao et al. 2021)
+    calibration: Literal["batch", "content_free", "none"] = "batch"
     labels: dict[str, list[str]] | None = None
     label_map: dict[str, str] | None = None
     system: str | None = None
