@@ -209,7 +209,7 @@ async def _drive(
         items = items_for(m)  # shared by this model's workers: each takes the next item when it is free
         limiter = _Limits(m.config.rpm, m.config.tpm)
         for _ in range(n_workers):
-            workers.append(asyncio.create_task(_worker(items, m, client, limiter, store, outcome, progress, fatal)))
+            workers.append(asyncio.create_task(_worker(items, client, limiter, store, outcome, progress, fatal)))
     try:
         await asyncio.gather(*workers)
     finally:
@@ -271,7 +271,6 @@ def _bucket(per_minute: float) -> Any:
 
 async def _worker(
     items: Iterator[_Item],
-    m: PlannedModel,
     client: ModelClient,
     limits: _Limits,
     store: Store,
@@ -283,14 +282,13 @@ async def _worker(
         if fatal:
             return
         try:
-            await _process(item, m, client, limits, store, outcome, progress)
+            await _process(item, client, limits, store, outcome, progress)
         except (AuthenticationError, ModelNotFoundError, UsageError) as exc:
             fatal.append(exc)  # every other case would fail the same way: stop, keep what we have
 
 
 async def _process(
     item: _Item,
-    m: PlannedModel,
     client: ModelClient,
     limits: _Limits,
     store: Store,
