@@ -37,12 +37,15 @@ from llamacompare.cli.options import base_url_option, db_option
 @base_url_option
 @click.option("--prefer", type=click.Choice(["cost", "latency"]), default="cost", show_default=True,
               help="Recommend the cheapest or the fastest model among those tied with the best.")
+@click.option("--no-stream", is_flag=True,
+              help="Ask for whole answers instead of streams: less work per request, but no time to first token.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON.")
 def command(suite: str, models: tuple[str, ...], data: Path | None, limit: int | None, mode: str | None,
             db_path: str | None,
             resume_id: str | None, repeats: int, concurrency: int, timeout_s: float, retries: int,
-            retry_base: float, base_url: str | None, prefer: str, no_progress: bool, as_json: bool) -> None:
+            retry_base: float, base_url: str | None, prefer: str, no_stream: bool, no_progress: bool,
+            as_json: bool) -> None:
     """Run SUITE (a built-in name such as seed, sst2, tr_polarity, samsum, xsum, or a YAML file; default: seed)."""
     from llamacompare.analysis.score import score_run
     from llamacompare.runner import RunOptions, execute, make_plan, plan_from_run
@@ -56,7 +59,8 @@ def command(suite: str, models: tuple[str, ...], data: Path | None, limit: int |
     else:
         loaded = load_suite(suite, data=data)
         options = RunOptions(repeats=repeats, timeout_s=timeout_s, retry_attempts=retries + 1,
-                             retry_base_s=retry_base, default_concurrency=concurrency, base_url=base_url)
+                             retry_base_s=retry_base, default_concurrency=concurrency, base_url=base_url,
+                             stream=not no_stream)
         plan = make_plan(loaded, suite, list(models) or None, options, data=str(data) if data else None,
                          limit=limit, mode=mode)
         resume = False
