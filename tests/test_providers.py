@@ -144,3 +144,19 @@ def test_verbose_prints_exactly_what_was_sent(capsys: pytest.CaptureFixture[str]
         llama("Merhaba dünya", model="openai:test-model", base_url=srv.base_url, verbose=True)
     out = capsys.readouterr().out
     assert "model: openai:test-model" in out and "[user]\nMerhaba dünya" in out
+
+
+def test_a_run_against_an_unreachable_server_fails_fast_and_writes_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import time as _time
+
+    from tests.conftest import free_port, run_cli
+
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    t0 = _time.monotonic()
+    res = run_cli("run", "seed", "-m", "openai:x", "--base-url", url, "--db", str(tmp_path / "u.db"))
+    assert res.returncode == 1 and url in res.stderr and "Traceback" not in res.stderr
+    assert _time.monotonic() - t0 < 30
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "u.db") as c:
+        assert c.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0

@@ -82,6 +82,8 @@ class OpenAICompatProvider(Provider):
         self._models_fetched = True
         try:
             status, body, _ = await self._request("GET", "/models", None)
+        except ConnectionFailedError:
+            raise  # nothing listens there: every request would fail, say so before sending any
         except (ServerError, TimeoutError, ModelNotFoundError, BadRequestError):
             return None
         if status != 200:
