@@ -42,6 +42,16 @@ async def bare_loop(base_url: str, n: int, conc: int) -> float:
         return n / (time.perf_counter() - t0)
 
 
+def uvloop_run(coro):  # type: ignore[no-untyped-def]
+    try:
+        import uvloop
+    except ImportError:
+        coro.close()
+        return 0.0
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
+
+
 def make_suite(tmp: Path, n: int) -> Path:
     data = tmp / f"cases-{n}.jsonl"
     with data.open("w", encoding="utf-8") as f:
@@ -70,7 +80,9 @@ def llamacompare_run(base_url: str, suite: Path, db: Path, conc: int, stream: bo
     with open(os.devnull, "w") as devnull:
         progress = RichProgress(Console(file=devnull, force_terminal=True, width=120))
         t0 = time.perf_counter()
-        outcome = asyncio.run(execute(plan, store, progress=progress))
+        from llamacompare.sync import run as run_loop  # what `llamacompare run` uses (uvloop when installed)
+
+        outcome = run_loop(execute(plan, store, progress=progress))
         elapsed = time.perf_counter() - t0
     store.close()
     assert outcome.failed == 0 and outcome.sent == outcome.total, outcome
@@ -91,13 +103,16 @@ def main() -> None:
         print("  ".join(f"{h:>{w}}" for h, w in zip(head, (7, 13, 13, 6, 10, 6), strict=True)))
         for n in sizes:
             suite = make_suite(tmp, n)
-            bare, lc, lcs = [], [], []
+            bare, bare_uv, lc, lcs = [], [], [], []
             for rep in range(args.repeats):
                 bare.append(asyncio.run(bare_loop(base_url, n, args.concurrency)))
+                bare_uv.append(uvloop_run(bare_loop(base_url, n, args.concurrency)))
                 lc.append(llamacompare_run(base_url, suite, tmp / f"r{n}-{rep}.db", args.concurrency, False)[0])
                 lcs.append(llamacompare_run(base_url, suite, tmp / f"s{n}-{rep}.db", args.concurrency, True)[0])
             b, m, s = statistics.median(bare), statistics.median(lc), statistics.median(lcs)
-            print(f"{n:>7}  {b:>11,.0f}/s  {m:>11,.0f}/s  {m / b:>6.0%}  {s:>8,.0f}/s  {s / b:>6.0%}", flush=True)
+            u = statistics.median(bare_uv) if bare_uv[0] else float("nan")
+            print(f"{n:>7}  {b:>11,.0f}/s  {m:>11,.0f}/s  {m / b:>6.0%}  {s:>8,.0f}/s  {s / b:>6.0%}   "
+                  f"(bare aiohttp on uvloop: {u:,.0f}/s; llamacompare / that: {m / u:.0%})", flush=True)
 
 
 if __name__ == "__main__":

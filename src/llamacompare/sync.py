@@ -10,17 +10,27 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run on uvloop where it is installed: measured faster for the many small requests of a run."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
+
+
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        return run(coro)
     # A loop is running in this thread (Jupyter): run ours in a helper thread and wait for it.
     result: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            result["value"] = asyncio.run(coro)
+            result["value"] = run(coro)
         except BaseException as exc:  # re-raised in the caller's thread
             result["error"] = exc
 

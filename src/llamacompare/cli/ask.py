@@ -9,6 +9,7 @@ import sys
 import click
 
 from llamacompare.cli.options import base_url_option
+from llamacompare.sync import run as run_loop
 
 
 @click.command("ask")
@@ -31,7 +32,7 @@ def command(prompt: str, models: tuple[str, ...], base_url: str | None, system: 
 
     names = list(models) or [default_model()]
     specs = [resolve(n, base_url=base_url) for n in names]  # bad names fail here, before any request
-    results = asyncio.run(_ask_all(specs, prompt, system, temperature, max_tokens, raw, timeout_s))
+    results = run_loop(_ask_all(specs, prompt, system, temperature, max_tokens, raw, timeout_s))
     if as_json:
         out = [r.to_dict() if not isinstance(r, Exception) else {"model": s.name, "error": _err(r)}
                for s, r in zip(specs, results, strict=True)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import signal
@@ -12,6 +11,7 @@ from pathlib import Path
 import click
 
 from llamacompare.cli.options import base_url_option, db_option
+from llamacompare.sync import run as run_loop
 
 
 @click.command("run")
@@ -71,7 +71,7 @@ def command(suite: str, models: tuple[str, ...], data: Path | None, limit: int |
         progress = RichProgress()
     _sigterm_as_interrupt()
     try:
-        outcome = asyncio.run(execute(plan, store, progress=progress, resume=resume))
+        outcome = run_loop(execute(plan, store, progress=progress, resume=resume))
     except KeyboardInterrupt:
         click.echo(f"interrupted: everything answered so far is saved. Resume with: llamacompare run --resume "
                    f"{plan.run_id}" + (f" --db {db_path}" if db_path else ""), err=True)
@@ -79,7 +79,7 @@ def command(suite: str, models: tuple[str, ...], data: Path | None, limit: int |
     from llamacompare.analysis.judge import judged_tasks, run_judges
 
     if judged_tasks(plan.suite):
-        asked, judge_failed = asyncio.run(run_judges(store, plan.run_id, plan.suite, timeout_s=timeout_s,
+        asked, judge_failed = run_loop(run_judges(store, plan.run_id, plan.suite, timeout_s=timeout_s,
                                                      base_url=plan.options.base_url))
         if judge_failed:
             click.echo(f"judge: {judge_failed} answer(s) could not be judged (rerun to retry)", err=True)
