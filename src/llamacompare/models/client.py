@@ -42,6 +42,7 @@ class ModelClient:
         self._prepared = False
         self.on_retry = on_retry
         self.context_length = spec.context_length
+        self.cached_keys: set[int] = set()  # filled by the runner from the store
 
     async def prepare(self) -> None:
         """Checks before any request: the model is served (where the server says), templates are loaded."""

@@ -91,6 +91,8 @@ async def execute(
     started = time.perf_counter()
     try:
         await asyncio.gather(*(c.prepare() for c in clients.values()))
+        for c in clients.values():
+            c.cached_keys = store.cached_keys(c.spec.name)
         await _check_context(plan, clients)
         done: set[tuple[str, str, str, str, int]] = set()
         if resume:
@@ -306,7 +308,7 @@ async def _process(
         sent = request.to_dict()
     request_json = canonical_json(sent)
     key = response_key(client.spec.name, item.mode, request_json, item.rep)
-    hit = store.cached_response(key)
+    hit = store.cached_response(key) if int(key[:16], 16) in client.cached_keys else None
     if hit is not None:
         store.record(outcome.run_id, item.row(), key=key, kind=item.mode, response=_row_response(hit), cached=True)
         outcome.cached += 1

@@ -163,6 +163,12 @@ class Store:
     def cached_response(self, key: str) -> sqlite3.Row | None:
         return self.conn.execute("SELECT * FROM responses WHERE key = ?", (key,)).fetchone()
 
+    def cached_keys(self, model: str) -> set[int]:
+        """64-bit prefixes of the cache keys stored for `model`: a key not in this set is certainly not cached,
+        so the runner skips the lookup (a fresh run then does no lookups at all)."""
+        rows = self.conn.execute("SELECT key FROM responses WHERE model = ?", (model,))
+        return {int(k[:16], 16) for (k,) in rows}
+
     def done_keys(self, run_id: str) -> set[tuple[str, str, str, str, int]]:
         """(task, case, model, mode, rep) already answered in this run: a resume skips them."""
         rows = self.conn.execute(
