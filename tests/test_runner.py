@@ -46,6 +46,12 @@ def write_suite(tmp_path: Path, text: str = SUITE) -> Path:
     return p
 
 
+def inline_cases(n: int) -> str:
+    """YAML lines for n inline cases c0..c(n-1), alternating gold labels, indented for a task's `cases:`."""
+    return "\n".join(f"      - {{id: c{i}, text: 'mesaj {i}', label: {'Pozitif' if i % 2 else 'Negatif'}}}"
+                     for i in range(n))
+
+
 def db_rows(db: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
     with sqlite3.connect(db) as c:
         return c.execute(sql).fetchall()
@@ -145,8 +151,7 @@ def _wait_for_rows(db: Path, n: int, timeout: float = 60) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_killed_run_resumes_to_the_same_results_without_resending(tmp_path: Path, sig: int) -> None:
-    rows = "\n".join(f"      - {{id: c{i}, text: 'mesaj {i}', label: {'Pozitif' if i % 2 else 'Negatif'}}}"
-                     for i in range(60))
+    rows = inline_cases(60)
     suite = write_suite(tmp_path, f"""
 name: kill
 tasks:
@@ -294,8 +299,7 @@ tasks:
 
 
 def test_logprob_mode_with_content_free_calibration(tmp_path: Path) -> None:
-    rows = "\n".join(f"      - {{id: c{i}, text: 'mesaj {i}', label: {'Pozitif' if i % 2 else 'Negatif'}}}"
-                     for i in range(8))
+    rows = inline_cases(8)
     suite = write_suite(tmp_path, f"""
 name: cf
 tasks:
