@@ -6,12 +6,11 @@ model is served, retries and measures the same way.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 
 from llamacompare.errors import ProviderError
 from llamacompare.models import open_provider
-from llamacompare.models.base import ModelInfo, Params, Provider, Request, Response
+from llamacompare.models.base import Params, Provider, Request, Response
 from llamacompare.models.registry import ModelSpec
 from llamacompare.models.retry import RetryPolicy, with_retries
 from llamacompare.prompts.render import to_request
@@ -19,9 +18,6 @@ from llamacompare.prompts.templates import Message
 
 RetryHook = Callable[[int, ProviderError, float], None]
 
-# Model lists are fetched once per server per process (Together's is large).
-_model_lists: dict[str, tuple[float, list[ModelInfo] | None]] = {}
-_MODEL_LIST_TTL_S = 600.0
 
 
 class ModelClient:
@@ -55,12 +51,7 @@ class ModelClient:
             self._gguf_template = await self.provider.chat_template()
             self.context_length = self.provider.model.n_ctx
         elif isinstance(self.provider, OpenAICompatProvider):
-            key = self.provider.base_url
-            cached = _model_lists.get(key)
-            if cached is not None and time.monotonic() - cached[0] < _MODEL_LIST_TTL_S:
-                self.provider._models, self.provider._models_fetched = cached[1], True
             info = await self.provider.check_model(self.spec.id)
-            _model_lists[key] = (time.monotonic(), self.provider._models)
             if info is not None and info.context_length:
                 self.context_length = info.context_length
         self._prepared = True

@@ -76,10 +76,24 @@ class OpenAICompatProvider(Provider):
     # -- models and prices ---------------------------------------------------------------------------------
 
     async def list_models(self) -> list[ModelInfo] | None:
-        """GET /models once; None when the server does not list models."""
+        """GET /models once; None when the server does not list models.
+
+        Remote lists are shared by every provider of the process for a while (Together's is large); a loopback
+        server is asked each time, since it is cheap and may be restarted with other models on the same port.
+        """
         if self._models_fetched:
             return self._models
+        shared = _model_lists.get(self.base_url)
+        if shared is not None and time.monotonic() - shared[0] < _MODEL_LIST_TTL_S:
+            self._models, self._models_fetched = shared[1], True
+            return self._models
+        self._models = await self._fetch_models()
         self._models_fetched = True
+        if not _is_loopback(self.base_url):
+            _model_lists[self.base_url] = (time.monotonic(), self._models)
+        return self._models
+
+    async def _fetch_models(self) -> list[ModelInfo] | None:
         try:
             status, body, _ = await self._request("GET", "/models", None)
         except ConnectionFailedError:
@@ -103,7 +117,6 @@ class OpenAICompatProvider(Provider):
                         item.get("context_length") if isinstance(item.get("context_length"), int) else None,
                     )
                 )
-        self._models = models
         return models
 
     async def check_model(self, model: str) -> ModelInfo | None:
@@ -301,6 +314,17 @@ class OpenAICompatProvider(Provider):
         if status >= 500 or status == 408:
             raise ServerError(where, status=status, retry_after=_retry_after(headers) if status == 503 else None)
         raise ProviderError(where, status=status)
+
+
+_model_lists: dict[str, tuple[float, list[ModelInfo] | None]] = {}
+_MODEL_LIST_TTL_S = 600.0
+
+
+def _is_loopback(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def _price(value: Any) -> float | None:
