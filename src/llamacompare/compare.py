@@ -162,7 +162,6 @@ def compare(
     data="sst2_dev.tsv")` runs a built-in or YAML suite. Answers are stored and cached, so re-running a cell
     sends nothing it already has.
     """
-    from llamacompare.analysis.score import score_run
     from llamacompare.analysis.summary import build_report
     from llamacompare.runner import RunOptions, execute, make_plan
     from llamacompare.store import Store
@@ -189,11 +188,9 @@ def compare(
         sink = RichProgress()
     try:
         run_sync(execute(plan, store, progress=sink))
-        from llamacompare.analysis.judge import judged_tasks, run_judges
+        from llamacompare.analysis.judge import judge_and_score
 
-        if judged_tasks(suite):
-            run_sync(run_judges(store, plan.run_id, suite, base_url=base_url))
-        score_run(store, plan.run_id, suite)
+        judge_and_score(store, plan.run_id, suite, base_url=base_url)
         report = build_report(store, plan.run_id, suite, prefer=prefer)
     finally:
         store.close()

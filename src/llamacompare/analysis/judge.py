@@ -84,6 +84,20 @@ def judge_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[Any, st
             yield r, prompt, judge_key(model, prompt, task.judge.max_tokens)
 
 
+def judge_and_score(store: Store, run_id: str, suite: Suite, *, timeout_s: float = 120.0,
+                    base_url: str | None = None) -> int:
+    """After a run: ask the judges what they have not judged yet, then score everything. Returns how many answers
+    could not be judged (a rerun retries them)."""
+    from llamacompare.analysis.score import score_run
+    from llamacompare.sync import run_sync
+
+    failed = 0
+    if judged_tasks(suite):
+        _, failed = run_sync(run_judges(store, run_id, suite, timeout_s=timeout_s, base_url=base_url))
+    score_run(store, run_id, suite)
+    return failed
+
+
 async def run_judges(store: Store, run_id: str, suite: Suite, *, concurrency: int = 8, timeout_s: float = 120.0,
                      base_url: str | None = None) -> tuple[int, int]:
     """Ask each task's judge about every answer it has not judged yet. Returns (asked, failed)."""

@@ -47,7 +47,6 @@ def command(suite: str, models: tuple[str, ...], data: Path | None, limit: int |
             retry_base: float, base_url: str | None, prefer: str, no_stream: bool, no_progress: bool,
             as_json: bool) -> None:
     """Run SUITE (a built-in name such as seed, sst2, tr_polarity, samsum, xsum, or a YAML file; default: seed)."""
-    from llamacompare.analysis.score import score_run
     from llamacompare.runner import RunOptions, execute, make_plan, plan_from_run
     from llamacompare.store import Store
     from llamacompare.tasks.loader import load_suite
@@ -76,14 +75,12 @@ def command(suite: str, models: tuple[str, ...], data: Path | None, limit: int |
         click.echo(f"interrupted: everything answered so far is saved. Resume with: llamacompare run --resume "
                    f"{plan.run_id}" + (f" --db {db_path}" if db_path else ""), err=True)
         sys.exit(130)
-    from llamacompare.analysis.judge import judged_tasks, run_judges
+    from llamacompare.analysis.judge import judge_and_score
 
-    if judged_tasks(plan.suite):
-        asked, judge_failed = run_loop(run_judges(store, plan.run_id, plan.suite, timeout_s=timeout_s,
-                                                     base_url=plan.options.base_url))
-        if judge_failed:
-            click.echo(f"judge: {judge_failed} answer(s) could not be judged (rerun to retry)", err=True)
-    score_run(store, plan.run_id, plan.suite)
+    judge_failed = judge_and_score(store, plan.run_id, plan.suite, timeout_s=timeout_s,
+                                   base_url=plan.options.base_url)
+    if judge_failed:
+        click.echo(f"judge: {judge_failed} answer(s) could not be judged (rerun to retry)", err=True)
     from llamacompare.analysis.summary import build_report
 
     report = build_report(store, plan.run_id, plan.suite, prefer=prefer, max_cases=50)  # all: `export`
