@@ -310,7 +310,7 @@ async def _process(
     key = response_key(client.spec.name, item.mode, request_json, item.rep)
     hit = store.cached_response(key) if int(key[:16], 16) in client.cached_keys else None
     if hit is not None:
-        store.record(outcome.run_id, item.row(), key=key, kind=item.mode, response=_row_response(hit), cached=True)
+        store.record(outcome.run_id, item.row(), key=key, kind=item.mode, response=None, cached=True)
         outcome.cached += 1
         if progress is not None:
             progress.advance(tokens=0, cost=0.0, failed=False)
@@ -376,7 +376,3 @@ async def _process(
         outcome.cost_usd += response.cost_usd
     if progress is not None:
         progress.advance(tokens=tokens, cost=response.cost_usd, failed=False)
-
-
-def _row_response(row: Any) -> Response:
-    return Response(model=row["model"], text=row["text"] or "")

@@ -189,7 +189,7 @@ class Store:
         attempts: int = 1,
         request_json: str | None = None,
     ) -> None:
-        """Store one outcome: the response (unless cached) and the result row, in one transaction."""
+        """Store one outcome: the response (none for a cache hit) and the result row, in one transaction."""
         ts = now_iso()
         resp_row = None
         if response is not None and not cached:
@@ -200,7 +200,7 @@ class Store:
                 response.ttft_s, response.cost_usd, response.cost_source,
                 json.dumps(response.label_logprobs) if response.label_logprobs is not None else None, ts,
             )
-        ok = response is not None
+        ok = cached or response is not None  # a cache hit is answered by the response already stored
         result_row = (
             run_id, item["task"], item["case"], item["model"], item["mode"], item["rep"], item["seq"],
             "ok" if ok else "failed", key if ok else None, int(cached), error, attempts, item["input_json"],
