@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
@@ -217,17 +219,11 @@ class OpenAICompatProvider(Provider):
     async def _request(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, Any, Any]:
         url = self.base_url + path
         data = jsonfast.dumps_bytes(body) if body is not None else None
-        try:
+        with _transport_errors(url, self.timeout_s, "no answer", "connection to"):
             async with asyncio.timeout(self.timeout_s):
                 async with self._sess().request(method, url, data=data) as resp:
                     raw = await resp.read()
                     status, headers = resp.status, resp.headers
-        except builtins.TimeoutError as exc:
-            raise TimeoutError(f"no answer from {url} within {self.timeout_s:g} s") from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise ConnectionFailedError(f"cannot reach {url}: {exc.os_error or exc}") from None
-        except aiohttp.ClientError as exc:
-            raise ServerError(f"connection to {url} broke: {type(exc).__name__}") from None
         try:
             parsed = jsonfast.loads(raw) if raw else None
         except ValueError:
@@ -244,7 +240,7 @@ class OpenAICompatProvider(Provider):
         usage: dict[str, Any] = {}
         ttft: float | None = None
         done = False
-        try:
+        with _transport_errors(url, self.timeout_s, "no complete answer", "stream from"):
             async with asyncio.timeout(self.timeout_s):
                 async with self._sess().post(url, data=jsonfast.dumps_bytes(body)) as resp:
                     if resp.status != 200:
@@ -286,12 +282,6 @@ class OpenAICompatProvider(Provider):
                                 parts.append(piece)
                             if choice.get("finish_reason"):
                                 finish = choice["finish_reason"]
-        except builtins.TimeoutError as exc:
-            raise TimeoutError(f"no complete answer from {url} within {self.timeout_s:g} s") from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise ConnectionFailedError(f"cannot reach {url}: {exc.os_error or exc}") from None
-        except aiohttp.ClientError as exc:
-            raise ServerError(f"stream from {url} broke: {type(exc).__name__}") from None
         if not done and finish is None:
             raise ServerError(f"stream from {url} ended before the answer was complete")
         if finish is None and not parts:
@@ -314,6 +304,19 @@ class OpenAICompatProvider(Provider):
         if status >= 500 or status == 408:
             raise ServerError(where, status=status, retry_after=_retry_after(headers) if status == 503 else None)
         raise ProviderError(where, status=status)
+
+
+@contextlib.contextmanager
+def _transport_errors(url: str, timeout_s: float, late: str, broke: str) -> Iterator[None]:
+    """aiohttp and timeout failures as the typed errors the retry policy understands."""
+    try:
+        yield
+    except builtins.TimeoutError as exc:
+        raise TimeoutError(f"{late} from {url} within {timeout_s:g} s") from exc
+    except aiohttp.ClientConnectorError as exc:
+        raise ConnectionFailedError(f"cannot reach {url}: {exc.os_error or exc}") from None
+    except aiohttp.ClientError as exc:
+        raise ServerError(f"{broke} {url} broke: {type(exc).__name__}") from None
 
 
 _model_lists: dict[str, tuple[float, list[ModelInfo] | None]] = {}
