@@ -179,7 +179,7 @@ class Store:
     def record(
         self,
         run_id: str,
-        item: dict[str, Any],
+        item: tuple[Any, ...],
         *,
         key: str,
         kind: str,
@@ -189,8 +189,11 @@ class Store:
         attempts: int = 1,
         request_json: str | None = None,
     ) -> None:
-        """Store one outcome: the response (none for a cache hit) and the result row, in one transaction."""
-        ts = now_iso()
+        """Store one outcome: the response (none for a cache hit) and the result row, in one transaction.
+
+        `item` is (task, case, model, mode, rep, seq, input_json, reference). Timestamps are taken by SQLite when
+        the rows are written: formatting one per answer in Python was a visible cost at thousands of answers/s.
+        """
         resp_row = None
         if response is not None and not cached:
             resp_row = (
@@ -198,14 +201,11 @@ class Store:
                 response.text,
                 response.finish_reason, response.prompt_tokens, response.completion_tokens, response.latency_s,
                 response.ttft_s, response.cost_usd, response.cost_source,
-                json.dumps(response.label_logprobs) if response.label_logprobs is not None else None, ts,
+                json.dumps(response.label_logprobs) if response.label_logprobs is not None else None,
             )
         ok = cached or response is not None  # a cache hit is answered by the response already stored
-        result_row = (
-            run_id, item["task"], item["case"], item["model"], item["mode"], item["rep"], item["seq"],
-            "ok" if ok else "failed", key if ok else None, int(cached), error, attempts, item["input_json"],
-            item["reference"], ts,
-        )
+        result_row = (run_id, *item[:6], "ok" if ok else "failed", key if ok else None, int(cached), error, attempts,
+                      item[6], item[7])
         if self._writer is not None:
             self._writer.put(resp_row, result_row)
         else:
@@ -283,27 +283,57 @@ class Store:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+_NOW = "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')"  # = datetime.now(UTC).isoformat(timespec="milliseconds")
 _INSERT_RESPONSE = "INSERT OR IGNORE INTO responses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-_UPSERT_RESULT = """INSERT INTO results (run_id, task_id, case_id, model, mode, rep, seq, status, response_key, cached,
-                                         error, attempts, input_json, reference, updated_at)
-                    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                    ON CONFLICT (run_id, task_id, case_id, model, mode, rep) DO UPDATE SET
-                      status = excluded.status, response_key = excluded.response_key, cached = excluded.cached,
-                      error = excluded.error, attempts = results.attempts + excluded.attempts,
-                      updated_at = excluded.updated_at
-                    WHERE results.status != 'ok'"""
+_RESPONSE_ROWS = ("INSERT OR IGNORE INTO responses VALUES ", f"(?,?,?,?,?,?,?,?,?,?,?,?,?,{_NOW})", "")
+_RESULT_ROWS = (
+    """INSERT INTO results (run_id, task_id, case_id, model, mode, rep, seq, status, response_key, cached, error,
+                            attempts, input_json, reference, updated_at) VALUES """,
+    f"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,{_NOW})",
+    """ ON CONFLICT (run_id, task_id, case_id, model, mode, rep) DO UPDATE SET
+          status = excluded.status, response_key = excluded.response_key, cached = excluded.cached,
+          error = excluded.error, attempts = results.attempts + excluded.attempts, updated_at = excluded.updated_at
+        WHERE results.status != 'ok'""",
+)
 
 
 def _write(conn: sqlite3.Connection, responses: list[tuple[Any, ...]], results: list[tuple[Any, ...]]) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
-        if responses:
-            conn.executemany(_INSERT_RESPONSE, responses)
-        conn.executemany(_UPSERT_RESULT, results)
+        _insert_rows(conn, _RESPONSE_ROWS, responses)
+        _insert_rows(conn, _RESULT_ROWS, results)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+_MAX_ROWS = 512
+_statements: dict[tuple[str, int], str] = {}
+
+
+def _insert_rows(conn: sqlite3.Connection, shape: tuple[str, str, str], rows: list[tuple[Any, ...]]) -> None:
+    """Many rows per INSERT statement, in chunks of power-of-two sizes (so a handful of statements are ever
+    prepared and all stay in the connection's statement cache).
+
+    Why not `executemany`: it releases and retakes the GIL around every row's step, and with the event loop busy
+    in the other thread each retake waits for a GIL hand-over; one statement per chunk steps once. Measured in
+    bench/client_overhead.py, this was the largest single cost of storage at thousands of answers per second.
+    """
+    head, values, tail = shape
+    most = min(_MAX_ROWS, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // values.count("?"))
+    start = 0
+    while start < len(rows):
+        size = min(most, 1 << ((len(rows) - start).bit_length() - 1))
+        sql = _statements.get((head, size))
+        if sql is None:
+            sql = _statements[(head, size)] = head + ",".join([values] * size) + tail
+        chunk = rows[start : start + size]
+        if size == 1:
+            conn.execute(sql, chunk[0])
+        else:
+            conn.execute(sql, [v for row in chunk for v in row])
+        start += size
 
 
 _STOP = object()
