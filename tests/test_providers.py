@@ -107,6 +107,16 @@ def test_hang_becomes_a_timeout() -> None:
         ask(srv, timeout_s=0.5, max_tries=0)
 
 
+def test_a_stream_that_trickles_past_the_timeout_becomes_a_timeout() -> None:
+    """The timeout covers the whole answer, not only until the first byte: a server that starts streaming and
+    then slows to a crawl must not hold a worker forever."""
+    with ScriptedServer(["test-model"], answers=["bir iki üç dört beş altı yedi"], token_delay=0.3) as srv:
+        t0 = time.perf_counter()
+        with pytest.raises(errors.TimeoutError, match="within 0.5 s"):
+            ask(srv, timeout_s=0.5, max_tries=0)
+        assert time.perf_counter() - t0 < 3.0
+
+
 def test_unreachable_server_names_the_url() -> None:
     from tests.conftest import free_port
 

@@ -32,18 +32,23 @@ class Request:
     params: Params = field(default_factory=Params)
     #: text shared by many requests (a few-shot block); local models keep its KV cache. Not sent, not hashed.
     prefix: str | None = field(default=None, compare=False)
+    _dict: dict[str, Any] | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if (self.prompt is None) == (self.messages is None):
             raise ValueError("a Request needs exactly one of prompt or messages")
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"params": self.params.to_dict()}
-        if self.prompt is not None:
-            d["prompt"] = self.prompt
-        else:
-            d["messages"] = [dict(m) for m in self.messages or ()]
-        return d
+        """The request as stored and hashed. Built once (the runner and the provider both need it): treat it as
+        read-only."""
+        if self._dict is None:
+            d: dict[str, Any] = {"params": self.params.to_dict()}
+            if self.prompt is not None:
+                d["prompt"] = self.prompt
+            else:
+                d["messages"] = [dict(m) for m in self.messages or ()]
+            object.__setattr__(self, "_dict", d)
+        return self._dict  # type: ignore[return-value]
 
 
 @dataclass(slots=True)

@@ -19,7 +19,6 @@ from llamacompare.prompts.templates import Message
 RetryHook = Callable[[int, ProviderError, float], None]
 
 
-
 class ModelClient:
     def __init__(
         self,
@@ -63,7 +62,8 @@ class ModelClient:
                           prefix=prefix)
 
     async def send(self, request: Request, *, on_retry: RetryHook | None = None) -> Response:
-        await self.prepare()
+        if not self._prepared:
+            await self.prepare()
         response = await with_retries(
             lambda: self.provider.generate(self.spec.id, request), self.retry, on_retry=on_retry or self.on_retry
         )
@@ -73,7 +73,8 @@ class ModelClient:
     async def label_logprobs(
         self, prompt: str, labels: list[str], *, prefix: str | None = None, on_retry: RetryHook | None = None
     ) -> dict[str, float]:
-        await self.prepare()
+        if not self._prepared:
+            await self.prepare()
         return await with_retries(
             lambda: self.provider.label_logprobs(self.spec.id, prompt, labels, prefix=prefix), self.retry,
             on_retry=on_retry or self.on_retry,

@@ -172,7 +172,7 @@ async def _drive(
     outcome: RunOutcome,
     progress: ProgressSink | None,
 ) -> None:
-    from llamacompare.tasks.template import render_case
+    from llamacompare.tasks.template import render_case, render_few_shot
 
     fatal: list[BaseException] = []
 
@@ -182,6 +182,7 @@ async def _drive(
         for task in plan.suite.tasks:
             modes = modes_of(task)
             params = task.generation_params(m.config.params.apply())  # the task's settings win over the model's
+            prefix = render_few_shot(task)
             if needs_content_free(task) and (task.id, CONTENT_FREE_CASE, m.name, "calibration", 0) not in done:
                 cf = content_free_case(task)
                 yield _Item(task, cf.id, -1, m.name, "calibration", 0, render_case(task, cf), params,
@@ -198,7 +199,7 @@ async def _drive(
                                 progress.advance(tokens=0, cost=0.0, failed=False)
                             continue
                         if rendered is None:
-                            rendered = render_case(task, case)
+                            rendered = render_case(task, case, prefix)
                             input_json = jsonfast.dumps(case.fields)
                         yield _Item(task, case.id, seq, m.name, mode, rep, rendered, params, input_json,
                                     case.reference)
@@ -235,17 +236,9 @@ class _Item:
     input_json: str
     reference: str | None
 
-    def row(self) -> dict[str, Any]:
-        return {
-            "task": self.task.id,
-            "case": self.case,
-            "model": self.model,
-            "mode": self.mode,
-            "rep": self.rep,
-            "seq": self.seq,
-            "input_json": self.input_json,
-            "reference": self.reference,
-        }
+    def ident(self) -> tuple[Any, ...]:
+        """The result row's fields, in the order `Store.record` takes them."""
+        return (self.task.id, self.case, self.model, self.mode, self.rep, self.seq, self.input_json, self.reference)
 
 
 class _Limits:
@@ -255,6 +248,7 @@ class _Limits:
     def __init__(self, rpm: float | None, tpm: int | None) -> None:
         self.rpm = _bucket(rpm) if rpm else None
         self.tpm = _bucket(float(tpm)) if tpm else None
+        self.active = self.rpm is not None or self.tpm is not None
 
     async def acquire(self, estimated_tokens: int) -> None:
         if self.rpm is not None:
@@ -310,7 +304,7 @@ async def _process(
     key = response_key(client.spec.name, item.mode, request_json, item.rep)
     hit = store.cached_response(key) if int(key[:16], 16) in client.cached_keys else None
     if hit is not None:
-        store.record(outcome.run_id, item.row(), key=key, kind=item.mode, response=None, cached=True)
+        store.record(outcome.run_id, item.ident(), key=key, kind=item.mode, response=None, cached=True)
         outcome.cached += 1
         if progress is not None:
             progress.advance(tokens=0, cost=0.0, failed=False)
@@ -322,7 +316,8 @@ async def _process(
         attempts += 1
 
     try:
-        await limits.acquire(len(item.rendered.text) // 4 + item.params.max_tokens)
+        if limits.active:
+            await limits.acquire(len(item.rendered.text) // 4 + item.params.max_tokens)
         if item.mode in ("logprob", "calibration"):
             started = time.perf_counter()
             scores = await client.label_logprobs(
@@ -346,7 +341,7 @@ async def _process(
         message = redact(f"{type(exc).__name__}: {exc}")
         store.record(
             outcome.run_id,
-            item.row(),
+            item.ident(),
             key=key,
             kind=item.mode,
             response=None,
@@ -364,9 +359,8 @@ async def _process(
         return
     except LlamaCompareError:
         raise
-    store.record(
-        outcome.run_id, item.row(), key=key, kind=item.mode, response=response, cached=False, attempts=attempts + 1
-    )
+    store.record(outcome.run_id, item.ident(), key=key, kind=item.mode, response=response, cached=False,
+                 attempts=attempts + 1, request_json=request_json)
     outcome.sent += 1
     tokens = (response.prompt_tokens or 0) + (response.completion_tokens or 0)
     outcome.tokens += tokens

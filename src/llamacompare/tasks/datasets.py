@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from llamacompare.errors import UsageError
 from llamacompare.tasks.suite import Case, Loc, Suite, SuiteError, Task, display_path
 
@@ -195,7 +197,11 @@ def _jsonl(path: Path) -> tuple[list[str], Iterator[_Record]]:
             if not text.strip():
                 continue
             try:
-                obj = json.loads(text)
+                obj = orjson.loads(text)  # the stdlib's parser was a visible cost per case in large runs
+            except orjson.JSONDecodeError:
+                obj = None
+            try:
+                obj = json.loads(text) if obj is None else obj  # NaN and huge integers; its error messages
             except json.JSONDecodeError as e:
                 raise SuiteError(
                     f"not valid JSON ({e.msg} at column {e.colno}); one JSON object per line",

@@ -99,9 +99,12 @@ def render_few_shot(task: Task) -> str:
     return "".join(render(task.few_shot_template, ex) for ex in task.few_shot)
 
 
-def render_case(task: Task, case: Case) -> RenderedPrompt:
-    """The prompt for one case. Parts are concatenated as written: put newlines in the templates."""
-    prefix = _prefix(task)
+def render_case(task: Task, case: Case, prefix: str | None = None) -> RenderedPrompt:
+    """The prompt for one case. Parts are concatenated as written: put newlines in the templates.
+
+    `prefix` is the task's few-shot block when the caller already has it (the runner, once per task)."""
+    if prefix is None:
+        prefix = _prefix(task)
     text = prefix + render(task.template, case.fields) + (task.instruction or "")
     return RenderedPrompt(system=task.system, prefix=prefix, text=text)
 
