@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -170,3 +171,38 @@ def test_a_run_against_an_unreachable_server_fails_fast_and_writes_nothing(tmp_p
 
     with sqlite3.connect(tmp_path / "u.db") as c:
         assert c.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("cut", [1, 2, 3, 5, 7, 11, 10_000])
+def test_a_stream_split_anywhere_gives_the_same_answer(cut: int) -> None:
+    """Network blocks end anywhere: in the middle of `data:`, of a payload, of a UTF-8 character, between CR
+    and LF; comments and other fields are ignored; the last line may lack its line end."""
+    from llamacompare.models.streaming import StreamedAnswer
+
+    def event(**chunk: object) -> bytes:
+        return b"data: " + json.dumps(chunk, ensure_ascii=False).encode() + b"\r\n\r\n"
+
+    stream = (
+        event(choices=[{"delta": {"role": "assistant", "content": ""}}])
+        + b": keep-alive comment\n\n"
+        + event(choices=[{"delta": {"content": "Olumlu, "}}])
+        + b"event: x\r"
+        + event(choices=[{"delta": {"content": "çok güzel"}, "finish_reason": "stop"}])
+        + event(choices=[], usage={"prompt_tokens": 5, "completion_tokens": 3})
+        + b"data: [DONE]"
+    )
+    answer = StreamedAnswer("http://x/v1/chat/completions", chat=True, started=time.perf_counter())
+    for i in range(0, len(stream), cut):
+        answer.feed(stream[i : i + cut])
+    text, finish, usage, ttft = answer.close()
+    assert (text, finish, usage) == ("Olumlu, çok güzel", "stop", {"prompt_tokens": 5, "completion_tokens": 3})
+    assert ttft is not None and ttft >= 0
+
+
+def test_a_stream_that_stops_before_its_end_is_an_error() -> None:
+    from llamacompare.models.streaming import StreamedAnswer
+
+    answer = StreamedAnswer("http://x/v1/completions", chat=False, started=time.perf_counter())
+    answer.feed(b'data: {"choices": [{"text": "Pozi"}]}\n\ndata: {"choices": [{"te')
+    with pytest.raises(errors.ServerError, match="ended before the answer was complete"):
+        answer.close()

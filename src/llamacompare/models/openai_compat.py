@@ -27,6 +27,7 @@ from llamacompare.errors import (
     TimeoutError,
 )
 from llamacompare.models.base import ModelInfo, Provider, Request, Response
+from llamacompare.models.streaming import StreamedAnswer, error_message
 from llamacompare.settings import redact
 
 
@@ -241,11 +242,6 @@ class OpenAICompatProvider(Provider):
     async def _stream(self, path: str, body: dict[str, Any], started: float):
         url = self.base_url + path
         chat = path.endswith("chat/completions")
-        parts: list[str] = []
-        finish: str | None = None
-        usage: dict[str, Any] = {}
-        ttft: float | None = None
-        done = False
         with _transport_errors(url, self.timeout_s, "no complete answer", "stream from"):
             async with self._sess().post(url, data=jsonfast.dumps_bytes(body)) as resp:
                 if resp.status != 200:
@@ -264,39 +260,17 @@ class OpenAICompatProvider(Provider):
                         raise ServerError(f"{url} returned malformed JSON", status=200) from None
                     text, finish, usage = _parse_full(data, chat=chat)
                     return text, finish, usage, None
-                async for line in resp.content:
-                    if not line.startswith(b"data:"):
-                        continue
-                    payload = line[5:].strip()
-                    if payload == b"[DONE]":
-                        done = True
+                answer = StreamedAnswer(url, chat=chat, started=started)
+                async for block in resp.content.iter_any():
+                    answer.feed(block)
+                    if answer.done:
                         break
-                    try:
-                        chunk = jsonfast.loads(payload)
-                    except ValueError:
-                        raise ServerError(f"{url} sent a malformed stream chunk", status=200) from None
-                    if isinstance(chunk, dict) and "error" in chunk:
-                        raise ServerError(f"{url} stream error: {_error_message(chunk)}", status=200)
-                    if chunk.get("usage"):
-                        usage = chunk["usage"]
-                    for choice in chunk.get("choices") or ():
-                        piece = (choice.get("delta") or {}).get("content") if chat else choice.get("text")
-                        if piece:
-                            if ttft is None:
-                                ttft = time.perf_counter() - started
-                            parts.append(piece)
-                        if choice.get("finish_reason"):
-                            finish = choice["finish_reason"]
-        if not done and finish is None:
-            raise ServerError(f"stream from {url} ended before the answer was complete")
-        if finish is None and not parts:
-            raise ServerError(f"{url} answered with no choices")
-        return "".join(parts), finish, usage, ttft
+        return answer.close()
 
     def _raise_for(self, status: int, data: Any, headers: Any) -> None:
         if status == 200:
             return
-        msg = redact(_error_message(data), (self._key,) if self._key else ())
+        msg = redact(error_message(data), (self._key,) if self._key else ())
         where = f"{self.base_url} said {status}: {msg}"
         if status in (401, 403):
             raise AuthenticationError(f"{where} (check the API key)", status=status)
@@ -352,15 +326,6 @@ def _retry_after(headers: Any) -> float | None:
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
         except (TypeError, ValueError):
             return None
-
-
-def _error_message(data: Any) -> str:
-    if isinstance(data, dict):
-        err = data.get("error", data)
-        if isinstance(err, dict):
-            return str(err.get("message") or err.get("detail") or err)[:300]
-        return str(err)[:300]
-    return str(data)[:300]
 
 
 def _parse_full(data: Any, *, chat: bool) -> tuple[str, str | None, dict[str, Any]]:

@@ -1,0 +1,83 @@
+"""A streamed OpenAI-style answer (server-sent events) put back together, one network block at a time.
+
+Why blocks and not `async for line in resp.content`: that is one readline with its buffer bookkeeping per line,
+about ten per short answer, and an async generator per answer costs asyncio's bookkeeping too; splitting whole
+blocks here is one await per block. Measured in bench/client_overhead.py.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from llamacompare import jsonfast
+from llamacompare.errors import ServerError
+
+
+class StreamedAnswer:
+    """Feed it the bytes as they arrive; it keeps the text, finish reason, usage and time to first token."""
+
+    __slots__ = ("url", "chat", "started", "parts", "finish", "usage", "ttft", "done", "_rest")
+
+    def __init__(self, url: str, *, chat: bool, started: float) -> None:
+        self.url = url
+        self.chat = chat
+        self.started = started
+        self.parts: list[str] = []
+        self.finish: str | None = None
+        self.usage: dict[str, Any] = {}
+        self.ttft: float | None = None
+        self.done = False  # `data: [DONE]` seen
+        self._rest = b""  # an incomplete last line, completed by the next block
+
+    def feed(self, block: bytes) -> None:
+        """Take one block: complete lines are read, a partial last line waits. Lines end in LF, CRLF or CR."""
+        lines = (self._rest + block).splitlines(keepends=True) if self._rest else block.splitlines(keepends=True)
+        self._rest = lines.pop() if lines and not lines[-1].endswith((b"\n", b"\r")) else b""
+        for line in lines:
+            if line.startswith(b"data:") and not self.done:
+                self._event(line[5:].strip())
+
+    def close(self) -> tuple[str, str | None, dict[str, Any], float | None]:
+        """The stream ended: (text, finish_reason, usage, ttft), or ServerError if the answer is incomplete."""
+        if self._rest.startswith(b"data:") and self._rest[5:].strip() == b"[DONE]":
+            self.done = True  # a last line without its line end; any other cut-off line is an incomplete event
+        self._rest = b""
+        if not self.done and self.finish is None:
+            raise ServerError(f"stream from {self.url} ended before the answer was complete")
+        if self.finish is None and not self.parts:
+            raise ServerError(f"{self.url} answered with no choices")
+        return "".join(self.parts), self.finish, self.usage, self.ttft
+
+    def _event(self, payload: bytes) -> None:
+        if payload == b"[DONE]":
+            self.done = True
+            return
+        try:
+            chunk = jsonfast.loads(payload)
+        except ValueError:
+            raise ServerError(f"{self.url} sent a malformed stream chunk", status=200) from None
+        if not isinstance(chunk, dict):
+            raise ServerError(f"{self.url} sent a stream chunk that is not an object", status=200)
+        if "error" in chunk:
+            raise ServerError(f"{self.url} stream error: {error_message(chunk)}", status=200)
+        if chunk.get("usage"):
+            self.usage = chunk["usage"]
+        for choice in chunk.get("choices") or ():
+            piece = (choice.get("delta") or {}).get("content") if self.chat else choice.get("text")
+            if piece:
+                if self.ttft is None:
+                    self.ttft = time.perf_counter() - self.started
+                self.parts.append(piece)
+            if choice.get("finish_reason"):
+                self.finish = choice["finish_reason"]
+
+
+def error_message(data: Any) -> str:
+    """The human part of an OpenAI-style error body, shortened."""
+    if isinstance(data, dict):
+        err = data.get("error", data)
+        if isinstance(err, dict):
+            return str(err.get("message") or err.get("detail") or err)[:300]
+        return str(err)[:300]
+    return str(data)[:300]
