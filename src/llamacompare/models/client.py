@@ -31,6 +31,7 @@ class ModelClient:
         on_retry: RetryHook | None = None,
     ) -> None:
         self.spec = spec
+        self.name = spec.name  # read for every answer: computed once
         self.retry = retry or RetryPolicy()
         self.provider: Provider = open_provider(spec, api_key=api_key, timeout_s=timeout_s, stream=stream)
         self._gguf_template: str | None = None
@@ -67,7 +68,7 @@ class ModelClient:
         response = await with_retries(
             lambda: self.provider.generate(self.spec.id, request), self.retry, on_retry=on_retry or self.on_retry
         )
-        response.model = self.spec.name
+        response.model = self.name
         return response
 
     async def label_logprobs(

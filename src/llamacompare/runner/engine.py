@@ -179,13 +179,14 @@ async def _drive(
     def items_for(m: PlannedModel) -> Iterator[_Item]:
         """This model's work, streamed from the datasets: no queue, and nothing held beyond the current case."""
         reps = plan.options.repeats
+        name = m.name
         for task in plan.suite.tasks:
             modes = modes_of(task)
             params = task.generation_params(m.config.params.apply())  # the task's settings win over the model's
             prefix = render_few_shot(task)
-            if needs_content_free(task) and (task.id, CONTENT_FREE_CASE, m.name, "calibration", 0) not in done:
+            if needs_content_free(task) and (task.id, CONTENT_FREE_CASE, name, "calibration", 0) not in done:
                 cf = content_free_case(task)
-                yield _Item(task, cf.id, -1, m.name, "calibration", 0, render_case(task, cf), params,
+                yield _Item(task, cf.id, -1, name, "calibration", 0, render_case(task, cf), params,
                             jsonfast.dumps(cf.fields), None)
             for seq, case in iter_task_cases(task):
                 if fatal:
@@ -193,7 +194,7 @@ async def _drive(
                 rendered = None
                 for mode in modes:
                     for rep in range(reps):
-                        if (task.id, case.id, m.name, mode, rep) in done:
+                        if (task.id, case.id, name, mode, rep) in done:
                             outcome.already_done += 1
                             if progress is not None:
                                 progress.advance(tokens=0, cost=0.0, failed=False)
@@ -201,7 +202,7 @@ async def _drive(
                         if rendered is None:
                             rendered = render_case(task, case, prefix)
                             input_json = jsonfast.dumps(case.fields)
-                        yield _Item(task, case.id, seq, m.name, mode, rep, rendered, params, input_json,
+                        yield _Item(task, case.id, seq, name, mode, rep, rendered, params, input_json,
                                     case.reference)
 
     workers: list[asyncio.Task[None]] = []
@@ -301,7 +302,7 @@ async def _process(
     else:
         sent = request.to_dict()
     request_json = canonical_json(sent)
-    key = response_key(client.spec.name, item.mode, request_json, item.rep)
+    key = response_key(client.name, item.mode, request_json, item.rep)
     hit = store.cached_response(key) if int(key[:16], 16) in client.cached_keys else None
     if hit is not None:
         store.record(outcome.run_id, item.ident(), key=key, kind=item.mode, response=None, cached=True)
@@ -326,7 +327,7 @@ async def _process(
             by_label = {lab: scores[s] for lab, s in sent["labels"].items()}
             top = max(by_label, key=by_label.__getitem__)
             response = Response(
-                model=client.spec.name,
+                model=client.name,
                 text=top,
                 finish_reason="logprob",
                 latency_s=time.perf_counter() - started,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from llamacompare.errors import UsageError
+from llamacompare.jsonfast import canonical
 from llamacompare.models.base import Response
 
 
@@ -38,8 +39,6 @@ def now_iso() -> str:
 
 
 def canonical_json(value: Any) -> str:
-    from llamacompare.jsonfast import canonical
-
     return canonical(value)
 
 
