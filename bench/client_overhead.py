@@ -4,7 +4,11 @@
     python bench/client_overhead.py -n 2000 -r 3    # other sizes / repeats
 
 Both clients run in this process, one after the other, against one instant-server process (bench/
-instant_server.py), repeat by repeat, so machine noise hits both alike. Prints requests/s and the ratio.
+instant_server.py), repeat by repeat, so machine noise hits both alike. Prints requests/s and the ratio:
+llamacompare's runner with storage and the progress bar on, whole answers (`--no-stream`) and streamed (the
+default), against the bare loop on the standard asyncio event loop (the issue's reference) and on uvloop (what
+llamacompare itself runs on when installed). Last, once per size, the whole command in a fresh process (Python
+start-up, loading and checking the suite, scoring and the summary included) for scale.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -89,6 +94,17 @@ def llamacompare_run(base_url: str, suite: Path, db: Path, conc: int, stream: bo
     return outcome.sent / elapsed, outcome.sent
 
 
+def whole_command(base_url: str, suite: Path, db: Path, conc: int) -> float:
+    """`llamacompare run` as a user types it (no terminal here, so no progress bar), wall time."""
+    t0 = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "llamacompare.cli.main", "run", str(suite), "-m", "openai:instant", "--base-url",
+         base_url, "--db", str(db), "--concurrency", str(conc), "--no-stream", "--json"],
+        check=True, capture_output=True,
+    )
+    return time.perf_counter() - t0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, action="append", help="cases (repeatable; default 2000 and 20000)")
@@ -101,6 +117,7 @@ def main() -> None:
         print(f"instant server at {base_url}; concurrency {args.concurrency}; {args.repeats} repeats, interleaved")
         head = ("cases", "bare aiohttp", "llamacompare", "ratio", "lc stream", "ratio")
         print("  ".join(f"{h:>{w}}" for h, w in zip(head, (7, 13, 13, 6, 10, 6), strict=True)))
+        whole: list[tuple[int, float]] = []
         for n in sizes:
             suite = make_suite(tmp, n)
             bare, bare_uv, lc, lcs = [], [], [], []
@@ -112,7 +129,12 @@ def main() -> None:
             b, m, s = statistics.median(bare), statistics.median(lc), statistics.median(lcs)
             u = statistics.median(bare_uv) if bare_uv[0] else float("nan")
             print(f"{n:>7}  {b:>11,.0f}/s  {m:>11,.0f}/s  {m / b:>6.0%}  {s:>8,.0f}/s  {s / b:>6.0%}   "
-                  f"(bare aiohttp on uvloop: {u:,.0f}/s; llamacompare / that: {m / u:.0%})", flush=True)
+                  f"(bare aiohttp on uvloop: {u:,.0f}/s; llamacompare / that: {m / u:.0%}, streamed {s / u:.0%})",
+                  flush=True)
+            whole.append((n, whole_command(base_url, suite, tmp / f"w{n}.db", args.concurrency)))
+        for n, secs in whole:
+            print(f"whole `llamacompare run --no-stream` command, {n:,} cases: {secs:.2f} s = {n / secs:,.0f} cases/s "
+                  "(Python start-up, suite check, scoring and summary included)")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,10 @@ Measured side by side in one process, through the real runner (storage on, fresh
   - logprob mode with the prefix kept,
 against the limit: llama.cpp's own prompt-processing rate over only the tokens each case adds after the prefix
 (the same model object, timing bare `eval` calls), i.e. the best any client could do without skipping work.
+Generating also decodes: after the prompt, one `eval` of a single token per answer token but the last (here
+" positive" then the stop "\n": one decode per case, which costs about as much as ten prompt tokens). So a
+second limit, for generate, times bare llama.cpp doing exactly that too: the prompt's tokens, then greedy
+decoding until the task's stop or max_tokens.
 """
 
 from __future__ import annotations
@@ -41,8 +45,11 @@ def run_mode(suite, mode: str, db: Path) -> tuple[float, int, float]:  # type: i
     return outcome.sent / elapsed, outcome.sent, acc["metrics"]["accuracy"]["value"]
 
 
-def pp_limit(suite) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
-    """Cases/s if each case cost only llama.cpp evaluating the tokens it adds after the cached prefix."""
+def pp_limit(suite) -> tuple[float, float, float, float, float]:  # type: ignore[no-untyped-def]
+    """Cases/s if each case cost only llama.cpp evaluating the tokens it adds after the cached prefix; and if it
+    cost only that plus bare greedy decoding to the task's stop (the work `generate` cannot skip)."""
+    import numpy as np
+
     from llamacompare.models.base import Params
     from llamacompare.models.bundled import bundled_model_path
     from llamacompare.models.local import get_model
@@ -54,7 +61,8 @@ def pp_limit(suite) -> tuple[float, float, float]:  # type: ignore[no-untyped-de
     task = suite.tasks[0]
     llm = get_model(str(bundled_model_path())).llm()
     spec = resolve("local:gemma-3-270m")
-    times, added = [], []
+    params = task.generation_params(Params())
+    times, decode_times, decodes, added = [], [], [], []
     prefix_tokens: list[int] | None = None
     for case in iter_cases(task):
         r = render_case(task, case)
@@ -71,9 +79,21 @@ def pp_limit(suite) -> tuple[float, float, float]:  # type: ignore[no-untyped-de
         llm.eval(tokens[n:])
         times.append(time.perf_counter() - t0)
         added.append(len(tokens) - n)
+        t1, steps, text = time.perf_counter(), 0, ""
+        for _ in range(params.max_tokens):
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
+            token = int(logits.argmax())
+            text += llm.detokenize([token]).decode("utf-8", "ignore")
+            if token == llm.token_eos() or any(s in text for s in params.stop) or steps + 1 == params.max_tokens:
+                break
+            llm.eval([token])
+            steps += 1
+        decode_times.append(time.perf_counter() - t1)
+        decodes.append(steps)
     llm.reset()
     total = sum(times)
-    return len(times) / total, sum(added) / total, statistics.mean(added)
+    limit_generate = len(times) / (total + sum(decode_times))
+    return len(times) / total, sum(added) / total, statistics.mean(added), limit_generate, statistics.mean(decodes)
 
 
 def main() -> None:
@@ -106,7 +126,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         run_mode(suite(2), "generate", d / "warm.db")  # load the model once, outside the timings
-        limit_cps, pp_tps, mean_added = pp_limit(full)
+        limit_cps, pp_tps, mean_added, limit_gen, mean_decodes = pp_limit(full)
         rows = [
             ("generate, new prompt per case", *run_mode(no_prefix(args.no_prefix_limit), "generate", d / "a.db")),
             ("generate, few-shot prefix cached", *run_mode(full, "generate", d / "b.db")),
@@ -114,9 +134,13 @@ def main() -> None:
         ]
     print(f"llama.cpp prompt processing: {pp_tps:,.0f} tokens/s; each case adds {mean_added:.1f} tokens after the "
           f"prefix -> limit {limit_cps:.1f} cases/s")
-    print(f"{'mode':<36} {'cases':>6} {'cases/s':>8} {'of limit':>9} {'vs 3.0/s':>9} {'accuracy':>9}")
+    print(f"llama.cpp prompt processing + greedy decoding to the stop ({mean_decodes:.2f} decodes per case) -> "
+          f"limit for generate {limit_gen:.1f} cases/s")
+    head = ("mode", "cases", "cases/s", "of pp limit", "of gen limit", "vs 3.0/s", "accuracy")
+    print(f"{head[0]:<36} {head[1]:>6} {head[2]:>8} {head[3]:>12} {head[4]:>13} {head[5]:>9} {head[6]:>9}")
     for name, cps, n, acc in rows:
-        print(f"{name:<36} {n:>6} {cps:>8.1f} {cps / limit_cps:>9.0%} {cps / 3.0:>8.1f}x {acc:>9.3f}")
+        gen = f"{cps / limit_gen:.0%}" if name.startswith("generate") else "-"
+        print(f"{name:<36} {n:>6} {cps:>8.1f} {cps / limit_cps:>12.0%} {gen:>13} {cps / 3.0:>8.1f}x {acc:>9.3f}")
 
 
 if __name__ == "__main__":
