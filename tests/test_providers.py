@@ -10,6 +10,7 @@ from tests.support.scripted_server import FaultPlan, ModelSpec, PromptRule, Scri
 
 from llamacompare import errors
 from llamacompare.helpers import agenerate, llama, llama_chat
+from llamacompare.models.base import Request
 from llamacompare.prompts.templates import build_messages
 from llamacompare.sync import run_sync
 
@@ -117,6 +118,41 @@ def test_a_stream_that_trickles_past_the_timeout_becomes_a_timeout() -> None:
             ask(srv, timeout_s=0.5, max_tries=0)
         assert time.perf_counter() - t0 < 3.0
 
+
+
+def test_the_time_limit_is_per_request_and_stopping_a_run_is_not_a_timeout() -> None:
+    """Answers that each take well under the limit never time out however long the session lasts; cancelling a
+    request that waits on a hung server is a cancellation, not a TimeoutError."""
+    import asyncio
+
+    from llamacompare.models.openai_compat import OpenAICompatProvider
+
+    plan = FaultPlan(rules=(PromptRule("hang", times=5, contains="asılı"),), hang_s=30)
+    with ScriptedServer(["test-model"], faults=plan, latency=0.05) as srv:
+
+        async def scenario() -> tuple[int, type[BaseException]]:
+            provider = OpenAICompatProvider(srv.base_url, timeout_s=0.3, stream=False)
+            try:
+                request = Request(messages=({"role": "user", "content": "merhaba"},))
+                answers = 0
+                for _ in range(10):  # 0.5 s in all, 0.05 s each
+                    answers += bool((await provider.generate("test-model", request)).text)
+                hung = asyncio.ensure_future(
+                    provider.generate("test-model", Request(messages=({"role": "user", "content": "asılı"},)))
+                )
+                await asyncio.sleep(0.1)
+                hung.cancel()
+                try:
+                    await hung
+                except BaseException as exc:  # noqa: BLE001 - the kind is what is asserted
+                    return answers, type(exc)
+                return answers, type(None)
+            finally:
+                await provider.aclose()
+
+        answers, kind = run_sync(scenario())
+    assert answers == 10
+    assert kind is asyncio.CancelledError
 
 def test_unreachable_server_names_the_url() -> None:
     from tests.conftest import free_port
