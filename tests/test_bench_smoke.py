@@ -1,0 +1,57 @@
+"""The benchmark scripts still run on a fresh machine, at toy sizes (their figures are read by people, not here).
+
+Speed is not asserted: these machines are noisy. What is asserted is that each script measures what it says
+(every row printed, the ratios and limits present and positive) so the README's commands keep working.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.conftest import REPO, SHARED_DATASETS
+
+pytestmark = pytest.mark.slow
+
+
+def bench(*args: str, timeout: float = 600) -> str:
+    res = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return res.stdout
+
+
+def numbers(line: str) -> list[float]:
+    return [float(x.replace(",", "")) for x in re.findall(r"\d[\d,]*\.?\d*", line)]
+
+
+def test_client_overhead_prints_both_clients_and_their_ratios() -> None:
+    out = bench("bench/client_overhead.py", "-n", "300", "-r", "1")
+    row = next(line for line in out.splitlines() if line.strip().startswith("300 "))
+    assert row.count("%") >= 4 and "/s" in row
+    assert all(v > 0 for v in numbers(row))
+    assert re.search(r"whole `llamacompare run --no-stream` command, 300 cases: [\d.]+ s", out)
+
+
+def test_memory_reports_peak_rss_per_size() -> None:
+    out = bench("bench/memory.py", "-n", "500")
+    row = next(line for line in out.splitlines() if line.strip().startswith("500 "))
+    rss_mb = numbers(row)[1]
+    assert 20 < rss_mb < 1000
+
+
+def test_startup_times_the_help() -> None:
+    out = bench("bench/startup.py", "3")
+    assert re.search(r"llamacompare --help:\s+\d+ ms", out)
+
+
+def test_local_classification_compares_each_mode_with_both_limits() -> None:
+    data = Path(SHARED_DATASETS) / "sst2_dev.tsv"
+    out = bench("bench/local_classification.py", "--data", str(data), "--limit", "12", "--no-prefix-limit", "3")
+    assert "limit for generate" in out
+    names = ("generate, new prompt", "generate, few-shot", "logprob, few-shot")
+    rows = {name: line for line in out.splitlines() for name in names if line.startswith(name)}
+    assert len(rows) == 3, out
+    assert rows["logprob, few-shot"].count("%") == 1 and rows["generate, few-shot"].count("%") == 2
