@@ -42,7 +42,9 @@ class Deadlines:
             await asyncio.sleep(self.tick_s)
             now = loop.time()
             for task, due in list(self._due.items()):
-                if due <= now and task not in self._expired:
+                if task.done() or task.get_loop() is not loop:  # left behind by a loop that was torn down
+                    self._due.pop(task, None)
+                elif due <= now and task not in self._expired:
                     self._expired.add(task)
                     task.cancel()
 
