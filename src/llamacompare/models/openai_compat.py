@@ -231,12 +231,12 @@ class OpenAICompatProvider(Provider):
             async with self._sess().request(method, url, data=data) as resp:
                 raw = await resp.read()
                 status, headers = resp.status, resp.headers
+        if status != 200:
+            return status, _error_body(raw), headers
         try:
             parsed = jsonfast.loads(raw) if raw else None
         except ValueError:
-            if status == 200:
-                raise ServerError(f"{url} returned malformed JSON ({len(raw)} bytes)", status=status) from None
-            parsed = {"error": {"message": raw[:200].decode("utf-8", "replace")}}
+            raise ServerError(f"{url} returned malformed JSON ({len(raw)} bytes)", status=status) from None
         return status, parsed, headers
 
     async def _stream(self, path: str, body: dict[str, Any], started: float):
@@ -245,12 +245,7 @@ class OpenAICompatProvider(Provider):
         with _transport_errors(url, self.timeout_s, "no complete answer", "stream from"), self._deadlines.guard():
             async with self._sess().post(url, data=jsonfast.dumps_bytes(body)) as resp:
                 if resp.status != 200:
-                    raw = await resp.read()
-                    try:
-                        data = jsonfast.loads(raw)
-                    except ValueError:
-                        data = {"error": {"message": raw[:200].decode("utf-8", "replace")}}
-                    self._raise_for(resp.status, data, resp.headers)
+                    self._raise_for(resp.status, _error_body(await resp.read()), resp.headers)
                 if not resp.headers.get("Content-Type", "").startswith("text/event-stream"):
                     # The server ignored stream=true and answered in one piece.
                     raw = await resp.read()
@@ -338,6 +333,14 @@ def _retry_after(headers: Any) -> float | None:
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
         except (TypeError, ValueError):
             return None
+
+
+def _error_body(raw: bytes) -> Any:
+    """An error answer's body: its JSON, or the start of its text (an HTML page from a proxy, say)."""
+    try:
+        return jsonfast.loads(raw) if raw else None
+    except ValueError:
+        return {"error": {"message": raw[:200].decode("utf-8", "replace")}}
 
 
 def _parse_full(data: Any, *, chat: bool) -> tuple[str, str | None, dict[str, Any]]:

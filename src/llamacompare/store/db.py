@@ -193,15 +193,7 @@ class Store:
         `item` is (task, case, model, mode, rep, seq, input_json, reference). Timestamps are taken by SQLite when
         the rows are written: formatting one per answer in Python was a visible cost at thousands of answers/s.
         """
-        resp_row = None
-        if response is not None and not cached:
-            resp_row = (
-                key, response.model, kind, request_json or json.dumps(response.request, ensure_ascii=False),
-                response.text,
-                response.finish_reason, response.prompt_tokens, response.completion_tokens, response.latency_s,
-                response.ttft_s, response.cost_usd, response.cost_source,
-                json.dumps(response.label_logprobs) if response.label_logprobs is not None else None,
-            )
+        resp_row = _response_row(key, kind, response, request_json) if response is not None and not cached else None
         ok = cached or response is not None  # a cache hit is answered by the response already stored
         result_row = (run_id, *item[:6], "ok" if ok else "failed", key if ok else None, int(cached), error, attempts,
                       item[6], item[7])
@@ -212,12 +204,7 @@ class Store:
 
     def save_response(self, key: str, kind: str, response: Response) -> None:
         """A response that belongs to no result row (a judge's verdict): cached by key only."""
-        row = (
-            key, response.model, kind, json.dumps(response.request, ensure_ascii=False), response.text,
-            response.finish_reason, response.prompt_tokens, response.completion_tokens, response.latency_s,
-            response.ttft_s, response.cost_usd, response.cost_source, None, now_iso(),
-        )
-        self.conn.execute(_INSERT_RESPONSE, row)
+        _insert_rows(self.conn, _RESPONSE_ROWS, [_response_row(key, kind, response)])
 
     def start_writer(self) -> None:
         """From now on `record` hands rows to a writer thread; `stop_writer` flushes and stops it."""
@@ -283,7 +270,6 @@ class Store:
 
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')"  # = datetime.now(UTC).isoformat(timespec="milliseconds")
-_INSERT_RESPONSE = "INSERT OR IGNORE INTO responses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _RESPONSE_ROWS = ("INSERT OR IGNORE INTO responses VALUES ", f"(?,?,?,?,?,?,?,?,?,?,?,?,?,{_NOW})", "")
 _RESULT_ROWS = (
     """INSERT INTO results (run_id, task_id, case_id, model, mode, rep, seq, status, response_key, cached, error,
@@ -294,6 +280,16 @@ _RESULT_ROWS = (
           error = excluded.error, attempts = results.attempts + excluded.attempts, updated_at = excluded.updated_at
         WHERE results.status != 'ok'""",
 )
+
+
+def _response_row(key: str, kind: str, response: Response, request_json: str | None = None) -> tuple[Any, ...]:
+    """A `responses` row without its timestamp (SQLite adds it)."""
+    return (
+        key, response.model, kind, request_json or json.dumps(response.request, ensure_ascii=False), response.text,
+        response.finish_reason, response.prompt_tokens, response.completion_tokens, response.latency_s,
+        response.ttft_s, response.cost_usd, response.cost_source,
+        json.dumps(response.label_logprobs) if response.label_logprobs is not None else None,
+    )
 
 
 def _write(conn: sqlite3.Connection, responses: list[tuple[Any, ...]], results: list[tuple[Any, ...]]) -> None:
