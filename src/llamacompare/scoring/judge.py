@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from typing import Literal
+from collections.abc import Iterator
+from typing import Any, Literal
 
 from llamacompare.scoring.labels import ascii_fold
 
@@ -181,24 +182,19 @@ def parse_score(text: str, scale: tuple[int, int] = (1, 5)) -> float | None:
     another scale ("8/10" when the scale is 1-5) or out of range gives None rather than a guess.
     """
     lo, hi = _check_scale(scale)
-    folded = "".join(c if c.isascii() else ascii_fold(c) for c in unicodedata.normalize("NFC", text or ""))
+    folded = _fold(text)
 
     explicit: list[tuple[int, float, int | None]] = []  # (position, value, denominator)
     for m in _LABELLED.finditer(folded):
         explicit.append((m.start(), _to_float(m.group(1)), int(m.group(2)) if m.group(2) else None))
-    for m in _JSON.finditer(folded):
-        try:
-            obj = json.loads(m.group())
-        except ValueError:
-            continue
-        if isinstance(obj, dict):
-            for k, v in obj.items():
-                numeric = isinstance(v, int | float | str) and not isinstance(v, bool)
-                if str(k).lower() in _JSON_KEYS and numeric:
-                    try:
-                        explicit.append((m.start(), _to_float(str(v)), None))
-                    except ValueError:
-                        continue
+    for start, obj in _json_objects(folded):
+        for k, v in obj.items():
+            numeric = isinstance(v, int | float | str) and not isinstance(v, bool)
+            if str(k).lower() in _JSON_KEYS and numeric:
+                try:
+                    explicit.append((start, _to_float(str(v)), None))
+                except ValueError:
+                    continue
 
     found = explicit
     if not found:
@@ -276,20 +272,31 @@ def _verdict(m: re.Match[str]) -> Preference | None:
     return None
 
 
-def parse_preference(text: str) -> Preference | None:
-    """The judge's final preference: "A", "B", "tie", or None when it gives none."""
-    folded = "".join(c if c.isascii() else ascii_fold(c) for c in unicodedata.normalize("NFC", text or ""))
+def _fold(text: str | None) -> str:
+    """NFC, then non-ASCII letters folded to ASCII (ı → i, ş → s): the verdict patterns are written in ASCII."""
+    return "".join(c if c.isascii() else ascii_fold(c) for c in unicodedata.normalize("NFC", text or ""))
+
+
+def _json_objects(folded: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(position, object) for every JSON object written in a verdict; what does not parse is skipped."""
     for m in _JSON.finditer(folded):
         try:
             obj = json.loads(m.group())
         except ValueError:
             continue
         if isinstance(obj, dict):
-            for k, v in obj.items():
-                if str(k).lower() in {"winner", "preference", "verdict", "kazanan"} and isinstance(v, str):
-                    got = _BARE_PREF.match(v)
-                    if got:
-                        return _verdict(got)
+            yield m.start(), obj
+
+
+def parse_preference(text: str) -> Preference | None:
+    """The judge's final preference: "A", "B", "tie", or None when it gives none."""
+    folded = _fold(text)
+    for _, obj in _json_objects(folded):
+        for k, v in obj.items():
+            if str(k).lower() in {"winner", "preference", "verdict", "kazanan"} and isinstance(v, str):
+                got = _BARE_PREF.match(v)
+                if got:
+                    return _verdict(got)
     hits: list[tuple[int, Preference]] = []
     for pattern in _PREF_PATTERNS:
         for m in pattern.finditer(folded):
