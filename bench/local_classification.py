@@ -5,7 +5,8 @@
 
 Measured side by side in one process, through the real runner (storage on, fresh database each):
   - generate, a new prompt per case (the few-shot block re-read every time: no shared prefix),
-  - generate with the few-shot prefix kept in the KV cache (the default),
+  - generate with the few-shot prefix kept in the KV cache, one case at a time (a suite's `concurrency: 1`),
+  - the same, the default way: up to 4 cases in each forward pass (continuous batching, models/local_batch.py),
   - logprob mode with the prefix kept,
 against the limit: llama.cpp's own prompt-processing rate over only the tokens each case adds after the prefix
 (the same model object, timing bare `eval` calls), i.e. the best any client could do without skipping work.
@@ -28,13 +29,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_mode(suite, mode: str, db: Path) -> tuple[float, int, float]:  # type: ignore[no-untyped-def]
+def run_mode(suite, mode: str, db: Path, concurrency: int | None = None) -> tuple[float, int, float]:  # type: ignore[no-untyped-def]
     from llamacompare.analysis.score import score_run
     from llamacompare.analysis.summary import build_report
     from llamacompare.runner import RunOptions, execute, make_plan
     from llamacompare.store import Store
+    from llamacompare.tasks.suite import ModelConfig
 
     store = Store(db)
+    if concurrency:  # as a suite would set it: `models: [{name: local:gemma-3-270m, concurrency: 1}]`
+        suite.models = [ModelConfig(name="local:gemma-3-270m", concurrency=concurrency)]
     plan = make_plan(suite, "sst2", ["local:gemma-3-270m"], RunOptions(), mode=mode)
     t0 = time.perf_counter()
     outcome = asyncio.run(execute(plan, store))
@@ -129,7 +133,8 @@ def main() -> None:
         before = pp_limit(full)
         rows = [
             ("generate, new prompt per case", *run_mode(no_prefix(args.no_prefix_limit), "generate", d / "a.db")),
-            ("generate, few-shot prefix cached", *run_mode(full, "generate", d / "b.db")),
+            ("generate, prefix cached, one at a time", *run_mode(suite(args.limit), "generate", d / "b1.db", 1)),
+            ("generate, prefix cached (default)", *run_mode(full, "generate", d / "b.db")),
             ("logprob, few-shot prefix cached", *run_mode(suite(args.limit), "logprob", d / "c.db")),
         ]
         after = pp_limit(full)  # the machine's speed drifts: the limit is the mean of before and after the runs

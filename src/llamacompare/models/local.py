@@ -2,7 +2,8 @@
 
 One Llama per file per process, loaded on first use; all access goes through one worker thread per model, so
 calls are serialised and the event loop never blocks. Consecutive prompts that share a prefix (few-shot examples)
-reuse its KV cache: llama-cpp-python keeps the longest common token prefix and evaluates only the rest.
+reuse its KV cache: the prefix stays in the cache and only the rest of each prompt is evaluated. Greedy answers
+requested together are computed together (`local_batch`): up to `PARALLEL` cases share each forward pass.
 """
 
 from __future__ import annotations
@@ -20,21 +21,27 @@ from typing import Any
 
 from llamacompare.errors import BadRequestError, UsageError
 from llamacompare.models.base import Provider, Request, Response
+from llamacompare.models.local_batch import GreedyBatcher, count_tokens
 
-_models: dict[str, LoadedModel] = {}
+_models: dict[tuple[str, int, int], LoadedModel] = {}
 _models_lock = threading.Lock()
 
 DEFAULT_CTX = int(os.environ.get("LLAMACOMPARE_LOCAL_CTX", "4096"))
+#: greedy answers computed in the same forward passes (1: one case at a time)
+PARALLEL = max(1, int(os.environ.get("LLAMACOMPARE_LOCAL_PARALLEL", "4")))
 
 
 class LoadedModel:
     """A Llama and the single thread allowed to touch it."""
 
-    def __init__(self, path: str, n_ctx: int) -> None:
+    def __init__(self, path: str, n_ctx: int, parallel: int = PARALLEL) -> None:
         self.path = path
         self.n_ctx = n_ctx
+        self.parallel = parallel
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llamacompare-local")
         self._llm: Any = None
+        self._prefix_cache: dict[str, list[int]] = {}
+        self.batcher = GreedyBatcher(self.llm, self.executor, parallel, self.sync_prefix) if parallel > 1 else None
 
     def llm(self) -> Any:  # only called on the worker thread
         if self._llm is None:
@@ -48,10 +55,58 @@ class LoadedModel:
                     swa_full=True,  # sliding-window models (Gemma 3) need it to keep a prefix and drop the rest
                     verbose=False,
                 )
+                if self.parallel > 1:
+                    _with_sequences(self._llm, self.parallel + 1)
                 # The first decode pays one-time costs (buffers, weight repacking); keep them out of latencies.
                 self._llm.eval(self._llm.tokenize(b"warm up", add_bos=True))
                 self._llm.reset()
         return self._llm
+
+    def sync_prefix(self, llm: Any, tokens: list[int], head: str | None) -> int:
+        """Leave exactly the shared prefix in the KV cache (sequence 0): reuse it when cached, else evaluate it on
+        its own. Returns its length in tokens.
+
+        The prefix is always evaluated as its own batch and the rest after it, so the numbers are the same
+        whether the cache was warm or not (llama.cpp's results depend slightly on how tokens are batched).
+        Without a prefix the state is reset: an ad-hoc prompt is evaluated from scratch.
+        """
+        n = self._prefix_tokens(llm, tokens, head) if head else 0
+        if n == 0 or n >= len(tokens):
+            llm.reset()
+            return 0
+        if llm.n_tokens >= n and list(llm.input_ids[:n]) == tokens[:n] and llm._ctx.kv_cache_seq_rm(0, n, -1):
+            llm.n_tokens = n
+        else:
+            llm.reset()
+            llm.eval(tokens[:n])
+        llm._requires_eval = True  # the logits are the prefix's, never sample from them directly
+        return n
+
+    def _prefix_tokens(self, llm: Any, tokens: list[int], head: str) -> int:
+        known = self._prefix_cache.get(head)
+        if known is None:
+            head_tokens = llm.tokenize(head.encode("utf-8"), add_bos=True, special=True)
+            n = len(head_tokens)
+            # A token may merge across the boundary; back off until the head is a true token prefix.
+            while n > 0 and tokens[:n] != head_tokens[:n]:
+                n -= 1
+            if len(self._prefix_cache) > 64:
+                self._prefix_cache.clear()
+            known = self._prefix_cache[head] = head_tokens[:n]
+        return len(known) if tokens[: len(known)] == known else 0
+
+
+def _with_sequences(llm: Any, n_seq: int) -> None:
+    """Give the Llama a context that holds `n_seq` sequences in one shared (unified) KV cache: llama-cpp-python
+    only asks for that when it computes embeddings. Its own calls keep using sequence 0."""
+    from llama_cpp._internals import LlamaContext
+
+    params = llm.context_params
+    params.n_seq_max = n_seq
+    params.kv_unified = True
+    ctx = LlamaContext(model=llm._model, params=params, verbose=False)
+    old, llm._ctx = llm._ctx, llm._stack.enter_context(contextlib.closing(ctx))
+    old.close()
 
 
 @contextlib.contextmanager
@@ -81,13 +136,13 @@ def _close_models() -> None:
             model._llm = None
 
 
-def get_model(path: str, n_ctx: int = DEFAULT_CTX) -> LoadedModel:
+def get_model(path: str, n_ctx: int = DEFAULT_CTX, parallel: int = PARALLEL) -> LoadedModel:
     with _models_lock:
-        model = _models.get(path)
+        model = _models.get((path, n_ctx, parallel))
         if model is None:
             if not os.path.isfile(path):
                 raise UsageError(f"local model file not found: {path}")
-            model = _models[path] = LoadedModel(path, n_ctx)
+            model = _models[(path, n_ctx, parallel)] = LoadedModel(path, n_ctx, parallel)
         return model
 
 
@@ -95,10 +150,9 @@ class LocalProvider(Provider):
     name = "local"
     sends_messages = False
 
-    def __init__(self, path: str, *, n_ctx: int = DEFAULT_CTX) -> None:
+    def __init__(self, path: str, *, n_ctx: int = DEFAULT_CTX, parallel: int = PARALLEL) -> None:
         self.path = path
-        self.model = get_model(path, n_ctx)
-        self._prefix_cache: dict[str, list[int]] = {}
+        self.model = get_model(path, n_ctx, parallel)
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         loop = asyncio.get_running_loop()
@@ -113,6 +167,14 @@ class LocalProvider(Provider):
     async def generate(self, model: str, request: Request) -> Response:
         if request.prompt is None:
             raise ValueError("local models take a rendered prompt; use prompts.to_request")
+        p = request.params
+        batcher = self.model.batcher
+        if batcher is not None and p.temperature == 0:
+            head = _head(request.prompt, request.prefix)
+            result = await asyncio.wrap_future(batcher.submit(request.prompt, head, p.max_tokens, p.stop))
+            if result is not None:
+                return self._response(model, request, result.text, result.finish_reason, result.prompt_tokens,
+                                      result.completion_tokens, result.latency_s, result.ttft_s)
         return await self._run(self._generate_sync, model, request)
 
     def _generate_sync(self, model: str, request: Request) -> Response:
@@ -125,7 +187,7 @@ class LocalProvider(Provider):
                 f"{llm.n_ctx()}-token context (set LLAMACOMPARE_LOCAL_CTX to raise it)"
             )
         started = time.perf_counter()
-        self._sync_prefix(llm, prompt_tokens, _head(request.prompt, request.prefix))
+        self.model.sync_prefix(llm, prompt_tokens, _head(request.prompt, request.prefix))
         ttft = None
         parts: list[str] = []
         finish = None
@@ -146,9 +208,13 @@ class LocalProvider(Provider):
                 finish = choice["finish_reason"]
         latency = time.perf_counter() - started
         text = "".join(parts)
-        completion_tokens = len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)) if text else 0
+        return self._response(model, request, text, finish, len(prompt_tokens), count_tokens(llm, text), latency,
+                              ttft)
+
+    def _response(self, model: str, request: Request, text: str, finish: str | None, prompt_tokens: int,
+                  completion_tokens: int, latency: float, ttft: float | None) -> Response:
         return Response(
-            model=model, text=text, finish_reason=finish, prompt_tokens=len(prompt_tokens),
+            model=model, text=text, finish_reason=finish, prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens, latency_s=latency, ttft_s=ttft, cost_usd=0.0,
             cost_source="local (no per-token price)", request=request.to_dict(),
         )
@@ -158,38 +224,6 @@ class LocalProvider(Provider):
     ) -> dict[str, float]:
         return await self._run(self._label_logprobs_sync, prompt, labels, _head(prompt, prefix))
 
-    def _sync_prefix(self, llm: Any, tokens: list[int], head: str | None) -> int:
-        """Leave exactly the shared prefix in the KV cache: reuse it when cached, else evaluate it on its own.
-
-        The prefix is always evaluated as its own batch and the rest after it, so the numbers are the same
-        whether the cache was warm or not (llama.cpp's results depend slightly on how tokens are batched).
-        Without a prefix the state is reset: an ad-hoc prompt is evaluated from scratch.
-        """
-        n = self._prefix_tokens(llm, tokens, head) if head else 0
-        if n == 0 or n >= len(tokens):
-            llm.reset()
-            return 0
-        if llm.n_tokens >= n and list(llm.input_ids[:n]) == tokens[:n] and llm._ctx.kv_cache_seq_rm(-1, n, -1):
-            llm.n_tokens = n
-        else:
-            llm.reset()
-            llm.eval(tokens[:n])
-        llm._requires_eval = True  # the logits are the prefix's, never sample from them directly
-        return n
-
-    def _prefix_tokens(self, llm: Any, tokens: list[int], head: str) -> int:
-        known = self._prefix_cache.get(head)
-        if known is None:
-            head_tokens = llm.tokenize(head.encode("utf-8"), add_bos=True, special=True)
-            n = len(head_tokens)
-            # A token may merge across the boundary; back off until the head is a true token prefix.
-            while n > 0 and tokens[:n] != head_tokens[:n]:
-                n -= 1
-            if len(self._prefix_cache) > 64:
-                self._prefix_cache.clear()
-            known = self._prefix_cache[head] = head_tokens[:n]
-        return len(known) if tokens[: len(known)] == known else 0
-
     def _label_logprobs_sync(self, prompt: str, labels: list[str], head: str | None = None) -> dict[str, float]:
         """log P(label tokens | prompt), summed over the label's tokens, sharing the prompt's KV cache."""
         llm = self.model.llm()
@@ -198,7 +232,7 @@ class LocalProvider(Provider):
         longest = max(len(t) for t in label_tokens.values())
         if len(tokens) + longest > llm.n_ctx():
             raise BadRequestError(f"prompt is {len(tokens)} tokens; the local context is {llm.n_ctx()}")
-        kept = self._sync_prefix(llm, tokens, head)
+        kept = self.model.sync_prefix(llm, tokens, head)
         llm.eval(tokens[kept:])
         first = _last_logprobs(llm)
         base = llm.n_tokens

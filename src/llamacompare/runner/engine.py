@@ -3,8 +3,8 @@
 Cases stream from the dataset into one bounded queue per model; each model has as many workers as its
 concurrency allows, behind its own request and token rate limits. Every answer is stored (one transaction) the
 moment it arrives; an answer already in the content-addressed cache is reused without sending anything, and a
-resumed run skips what it already has. Local models get concurrency 1 and cases in order, so consecutive prompts
-share the few-shot prefix in llama.cpp's KV cache.
+resumed run skips what it already has. Local models get as many workers as they compute answers at once (4 by
+default), taking cases in order, so the prompts in flight share the few-shot prefix in llama.cpp's KV cache.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from llamacompare import jsonfast
 from llamacompare.errors import AuthenticationError, LlamaCompareError, ModelNotFoundError, ProviderError, UsageError
 from llamacompare.models.base import Response
 from llamacompare.models.client import ModelClient
+from llamacompare.models.local import LocalProvider
 from llamacompare.models.retry import RetryPolicy
 from llamacompare.runner.plan import PlannedModel, RunPlan
 from llamacompare.settings import redact
@@ -208,8 +209,10 @@ async def _drive(
     workers: list[asyncio.Task[None]] = []
     for m in plan.models:
         client = clients[m.name]
-        # one worker for in-process models, so cases go in order and share the few-shot prefix's KV cache
-        n_workers = 1 if client.spec.provider == "local" else (m.config.concurrency or plan.options.default_concurrency)
+        n_workers = m.config.concurrency or (
+            client.provider.model.parallel if isinstance(client.provider, LocalProvider)
+            else plan.options.default_concurrency
+        )
         items = items_for(m)  # shared by this model's workers: each takes the next item when it is free
         limiter = _Limits(m.config.rpm, m.config.tpm)
         for _ in range(n_workers):

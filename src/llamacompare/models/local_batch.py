@@ -1,0 +1,270 @@
+"""Greedy answers for several prompts at once on one llama.cpp context (continuous batching).
+
+Why: on a small model one decode step of a single token costs about as much as ten prompt tokens (every step reads
+the whole output projection, 262k rows on Gemma 3, from memory), and a one-word answer is a label then the stop:
+one such step per case. Answering several cases in the same forward passes shares that read. Every step carries
+the next token of each answer in progress and the prompt of each case starting, each case in its own sequence of
+a unified KV cache; the few-shot prefix is evaluated once, in sequence 0, and shared by reference (`seq_cp` tags
+its cells, it copies nothing).
+
+Greedy only (temperature 0): each answer is the argmax at every step, as when cases go one at a time, up to the
+last bits of floating point (llama.cpp's sums depend slightly on how a batch is laid out). Text, stop strings, the
+end-of-generation token and max_tokens are handled as llama-cpp-python's `create_completion` does. Anything this
+cannot take (a prompt that does not fit beside the others, a full KV cache) is handed back, unanswered, to the
+one-at-a-time path.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class GreedyResult:
+    text: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float
+    ttft_s: float | None
+
+
+@dataclass(slots=True, eq=False)
+class _Job:
+    prompt: str
+    head: str | None  # the prompt up to the end of its shared prefix
+    max_tokens: int
+    stop: tuple[bytes, ...]
+    future: Future[GreedyResult | None]
+    tokens: list[int] = field(default_factory=list)
+    kept: int = 0  # prompt tokens shared from sequence 0
+    fed: int = 0  # prompt tokens in this job's cache so far
+    out: list[int] = field(default_factory=list)
+    seq: int = 0
+    started: float = 0.0
+    first_token_at: float | None = None
+    multibyte: int = 0
+    claimed: bool = False  # its future is marked running (it may still go back to the queue once)
+
+    def cells(self) -> int:
+        """KV cells this job may still come to hold (its own, not the shared prefix)."""
+        return len(self.tokens) - self.kept + self.max_tokens
+
+
+class GreedyBatcher:
+    """Continuous batching for one model. `submit` from any thread; all llama.cpp work runs on the model's own
+    worker thread (one `_drain` job at a time, queued behind whatever else that thread has to do)."""
+
+    def __init__(self, llm: Callable[[], Any], executor: Any, slots: int,
+                 sync_prefix: Callable[[Any, list[int], str | None], int]) -> None:
+        self._llm = llm
+        self._executor = executor
+        self.slots = slots
+        self._sync_prefix = sync_prefix
+        self._lock = threading.Lock()
+        self._pending: deque[_Job] = deque()
+        self._running = False
+        self._active: list[_Job] = []
+        self._head: str | None = None  # the prefix sequence 0 holds for the active jobs
+        self._prefix: list[int] = []  # ... as tokens
+        self._batch: Any = None
+        #: what happened so far: answers computed here, jobs handed back, most cases in one forward pass
+        self.stats = {"answered": 0, "handed_back": 0, "widest": 0}
+
+    def submit(self, prompt: str, head: str | None, max_tokens: int, stop: tuple[str, ...]) -> Future[Any]:
+        future: Future[GreedyResult | None] = Future()
+        job = _Job(prompt, head, max_tokens, tuple(s.encode("utf-8") for s in stop), future)
+        with self._lock:
+            self._pending.append(job)
+            if not self._running:
+                self._running = True
+                self._executor.submit(self._drain)
+        return future
+
+    # --- on the worker thread -------------------------------------------------------------------------------
+
+    def _drain(self) -> None:
+        llm = None
+        try:
+            llm = self._llm()
+            while True:
+                self._admit(llm)
+                if not self._active:
+                    with self._lock:
+                        if not self._pending:
+                            self._running = False
+                            return
+                    continue
+                self._step(llm)
+        except BaseException as exc:
+            with self._lock:
+                jobs = self._active + list(self._pending)
+                self._active, self._running = [], False
+                self._pending.clear()
+            for job in jobs:
+                if llm is not None:
+                    self._release(llm, job)
+                if not job.future.done():
+                    job.future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+
+    def _admit(self, llm: Any) -> None:
+        free = sorted(set(range(1, self.slots + 1)) - {j.seq for j in self._active})
+        while free:
+            with self._lock:
+                if not self._pending:
+                    return
+                job = self._pending[0]
+                if self._active and job.head != self._head:
+                    return  # another prefix: it waits until the current ones are done (prefixes change rarely)
+                self._pending.popleft()
+            if not job.claimed:
+                if not job.future.set_running_or_notify_cancel():
+                    continue  # given up on while it waited
+                job.claimed = True
+            if not job.tokens:
+                job.tokens = llm.tokenize(job.prompt.encode("utf-8"), add_bos=True, special=True)
+                n_ctx = llm.n_ctx()
+                if job.max_tokens <= 0 or job.max_tokens + len(job.tokens) >= n_ctx:
+                    job.max_tokens = n_ctx - len(job.tokens)  # as create_completion truncates it
+            if job.max_tokens <= 0 or len(job.tokens) + job.max_tokens > llm.n_ctx():
+                self._hand_back(job)  # does not fit at all: the one-at-a-time path says why
+                continue
+            if not self._active:
+                kept = self._sync_prefix(llm, job.tokens, job.head)
+                if kept == 0:
+                    llm._ctx.kv_cache_seq_rm(0, 0, -1)  # no shared prefix: sequence 0 holds nothing
+                self._head, self._prefix = job.head, job.tokens[:kept]
+            n = len(self._prefix)
+            job.kept = n if n < len(job.tokens) and job.tokens[:n] == self._prefix else 0  # 1+ token of its own
+            in_use = llm.n_tokens + sum(j.cells() for j in self._active)
+            if self._active and in_use + job.cells() > llm.n_ctx():
+                with self._lock:  # no room beside the others: it goes first once some are done
+                    self._pending.appendleft(job)
+                return
+            job.seq = free.pop(0)
+            job.fed = job.kept
+            if job.kept:
+                llama_cpp().llama_memory_seq_cp(llm._ctx.memory, 0, job.seq, 0, job.kept)
+            job.started = time.perf_counter()
+            self._active.append(job)
+            self.stats["widest"] = max(self.stats["widest"], len(self._active))
+
+    def _step(self, llm: Any) -> None:
+        import numpy as np
+
+        lc = llama_cpp()
+        if self._batch is None:
+            from llama_cpp._internals import LlamaBatch
+
+            self._batch = LlamaBatch(n_tokens=llm.n_batch, embd=0, n_seq_max=1, verbose=False)
+        b = self._batch.batch
+        n = 0
+        wants: list[tuple[_Job, int]] = []
+        for job in self._active:  # answers in progress: one token each
+            if job.fed == len(job.tokens) and job.out:
+                n = _put(b, n, job.out[-1], len(job.tokens) + len(job.out) - 1, job.seq, True)
+                wants.append((job, n - 1))
+        budget = llm.n_batch
+        for job in self._active:  # prompts being read: as much as the batch has room for
+            if job.fed < len(job.tokens) and n < budget:
+                take = min(len(job.tokens) - job.fed, budget - n)
+                for i in range(job.fed, job.fed + take):
+                    n = _put(b, n, job.tokens[i], i, job.seq, i == len(job.tokens) - 1)
+                job.fed += take
+                if job.fed == len(job.tokens):
+                    wants.append((job, n - 1))
+        b.n_tokens = n
+        rc = lc.llama_decode(llm._ctx.ctx, b)
+        if rc == 1:  # no room in the KV cache for this batch: answer these one at a time instead
+            for job in self._active:
+                self._release(llm, job)
+                self._hand_back(job)
+            self._active = []
+            return
+        if rc != 0:
+            raise RuntimeError(f"llama_decode returned {rc}")
+        n_vocab = llm.n_vocab()
+        now = time.perf_counter()
+        for job, i in wants:
+            logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(llm._ctx.ctx, i), shape=(n_vocab,))
+            self._advance(llm, job, int(logits.argmax()), now)
+
+    def _advance(self, llm: Any, job: _Job, token: int, now: float) -> None:
+        """Take one greedy token, as create_completion does: end of generation, stop strings (the first listed
+        that occurs; not while a UTF-8 character is incomplete), max_tokens."""
+        if job.first_token_at is None:
+            job.first_token_at = now
+        text: bytes | None = None
+        finish = None
+        if is_eog(llm, token):
+            text, finish = llm.detokenize(job.out), "stop"
+        else:
+            job.out.append(token)
+            all_text = llm.detokenize(job.out)
+            for k, char in enumerate(all_text[-3:]):
+                k = 3 - k
+                for num, pattern in ((2, 192), (3, 224), (4, 240)):
+                    if num > k and pattern & char == pattern:
+                        job.multibyte = num - k
+            if job.multibyte > 0:  # no checks until the character is whole (create_completion's rule too)
+                job.multibyte -= 1
+                return
+            for s in job.stop:
+                if s in all_text:
+                    text, finish = all_text[: all_text.index(s)], "stop"
+                    break
+            if finish is None and len(job.out) >= job.max_tokens:
+                text, finish = all_text, "length"
+        if finish is None:
+            return
+        assert text is not None
+        self._release(llm, job)
+        self._active.remove(job)
+        decoded = text.decode("utf-8", errors="ignore")
+        self.stats["answered"] += 1
+        job.future.set_result(GreedyResult(
+            text=decoded, finish_reason=finish, prompt_tokens=len(job.tokens),
+            completion_tokens=count_tokens(llm, decoded), latency_s=now - job.started,
+            ttft_s=(job.first_token_at - job.started) if decoded else None,
+        ))
+
+    def _hand_back(self, job: _Job) -> None:
+        self.stats["handed_back"] += 1
+        job.future.set_result(None)
+
+    def _release(self, llm: Any, job: _Job) -> None:
+        if job.seq:
+            llm._ctx.kv_cache_seq_rm(job.seq, -1, -1)
+            job.seq = 0
+
+
+def _put(b: Any, n: int, token: int, pos: int, seq: int, logits: bool) -> int:
+    b.token[n] = token
+    b.pos[n] = pos
+    b.n_seq_id[n] = 1
+    b.seq_id[n][0] = seq
+    b.logits[n] = logits
+    return n + 1
+
+
+def count_tokens(llm: Any, text: str) -> int:
+    """Tokens in an answer, counted by tokenizing its text (a stop string is not part of it)."""
+    return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)) if text else 0
+
+
+def is_eog(llm: Any, token: int) -> bool:
+    return bool(llama_cpp().llama_vocab_is_eog(llm._model.vocab, token))
+
+
+def llama_cpp() -> Any:
+    import llama_cpp as lc
+
+    return lc

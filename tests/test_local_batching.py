@@ -1,0 +1,195 @@
+"""Greedy answers computed together (continuous batching) on the bundled model, against one case at a time."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.conftest import SHARED_DATASETS
+
+from llamacompare.errors import BadRequestError
+from llamacompare.models.base import Params, Request, Response
+from llamacompare.models.bundled import bundled_model_path
+from llamacompare.models.local import LocalProvider
+
+NEAR_TIE = 0.05  # nats: llama.cpp's sums depend on the batch's layout, so a near-tie may go either way
+
+
+def _provider(**kw: Any) -> LocalProvider:
+    return LocalProvider(str(bundled_model_path()), **kw)
+
+
+async def _one_at_a_time(p: LocalProvider, requests: list[Request]) -> list[Response]:
+    return [await p._run(p._generate_sync, "m", r) for r in requests]
+
+
+async def _together(p: LocalProvider, requests: list[Request]) -> list[Response]:
+    return list(await asyncio.gather(*(p.generate("m", r) for r in requests)))
+
+
+async def _margin(p: LocalProvider, r: Request, a: str, b: str) -> float:
+    lp = await p.label_logprobs("m", r.prompt or "", [a, b], prefix=r.prefix)
+    return abs(lp[a] - lp[b])
+
+
+def _sst2_requests(n: int) -> list[Request]:
+    from llamacompare.models.registry import resolve
+    from llamacompare.prompts.render import to_request
+    from llamacompare.runner.plan import apply_limit
+    from llamacompare.tasks.datasets import iter_cases
+    from llamacompare.tasks.loader import load_suite
+    from llamacompare.tasks.template import render_case
+
+    suite = load_suite("sst2", data=SHARED_DATASETS / "sst2_dev.tsv")
+    apply_limit(suite, n)
+    task = suite.tasks[0]
+    spec, params = resolve("local:gemma-3-270m"), task.generation_params(Params())
+    out = []
+    for case in iter_cases(task):
+        rendered = render_case(task, case)
+        out.append(to_request(spec, rendered.messages(), params, prefix=rendered.prefix))
+    return out
+
+
+def test_few_shot_answers_in_batches_match_one_at_a_time() -> None:
+    requests = _sst2_requests(48)
+
+    async def go() -> tuple[list[Response], list[Response], list[float]]:
+        p = _provider()
+        assert p.model.batcher is not None and p.model.parallel == 4
+        alone = await _one_at_a_time(p, requests)
+        together = await _together(p, requests)
+        margins = [await _margin(p, r, a.text, b.text) for r, a, b in zip(requests, alone, together, strict=True)
+                   if a.text != b.text]
+        return alone, together, margins
+
+    alone, together, margins = asyncio.run(go())
+    assert {a.text for a in alone} == {" positive", " negative"}  # the model really answers with both labels
+    same = sum(a.text == b.text for a, b in zip(alone, together, strict=True))
+    assert same >= len(requests) - 2 and all(m < NEAR_TIE for m in margins), margins
+    for a, b in zip(alone, together, strict=True):
+        assert (b.finish_reason, b.prompt_tokens, b.completion_tokens) == (a.finish_reason, a.prompt_tokens, 1)
+        assert b.latency_s > 0 and b.ttft_s is not None and 0 < b.ttft_s <= b.latency_s
+        assert b.request == a.request
+
+
+PREFIX_A = "Sayılar: bir, iki, üç, dört, beş, altı\nGünler: pazartesi, salı, çarşamba, perşembe, cuma\n"
+PREFIX_B = "Counting: 1, 2, 3, 4, 5, 6, 7\nLetters: a, b, c, d, e, f, g\n"
+LISTS_A = ["Sayılar: bir, iki, üç,", "Aylar: ocak, şubat, mart,", "Günler: pazartesi, salı,",
+           "Sayılar: on, yirmi, otuz,"]
+LISTS_B = ["Counting: 10, 11, 12,", "Letters: k, l, m,", "Even: 2, 4, 6, 8,", "Counting: 100, 101, 102,"]
+
+
+def _mixed_requests() -> list[Request]:
+    """Two few-shot prefixes and none, interleaved; stops, max_tokens and Turkish text. Lists the model continues
+    with confidence: the point is the bookkeeping, not a near-tie that rounding may decide."""
+    out: list[Request] = []
+    for i, (a, b) in enumerate(zip(LISTS_A, LISTS_B, strict=True)):
+        out.append(Request(prompt=PREFIX_A + a, prefix=PREFIX_A,
+                           params=Params(max_tokens=4 + i, stop=("\n",) if i % 2 else ())))
+        out.append(Request(prompt=PREFIX_B + b, prefix=PREFIX_B, params=Params(max_tokens=6, stop=("\n", ","))))
+        out.append(Request(prompt=a, params=Params(max_tokens=8, stop=("xyz", "\n"))))
+    out.insert(1, Request(prompt=PREFIX_A, prefix=PREFIX_A, params=Params(max_tokens=3)))  # all prefix, nothing else
+    # byte-level tokens: max_tokens falls inside a character, which is finished first (as create_completion does)
+    out.append(Request(prompt="Emoji: 🦜🦩🦚🪿🦤🪶 more: ", params=Params(max_tokens=6)))
+    out.append(Request(prompt="𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝔱𝔢𝔵𝔱: 𝔄𝔅ℭ𝔇𝔈𝔉 𝔊ℌℑ𝔍𝔎𝔏 ", params=Params(max_tokens=2, stop=("\n",))))
+    return out
+
+
+def test_stops_lengths_prefixes_and_turkish_match_one_at_a_time() -> None:
+    requests = _mixed_requests()
+
+    async def go() -> tuple[list[Response], list[Response]]:
+        p = _provider()
+        return await _one_at_a_time(p, requests), await _together(p, requests)
+
+    alone, together = asyncio.run(go())
+    assert {a.finish_reason for a in alone} == {"stop", "length"}
+    assert any(any(ch in a.text for ch in "çğıöşü") for a in alone)  # Turkish characters come back whole
+    assert alone[-2].text == "🦩🦚" and alone[-2].completion_tokens == 8  # 6 allowed; 8 to finish the character
+    for r, a, b in zip(requests, alone, together, strict=True):
+        assert (b.text, b.finish_reason, b.completion_tokens, b.prompt_tokens) == \
+            (a.text, a.finish_reason, a.completion_tokens, a.prompt_tokens), r.prompt
+
+
+def test_a_stop_string_cuts_the_answer_where_one_at_a_time_does() -> None:
+    base = Request(prompt=f"{PREFIX_B}apple:", prefix=PREFIX_B, params=Params(max_tokens=10))
+
+    async def go() -> tuple[Response, Response, Response]:
+        p = _provider()
+        full = await p.generate("m", base)
+        stop = full.text.strip()[2:4]  # a piece from the middle of the free answer
+        cut = Request(prompt=base.prompt, prefix=base.prefix, params=Params(max_tokens=10, stop=("@@", stop)))
+        return full, await p._run(p._generate_sync, "m", cut), await p.generate("m", cut)
+
+    full, alone, together = asyncio.run(go())
+    assert full.finish_reason == "length" and len(full.text.strip()) >= 4
+    assert together.finish_reason == "stop" and len(together.text) < len(full.text)
+    assert full.text.startswith(together.text)
+    assert (together.text, together.finish_reason) == (alone.text, alone.finish_reason)
+
+
+def test_cases_that_do_not_fit_together_wait_and_too_long_ones_fail_clearly() -> None:
+    # 512 cells: the 64-token prefix, then per case ~65 tokens of its own and room for 100 more: two fit, not three
+    prefix = "Review: a slow, dull and far too long film with nothing to say.\nSentiment: negative\n" * 3
+    requests = [Request(prompt=f"{prefix}Review: {'a moving story ' * (18 + i)}\nSentiment:", prefix=prefix,
+                        params=Params(max_tokens=100, stop=("\n",))) for i in range(6)]
+    too_long = Request(prompt="word " * 600, params=Params(max_tokens=4))
+
+    async def go() -> tuple[list[Response], list[Response], BaseException | Response, dict[str, int]]:
+        p = _provider(n_ctx=512)
+        alone = await _one_at_a_time(p, requests)
+        together = await _together(p, requests)
+        (failed,) = await asyncio.gather(p.generate("m", too_long), return_exceptions=True)
+        assert p.model.batcher is not None
+        return alone, together, failed, p.model.batcher.stats
+
+    alone, together, failed, stats = asyncio.run(go())
+    assert [b.text for b in together] == [a.text for a in alone]
+    assert isinstance(failed, BadRequestError) and "512-token context" in str(failed)
+    assert stats == {"answered": 6, "handed_back": 1, "widest": 2}  # never more at once than the cache holds
+
+
+def test_an_abandoned_request_leaves_the_others_and_the_cache_intact() -> None:
+    requests = _sst2_requests(10)
+    labels = [" positive", " negative"]
+
+    async def go() -> tuple[dict[str, float], list[Any], dict[str, float], int]:
+        p = _provider()
+        r0 = requests[0]
+        before = await p.label_logprobs("m", r0.prompt or "", labels, prefix=r0.prefix)
+        tasks = [asyncio.create_task(p.generate("m", r)) for r in requests]
+        await asyncio.sleep(0)
+        tasks[7].cancel()  # still waiting for a free sequence: it is dropped, never computed
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        after = await p.label_logprobs("m", r0.prompt or "", labels, prefix=r0.prefix)
+        cells = await p._run(lambda: p.model.llm().n_tokens)
+        return before, results, after, cells
+
+    before, results, after, cells = asyncio.run(go())
+    assert isinstance(results[7], asyncio.CancelledError)
+    assert all(isinstance(r, Response) and r.text.strip() for i, r in enumerate(results) if i != 7)
+    assert after == pytest.approx(before, abs=1e-3)  # sequence 0 still holds exactly the prefix, nothing else
+    assert cells > 0
+
+
+def test_one_at_a_time_when_asked() -> None:
+    p = _provider(parallel=1)
+    assert p.model.batcher is None
+    r = asyncio.run(p.generate("m", _sst2_requests(1)[0]))
+    assert r.text in (" positive", " negative") and r.finish_reason == "stop"
+
+
+def test_a_model_that_fails_to_load_fails_its_requests(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF" + b"\0" * 64)
+    p = LocalProvider(str(bad))
+
+    async def go() -> list[Any]:
+        requests = [Request(prompt=f"x {i}", params=Params(max_tokens=2)) for i in range(3)]
+        return list(await asyncio.wait_for(asyncio.gather(*(p.generate("m", r) for r in requests),
+                                                          return_exceptions=True), 60))
+
+    assert all(isinstance(r, ValueError) for r in asyncio.run(go()))
