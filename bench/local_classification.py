@@ -7,7 +7,7 @@ Measured side by side in one process, through the real runner (storage on, fresh
   - generate, a new prompt per case (the few-shot block re-read every time: no shared prefix),
   - generate with the few-shot prefix kept in the KV cache, one case at a time (a suite's `concurrency: 1`),
   - the same, the default way: up to 4 cases in each forward pass (continuous batching, models/local_batch.py),
-  - logprob mode with the prefix kept,
+  - logprob mode with the prefix kept, one case at a time and the default way,
 against the limit: llama.cpp's own prompt-processing rate over only the tokens each case adds after the prefix
 (the same model object, timing bare `eval` calls), i.e. the best any client could do without skipping work.
 Generating also decodes: after the prompt, one `eval` of a single token per answer token but the last (here
@@ -135,7 +135,8 @@ def main() -> None:
             ("generate, new prompt per case", *run_mode(no_prefix(args.no_prefix_limit), "generate", d / "a.db")),
             ("generate, prefix cached, one at a time", *run_mode(suite(args.limit), "generate", d / "b1.db", 1)),
             ("generate, prefix cached (default)", *run_mode(full, "generate", d / "b.db")),
-            ("logprob, few-shot prefix cached", *run_mode(suite(args.limit), "logprob", d / "c.db")),
+            ("logprob, prefix cached, one at a time", *run_mode(suite(args.limit), "logprob", d / "c1.db", 1)),
+            ("logprob, prefix cached (default)", *run_mode(suite(args.limit), "logprob", d / "c.db")),
         ]
         after = pp_limit(full)  # the machine's speed drifts: the limit is the mean of before and after the runs
     print(f"limit measured before / after the runs: {before[0]:.1f} / {after[0]:.1f} cases/s (prompt only), "

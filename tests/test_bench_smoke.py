@@ -52,7 +52,8 @@ def test_local_classification_compares_each_mode_with_both_limits() -> None:
     out = bench("bench/local_classification.py", "--data", str(data), "--limit", "12", "--no-prefix-limit", "3")
     assert "limit for generate" in out
     names = ("generate, new prompt", "generate, prefix cached, one at a time", "generate, prefix cached (default)",
-             "logprob, few-shot")
+             "logprob, prefix cached, one at a time", "logprob, prefix cached (default)")
     rows = {name: line for line in out.splitlines() for name in names if line.startswith(name)}
-    assert len(rows) == 4, out
-    assert rows["logprob, few-shot"].count("%") == 1 and rows["generate, prefix cached (default)"].count("%") == 2
+    assert len(rows) == 5, out
+    assert rows["logprob, prefix cached (default)"].count("%") == 1
+    assert rows["generate, prefix cached (default)"].count("%") == 2

@@ -52,7 +52,7 @@ def test_logprob_label_scores_reuse_the_prefix_and_stay_exact() -> None:
     labels = [" positive", " negative"]
 
     async def go() -> list[dict[str, float]]:
-        p = LocalProvider(str(bundled_model_path()))
+        p = LocalProvider(str(bundled_model_path()), parallel=1)  # one at a time: bit-for-bit repeatable
         llm = p.model.llm
         out = []
         for review in ["a wonderful film", "awful", "a wonderful film"]:

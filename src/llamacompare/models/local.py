@@ -2,8 +2,9 @@
 
 One Llama per file per process, loaded on first use; all access goes through one worker thread per model, so
 calls are serialised and the event loop never blocks. Consecutive prompts that share a prefix (few-shot examples)
-reuse its KV cache: the prefix stays in the cache and only the rest of each prompt is evaluated. Greedy answers
-requested together are computed together (`local_batch`): up to `PARALLEL` cases share each forward pass.
+reuse its KV cache: the prefix stays in the cache and only the rest of each prompt is evaluated. Greedy answers and
+label scores requested together are computed together (`local_batch`): up to `PARALLEL` cases share each forward
+pass.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import math
 import os
 import threading
 import time
@@ -21,7 +21,7 @@ from typing import Any
 
 from llamacompare.errors import BadRequestError, UsageError
 from llamacompare.models.base import Provider, Request, Response
-from llamacompare.models.local_batch import GreedyBatcher, count_tokens
+from llamacompare.models.local_batch import Batcher, count_tokens, log_softmax
 
 _models: dict[tuple[str, int, int], LoadedModel] = {}
 _models_lock = threading.Lock()
@@ -41,7 +41,7 @@ class LoadedModel:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llamacompare-local")
         self._llm: Any = None
         self._prefix_cache: dict[str, list[int]] = {}
-        self.batcher = GreedyBatcher(self.llm, self.executor, parallel, self.sync_prefix) if parallel > 1 else None
+        self.batcher = Batcher(self.llm, self.executor, parallel, self.sync_prefix) if parallel > 1 else None
 
     def llm(self) -> Any:  # only called on the worker thread
         if self._llm is None:
@@ -171,7 +171,7 @@ class LocalProvider(Provider):
         batcher = self.model.batcher
         if batcher is not None and p.temperature == 0:
             head = _head(request.prompt, request.prefix)
-            result = await asyncio.wrap_future(batcher.submit(request.prompt, head, p.max_tokens, p.stop))
+            result = await asyncio.wrap_future(batcher.answer(request.prompt, head, p.max_tokens, p.stop))
             if result is not None:
                 return self._response(model, request, result.text, result.finish_reason, result.prompt_tokens,
                                       result.completion_tokens, result.latency_s, result.ttft_s)
@@ -222,7 +222,12 @@ class LocalProvider(Provider):
     async def label_logprobs(
         self, model: str, prompt: str, labels: list[str], *, prefix: str | None = None
     ) -> dict[str, float]:
-        return await self._run(self._label_logprobs_sync, prompt, labels, _head(prompt, prefix))
+        head = _head(prompt, prefix)
+        if self.model.batcher is not None:
+            scores = await asyncio.wrap_future(self.model.batcher.score(prompt, head, labels))
+            if scores is not None:
+                return scores  # type: ignore[no-any-return]
+        return await self._run(self._label_logprobs_sync, prompt, labels, head)
 
     def _label_logprobs_sync(self, prompt: str, labels: list[str], head: str | None = None) -> dict[str, float]:
         """log P(label tokens | prompt), summed over the label's tokens, sharing the prompt's KV cache."""
@@ -250,11 +255,7 @@ class LocalProvider(Provider):
 
 
 def _last_logprobs(llm: Any) -> Any:
-    import numpy as np
-
-    logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),)).astype(np.float64)
-    m = logits.max()
-    return logits - (m + math.log(np.exp(logits - m).sum()))
+    return log_softmax(llm._ctx.get_logits_ith(-1), llm.n_vocab())
 
 
 def _head(prompt: str, prefix: str | None) -> str | None:
