@@ -65,6 +65,25 @@ def test_judge_against_the_llama_cpp_server(tmp_path: Path, llama_server: str) -
     assert judge_answers == 2 and judge_rows == 2  # a small model may give no parsable score: stored as unknown
 
 
+def test_a_local_judge_in_process_judges_every_case(tmp_path: Path) -> None:
+    """Writer and judge both the bundled model in-process: verdicts are asked several at a time (batched)."""
+    suite = tmp_path / "judged.yaml"
+    extra = "".join(f'      - {{id: e{i}, email: "Toplantı {i} Mayıs günü saat üçte, lütfen geç kalmayın."}}\n'
+                    for i in range(3, 8))
+    text = SUITE.format(judge="local:gemma-3-270m").replace("cases:", "params: {max_tokens: 16}\n    cases:") + extra
+    suite.write_text(text.replace('rubric: "Özet doğru ve kısa mı?"', 'rubric: "Özet doğru mu?", max_tokens: 24'),
+                     encoding="utf-8")
+    db = tmp_path / "j.db"
+    res = run_cli("run", str(suite), "-m", "local:gemma-3-270m", "--db", str(db), "--json")
+    assert res.returncode == 0, res.stderr
+    import sqlite3
+
+    with sqlite3.connect(db) as c:
+        judge_answers = c.execute("SELECT COUNT(*) FROM responses WHERE kind = 'judge'").fetchone()[0]
+        judge_rows = c.execute("SELECT COUNT(*) FROM scores WHERE scorer = 'judge'").fetchone()[0]
+    assert judge_answers == 7 and judge_rows == 7
+
+
 def pairwise_answer(body: dict) -> str:  # type: ignore[type-arg]
     """Writers: 'alpha' gives a long summary, 'beta' a short one. Judge: prefers the answer with 'ayrıntılı'."""
     text = body["messages"][-1]["content"]

@@ -118,7 +118,7 @@ async def _judge_task(store: Store, run_id: str, task: Task, concurrency: int, t
     assert task.judge is not None
     spec = resolve(task.judge.model, base_url=base_url)
     client = ModelClient(spec, timeout_s=timeout_s)
-    sem = asyncio.Semaphore(1 if spec.provider == "local" else concurrency)
+    sem = asyncio.Semaphore(client.width(concurrency))  # a local judge answers up to 4 verdicts per forward pass
     counts = {"asked": 0, "failed": 0}
 
     async def one(prompt: str, key: str) -> None:

@@ -56,6 +56,13 @@ class ModelClient:
                 self.context_length = info.context_length
         self._prepared = True
 
+    def width(self, hosted_concurrency: int) -> int:
+        """Requests worth having in flight at once: what an in-process model computes together, else the given
+        concurrency for a server."""
+        from llamacompare.models.local import LocalProvider
+
+        return self.provider.model.parallel if isinstance(self.provider, LocalProvider) else hosted_concurrency
+
     def request_for(
         self, messages: Sequence[Message], params: Params, *, add_inst: bool = True, prefix: str | None = None
     ) -> Request:

@@ -19,7 +19,6 @@ from llamacompare import jsonfast
 from llamacompare.errors import AuthenticationError, LlamaCompareError, ModelNotFoundError, ProviderError, UsageError
 from llamacompare.models.base import Response
 from llamacompare.models.client import ModelClient
-from llamacompare.models.local import LocalProvider
 from llamacompare.models.retry import RetryPolicy
 from llamacompare.runner.plan import PlannedModel, RunPlan
 from llamacompare.settings import redact
@@ -209,10 +208,7 @@ async def _drive(
     workers: list[asyncio.Task[None]] = []
     for m in plan.models:
         client = clients[m.name]
-        n_workers = m.config.concurrency or (
-            client.provider.model.parallel if isinstance(client.provider, LocalProvider)
-            else plan.options.default_concurrency
-        )
+        n_workers = m.config.concurrency or client.width(plan.options.default_concurrency)
         items = items_for(m)  # shared by this model's workers: each takes the next item when it is free
         limiter = _Limits(m.config.rpm, m.config.tpm)
         for _ in range(n_workers):
