@@ -27,7 +27,7 @@ _models: dict[tuple[str, int, int], LoadedModel] = {}
 _models_lock = threading.Lock()
 
 DEFAULT_CTX = int(os.environ.get("LLAMACOMPARE_LOCAL_CTX", "4096"))
-#: greedy answers computed in the same forward passes (1: one case at a time)
+#: cases whose greedy answers and label scores share forward passes (1: one case at a time, bit-for-bit repeatable)
 PARALLEL = max(1, int(os.environ.get("LLAMACOMPARE_LOCAL_PARALLEL", "4")))
 
 
