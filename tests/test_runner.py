@@ -266,7 +266,7 @@ def test_notebook_example_runs_top_to_bottom(tmp_path: Path) -> None:
 
 
 def test_per_model_concurrency_and_request_rate_limits(tmp_path: Path) -> None:
-    rows = "\n".join(f"      - {{id: c{i}, text: 'm {i}', label: Pozitif}}" for i in range(12))
+    rows = inline_cases(12)
     suite = write_suite(tmp_path, f"""
 name: limits
 models:
