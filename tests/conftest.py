@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATASETS = REPO.parent / "shared" / "datasets"
 
 SEED_TASK1_PROMPT = """
 Mesaj: Merhaba Amit, düşünceli doğum günü kartın için teşekkürler!
@@ -26,6 +25,7 @@ Duygu: ?
 Tek kelime ile yanıt ver.
 """
 
+HF_VARS = ("HF_HOME", "HF_HUB_OFFLINE", "HF_DATASETS_CACHE", "HF_HUB_CACHE", "HF_DATASETS_OFFLINE")
 SECRET_VARS = ("TOGETHER_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL", "VLLM_API_KEY", "LLAMACOMPARE_DB",
                "LLAMACOMPARE_BASE_URL")
 
@@ -34,10 +34,14 @@ SECRET_VARS = ("TOGETHER_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL", "VLLM_AP
 def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """No test touches the user's data dir or sees the developer's keys."""
     home = tmp_path_factory.mktemp("lchome")
-    saved = {k: os.environ.get(k) for k in (*SECRET_VARS, "LLAMACOMPARE_HOME")}
+    saved = {k: os.environ.get(k) for k in (*SECRET_VARS, *HF_VARS, "LLAMACOMPARE_HOME")}
     for k in SECRET_VARS:
         os.environ.pop(k, None)
     os.environ["LLAMACOMPARE_HOME"] = str(home)
+    # the Hugging Face cache of the tests is their own, and the Hub is never asked (it is not reachable here)
+    os.environ.update({"HF_HOME": str(home / "hf"), "HF_HUB_OFFLINE": "1"})
+    for k in ("HF_DATASETS_CACHE", "HF_HUB_CACHE", "HF_DATASETS_OFFLINE"):
+        os.environ.pop(k, None)
     yield home
     for k, v in saved.items():
         if v is None:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.conftest import REPO, SHARED_DATASETS
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -47,9 +47,12 @@ def test_startup_times_the_help() -> None:
     assert re.search(r"llamacompare --help:\s+\d+ ms", out)
 
 
-def test_local_classification_compares_each_mode_with_both_limits() -> None:
-    data = Path(SHARED_DATASETS) / "sst2_dev.tsv"
-    out = bench("bench/local_classification.py", "--data", str(data), "--limit", "12", "--no-prefix-limit", "3")
+def test_local_classification_compares_each_mode_with_both_limits(tmp_path: Path) -> None:
+    """Run from a copy of bench/ with nothing beside it: the sst2 suite's shipped sample is the default."""
+    import shutil
+
+    shutil.copytree(REPO / "bench", tmp_path / "repo" / "bench")
+    out = bench(str(tmp_path / "repo" / "bench" / "local_classification.py"), "--limit", "12", "--no-prefix-limit", "3")
     assert "limit for generate" in out
     names = ("generate, new prompt", "generate, prefix cached, one at a time", "generate, prefix cached (default)",
              "logprob, prefix cached, one at a time", "logprob, prefix cached (default)")

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import SHARED_DATASETS
 
 from llamacompare.errors import BadRequestError
 from llamacompare.models.base import Params, Request, Response
@@ -42,7 +41,7 @@ def _sst2_requests(n: int) -> list[Request]:
     from llamacompare.tasks.loader import load_suite
     from llamacompare.tasks.template import render_case
 
-    suite = load_suite("sst2", data=SHARED_DATASETS / "sst2_dev.tsv")
+    suite = load_suite("sst2")  # the shipped English reviews, SST-2's format
     apply_limit(suite, n)
     task = suite.tasks[0]
     spec, params = resolve("local:gemma-3-270m"), task.generation_params(Params())

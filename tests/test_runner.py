@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.conftest import REPO, SHARED_DATASETS, run_cli
+from tests.conftest import REPO, run_cli
 from tests.support.scripted_server import ScriptedServer
 
 SUITE = """
@@ -203,7 +203,10 @@ tasks:
 @pytest.mark.slow
 def test_sst2_872_cases_two_models_stored_and_resumable(tmp_path: Path) -> None:
     db = tmp_path / "sst2.db"
-    data = SHARED_DATASETS / "sst2_dev.tsv"
+    data = tmp_path / "sst2_dev.tsv"  # SST-2 dev's size and format (text<TAB>label, PTB tokens), made up here
+    words = ["a", "warm", "film", "it 's", "dull", "does n't", "work", "funny", "and", "sad", "."]
+    data.write_text("text\tlabel\n" + "".join(f"{' '.join(words[(i + k) % len(words)] for k in range(3 + i % 9))} "
+                                              f"#{i}\t{i % 2}\n" for i in range(872)), encoding="utf-8")
     with ScriptedServer(["alpha", "beta"], answers=["positive", "negative", "The sentiment is negative."]) as srv:
         proc = _spawn_run(["run", "sst2", "--data", str(data), "-m", "openai:alpha", "-m", "openai:beta",
                            "--base-url", srv.base_url, "--db", str(db), "--concurrency", "16", "--no-progress"])

@@ -174,7 +174,7 @@ def compare(
             from llamacompare.tasks.loader import load_suite
 
             ref = str(prompt_or_suite)
-            suite = load_suite(ref, data=Path(data) if data else None)
+            suite = load_suite(ref, data=data)
     else:
         prompts = [prompt_or_suite] if isinstance(prompt_or_suite, str) else [str(p) for p in prompt_or_suite]
         suite, ref = _prompt_suite(prompts, system, temperature, max_tokens), "compare"

@@ -1,5 +1,4 @@
-"""Shared fixtures for the tasks tests: the real datasets (../shared/datasets from the repo root) and a helper
-that writes a suite file."""
+"""Shared fixtures for the tasks tests: a helper that writes a suite file and its data."""
 
 from __future__ import annotations
 
@@ -8,19 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-DATASETS = SHARED / "datasets"
-
-
-@pytest.fixture
-def datasets_dir(monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The real datasets, found whatever the current folder (the loader also looks in ../shared/datasets)."""
-    if not (DATASETS / "sst2_dev.tsv").is_file():
-        pytest.skip(f"the evaluation datasets are not at {DATASETS}")
-    monkeypatch.setenv("LLAMACOMPARE_DATA_DIR", str(DATASETS))
-    return DATASETS
 
 
 @pytest.fixture

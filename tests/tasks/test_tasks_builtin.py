@@ -1,9 +1,9 @@
-"""The built-in suites: the seed notebook reproduced byte for byte, and the benchmark suites on real data."""
+"""The built-in suites: the seed notebook reproduced byte for byte, and the data the suites ship (or read from
+the Hugging Face Hub: see test_tasks_hub.py)."""
 
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -11,7 +11,8 @@ import pytest
 
 from llamacompare.tasks import count_cases, iter_cases, load_suite, render_case
 
-NOTEBOOK = Path(__file__).resolve().parents[3] / "shared" / "seed" / "llama-modellerini-karsilastirma.md"
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOK = REPO / "docs" / "seed" / "llama-modellerini-karsilastirma.md"  # the seed, kept in the repository
 # The notebook's `prompt` string, copied from the seed (llama-modellerini-karsilastirma.md).
 SEED_PROMPT_TR = (
     "\nMesaj: Merhaba Amit, düşünceli doğum günü kartın için teşekkürler!\nDuygu: Pozitif\n"
@@ -38,6 +39,7 @@ def test_seed_sentiment_is_the_notebook_prompt_byte_for_byte() -> None:
         "summary_tr",
         "sentiment_en",
         "summary_en",
+        "reviews",
     ]
     task = suite.task("sentiment_tr")
     case, prompt = _only_prompt(task)
@@ -57,7 +59,6 @@ def test_seed_sentiment_is_the_notebook_prompt_byte_for_byte() -> None:
     assert task.generation_params().max_tokens == 8
 
 
-@pytest.mark.skipif(not NOTEBOOK.is_file(), reason="the seed notebook is not next to the repository")
 def test_seed_matches_the_notebook_file() -> None:
     md = NOTEBOOK.read_text(encoding="utf-8")
     prompt = re.search(r"prompt = '''(.*?)'''", md, re.S).group(1)  # type: ignore[union-attr]
@@ -99,63 +100,78 @@ def test_seed_english_sentiment() -> None:
     assert task.gold_label("pozitif") == "Positive"
 
 
+SHIPPED = REPO / "src" / "llamacompare" / "suites" / "data" / "film_reviews.tsv"
+
+
 @pytest.mark.parametrize(
-    ("name", "count", "gold"),
+    ("name", "task_id", "count", "gold", "langs"),
     [
-        ("sst2", 872, {"positive": 444, "negative": 428}),
-        ("tr_polarity", 1000, {"pozitif": 500, "negatif": 500}),
-        ("samsum", 819, None),
-        ("xsum", 999, None),
+        ("sst2", "sst2", 120, {"positive": 60, "negative": 60}, {"en"}),
+        ("tr_polarity", "tr_polarity", 120, {"pozitif": 60, "negatif": 60}, {"tr"}),
+        ("seed", "reviews", 240, {"positive": 120, "negative": 120}, {"en", "tr"}),
     ],
 )
-def test_dataset_suites_on_the_real_data(
-    datasets_dir: Path, name: str, count: int, gold: dict | None
+def test_classification_suites_run_on_the_shipped_reviews(
+    name: str, task_id: str, count: int, gold: dict[str, int], langs: set[str]
 ) -> None:
+    """No --data and nothing beside the repository: the suites read the reviews shipped in the package."""
     suite = load_suite(name)
-    task = suite.tasks[0]
-    assert task.data_path is not None and task.data_path.resolve().parent == datasets_dir.resolve()
-    assert suite.check.counts() == {task.id: count} and count_cases(task) == count
+    task = suite.task(task_id)
+    assert task.data_path is not None and task.data_path.resolve() == SHIPPED.resolve()
+    assert suite.check.counts()[task_id] == count and count_cases(task) == count
     cases = list(iter_cases(task))
-    assert len(cases) == count and len({c.id for c in cases}) == count
-    assert all(c.reference for c in cases)
-    if gold is not None:
-        assert dict(Counter(c.reference for c in cases)) == gold
-    texts = {c.fields.get("text") for c in cases}
+    assert len({c.id for c in cases}) == count
+    assert dict(Counter(c.reference for c in cases)) == gold
+    rows = {line.split("\t")[2]: line.split("\t")[1] for line in SHIPPED.read_text("utf-8").splitlines()[1:]}
+    assert {rows[c.fields["text"]] for c in cases} == langs  # `where: {lang: ...}` keeps one language
     for ex in task.few_shot or []:
-        assert ex["text"] not in texts  # the few-shot examples do not come from the evaluated set
-    first = render_case(task, cases[0])
-    second = render_case(task, cases[1])
+        assert ex["text"] not in rows  # the few-shot examples do not come from the evaluated set
+    first, second = render_case(task, cases[0]), render_case(task, cases[1])
     assert first.prefix == second.prefix and second.text.startswith(second.prefix)
+    limited = load_suite(name)
+    from llamacompare.runner.plan import apply_limit
+
+    apply_limit(limited, 20)
+    head = list(iter_cases(limited.task(task_id)))
+    assert len(head) == 20 and len({c.reference for c in head}) == 2  # --limit 20 still sees both labels
 
 
-def test_xsum_reports_the_empty_document(datasets_dir: Path) -> None:
-    suite = load_suite("xsum")
-    check = suite.check.tasks[0]
-    assert (check.cases, check.skipped) == (999, 1) and suite.tasks[0].skipped == 1
-    assert len(check.warnings) == 1
-    assert "xsum_test1000.jsonl:220: empty 'document', case '32556640' skipped" in check.warnings[0]
+def test_the_shipped_reviews_are_turkish_and_english_and_documented() -> None:
+    lines = SHIPPED.read_text("utf-8").splitlines()
+    assert lines[0] == "id\tlang\ttext\tlabel"
+    rows = [line.split("\t") for line in lines[1:]]
+    assert all(len(r) == 4 for r in rows) and len({r[2] for r in rows}) == 240
+    turkish = [r[2] for r in rows if r[1] == "tr"]
+    assert sum(any(ch in t for ch in "ışğçöüİ") for t in turkish) > 100  # written with Turkish letters
+    readme = (SHIPPED.parent / "README.md").read_text("utf-8")
+    assert "film_reviews.tsv" in readme and "MIT" in readme
+    for name in ("SST-2", "SAMSum", "XSum", "beyazperde"):
+        assert name in readme  # each data set we do not ship, and why
 
 
-def test_samsum_dialogues_keep_their_lines(datasets_dir: Path) -> None:
-    case = next(iter_cases(load_suite("samsum").tasks[0]))
-    assert case.id == "13862856" and case.reference.startswith("Hannah needs Betty's number")
-    assert case.fields["dialogue"].startswith(
-        "Hannah: Hey, do you have Betty's number?\nAmanda: Lemme check\n"
-    )
-    assert "\r" not in case.fields["dialogue"]
+def test_summary_suites_name_their_hub_dataset_and_ship_nothing() -> None:
+    from llamacompare.tasks.loader import build_suite, parse_yaml, read_suite_text, resolve_suite_path
+
+    for name, ref in (("samsum", "hf:Samsung/samsum:samsum/test"), ("xsum", "hf:EdinburghNLP/xsum/test")):
+        path = resolve_suite_path(name)
+        suite = build_suite(parse_yaml(read_suite_text(path), path)[1], None, path)
+        spec = suite.tasks[0].dataset
+        assert spec is not None and spec.path is None and spec.hf is not None and spec.hf.ref == ref
 
 
-def test_sst2_quirks_and_speed(datasets_dir: Path) -> None:
-    suite = load_suite("sst2", data=datasets_dir / "sst2_dev.tsv")
-    start = time.perf_counter()
+def test_sst2_reads_an_sst2_file_with_its_quirks(tmp_path: Path) -> None:
+    """SST-2's own format (`--data FILE`): PTB tokens, bare quotes, trailing spaces, labels 1/0."""
+    data = tmp_path / "sst2_dev.tsv"
+    data.write_text('text\tlabel\nit \'s a charming and often affecting journey . \t1\n'
+                    'unflinchingly bleak and desperate \t0\n"the film" is `` great \'\' fun\t1\n', encoding="utf-8")
+    suite = load_suite("sst2", data=data)
     cases = list(iter_cases(suite.tasks[0]))
-    elapsed = time.perf_counter() - start
     assert cases[0].fields["text"] == "it 's a charming and often affecting journey . "
-    assert cases[0].reference == "positive" and cases[1].reference == "negative"
-    assert elapsed < 0.25, f"reading 872 rows took {elapsed:.3f}s"
+    assert [c.reference for c in cases] == ["positive", "negative", "positive"]
+    assert cases[2].fields["text"] == '"the film" is `` great \'\' fun'
 
 
-def test_tr_polarity_prompt_is_turkish(datasets_dir: Path) -> None:
+def test_tr_polarity_prompt_is_turkish() -> None:
     task = load_suite("tr_polarity").tasks[0]
     case = next(iter_cases(task))
     prompt = render_case(task, case)

@@ -158,8 +158,7 @@ def test_dataset_search_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.delenv("LLAMACOMPARE_DATA_DIR")
     assert used() == 3  # then ./
     (places["cwd/work"] / "d.tsv").unlink()
-    assert used() == 4  # then ../shared/datasets
-    (places["cwd/shared/datasets"] / "d.tsv").unlink()
+    # and nowhere else: a file beside the checkout (../shared/datasets) is not the user's data
     with pytest.raises(UsageError, match=r"s\.yaml:\d+: tasks\[0\]\.dataset\.path: .*pass --data PATH"):
         used()
 

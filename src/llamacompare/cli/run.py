@@ -6,7 +6,6 @@ import contextlib
 import json
 import signal
 import sys
-from pathlib import Path
 
 import click
 
@@ -18,8 +17,9 @@ from llamacompare.sync import run as run_loop
 @click.argument("suite", required=False, default="seed")
 @click.option("-m", "--model", "models", multiple=True, help="Model to run (repeat for several); replaces the "
               "suite's list. Default: the seed's five Llama models with TOGETHER_API_KEY, else the bundled model.")
-@click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Dataset file for suites that take one (sst2, tr_polarity, samsum, xsum).")
+@click.option("--data", default=None, metavar="FILE|hf:NAME[:CONFIG]/SPLIT|hf",
+              help="The cases for suites that read a dataset: a CSV/TSV/JSONL file, a Hugging Face Hub dataset "
+              "(needs the hf extra; e.g. hf:nyu-mll/glue:sst2/validation), or hf for the one the suite names.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N cases of each task.")
 @click.option("--mode", type=click.Choice(["generate", "logprob", "both"]), default=None,
               help="For classify tasks: parse generated answers, score labels by log-probability, or both.")
@@ -41,7 +41,7 @@ from llamacompare.sync import run as run_loop
               help="Ask for whole answers instead of streams: less work per request, but no time to first token.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON.")
-def command(suite: str, models: tuple[str, ...], data: Path | None, limit: int | None, mode: str | None,
+def command(suite: str, models: tuple[str, ...], data: str | None, limit: int | None, mode: str | None,
             db_path: str | None,
             resume_id: str | None, repeats: int, concurrency: int, timeout_s: float, retries: int,
             retry_base: float, base_url: str | None, prefer: str, no_stream: bool, no_progress: bool,
@@ -60,7 +60,7 @@ def command(suite: str, models: tuple[str, ...], data: Path | None, limit: int |
         options = RunOptions(repeats=repeats, timeout_s=timeout_s, retry_attempts=retries + 1,
                              retry_base_s=retry_base, default_concurrency=concurrency, base_url=base_url,
                              stream=not no_stream)
-        plan = make_plan(loaded, suite, list(models) or None, options, data=str(data) if data else None,
+        plan = make_plan(loaded, suite, list(models) or None, options, data=data,
                          limit=limit, mode=mode)
         resume = False
     progress = None

@@ -7,7 +7,6 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from llamacompare.errors import UsageError
@@ -128,7 +127,7 @@ def plan_from_run(run_row: Any) -> RunPlan:
 
     cfg = json.loads(run_row["config_json"])
     ref, data = cfg["suite_ref"], cfg.get("data")
-    suite = load_suite(ref, data=Path(data) if data else None)
+    suite = load_suite(ref, data=data)
     apply_overrides(suite, cfg.get("limit"), cfg.get("mode"))
     stored = Suite.model_validate(cfg["suite"])
     if stored.model_dump(exclude_none=True) != suite.model_dump(exclude_none=True):

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from llamacompare.errors import UsageError
+from llamacompare.tasks.hub import HubRef, load_hub_dataset
 from llamacompare.tasks.suite import Case, Loc, Suite, SuiteError, Task, display_path
 
 MAX_CELL = 1 << 20  # 1 MiB of text per field: far above any real prompt, far below a runaway line
@@ -67,7 +68,7 @@ def dataset_candidates(name: str, *, suite_dir: Path | None, data: Path | None) 
         out.append(suite_dir / p)
     if os.environ.get(DATA_DIR_ENV):
         out.append(Path(os.environ[DATA_DIR_ENV]).expanduser() / p)
-    out += [Path.cwd() / p, Path.cwd().parent / "shared" / "datasets" / p]
+    out.append(Path.cwd() / p)
     return out
 
 
@@ -75,6 +76,35 @@ def find_dataset(name: str, *, suite_dir: Path | None, data: Path | None) -> tup
     """The first existing candidate (or None) and the list that was searched."""
     cands = dataset_candidates(name, suite_dir=suite_dir, data=data)
     return next((c for c in cands if c.is_file()), None), cands
+
+
+def resolve_source(task: Task, *, suite_dir: Path | None, data: Path | HubRef | None = None,
+                   hub: bool = False) -> None:
+    """Choose where a task's cases come from: `data` (a Hub dataset or a file) wins; `hub` asks for the Hub
+    dataset the task names; otherwise its own file (found as `dataset_candidates` says), else its Hub dataset."""
+    spec = task.dataset
+    assert spec is not None
+    task._data_path, task._hub, task._row_filter = None, None, {}
+    if isinstance(data, HubRef):
+        task._hub = data
+        return
+    if data is not None and data.is_file():
+        task._data_path = data
+        return
+    if hub:
+        if spec.hf is None:
+            raise task.error(("dataset",), "this task names no Hub dataset (`hf:`); pass --data hf:NAME[:CONFIG]/SPLIT")
+        task._hub = spec.hf.hub_ref()
+        return
+    if spec.path is not None:
+        found, cands = find_dataset(spec.path, suite_dir=suite_dir, data=data)
+        if found is not None:
+            task._data_path, task._row_filter = found, dict(spec.where)
+            return
+        if spec.hf is None:
+            raise task.error(("dataset", "path"), not_found_message(spec.path, cands))
+    assert spec.hf is not None
+    task._hub = spec.hf.hub_ref()
 
 
 # -- reading lines ---------------------------------------------------------------------------------------
@@ -254,13 +284,24 @@ class CaseReader:
         self.skipped = 0
         self.warnings: list[str] = []
         self.path: Path | None = None
-        if task.dataset is not None:
+        if task.dataset is not None and task.hub_ref is None:
             self.path = task.data_path or _simple_resolve(task, base_dir)
+        self.hub: HubRef | None = task.hub_ref
+        # where errors point: the file, or the Hub reference (rows numbered like lines)
+        self.source: Path | None = self.path if self.hub is None else Path(str(self.hub))
+        spec = task.dataset
+        if spec is not None and self.hub is not None and spec.hf is not None:
+            self.columns, self.id_column = spec.hf.columns, spec.hf.id_column
+        elif spec is not None:
+            self.columns, self.id_column = spec.columns, spec.id_column
+        else:
+            self.columns, self.id_column = {}, "id"
+        self.where: dict[str, str] = task._row_filter if self.path is not None else {}
 
     # errors: for a file, FILE:LINE: column; for inline cases, the suite line of the case's field
     def _err(self, rec: _Record, fld: str | None, msg: str) -> SuiteError:
-        if self.path is not None:
-            return SuiteError(msg, path=self.path, line=rec.line, field=fld)
+        if self.source is not None:
+            return SuiteError(msg, path=self.source, line=rec.line, field=fld)
         loc: Loc = ("cases", rec.number - 1) + ((fld,) if fld else ())
         return self.task.error(loc, msg)
 
@@ -274,6 +315,8 @@ class CaseReader:
         task = self.task
         if task.cases is not None:
             return None, (_Record(i, 0, dict(c)) for i, c in enumerate(task.cases, 1))
+        if self.hub is not None:
+            return _hub_records(self.hub)
         assert task.dataset is not None and self.path is not None
         try:
             fmt = task.dataset.resolved_format(self.path)
@@ -285,23 +328,28 @@ class CaseReader:
 
     def _check_columns(self, columns: list[str]) -> None:
         """Before any row: the template, reference, id and mapped columns must exist in the file."""
-        task, spec = self.task, self.task.dataset
-        assert spec is not None and self.path is not None
-        name = self.path.name
+        task = self.task
+        assert self.source is not None
+        name = self.path.name if self.path is not None else str(self.hub)
+        at = "hf" if self.hub is not None and task.dataset is not None and task.dataset.hf is not None else None
         shown = ", ".join(columns)
-        for fld, col in spec.columns.items():
+        for col in self.where:
+            if col not in columns:
+                raise task.error(("dataset", "where", col), f"column {col!r} is not in {name} (columns: {shown}); "
+                                 "fix the column name")
+        for fld, col in self.columns.items():
             if col not in columns:
                 raise task.error(
-                    ("dataset", "columns", fld),
+                    ("dataset", *((at,) if at else ()), "columns", fld),
                     f"column {col!r} is not in {name} (columns: {shown}); fix the column name",
                 )
-        if spec.id_column is not None and spec.id_column not in columns:
+        if self.id_column is not None and self.id_column not in columns:
             raise task.error(
-                ("dataset", "id_column"),
-                f"column {spec.id_column!r} is not in {name} "
+                ("dataset", *((at,) if at else ()), "id_column"),
+                f"column {self.id_column!r} is not in {name} "
                 f"(columns: {shown}); fix it or remove id_column to number the rows",
             )
-        available = set(columns) | set(spec.columns)
+        available = set(columns) | set(self.columns)
         for ph in task.used_fields():
             if ph in available:
                 continue
@@ -323,15 +371,18 @@ class CaseReader:
         if columns is not None:
             self._check_columns(columns)
         spec = task.dataset
-        mapping = spec.columns if spec else {}
+        mapping = self.columns
         limit = spec.limit if spec else None
-        id_col = spec.id_column if spec else "id"
+        id_col = self.id_column
         used = task.used_fields()
         seen: dict[str, int] = {}
         produced = 0
+        where = list(self.where.items())
         for rec in records:
             if limit is not None and produced >= limit:
                 break
+            if where and any(_cell(rec.values.get(col)) != value for col, value in where):
+                continue
             case = self._case(rec, mapping, id_col, used, seen)
             if case is not None:
                 produced += 1
@@ -366,9 +417,9 @@ class CaseReader:
             case_id = str(rec.number)
         if case_id in seen:
             prev = seen[case_id]
-            where = f"line {prev}" if self.path is not None else f"cases[{prev - 1}]"
+            where = f"line {prev}" if self.source is not None else f"cases[{prev - 1}]"
             raise self._err(rec, id_col, f"duplicate case id {case_id!r} (also at {where}); make ids unique")
-        seen[case_id] = rec.line if self.path is not None else rec.number
+        seen[case_id] = rec.line if self.source is not None else rec.number
         # required fields
         for fld in used:
             source = mapping.get(fld, fld)
@@ -387,7 +438,7 @@ class CaseReader:
                 )
             if value is None or not value.strip():
                 self.skipped += 1
-                where_s = f"{display_path(self.path)}:{rec.line}" if self.path else f"cases[{rec.number - 1}]"
+                where_s = f"{display_path(self.source)}:{rec.line}" if self.source else f"cases[{rec.number - 1}]"
                 self._warn(f"{self.task.id}: {where_s}: empty {fld!r}, case {case_id!r} skipped")
                 return None
         reference = None
@@ -415,12 +466,22 @@ class CaseReader:
         return label
 
 
-def _simple_resolve(task: Task, base_dir: Path | None) -> Path:
-    assert task.dataset is not None
-    found, cands = find_dataset(task.dataset.path, suite_dir=base_dir, data=None)
-    if found is None:
-        raise task.error(("dataset", "path"), not_found_message(task.dataset.path, cands))
-    return found
+def _simple_resolve(task: Task, base_dir: Path | None) -> Path | None:
+    """For a task the loader did not resolve: its file, or None when its cases come from the Hub."""
+    resolve_source(task, suite_dir=base_dir)
+    return task.data_path
+
+
+def _hub_records(ref: HubRef) -> tuple[list[str], Iterator[_Record]]:
+    ds = load_hub_dataset(ref)
+    if len(ds) == 0:
+        raise SuiteError("the dataset has no rows; choose another split", path=Path(str(ref)))
+
+    def records() -> Iterator[_Record]:
+        for i, row in enumerate(ds, 1):
+            yield _Record(i, i, row)
+
+    return list(ds.column_names), records()
 
 
 def not_found_message(name: str, candidates: list[Path]) -> str:
@@ -452,7 +513,7 @@ def check_task(task: Task, *, base_dir: Path | None = None) -> TaskCheck:
     n = sum(1 for _ in reader)
     task._n_cases, task._skipped = n, reader.skipped
     if n == 0:
-        src = f"{reader.path.name}" if reader.path else "the inline cases"
+        src = reader.path.name if reader.path else str(reader.hub) if reader.hub else "the inline cases"
         extra = f" ({reader.skipped} skipped for empty fields)" if reader.skipped else ""
         loc: Loc = ("dataset", "path") if reader.path else ("cases",)
         raise task.error(loc, f"no usable cases in {src}{extra}; add rows or check the columns")

@@ -14,9 +14,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from llamacompare.errors import UsageError
-from llamacompare.tasks.datasets import find_dataset, not_found_message, validate_suite
+from llamacompare.tasks.datasets import resolve_source, validate_suite
+from llamacompare.tasks.hub import HubRef, is_hub_ref, parse_hub_ref
 from llamacompare.tasks.suite import (
     DatasetSpec,
+    HubSource,
     JudgeSpec,
     Loc,
     ModelConfig,
@@ -32,17 +34,18 @@ MAX_NODES = 1_000_000  # after alias expansion: stops "billion laughs" before py
 _BOM = b"\xef\xbb\xbf"
 
 
-def load_suite(path_or_name: str | Path, *, data: Path | None = None, validate: bool = True) -> Suite:
-    """Load a suite file or a built-in suite by name, resolve its dataset files and check everything
+def load_suite(path_or_name: str | Path, *, data: str | Path | None = None, validate: bool = True) -> Suite:
+    """Load a suite file or a built-in suite by name, resolve its datasets and check everything
     (unless `validate=False`): all errors are SuiteError (a UsageError) in one line.
 
-    `data` (a file) replaces the dataset path of every task that reads one; a folder is searched first.
+    `data` replaces the dataset of every task that reads one: a file, `hf:NAME[:CONFIG]/SPLIT` (a Hugging Face
+    Hub dataset), or `hf` (the Hub dataset each task names); a folder is searched first for the tasks' files.
     """
     path = resolve_suite_path(path_or_name)
     text = read_suite_text(path)
     root, obj = parse_yaml(text, path)
     suite = build_suite(obj, root, path)
-    resolve_datasets(suite, data=Path(data) if data is not None else None)
+    resolve_datasets(suite, data=data)
     if validate:
         validate_suite(suite)
     return suite
@@ -229,6 +232,7 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
         "models": ModelConfig,
         "tasks": Task,
         "dataset": DatasetSpec,
+        "hf": HubSource,
         "judge": JudgeSpec,
         "params": ParamsSpec,
     }
@@ -317,25 +321,38 @@ def _task_where(suite: Suite, index: int) -> Callable[[Loc, str], SuiteError]:
     return lambda loc, msg: suite.error(("tasks", index, *loc), msg)
 
 
-def resolve_datasets(suite: Suite, *, data: Path | None) -> None:
-    """Find each task's dataset file: `data`, next to the suite, $LLAMACOMPARE_DATA_DIR, ./, then
-    ../shared/datasets (relative to the current folder)."""
+def resolve_datasets(suite: Suite, *, data: str | Path | None) -> None:
+    """Choose each task's cases: `data` (see load_suite), else its file (next to the suite,
+    $LLAMACOMPARE_DATA_DIR, ./), else the Hub dataset it names."""
     file_tasks = [t for t in suite.tasks if t.dataset is not None]
-    if data is not None:
-        if not data.exists():
-            raise UsageError(f"--data {data}: no such file or folder; check the path")
-        if not file_tasks:
-            raise UsageError(
-                f"--data {data}: suite {suite.name!r} has only inline cases; --data applies to "
-                "suites whose tasks read a dataset file"
-            )
+    source = parse_data_option(data)
+    if data is not None and not file_tasks:
+        raise UsageError(
+            f"--data {data}: suite {suite.name!r} has only inline cases; --data applies to "
+            "suites whose tasks read a dataset"
+        )
     suite_dir = suite.path.parent if suite.path is not None else None
     for task in file_tasks:
-        assert task.dataset is not None
-        if data is not None and data.is_file():
-            task._data_path = data
-            continue
-        found, cands = find_dataset(task.dataset.path, suite_dir=suite_dir, data=data)
-        if found is None:
-            raise task.error(("dataset", "path"), not_found_message(task.dataset.path, cands))
-        task._data_path = found
+        if source == "hf":
+            resolve_source(task, suite_dir=suite_dir, hub=True)
+        else:
+            resolve_source(task, suite_dir=suite_dir, data=source)
+
+
+def parse_data_option(data: str | Path | None) -> Path | HubRef | str | None:
+    """`--data`: a HubRef for `hf:NAME[:CONFIG]/SPLIT`, "hf" for the tasks' own Hub datasets, else an existing
+    file or folder."""
+    if data is None:
+        return None
+    text = str(data)
+    if not isinstance(data, Path) and text == "hf":
+        return "hf"
+    if not isinstance(data, Path) and is_hub_ref(text):
+        try:
+            return parse_hub_ref(text)
+        except ValueError as e:
+            raise UsageError(f"--data: {e}") from None
+    path = Path(data).expanduser()
+    if not path.exists():
+        raise UsageError(f"--data {data}: no such file or folder; check the path (or use hf:NAME[:CONFIG]/SPLIT)")
+    return path

@@ -206,24 +206,66 @@ class ModelConfig(Strict):
         return self.label or self.name
 
 
-class DatasetSpec(Strict):
-    """Cases from a CSV/TSV/JSONL file; `path` is relative to the suite file (see loader for the search)."""
+class HubSource(Strict):
+    """A dataset on the Hugging Face Hub (`ref`: NAME[:CONFIG]/SPLIT), with its own column names."""
 
-    path: str
+    ref: str
+    columns: dict[str, str] = Field(default_factory=dict)
+    id_column: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_ref(cls, data: Any) -> Any:
+        return {"ref": data} if isinstance(data, str) else data  # `hf: nyu-mll/glue:sst2/validation`
+
+    @field_validator("ref")
+    @classmethod
+    def _check_ref(cls, v: str) -> str:
+        from llamacompare.tasks.hub import parse_hub_ref
+
+        try:
+            return str(parse_hub_ref(v))
+        except ValueError as e:
+            raise PydanticCustomError("suite", "{msg}", {"msg": str(e)}) from None
+
+    def hub_ref(self) -> Any:
+        from llamacompare.tasks.hub import parse_hub_ref
+
+        return parse_hub_ref(self.ref)
+
+
+class DatasetSpec(Strict):
+    """Cases from a CSV/TSV/JSONL file (`path`, relative to the suite file; see loader for the search), or from
+    a Hugging Face Hub dataset (`hf`), used when the file is not found or with `--data hf`.
+
+    `where` keeps only the rows of `path` whose columns have these values (a file holding several languages);
+    `columns` and `id_column` apply to files, `hf.columns` and `hf.id_column` to the Hub dataset."""
+
+    path: str | None = None
     format: Literal["auto", "csv", "tsv", "jsonl"] = "auto"
     columns: dict[str, str] = Field(default_factory=dict)
     id_column: str | None = None
+    where: dict[str, str] = Field(default_factory=dict)
     limit: StrictInt | None = Field(None, ge=1)
+    hf: HubSource | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _from_path(cls, data: Any) -> Any:
-        return {"path": data} if isinstance(data, str) else data  # `dataset: sst2_dev.tsv`
+        if isinstance(data, str):  # `dataset: sst2_dev.tsv` or `dataset: hf:NAME/SPLIT`
+            return {"hf": data} if data.startswith("hf:") else {"path": data}
+        return data
 
     @field_validator("path")
     @classmethod
-    def _check_path(cls, v: str) -> str:
-        return _nonblank(v, "the dataset path")
+    def _check_path(cls, v: str | None) -> str | None:
+        return v if v is None else _nonblank(v, "the dataset path")
+
+    @model_validator(mode="after")
+    def _needs_a_source(self) -> DatasetSpec:
+        if self.path is None and self.hf is None:
+            raise fail(("path",), "a dataset needs a `path` (a file) or `hf` (NAME[:CONFIG]/SPLIT); add one")
+        return self
 
     def resolved_format(self, path: Path) -> Literal["csv", "tsv", "jsonl"]:
         if self.format != "auto":
@@ -271,6 +313,8 @@ class Task(Strict):
     params: ParamsSpec | None = None
 
     _data_path: Path | None = PrivateAttr(None)
+    _hub: Any = PrivateAttr(None)  # a HubRef when the cases come from the Hugging Face Hub
+    _row_filter: dict[str, str] = PrivateAttr(default_factory=dict)  # dataset.where, for the suite's own file
     _prefix_cache: str | None = PrivateAttr(None)
     _aliases: dict[str, str] | None = PrivateAttr(None)
     _n_cases: int | None = PrivateAttr(None)
@@ -307,6 +351,11 @@ class Task(Strict):
     def data_path(self) -> Path | None:
         """The dataset file, resolved by the loader (None for inline cases)."""
         return self._data_path
+
+    @property
+    def hub_ref(self) -> Any:
+        """The Hub dataset (a HubRef) the loader chose for this task, or None."""
+        return self._hub
 
     @property
     def n_cases(self) -> int | None:
