@@ -65,3 +65,21 @@ def test_together_llama_models_get_rendered_text_servers_get_messages() -> None:
     assert server.prompt is None and server.messages == ({"role": "user", "content": "hi"},)
     raw = to_request(resolve("META-LLAMA/Llama-2-7B-CHAT-HF"), msgs, params, add_inst=False)
     assert raw.prompt == "hi"
+
+
+def test_a_base_model_cue_goes_to_base_models_only() -> None:
+    """The seed's summary prompt ends with a signed letter; a base model gets a cue to continue with the answer,
+    every other model the prompt unchanged."""
+    msgs = build_messages(["Bu e-postayı özetle.\n\ne-posta: Sevgili Amit, ...\nAndrew\n"])
+    params, cue = Params(max_tokens=8), "\nÖzet:\n"
+    base = to_request(resolve("local:gemma-3-270m"), msgs, params, cue=cue)
+    assert base.prompt == "Bu e-postayı özetle.\n\ne-posta: Sevgili Amit, ...\nAndrew\n\nÖzet:\n"
+    chat_gguf = "{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}<assistant>"
+    templated = to_request(resolve("local:gemma-3-270m"), msgs, params, cue=cue, gguf_template=chat_gguf)
+    assert templated.prompt is not None and templated.prompt.endswith("Andrew\n<assistant>")
+    together = to_request(resolve("META-LLAMA/Llama-2-7B-CHAT-HF"), msgs, params, cue=cue)
+    assert together.prompt is not None and "Özet:" not in together.prompt
+    server = to_request(resolve("openai:m", base_url="http://127.0.0.1:1/v1"), msgs, params, cue=cue)
+    assert server.messages is not None and "Özet:" not in server.messages[0]["content"]
+    raw = to_request(resolve("local:gemma-3-270m"), msgs, params, cue=cue, add_inst=False)
+    assert raw.prompt is not None and not raw.prompt.endswith("Özet:\n")  # the helper's raw text stays raw

@@ -64,10 +64,11 @@ class ModelClient:
         return self.provider.model.parallel if isinstance(self.provider, LocalProvider) else hosted_concurrency
 
     def request_for(
-        self, messages: Sequence[Message], params: Params, *, add_inst: bool = True, prefix: str | None = None
+        self, messages: Sequence[Message], params: Params, *, add_inst: bool = True, prefix: str | None = None,
+        cue: str | None = None,
     ) -> Request:
         return to_request(self.spec, messages, params, add_inst=add_inst, gguf_template=self._gguf_template,
-                          prefix=prefix)
+                          prefix=prefix, cue=cue)
 
     async def send(self, request: Request, *, on_retry: RetryHook | None = None) -> Response:
         if not self._prepared:

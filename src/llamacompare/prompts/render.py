@@ -26,7 +26,10 @@ def to_request(
     bos_token: str = "",
     eos_token: str = "",
     prefix: str | None = None,
+    cue: str | None = None,
 ) -> Request:
+    """`cue` is appended only where a model gets plain text (a local model without a chat template: a base model),
+    to frame the prompt as a document whose continuation is the answer."""
     if not add_inst:
         # The caller's text goes out exactly as written (the seed's add_inst=False).
         return Request(prompt=_plain(messages), params=params, prefix=prefix)
@@ -34,7 +37,7 @@ def to_request(
         if gguf_template:
             prompt = render_jinja(gguf_template, messages, bos_token, eos_token)
             return Request(prompt=prompt, params=params, prefix=prefix)
-        return Request(prompt=_plain(messages), params=params, prefix=prefix)
+        return Request(prompt=_plain(messages) + (cue or ""), params=params, prefix=prefix)
     if spec.family in RENDERERS and spec.provider == "together":
         return Request(prompt=RENDERERS[spec.family](messages), params=params, prefix=prefix)
     return Request(messages=tuple(dict(m) for m in messages), params=params, prefix=prefix)  # type: ignore[misc]

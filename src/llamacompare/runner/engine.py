@@ -292,7 +292,8 @@ async def _process(
     progress: ProgressSink | None,
 ) -> None:
     task = item.task
-    request = client.request_for(item.rendered.messages(), item.params, prefix=item.rendered.prefix or None)
+    request = client.request_for(item.rendered.messages(), item.params, prefix=item.rendered.prefix or None,
+                                 cue=task.base_model_cue)
     if item.mode in ("logprob", "calibration"):
         prompt = request.prompt if request.prompt is not None else item.rendered.text
         labels = task.label_names()

@@ -305,6 +305,9 @@ class Task(Strict):
     few_shot: list[Fields] | None = None
     few_shot_template: str | None = None
     instruction: str | None = None
+    # appended for base models only (plain text, no chat template): e.g. "\nSummary:\n" after a document, which a
+    # base model otherwise continues as a document (blank lines) instead of answering
+    base_model_cue: str | None = None
     cases: list[Fields] | None = None
     dataset: DatasetSpec | None = None
     reference: str | None = None
