@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from llamacompare.scoring.labels import LabelSet, extract_label
 from llamacompare.store.db import Store
 from llamacompare.tasks.suite import Suite, Task
 
@@ -24,6 +25,7 @@ def score_run(store: Store, run_id: str, suite: Suite) -> int:
     def rows() -> Iterator[ScoreRow]:
         nonlocal count
         tasks = {t.id: t for t in suite.tasks}
+        label_sets = {t.id: LabelSet(t.labels or {}) for t in suite.tasks if t.type == "classify"}
         logprob_groups: dict[tuple[str, str], list[tuple[tuple[Any, ...], str | None, dict[str, float]]]] = {}
         content_free: dict[tuple[str, str], dict[str, float]] = {}
         for r in store.results(run_id):
@@ -39,7 +41,7 @@ def score_run(store: Store, run_id: str, suite: Suite) -> int:
                 group.append((_key(r), r["reference"], json.loads(r["label_logprobs"])))
             elif task.type == "classify":
                 count += 1
-                yield _label_row(r, task)
+                yield _label_row(r, label_sets[task.id])
             else:
                 for row in _generate_rows(r, task):
                     count += 1
@@ -63,22 +65,8 @@ def _key(r: Any) -> tuple[str, str, str, str, str, int]:
     return (r["run_id"], r["task_id"], r["case_id"], r["model"], r["mode"], r["rep"])
 
 
-_label_sets: dict[int, Any] = {}
-
-
-def _labelset(task: Task) -> Any:
-    from llamacompare.scoring.labels import LabelSet
-
-    ls = _label_sets.get(id(task))
-    if ls is None:
-        ls = _label_sets[id(task)] = LabelSet(task.labels or {})
-    return ls
-
-
-def _label_row(r: Any, task: Task) -> ScoreRow:
-    from llamacompare.scoring.labels import extract_label
-
-    match = extract_label(r["text"] or "", _labelset(task))
+def _label_row(r: Any, labels: LabelSet) -> ScoreRow:
+    match = extract_label(r["text"] or "", labels)
     gold = r["reference"]
     correct = None if gold is None else float(match.label == gold)
     detail = {"label": match.label, "compliant": match.compliant, "gold": gold}
