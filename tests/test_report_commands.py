@@ -66,3 +66,43 @@ def test_view_serves_the_report_on_loopback(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_two_model_diff_names_the_model_on_every_row(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    suite = write_suite(tmp_path)
+    ids = []
+    for first, second in (("Pozitif", "Negatif"), ("Negatif", "Pozitif")):
+        def answer(body: dict, first: str = first, second: str = second) -> str:  # type: ignore[type-arg]
+            return first if body["model"] == "alpha" else second
+
+        with ScriptedServer(["alpha", "beta"], answer=answer) as srv:
+            res = run_cli("run", str(suite), "-m", "openai:alpha", "-m", "openai:beta", "--base-url", srv.base_url,
+                          "--db", str(db), "--json")
+            assert res.returncode == 0, res.stderr
+            ids.append(json.loads(res.stdout)["outcome"]["run_id"])
+        suite.write_text(SUITE.replace("Duygu:", "Duygu (tek kelime):"), encoding="utf-8")
+    a, b = ids
+    models = {"openai:alpha", "openai:beta"}
+
+    md_path = tmp_path / "d.md"
+    made = run_cli("report", b, "--db", str(db), "--diff", a, "--format", "markdown", "-o", str(md_path))
+    assert made.returncode == 0, made.stderr
+    md = md_path.read_text(encoding="utf-8")
+    table = md.split("### Run diff", 1)[1].split("<sub>", 1)[0]
+    header, _, *rows = [line for line in table.splitlines() if line.startswith("|")]
+    assert "| Model |" in header
+    assert len(rows) == 4  # two tasks x two models
+    named = [next(m for m in models if f"| {m} |" in row) for row in rows]
+    assert sorted(named) == sorted([*models, *models])
+
+    html_path = tmp_path / "d.html"
+    assert run_cli("report", b, "--db", str(db), "--diff", a, "-o", str(html_path)).returncode == 0
+    section = html_path.read_text(encoding="utf-8").split('id="run-diff"', 1)[1].split("</section>", 1)[0]
+    html_rows = section.split("<tr class=\"verdict-")[1:]
+    assert len(html_rows) == 4
+    assert sorted(next(m for m in models if f"<td>{m}</td>" in row) for row in html_rows) == sorted([*models, *models])
+
+    terminal = run_cli("diff", a, b, "--db", str(db)).stdout
+    lines = [line for line in terminal.splitlines() if "sentiment" in line or "summary" in line]
+    assert len(lines) == 4 and all(any(m in line for m in models) for line in lines)

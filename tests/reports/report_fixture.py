@@ -171,9 +171,11 @@ def build_report_data() -> dict[str, Any]:
         "tasks": [sentiment, summarize],
         "cases": classify + generate,
         "diff": {"a": "20261120-1500-ff00", "b": "20261127-0812-ab12", "rows": [
-            {"task": "sentiment", "metric": "accuracy", "a_value": 0.8, "b_value": 0.933, "diff": 0.133,
+            {"task": "sentiment", "model": "gpt-4o-mini", "metric": "accuracy", "n": 30, "a_value": 0.8,
+             "b_value": 0.933, "diff": 0.133,
              "lo": 0.02, "hi": 0.25, "p_value": 0.02, "test": "McNemar exact"},
-            {"task": "summarize", "metric": "rougeL", "a_value": 0.5, "b_value": 0.512, "diff": 0.012,
+            {"task": "summarize", "model": "gpt-4o-mini", "metric": "rougeL", "n": 20, "a_value": 0.5,
+             "b_value": 0.512, "diff": 0.012,
              "lo": -0.03, "hi": 0.05, "p_value": 0.41, "test": "paired bootstrap"},
         ]},
     }

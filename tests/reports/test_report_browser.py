@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from report_fixture import MODELS, N_CLASSIFY, N_GENERATE, XSS_IMG, XSS_SCRIPT, build_report_data
 
+from llamacompare.analysis.contract import Report
 from llamacompare.reports import render_html
 
 CHROMIUM = os.environ.get("LLAMACOMPARE_CHROMIUM", "/usr/bin/chromium")
@@ -51,7 +52,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("report") / "report.html"
-    path.write_text(render_html(build_report_data()), encoding="utf-8")
+    path.write_text(render_html(Report.model_validate(build_report_data())), encoding="utf-8")
     return path
 
 
@@ -252,7 +253,7 @@ def test_large_run_renders_one_page_of_rows(browser: Any, tmp_path: Path) -> Non
     data["cases"] = [dict(base[i % len(base)], id=f"c-{i:04d}") for i in range(872)]
     data["run"]["n_cases"] = 872
     path = tmp_path / "large.html"
-    path.write_text(render_html(data), encoding="utf-8")
+    path.write_text(render_html(Report.model_validate(data)), encoding="utf-8")
     for p in _open(browser, path):
         assert p.matching() == 872
         assert p.rows().count() == 50  # not 872 x 3 cells up front

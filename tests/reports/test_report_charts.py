@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
-
+from llamacompare.analysis.contract import Report
 from llamacompare.reports import charts
 
 
@@ -21,8 +20,8 @@ def test_nice_ticks() -> None:
     assert charts.nice_ticks(2.0, 2.0)[0] < 2.0 < charts.nice_ticks(2.0, 2.0)[1]
 
 
-def test_scatter_keeps_unknowns_apart(report_data: dict[str, Any]) -> None:
-    task = report_data["tasks"][0]
+def test_scatter_keeps_unknowns_apart(report_data: Report) -> None:
+    task = report_data.tasks[0]
     chart = charts.scatter(task, "cost_usd", "Quality vs cost", "Cost", charts.cost_label)
     assert chart is not None
     assert [p.model for p in chart.points] == ["gpt-4o-mini", "gemma-3-270m"]
@@ -33,14 +32,14 @@ def test_scatter_keeps_unknowns_apart(report_data: dict[str, Any]) -> None:
         assert chart.plot_left <= p.px <= chart.plot_right
         assert chart.plot_top <= p.py <= chart.plot_bottom
         assert p.phi is not None and p.plo is not None and p.phi < p.py < p.plo  # SVG y grows downwards
-    for row in task["models"]:
-        row["cost_usd"] = None
+    for row in task.models:
+        row.cost_usd = None
     none = charts.scatter(task, "cost_usd", "t", "Cost", charts.cost_label)
     assert none is not None and none.points == [] and len(none.not_plotted) == 3
 
 
-def test_labels_do_not_overlap(report_data: dict[str, Any]) -> None:
-    chart = charts.scatter(report_data["tasks"][0], "latency_p50_s", "t", "Latency", charts.latency_label)
+def test_labels_do_not_overlap(report_data: Report) -> None:
+    chart = charts.scatter(report_data.tasks[0], "latency_p50_s", "t", "Latency", charts.latency_label)
     assert chart is not None
     boxes = []
     for p in chart.points:

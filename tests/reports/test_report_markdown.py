@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from llamacompare.analysis.contract import Report
 from llamacompare.reports import render_markdown
 from llamacompare.reports.markdown import md_text
 
@@ -22,7 +22,7 @@ def _tables(md: str) -> list[list[str]]:
     return tables
 
 
-def test_summary_tables(report_data: dict[str, Any]) -> None:
+def test_summary_tables(report_data: Report) -> None:
     md = render_markdown(report_data)
     assert md.startswith("## llamacompare run 20261127-0812-ab12 — suite seed\n")
     assert "### Task sentiment (classify, generate)" in md
@@ -40,9 +40,9 @@ def test_summary_tables(report_data: dict[str, Any]) -> None:
         assert len(widths) == 1, table
 
 
-def test_pipes_newlines_and_markup_are_escaped(report_data: dict[str, Any]) -> None:
-    report_data["tasks"][0]["models"][0]["model"] = "evil|model\nname <script>x</script>"
-    report_data["tasks"][1]["recommendation"]["line"] = "No single winner | gpt leads\non rougeL"
+def test_pipes_newlines_and_markup_are_escaped(report_data: Report) -> None:
+    report_data.tasks[0].models[0].model = "evil|model\nname <script>x</script>"
+    report_data.tasks[1].recommendation.line = "No single winner | gpt leads\non rougeL"
     md = render_markdown(report_data)
     row = next(line for line in md.splitlines() if "evil" in line)
     assert "evil\\|model<br>name \\<script\\>x\\</script\\>" in row
@@ -59,10 +59,10 @@ def test_md_text() -> None:
     assert md_text("İstanbul ışık & ğ") == "İstanbul ışık &amp; ğ"
 
 
-def test_no_diff_no_recommendation(report_data: dict[str, Any]) -> None:
-    report_data["diff"] = None
-    for t in report_data["tasks"]:
-        t["recommendation"] = None
-        t["pairwise"] = []
+def test_no_diff_no_recommendation(report_data: Report) -> None:
+    report_data.diff = None
+    for t in report_data.tasks:
+        t.recommendation = None
+        t.pairwise = []
     md = render_markdown(report_data)
     assert "Run diff" not in md and "Recommendation" not in md and "Significant differences" not in md

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from llamacompare.scoring.recommend import ModelSummary, _triple, recommend
+from llamacompare.formatting import estimate_parts
+from llamacompare.scoring.recommend import ModelSummary, recommend
 from llamacompare.scoring.stats import Interval, bootstrap_ci, compare_all
 
 
@@ -98,10 +99,10 @@ def test_lower_is_better_metric() -> None:
 
 
 def test_number_format_keeps_small_bounds_visible() -> None:
-    assert _triple(-0.02, -0.047, 0.003) == ("-0.020", "-0.047", "0.003")
-    assert _triple(0.91, 0.87, 0.94) == ("0.91", "0.87", "0.94")
-    assert _triple(42.0, 40.5, 44.25) == ("42.0", "40.5", "44.2")
-    assert _triple(0.0, -0.0001, 0.00004) == ("0.0000", "-0.0001", "0.0000")
+    assert estimate_parts(-0.02, -0.047, 0.003) == ("-0.020", "-0.047", "0.003")
+    assert estimate_parts(0.91, 0.87, 0.94) == ("0.91", "0.87", "0.94")
+    assert estimate_parts(42.0, 40.5, 44.25) == ("42.0", "40.5", "44.2")
+    assert estimate_parts(0.0, -0.0001, 0.00004) == ("0.0000", "-0.0001", "0.0000")
 
 
 def test_degenerate_inputs() -> None:

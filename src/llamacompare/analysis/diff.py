@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from llamacompare.analysis.contract import DiffRow, RunDiff
 from llamacompare.store.db import Store
 
 
-def diff_runs(store: Store, run_a: str, run_b: str) -> dict[str, Any]:
+def diff_runs(store: Store, run_a: str, run_b: str) -> RunDiff:
     from llamacompare.analysis.runs import stored_suite
     from llamacompare.analysis.summary import per_case_primary
     from llamacompare.scoring.stats import compare_pair
@@ -29,7 +28,7 @@ def diff_runs(store: Store, run_a: str, run_b: str) -> dict[str, Any]:
         xb = [scores_b[c] for c in common]
         binary = all(x in (0.0, 1.0) for x in xa + xb)
         p = compare_pair("b", xb, "a", xa, binary=binary, n_resamples=5000)
-        rows.append({"task": task, "model": variant, "metric": metric, "n": len(common),
-                     "a_value": sum(xa) / len(xa), "b_value": sum(xb) / len(xb), "diff": p.diff, "lo": p.lo,
-                     "hi": p.hi, "p_value": p.p_value, "test": p.method})
-    return {"a": ra["id"], "b": rb["id"], "rows": rows}
+        rows.append(DiffRow(task=task, model=variant, metric=metric, n=len(common), a_value=sum(xa) / len(xa),
+                            b_value=sum(xb) / len(xb), diff=p.diff, lo=p.lo, hi=p.hi, p_value=p.p_value,
+                            test=p.method))
+    return RunDiff(a=ra["id"], b=rb["id"], rows=rows)

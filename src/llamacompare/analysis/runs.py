@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from llamacompare.analysis.contract import Report
+from llamacompare.scoring.recommend import Prefer
 from llamacompare.store.db import Store
 from llamacompare.tasks.suite import Suite
 
@@ -15,8 +17,8 @@ def stored_suite(run_row: Any) -> Suite:
     return Suite.model_validate(cfg["suite"])
 
 
-def run_report(store: Store, run_ref: str, *, prefer: str = "cost", max_cases: int | None = None,
-               include_cases: bool = True) -> dict[str, Any]:
+def run_report(store: Store, run_ref: str, *, prefer: Prefer = "cost", max_cases: int | None = None,
+               include_cases: bool = True) -> Report:
     from llamacompare.analysis.summary import build_report
 
     row = store.get_run(run_ref)

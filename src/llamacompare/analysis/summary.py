@@ -1,4 +1,4 @@
-"""Summarise a scored run into the ReportData dict that the terminal, JSON, HTML and Markdown views all share:
+"""Summarise a scored run into the typed Report that the terminal, Jupyter, JSON, HTML and Markdown views share:
 per model the metric with its 95% confidence interval, paired tests between every two models on the same cases,
 which models are tied with the best, and a recommendation."""
 
@@ -11,6 +11,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from llamacompare.analysis.contract import (
+    Answer,
+    Case,
+    Confusion,
+    Metric,
+    ModelRow,
+    PairwiseRow,
+    Recommendation,
+    Report,
+    RunInfo,
+    TaskSummary,
+)
+from llamacompare.scoring.recommend import Prefer
 from llamacompare.store.db import Store
 from llamacompare.tasks.suite import Suite, Task
 
@@ -32,9 +45,9 @@ class _Variant:
 
 
 def build_report(
-    store: Store, run_id: str, suite: Suite, *, prefer: str = "cost", include_cases: bool = True,
+    store: Store, run_id: str, suite: Suite, *, prefer: Prefer = "cost", include_cases: bool = True,
     max_cases: int | None = None,
-) -> dict[str, Any]:
+) -> Report:
     run = store.get_run(run_id)
     cfg = json.loads(run["config_json"])
     model_order = [m.get("label") or _model_name(m["name"], cfg) for m in cfg["models"]]
@@ -81,15 +94,14 @@ def build_report(
         summaries.append(_task_summary(task, vs, case_info[task.id], prefer))
     cases = _cases(store, run["id"], suite, variants, variant_name, max_cases) if include_cases else []
     n_cases = sum(len(case_info[t.id]) for t in suite.tasks)
-    return {
-        "title": f"llamacompare run {run['id']} — suite {run['suite']}",
-        "run": {"id": run["id"], "suite": run["suite"], "created_at": run["created_at"], "status": run["status"],
-                "n_cases": n_cases, "models": model_order},
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "tasks": summaries,
-        "cases": cases,
-        "diff": None,
-    }
+    return Report(
+        title=f"llamacompare run {run['id']} — suite {run['suite']}",
+        run=RunInfo(id=run["id"], suite=run["suite"], created_at=run["created_at"], status=run["status"],
+                    n_cases=n_cases, models=model_order),
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        tasks=summaries,
+        cases=cases,
+    )
 
 
 def _model_name(name: str, cfg: dict[str, Any]) -> str:
@@ -115,16 +127,16 @@ def _per_case(v: _Variant, scorer: str) -> dict[str, float]:
     return {c: sum(vals) / len(vals) for c, s in v.scores.items() if (vals := s.get(scorer))}
 
 
-def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], prefer: str) -> dict[str, Any]:
+def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], prefer: Prefer) -> TaskSummary:
     from llamacompare.scoring.stats import bootstrap_ci, compare_all, proportion_ci, tied_from_pairs
 
     metric = primary_metric(task, variants)
     scorer = "label" if metric == "accuracy" else metric
     binary = task.type == "classify"
     higher_better = metric != "words"
-    rows: list[dict[str, Any]] = []
+    rows: list[ModelRow] = []
     per_case: dict[str, dict[str, float]] = {}
-    confusion: dict[str, Any] = {}
+    confusion: dict[str, Confusion] = {}
     for v in variants:
         values = _per_case(v, scorer)
         per_case[v.name] = values
@@ -145,11 +157,9 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
                 if m != metric and (vals := list(_per_case(v, m).values())):
                     ci_m = bootstrap_ci(vals, n_resamples=2000)
                     metrics[m] = _mv(ci_m.value, ci_m.lo, ci_m.hi)
-        rows.append({
-            "model": v.name, "n": len(values), "failed": v.failed, "metrics": metrics, "compliance": compliance,
-            **_latency_cost(v.ok), "tied_with_best": False, "is_baseline": False,
-        })
-    pairs_out: list[dict[str, Any]] = []
+        rows.append(ModelRow(model=v.name, n=len(values), failed=v.failed, metrics=metrics, compliance=compliance,
+                             **_latency_cost(v.ok)))
+    pairs_out: list[PairwiseRow] = []
     recommendation = None
     common = set.intersection(*(set(p) for p in per_case.values())) if per_case else set()
     if len(variants) >= 2 and common:
@@ -158,32 +168,32 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
         all_binary = binary and all(x in (0.0, 1.0) for xs in aligned.values() for x in xs)  # repeats average
         pairs = compare_all(aligned, binary=all_binary, higher_is_better=higher_better, n_resamples=5000)
         for p in pairs:
-            pairs_out.append({"a": p.a, "b": p.b, "metric": metric, "diff": p.diff, "lo": p.lo, "hi": p.hi,
-                              "p_value": p.p_value, "test": p.method, "n": p.n, "needed_cases": p.needed_cases})
+            pairs_out.append(PairwiseRow(a=p.a, b=p.b, metric=metric, diff=p.diff, lo=p.lo, hi=p.hi,
+                                         p_value=p.p_value, test=p.method, n=p.n, needed_cases=p.needed_cases))
         means = {name: sum(x) / len(x) for name, x in aligned.items()}
         best = (max if higher_better else min)(means, key=means.__getitem__)
         tied, _, _ = tied_from_pairs(best, pairs)  # Holm-adjusted across the comparisons with the best
         for row in rows:
-            row["tied_with_best"] = row["model"] == best or row["model"] in tied
+            row.tied_with_best = row.model == best or row.model in tied
         recommendation = _recommend(rows, pairs, metric, prefer, higher_better)
     elif len(variants) == 1 and rows:
-        rows[0]["tied_with_best"] = True
-        recommendation = {"model": rows[0]["model"], "line": f"only one model: {rows[0]['model']}"}
+        rows[0].tied_with_best = True
+        recommendation = Recommendation(model=rows[0].model, line=f"only one model: {rows[0].model}")
     if binary:
         rows.append(_baseline_row(task, cases))
-    return {"id": task.id, "type": task.type, "mode": task.classify_mode if binary else None,
-            "primary_metric": metric, "models": rows, "pairwise": pairs_out, "recommendation": recommendation,
-            "confusion": confusion or None}
+    return TaskSummary(id=task.id, type=task.type, mode=task.classify_mode if binary else None,
+                       primary_metric=metric, models=rows, pairwise=pairs_out, recommendation=recommendation,
+                       confusion=confusion or None)
 
 
-def _mv(value: float, lo: float | None, hi: float | None) -> dict[str, float | None]:
+def _mv(value: float, lo: float | None, hi: float | None) -> Metric:
     def clean(x: float | None) -> float | None:
-        return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
+        return None if x is None or math.isnan(x) else x
 
-    return {"value": clean(value), "lo": clean(lo), "hi": clean(hi)}  # type: ignore[dict-item]
+    return Metric(value=clean(value), lo=clean(lo), hi=clean(hi))
 
 
-def _classify_extras(task: Task, v: _Variant) -> tuple[dict[str, Any], float | None, dict[str, Any] | None]:
+def _classify_extras(task: Task, v: _Variant) -> tuple[dict[str, Metric], float | None, Confusion | None]:
     from llamacompare.scoring.classification import classification_report
 
     golds, preds, compliant = [], [], []
@@ -203,19 +213,18 @@ def _classify_extras(task: Task, v: _Variant) -> tuple[dict[str, Any], float | N
     if uncal:
         extra["accuracy_uncalibrated"] = _mv(sum(uncal.values()) / len(uncal), None, None)
     compliance = rep.compliance if v.mode == "generate" else None
-    return extra, compliance, {"labels": rep.columns, "matrix": rep.confusion}
+    return extra, compliance, Confusion(labels=rep.columns, matrix=rep.confusion)
 
 
-def _baseline_row(task: Task, cases: dict[str, Any]) -> dict[str, Any]:
+def _baseline_row(task: Task, cases: dict[str, Any]) -> ModelRow:
     from llamacompare.scoring.classification import majority_baseline
     from llamacompare.scoring.stats import proportion_ci
 
     golds = [ref for (_, ref) in cases.values() if ref is not None]
     label, _ = majority_baseline(golds)
     ci = proportion_ci([g == label for g in golds])
-    return {"model": f"baseline: always {label}", "n": len(golds), "failed": 0,
-            "metrics": {"accuracy": _mv(ci.value, ci.lo, ci.hi)}, "compliance": None, "latency_p50_s": None,
-            "latency_p95_s": None, "cost_usd": None, "tokens": None, "tied_with_best": False, "is_baseline": True}
+    return ModelRow(model=f"baseline: always {label}", n=len(golds), metrics={"accuracy": _mv(ci.value, ci.lo, ci.hi)},
+                    is_baseline=True)
 
 
 def _latency_cost(ok: list[tuple[float | None, float | None, int]]) -> dict[str, Any]:
@@ -223,37 +232,38 @@ def _latency_cost(ok: list[tuple[float | None, float | None, int]]) -> dict[str,
 
     lat = [x[0] for x in ok if x[0] is not None]
     costs = [x[1] for x in ok]
+    known = [c for c in costs if c is not None]
     return {
         "latency_p50_s": float(np.percentile(lat, 50)) if lat else None,
         "latency_p95_s": float(np.percentile(lat, 95)) if lat else None,
-        "cost_usd": None if not costs or any(c is None for c in costs) else float(sum(costs)),  # type: ignore[arg-type]
+        "cost_usd": float(sum(known)) if costs and len(known) == len(costs) else None,
         "tokens": int(sum(x[2] for x in ok)) if ok else None,
     }
 
 
 def _recommend(
-    rows: list[dict[str, Any]], pairs: list[Any], metric: str, prefer: str, higher_is_better: bool
-) -> dict[str, Any]:
+    rows: list[ModelRow], pairs: list[Any], metric: str, prefer: Prefer, higher_is_better: bool
+) -> Recommendation:
     from llamacompare.scoring.recommend import ModelSummary, recommend
     from llamacompare.scoring.stats import Interval
 
     summaries = []
     for row in rows:
-        m = row["metrics"][metric]
+        m = row.metrics[metric]
+        value = m.value if m.value is not None else math.nan
         summaries.append(ModelSummary(
-            row["model"], row["n"], Interval(m["value"], m["lo"] if m["lo"] is not None else m["value"],
-                                             m["hi"] if m["hi"] is not None else m["value"]),
-            row["cost_usd"], row["latency_p50_s"],
+            row.model, row.n, Interval(value, m.lo if m.lo is not None else value, m.hi if m.hi is not None else value),
+            row.cost_usd, row.latency_p50_s,
         ))
     rec = recommend(summaries, pairs, prefer=prefer, metric_name=metric, higher_is_better=higher_is_better)
-    return {"model": rec.model, "line": rec.line}
+    return Recommendation(model=rec.model, line=rec.line)
 
 
 def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str, _Variant]], variant_name: Any,
-           max_cases: int | None) -> list[dict[str, Any]]:
+           max_cases: int | None) -> list[Case]:
     """The side-by-side rows, read again from the store for just the cases shown."""
-    out: list[dict[str, Any]] = []
-    by_key: dict[tuple[str, str], dict[str, Any]] = {}
+    out: list[Case] = []
+    by_key: dict[tuple[str, str], Case] = {}
     seqs: dict[tuple[str, str], int] = {}
     tasks = {t.id: t for t in suite.tasks}
     task_order = {t.id: i for i, t in enumerate(suite.tasks)}
@@ -265,8 +275,8 @@ def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str
         case = by_key.get(key)
         if case is None:
             fields = json.loads(r["input_json"])
-            case = by_key[key] = {"task": task.id, "id": r["case_id"], "input": _input_text(task, fields),
-                                  "reference": r["reference"], "answers": {}}
+            case = by_key[key] = Case(task=task.id, id=r["case_id"], input=_input_text(task, fields),
+                                      reference=r["reference"])
             out.append(case)
             seqs[key] = r["seq"]
         name = variant_name(task.id, r["model"], r["mode"])
@@ -278,14 +288,14 @@ def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str
         else:
             score = (sc.get("judge") or sc.get("rougeL") or [None])[0]
         request = json.loads(r["request_json"]) if r["request_json"] else {}
-        case["answers"][name] = {
-            "text": r["text"], "error": r["error"], "score": score,
-            "correct": None if score is None or task.type != "classify" else score == 1.0,
-            "label": detail[0] if detail else None, "latency_s": r["latency_s"],
-            "prompt_tokens": r["prompt_tokens"], "completion_tokens": r["completion_tokens"],
-            "cost_usd": r["cost_usd"], "prompt": _prompt_text(request), "params": request.get("params", {}),
-        }
-    out.sort(key=lambda c: (task_order[c["task"]], seqs[(c["task"], c["id"])]))
+        case.answers[name] = Answer(
+            text=r["text"], error=r["error"], score=score,
+            correct=None if score is None or task.type != "classify" else score == 1.0,
+            label=detail[0] if detail else None, latency_s=r["latency_s"],
+            prompt_tokens=r["prompt_tokens"], completion_tokens=r["completion_tokens"],
+            cost_usd=r["cost_usd"], prompt=_prompt_text(request), params=request.get("params", {}),
+        )
+    out.sort(key=lambda c: (task_order[c.task], seqs[(c.task, c.id)]))
     return out
 
 
@@ -305,7 +315,7 @@ def _prompt_text(request: dict[str, Any]) -> str:
 def per_case_primary(store: Store, run_id: str, suite: Suite) -> dict[tuple[str, str], tuple[str, dict[str, float]]]:
     """(task, model variant) -> (primary metric, case id -> value), for comparing runs."""
     report = build_report(store, run_id, suite, include_cases=False)
-    metric_of = {t["id"]: t["primary_metric"] for t in report["tasks"]}
+    metric_of = {t.id: t.primary_metric for t in report.tasks}
     modes = store.modes_by_task(run_id)
     out: dict[tuple[str, str], tuple[str, dict[str, float]]] = {}
     values: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))

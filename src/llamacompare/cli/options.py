@@ -13,3 +13,7 @@ db_option = click.option(
     help="SQLite database to use (default: llamacompare.db in the user data dir, or $LLAMACOMPARE_DB).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+prefer_option = click.option(
+    "--prefer", type=click.Choice(["cost", "latency"]), default="cost", show_default=True,
+    help="Recommend the cheapest or the fastest model among those tied with the best.",
+)

@@ -9,21 +9,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from llamacompare import formatting as fmt
+
 
 def console() -> Console:
     return Console(highlight=False)
-
-
-def fmt_cost(cost: float | None) -> str:
-    if cost is None:
-        return "unknown"
-    if cost == 0:
-        return "$0 (local)"
-    return f"${cost:.6f}" if cost < 0.01 else f"${cost:.4f}"
-
-
-def fmt_s(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f} s"
 
 
 def print_side_by_side(specs: Sequence[Any], results: Sequence[Any], *, verbose: bool = False) -> None:
@@ -41,13 +31,13 @@ def print_side_by_side(specs: Sequence[Any], results: Sequence[Any], *, verbose:
             rows["answer"].append(Text(f"{type(r).__name__}: {redact(str(r))}", style="red"))
             for k in rows:
                 if k != "answer":
-                    rows[k].append("-")
+                    rows[k].append(fmt.DASH)
             continue
         rows["answer"].append(Text(r.text.strip()))
-        rows["latency"].append(fmt_s(r.latency_s))
-        rows["first token"].append(fmt_s(r.ttft_s))
+        rows["latency"].append(fmt.seconds(r.latency_s))
+        rows["first token"].append(fmt.seconds(r.ttft_s))
         rows["tokens"].append(f"{_n(r.prompt_tokens)} in / {_n(r.completion_tokens)} out")
-        rows["cost"].append(fmt_cost(r.cost_usd))
+        rows["cost"].append(fmt.cost(r.cost_usd))
         rows["finish"].append(r.finish_reason or "-")
         if verbose:
             rows["sent"].append(Text(_sent(r.request)))
@@ -57,7 +47,7 @@ def print_side_by_side(specs: Sequence[Any], results: Sequence[Any], *, verbose:
 
 
 def _n(v: int | None) -> str:
-    return "?" if v is None else str(v)
+    return "?" if v is None else fmt.integer(v)
 
 
 def _sent(request: dict[str, Any]) -> str:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from llamacompare.cli.options import db_option
+from llamacompare.cli.options import db_option, prefer_option
+
+if TYPE_CHECKING:
+    from llamacompare.scoring.recommend import Prefer
 
 
 def parse_gates(values: tuple[str, ...]) -> dict[str, float]:
@@ -33,9 +37,9 @@ def parse_gates(values: tuple[str, ...]) -> dict[str, float]:
 @click.option("--fail-under", "gates", multiple=True, metavar="METRIC=VALUE",
               help="Exit 1 when any model's METRIC is below VALUE (e.g. accuracy=0.8). Repeatable.")
 @click.option("--diff", "diff_against", default=None, metavar="RUN_A", help="Include a paired comparison with RUN_A.")
-@click.option("--prefer", type=click.Choice(["cost", "latency"]), default="cost", show_default=True)
+@prefer_option
 def command(run: str, db_path: str | None, output: Path | None, fmt: str, gates: tuple[str, ...],
-            diff_against: str | None, prefer: str) -> None:
+            diff_against: str | None, prefer: Prefer) -> None:
     """Write a report of RUN (an id, a unique prefix, or 'latest')."""
     from llamacompare.analysis.runs import run_report
     from llamacompare.store import Store
@@ -46,26 +50,26 @@ def command(run: str, db_path: str | None, output: Path | None, fmt: str, gates:
     if diff_against:
         from llamacompare.analysis.diff import diff_runs
 
-        data["diff"] = diff_runs(store, diff_against, data["run"]["id"])  # type: ignore[assignment]
+        data.diff = diff_runs(store, diff_against, data.run.id)
     failures: list[str] = []
     if gate_map:
         from llamacompare.reports import check_gates
 
-        failures = check_gates(data, gate_map)  # type: ignore[arg-type]
+        failures = check_gates(data, gate_map)
     ext = {"html": "html", "markdown": "md", "junit": "xml"}[fmt]
-    path = output or Path(f"llamacompare-{data['run']['id']}.{ext}")
+    path = output or Path(f"llamacompare-{data.run.id}.{ext}")
     if fmt == "html":
         from llamacompare.reports import render_html
 
-        text = render_html(data)  # type: ignore[arg-type]
+        text = render_html(data)
     elif fmt == "markdown":
         from llamacompare.reports import render_markdown
 
-        text = render_markdown(data)  # type: ignore[arg-type]
+        text = render_markdown(data)
     else:
         from llamacompare.reports import render_junit
 
-        text = render_junit(data, gate_map)  # type: ignore[arg-type]
+        text = render_junit(data, gate_map)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)  # never a half-written report

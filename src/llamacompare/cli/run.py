@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from llamacompare.cli.options import base_url_option, db_option
+from llamacompare.cli.options import base_url_option, db_option, prefer_option
 from llamacompare.sync import run as run_loop
 
 
@@ -35,8 +35,7 @@ from llamacompare.sync import run as run_loop
 @click.option("--retry-base", type=click.FloatRange(min=0.0), default=1.0, show_default=True,
               help="First backoff in seconds (doubles each retry, with jitter; Retry-After wins).")
 @base_url_option
-@click.option("--prefer", type=click.Choice(["cost", "latency"]), default="cost", show_default=True,
-              help="Recommend the cheapest or the fastest model among those tied with the best.")
+@prefer_option
 @click.option("--no-stream", is_flag=True,
               help="Ask for whole answers instead of streams: less work per request, but no time to first token.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
@@ -85,7 +84,7 @@ def command(suite: str, models: tuple[str, ...], data: str | None, limit: int | 
 
     report = build_report(store, plan.run_id, plan.suite, prefer=prefer, max_cases=50)  # all: `export`
     if as_json:
-        click.echo(json.dumps({"outcome": _outcome_dict(outcome), "report": report}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"outcome": _outcome_dict(outcome), "report": report.to_json()}, ensure_ascii=False, indent=2))
     else:
         from llamacompare.cli.summary import print_outcome, print_report
 

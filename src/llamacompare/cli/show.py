@@ -3,27 +3,31 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
-from llamacompare.cli.options import db_option, json_option
+from llamacompare.cli.options import db_option, json_option, prefer_option
+
+if TYPE_CHECKING:
+    from llamacompare.scoring.recommend import Prefer
 
 
 @click.command("show")
 @click.argument("run", default="latest")
 @db_option
-@click.option("--prefer", type=click.Choice(["cost", "latency"]), default="cost", show_default=True)
+@prefer_option
 @click.option("--cases", "max_cases", type=click.IntRange(min=0), default=12, show_default=True,
               help="Show answers side by side for tasks with at most this many cases.")
 @json_option
-def command(run: str, db_path: str | None, prefer: str, max_cases: int, as_json: bool) -> None:
+def command(run: str, db_path: str | None, prefer: Prefer, max_cases: int, as_json: bool) -> None:
     """Show RUN (an id, a unique prefix of one, or 'latest')."""
     from llamacompare.analysis.runs import run_report
     from llamacompare.store import Store
 
     report = run_report(Store(db_path), run, prefer=prefer)
     if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
         return
     from llamacompare.cli.summary import print_report
 

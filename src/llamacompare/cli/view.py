@@ -21,7 +21,7 @@ def command(run: str, db_path: str | None, port: int, no_browser: bool) -> None:
     from llamacompare.reports import render_html
     from llamacompare.store import Store
 
-    body = render_html(run_report(Store(db_path), run)).encode("utf-8")  # type: ignore[arg-type]
+    body = render_html(run_report(Store(db_path), run)).encode("utf-8")
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the stdlib's name

@@ -10,8 +10,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from llamacompare.reports import fmt
-from llamacompare.reports.data import TaskSummary
+from llamacompare import formatting as fmt
+from llamacompare.analysis.contract import TaskSummary
 
 WIDTH, HEIGHT = 460, 300
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 56, 24, 16, 46
@@ -100,21 +100,20 @@ def scatter(
 ) -> Scatter | None:
     """Quality (the task's primary metric, with its CI) against `x_key` of each non-baseline model row.
     Models whose x is unknown are listed in `not_plotted` instead of being drawn at 0."""
-    metric = task["primary_metric"]
+    metric = task.primary_metric
     chart = Scatter(title=title, x_label=x_label, y_label=metric, x_what=x_what or x_label.lower())
     baseline_value: float | None = None
-    for row in task["models"]:
-        quality = fmt.finite((row["metrics"].get(metric) or {}).get("value"))
-        if row.get("is_baseline"):
+    for row in task.models:
+        m = row.metrics.get(metric)
+        quality = fmt.finite(m.value) if m is not None else None
+        if row.is_baseline:
             baseline_value = quality
             continue
-        x = fmt.finite(row.get(x_key))
-        if quality is None or x is None:
-            chart.not_plotted.append(row["model"])
+        x = fmt.finite(getattr(row, x_key))
+        if m is None or quality is None or x is None:
+            chart.not_plotted.append(row.model)
             continue
-        m = row["metrics"][metric]
-        lo, hi = fmt.finite(m.get("lo")), fmt.finite(m.get("hi"))
-        chart.points.append(PlotPoint(row["model"], x, quality, lo, hi))
+        chart.points.append(PlotPoint(row.model, x, quality, fmt.finite(m.lo), fmt.finite(m.hi)))
     if not chart.points:
         return chart if chart.not_plotted else None
 

@@ -16,24 +16,25 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from llamacompare.reports import charts, fmt
-from llamacompare.reports.data import Case, ReportData, TaskSummary
+from llamacompare import formatting as fmt
+from llamacompare.analysis.contract import Case, Confusion, Report, RunDiff, TaskSummary
+from llamacompare.reports import charts
 
 TEMPLATES = Path(__file__).parent / "templates"
 NO_LABEL = "(no label)"
 
 
-def render_html(data: ReportData) -> str:
+def render_html(data: Report) -> str:
     """Render `data` to one self-contained HTML document."""
     css, js = _asset("report.css"), _asset("report.js")
     context = {
-        "title": data["title"],
-        "run": data["run"],
-        "status_kind": _status_kind(data["run"].get("status", "")),
-        "generated_at": data["generated_at"],
-        "tasks": [_task_view(t, i) for i, t in enumerate(data["tasks"])],
-        "diff": _diff_view(data.get("diff")),
-        "n_cases": len(data["cases"]),
+        "title": data.title,
+        "run": data.run,
+        "status_kind": _status_kind(data.run.status),
+        "generated_at": data.generated_at,
+        "tasks": [_task_view(t, i) for i, t in enumerate(data.tasks)],
+        "diff": _diff_view(data.diff),
+        "n_cases": len(data.cases),
         "css": css,
         "js": js,
         "csp": _csp(css, js),
@@ -60,21 +61,20 @@ def disagrees(case: Case, task_type: str) -> bool:
     unlabelled answer counts as its own label), different text for generate tasks (outer whitespace
     ignored)."""
     values: set[str | None] = set()
-    for answer in case["answers"].values():
+    for answer in case.answers.values():
         if task_type == "classify":
-            values.add(answer.get("label") or NO_LABEL)
+            values.add(answer.label or NO_LABEL)
         else:
-            text = answer.get("text")
-            values.add(text.strip() if text is not None else None)
+            values.add(answer.text.strip() if answer.text is not None else None)
     return len(values) > 1
 
 
-def model_columns(data: ReportData) -> list[str]:
+def model_columns(data: Report) -> list[str]:
     """The case matrix's columns: the run's models first, then any other answer keys (e.g. 'm@logprob')."""
-    cols = list(dict.fromkeys(data["run"]["models"]))
+    cols = list(dict.fromkeys(data.run.models))
     seen = set(cols)
-    extra = [m for c in data["cases"] for m in c["answers"] if m not in seen]
-    used = {m for c in data["cases"] for m in c["answers"]}
+    extra = [m for c in data.cases for m in c.answers if m not in seen]
+    used = {m for c in data.cases for m in c.answers}
     ordered = [m for m in cols if m in used] + list(dict.fromkeys(extra))
     return ordered or cols
 
@@ -134,60 +134,66 @@ def _json_safe(value: Any) -> Any:
     return str(value)
 
 
-def _cases_payload(data: ReportData) -> dict[str, Any]:
-    types = {t["id"]: t["type"] for t in data["tasks"]}
+def _cases_payload(data: Report) -> dict[str, Any]:
+    types = {t.id: t.type for t in data.tasks}
     cases = []
-    for c in data["cases"]:
-        item: dict[str, Any] = dict(c)
-        item["disagree"] = disagrees(c, types.get(c["task"], "generate"))
+    for c in data.cases:
+        item: dict[str, Any] = c.model_dump()
+        item["disagree"] = disagrees(c, types.get(c.task, "generate"))
+        for name, a in c.answers.items():
+            item["answers"][name]["shown"] = {
+                "score": fmt.num(a.score, 3), "score_short": fmt.num(a.score, 2), "latency": fmt.seconds(a.latency_s),
+                "prompt_tokens": fmt.integer(a.prompt_tokens), "completion_tokens": fmt.integer(a.completion_tokens),
+                "cost": fmt.cost(a.cost_usd),
+            }
         cases.append(item)
     return {
         "columns": model_columns(data),
-        "tasks": [{"id": t["id"], "type": t["type"]} for t in data["tasks"]],
+        "tasks": [{"id": t.id, "type": t.type} for t in data.tasks],
         "cases": cases,
     }
 
 
 def _metric_names(task: TaskSummary) -> list[str]:
-    names = dict.fromkeys([task["primary_metric"]])
-    for row in task["models"]:
-        names.update(dict.fromkeys(sorted(row["metrics"])))
+    names = dict.fromkeys([task.primary_metric])
+    for row in task.models:
+        names.update(dict.fromkeys(sorted(row.metrics)))
     return list(names)
 
 
 def _task_view(task: TaskSummary, index: int) -> dict[str, Any]:
     metrics = _metric_names(task)
     rows = []
-    for row in task["models"]:
+    recommended = task.recommendation.model if task.recommendation else None
+    for row in task.models:
         rows.append(
             {
-                "model": row["model"],
-                "baseline": bool(row.get("is_baseline")),
-                "tied": bool(row.get("tied_with_best")),
-                "recommended": bool(task.get("recommendation"))
-                and (task["recommendation"] or {}).get("model") == row["model"],
-                "metrics": [fmt.ci(row["metrics"].get(m)) for m in metrics],
-                "compliance": fmt.pct(row.get("compliance")),
-                "p50": fmt.seconds(row.get("latency_p50_s")),
-                "p95": fmt.seconds(row.get("latency_p95_s")),
-                "cost": fmt.cost(row.get("cost_usd")),
-                "cost_unknown": fmt.finite(row.get("cost_usd")) is None,
-                "tokens": fmt.integer(row.get("tokens")),
-                "n": fmt.integer(row.get("n")),
-                "failed": int(row.get("failed") or 0),
+                "model": row.model,
+                "baseline": row.is_baseline,
+                "tied": row.tied_with_best,
+                "recommended": recommended is not None and recommended == row.model,
+                "metrics": [fmt.metric(row.metrics.get(m)) for m in metrics],
+                "compliance": fmt.pct(row.compliance),
+                "p50": fmt.seconds(row.latency_p50_s),
+                "p95": fmt.seconds(row.latency_p95_s),
+                "cost": fmt.cost(row.cost_usd),
+                "cost_unknown": fmt.finite(row.cost_usd) is None,
+                "tokens": fmt.integer(row.tokens),
+                "n": fmt.integer(row.n),
+                "failed": row.failed,
             }
         )
     pairwise = [
         {
-            "a": p["a"],
-            "b": p["b"],
-            "metric": p["metric"],
-            "diff": fmt.signed_ci(p["diff"], p["lo"], p["hi"]),
-            "p": fmt.p_value(p["p_value"]),
-            "test": p["test"],
-            "significant": fmt.significant(p["p_value"]),
+            "a": p.a,
+            "b": p.b,
+            "metric": p.metric,
+            "diff": fmt.signed_interval(p.diff, p.lo, p.hi),
+            "p": fmt.p_value(p.p_value),
+            "test": p.test,
+            "significant": fmt.significant(p.p_value),
         }
-        for p in task.get("pairwise") or []
+        for p in task.pairwise
     ]
     plots = [
         charts.scatter(task, "cost_usd", "Quality vs cost", "Cost (USD)", charts.cost_label, "cost"),
@@ -195,22 +201,22 @@ def _task_view(task: TaskSummary, index: int) -> dict[str, Any]:
     ]
     return {
         "anchor": f"task-{index}",
-        "id": task["id"],
-        "type": task["type"],
-        "mode": task.get("mode"),
-        "primary": task["primary_metric"],
+        "id": task.id,
+        "type": task.type,
+        "mode": task.mode,
+        "primary": task.primary_metric,
         "metric_names": metrics,
         "rows": rows,
         "pairwise": pairwise,
-        "recommendation": task.get("recommendation"),
+        "recommendation": task.recommendation,
         "charts": [c for c in plots if c is not None],
-        "confusion": [_confusion_view(m, c) for m, c in (task.get("confusion") or {}).items()],
+        "confusion": [_confusion_view(m, c) for m, c in (task.confusion or {}).items()],
     }
 
 
-def _confusion_view(model: str, conf: dict[str, Any]) -> dict[str, Any]:
-    labels: list[str] = list(conf["labels"])
-    matrix: list[list[int]] = conf["matrix"]
+def _confusion_view(model: str, conf: Confusion) -> dict[str, Any]:
+    labels: list[str] = list(conf.labels)
+    matrix: list[list[int]] = conf.matrix
     n_cols = max((len(r) for r in matrix), default=0)
     # `labels` names the gold rows; the predicted side may carry one more column, "(no label)".
     cols = (labels + [NO_LABEL] * (n_cols - len(labels)))[:n_cols]
@@ -227,13 +233,13 @@ def _confusion_view(model: str, conf: dict[str, Any]) -> dict[str, Any]:
     return {"model": model, "cols": cols, "rows": rows, "accuracy": fmt.pct(correct / total) if total else ""}
 
 
-def _diff_view(diff: Any) -> dict[str, Any] | None:
+def _diff_view(diff: RunDiff | None) -> dict[str, Any] | None:
     if not diff:
         return None
     rows = []
-    for r in diff["rows"]:
-        a, b = fmt.finite(r.get("a_value")), fmt.finite(r.get("b_value"))
-        sig = fmt.significant(r.get("p_value"))
+    for r in diff.rows:
+        a, b = fmt.finite(r.a_value), fmt.finite(r.b_value)
+        sig = fmt.significant(r.p_value)
         if not sig or a is None or b is None or a == b:
             verdict, kind = "no significant change", "same"
         elif b > a:
@@ -242,15 +248,17 @@ def _diff_view(diff: Any) -> dict[str, Any] | None:
             verdict, kind = "B lower", "down"
         rows.append(
             {
-                "task": r["task"],
-                "metric": r["metric"],
+                "task": r.task,
+                "model": r.model,
+                "n": fmt.integer(r.n),
+                "metric": r.metric,
                 "a": fmt.num(a, 3),
                 "b": fmt.num(b, 3),
-                "diff": fmt.signed_ci(r.get("diff"), r.get("lo"), r.get("hi")),
-                "p": fmt.p_value(r.get("p_value")),
-                "test": r.get("test", ""),
+                "diff": fmt.signed_interval(r.diff, r.lo, r.hi),
+                "p": fmt.p_value(r.p_value),
+                "test": r.test,
                 "verdict": verdict,
                 "kind": kind,
             }
         )
-    return {"a": diff["a"], "b": diff["b"], "rows": rows}
+    return {"a": diff.a, "b": diff.b, "rows": rows}

@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
-from llamacompare.reports.data import ReportData
+from llamacompare.analysis.contract import Report
 from llamacompare.reports.gates import GateResult, evaluate_gates
 
 # Characters XML 1.0 cannot hold at all, even escaped; a model name or task id must not break the file.
@@ -17,7 +17,7 @@ def _clean(text: str) -> str:
     return _INVALID_XML.sub("\ufffd", text)
 
 
-def render_junit(data: ReportData, gates: Mapping[str, float]) -> str:
+def render_junit(data: Report, gates: Mapping[str, float]) -> str:
     """JUnit XML text; raises UsageError for a gate on a metric no task has."""
     results = evaluate_gates(data, gates)
     by_task: dict[str, list[GateResult]] = {}
@@ -26,7 +26,7 @@ def render_junit(data: ReportData, gates: Mapping[str, float]) -> str:
 
     root = ET.Element(
         "testsuites",
-        name=_clean(f"llamacompare {data['run']['id']}"),
+        name=_clean(f"llamacompare {data.run.id}"),
         tests=str(len(results)),
         failures=str(sum(not r.passed for r in results)),
         errors="0",
@@ -40,7 +40,7 @@ def render_junit(data: ReportData, gates: Mapping[str, float]) -> str:
             failures=str(sum(not r.passed for r in items)),
             errors="0",
             skipped="0",
-            timestamp=_clean(data.get("generated_at", "")),
+            timestamp=_clean(data.generated_at),
         )
         for r in items:
             case = ET.SubElement(

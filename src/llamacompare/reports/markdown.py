@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from llamacompare.reports import fmt
-from llamacompare.reports.data import ReportData, TaskSummary
+from llamacompare import formatting as fmt
+from llamacompare.analysis.contract import Report, TaskSummary
 
 # Characters that Markdown (GitHub flavour) could read as formatting, links, HTML or table structure.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
@@ -29,47 +29,47 @@ def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[st
 
 
 def _task_section(task: TaskSummary) -> list[str]:
-    kind = task["type"] + (f", {task['mode']}" if task.get("mode") else "")
-    out = [f"### Task {md_text(task['id'])} ({md_text(kind)})", ""]
-    rec = task.get("recommendation")
-    if rec and rec.get("line"):
-        out += [f"> **Recommendation:** {md_text(rec['line'])}", ""]
-    primary = task["primary_metric"]
-    metrics = list(dict.fromkeys([primary] + sorted({m for r in task["models"] for m in r["metrics"]})))
+    kind = task.type + (f", {task.mode}" if task.mode else "")
+    out = [f"### Task {md_text(task.id)} ({md_text(kind)})", ""]
+    rec = task.recommendation
+    if rec and rec.line:
+        out += [f"> **Recommendation:** {md_text(rec.line)}", ""]
+    primary = task.primary_metric
+    metrics = list(dict.fromkeys([primary] + sorted({m for r in task.models for m in r.metrics})))
     header = ["Model", *(md_text(m) for m in metrics)]
     header += ["Compliance", "Latency p50 / p95", "Cost", "n", "Failed"]
     rows = []
-    for r in task["models"]:
-        name = md_text(r["model"])
-        if r.get("is_baseline"):
+    for r in task.models:
+        name = md_text(r.model)
+        if r.is_baseline:
             name = f"*{name} (baseline)*"
-        elif r.get("tied_with_best"):
+        elif r.tied_with_best:
             name = f"**{name}** ★"
-        values = [fmt.ci(r["metrics"].get(m)) for m in metrics]
-        if r.get("tied_with_best") and not r.get("is_baseline") and values[0] != fmt.DASH:
+        values = [fmt.metric(r.metrics.get(m)) for m in metrics]
+        if r.tied_with_best and not r.is_baseline and values[0] != fmt.DASH:
             values[0] = f"**{values[0]}**"
         rows.append(
             [
                 name,
                 *values,
-                fmt.pct(r.get("compliance")),
-                f"{fmt.seconds(r.get('latency_p50_s'))} / {fmt.seconds(r.get('latency_p95_s'))}",
-                fmt.cost(r.get("cost_usd")),
-                fmt.integer(r.get("n")),
-                str(int(r.get("failed") or 0)),
+                fmt.pct(r.compliance),
+                f"{fmt.seconds(r.latency_p50_s)} / {fmt.seconds(r.latency_p95_s)}",
+                fmt.cost(r.cost_usd),
+                fmt.integer(r.n),
+                str(r.failed),
             ]
         )
     out += _table(header, rows, right=set(range(1, len(header))))
     out += ["", f"★ tied with the best on {md_text(primary)} (not significantly different); "
             "brackets: confidence interval; cost *unknown*: no price known.", ""]
-    significant = [p for p in task.get("pairwise") or [] if fmt.significant(p["p_value"])]
+    significant = [p for p in task.pairwise if fmt.significant(p.p_value)]
     if significant:
         out += ["Significant differences (p < 0.05):", ""]
         out += _table(
             ["A", "B", "Metric", "Difference [CI]", "p", "Test"],
             [
-                [md_text(p["a"]), md_text(p["b"]), md_text(p["metric"]),
-                 fmt.signed_ci(p["diff"], p["lo"], p["hi"]), fmt.p_value(p["p_value"]), md_text(p["test"])]
+                [md_text(p.a), md_text(p.b), md_text(p.metric),
+                 fmt.signed_interval(p.diff, p.lo, p.hi), fmt.p_value(p.p_value), md_text(p.test)]
                 for p in significant
             ],
             right={3, 4},
@@ -78,29 +78,29 @@ def _task_section(task: TaskSummary) -> list[str]:
     return out
 
 
-def render_markdown(data: ReportData) -> str:
+def render_markdown(data: Report) -> str:
     """Render `data` as GitHub-flavoured Markdown."""
-    run = data["run"]
+    run = data.run
     out = [
-        f"## {md_text(data['title'])}",
+        f"## {md_text(data.title)}",
         "",
-        f"Run {md_text(run['id'])} · suite {md_text(run['suite'])} · {run['n_cases']} cases · "
-        f"status {md_text(run['status'])} · models: {', '.join(md_text(m) for m in run['models'])}",
+        f"Run {md_text(run.id)} · suite {md_text(run.suite)} · {run.n_cases} cases · "
+        f"status {md_text(run.status)} · models: {', '.join(md_text(m) for m in run.models)}",
         "",
     ]
-    for task in data["tasks"]:
+    for task in data.tasks:
         out += _task_section(task)
-    diff = data.get("diff")
+    diff = data.diff
     if diff:
-        out += [f"### Run diff: A = {md_text(diff['a'])}, B = {md_text(diff['b'])}", ""]
+        out += [f"### Run diff: A = {md_text(diff.a)}, B = {md_text(diff.b)}", ""]
         rows = []
-        for r in diff["rows"]:
-            sig = "**yes**" if fmt.significant(r.get("p_value")) else "no"
-            rows.append([md_text(r["task"]), md_text(r["metric"]), fmt.num(r.get("a_value"), 3),
-                         fmt.num(r.get("b_value"), 3), fmt.signed_ci(r.get("diff"), r.get("lo"), r.get("hi")),
-                         fmt.p_value(r.get("p_value")), sig])
-        header = ["Task", "Metric", "A", "B", "Difference [CI]", "p", "Significant"]
-        out += _table(header, rows, right={2, 3, 4, 5})
+        for r in diff.rows:
+            sig = "**yes**" if fmt.significant(r.p_value) else "no"
+            rows.append([md_text(r.task), md_text(r.model), md_text(r.metric), fmt.integer(r.n),
+                         fmt.num(r.a_value, 3), fmt.num(r.b_value, 3), fmt.signed_interval(r.diff, r.lo, r.hi),
+                         fmt.p_value(r.p_value), sig])
+        header = ["Task", "Model", "Metric", "n", "A", "B", "Difference [CI]", "p", "Significant"]
+        out += _table(header, rows, right={3, 4, 5, 6, 7})
         out.append("")
-    out.append(f"<sub>Generated {md_text(data['generated_at'])} by llamacompare.</sub>")
+    out.append(f"<sub>Generated {md_text(data.generated_at)} by llamacompare.</sub>")
     return "\n".join(out) + "\n"

@@ -13,9 +13,12 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from llamacompare.formatting import estimate_parts, short
 from llamacompare.scoring.stats import Interval, PairResult, tied_from_pairs
 
-__all__ = ["ModelSummary", "Recommendation", "recommend"]
+__all__ = ["ModelSummary", "Prefer", "Recommendation", "recommend"]
+
+Prefer = Literal["cost", "latency"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,33 +49,8 @@ class Recommendation:
         return asdict(self)
 
 
-def _num(x: float) -> str:
-    if not math.isfinite(x):
-        return "n/a"
-    digits = 0 if abs(x) >= 100 else 1 if abs(x) >= 10 else 2
-    s = f"{x:.{digits}f}"
-    return s[1:] if s.startswith("-") and float(s) == 0 else s
-
-
 def _finite(x: float | None) -> bool:
     return x is not None and math.isfinite(x)
-
-
-def _triple(value: float, lo: float | None, hi: float | None) -> tuple[str, str, str]:
-    """An estimate and its interval with one number of decimals, enough that no bound reads as 0."""
-    xs = [x for x in (value, lo, hi) if _finite(x)]
-    top = max((abs(x) for x in xs), default=0.0)
-    digits = 0 if top >= 100 else 1 if top >= 10 else 2
-    while digits < 4 and any(x != 0 and round(x, digits) == 0 for x in xs):
-        digits += 1
-
-    def fmt(x: float | None) -> str:
-        if not _finite(x):
-            return "n/a"
-        s = f"{x:.{digits}f}"
-        return s[1:] if s.startswith("-") and float(s) == 0 else s
-
-    return fmt(value), fmt(lo), fmt(hi)
 
 
 def _p(p: float) -> str:
@@ -94,7 +72,7 @@ def recommend(
     summaries: Sequence[ModelSummary],
     pairs: Sequence[PairResult],
     *,
-    prefer: Literal["cost", "latency"] = "cost",
+    prefer: Prefer = "cost",
     metric_name: str,
     higher_is_better: bool = True,
     alpha: float = 0.05,
@@ -117,7 +95,7 @@ def recommend(
         return (v is None, v if v is not None else 0.0, sign * s.metric.value)
 
     def metric(s: ModelSummary) -> str:
-        value, lo, hi = _triple(s.metric.value, s.metric.lo, s.metric.hi)
+        value, lo, hi = estimate_parts(s.metric.value, s.metric.lo, s.metric.hi)
         return f"{metric_name} {value} [{lo}, {hi}]"
 
     best = min(valid, key=lambda s: (sign * s.metric.value, order(s)))
@@ -133,7 +111,7 @@ def recommend(
     def evidence(other: str, first: str | None = None) -> str:
         # diff = first - the other one; by default from `other`'s side ("-0.02": it is worse)
         o = against[other].oriented(first or other)
-        diff, lo, hi = _triple(o.diff, o.lo, o.hi)
+        diff, lo, hi = estimate_parts(o.diff, o.lo, o.hi)
         if not diff.startswith("-") and float(diff) != 0:
             diff = "+" + diff
         return f"diff {diff} [{lo}, {hi}], {p_label}{_p(p_adj[other])}"
@@ -144,7 +122,7 @@ def recommend(
     if chosen is not best:
         line = (
             f"choose {chosen.model}: {metric(chosen)}, not significantly worse than {best.model} "
-            f"({_num(best.metric.value)}; {evidence(chosen.model)})"
+            f"({short(best.metric.value)}; {evidence(chosen.model)})"
         )
         c, b = pref(chosen), pref(best)
         if c is not None and b is not None:
@@ -162,7 +140,7 @@ def recommend(
         else:
             but = "is not cheaper" if prefer == "cost" else "is not faster"
         line = (
-            f"choose {best.model}: {metric(best)}, the best; {close.model} ({_num(close.metric.value)}; "
+            f"choose {best.model}: {metric(best)}, the best; {close.model} ({short(close.metric.value)}; "
             f"{evidence(close.model)}) is not significantly worse but {but}"
         )
         mentioned.add(close.model)
@@ -172,7 +150,7 @@ def recommend(
             nxt = others[0]
             line = (
                 f"choose {best.model}: {metric(best)}, significantly better than every other model "
-                f"(next: {nxt.model} {_num(nxt.metric.value)}; {evidence(nxt.model, best.model)})"
+                f"(next: {nxt.model} {short(nxt.metric.value)}; {evidence(nxt.model, best.model)})"
             )
         else:
             line = f"choose {best.model}: {metric(best)} (no paired comparison with the other models)"

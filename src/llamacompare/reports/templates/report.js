@@ -52,20 +52,9 @@
     c._hay = fold(parts.filter((p) => p !== null && p !== undefined).join("\n"));
   });
 
-  // ---- formatting (mirrors reports/fmt.py) ----
+  // Figures arrive formatted (answer.shown, by llamacompare/formatting.py): one formatter for every view.
   const isNum = (x) => typeof x === "number" && isFinite(x);
   const dash = "\u2014";
-  function num(x, d) { return isNum(x) ? x.toFixed(d === undefined ? 3 : d) : dash; }
-  function secs(x) { return isNum(x) ? (x < 10 ? x.toFixed(2) : x.toFixed(1)) + " s" : dash; }
-  function int(x) { return isNum(x) ? Math.round(x).toLocaleString("en-US") : dash; }
-  function cost(x) {
-    if (!isNum(x)) return "unknown";
-    if (x === 0) return "$0";
-    const ax = Math.abs(x);
-    if (ax >= 1) return "$" + x.toFixed(2);
-    if (ax >= 0.01) return "$" + x.toFixed(3);
-    return "$" + (ax >= 1e-4 ? String(Number(x.toPrecision(2))) : x.toExponential(1));
-  }
 
   // ---- word diff: LCS over word/punctuation/whitespace tokens ----
   function tokenize(s) { return String(s || "").match(/\s+|[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]/gu) || []; }
@@ -180,7 +169,7 @@
     const classify = taskType[c.task] === "classify";
     if (ans.label !== null && ans.label !== undefined) meta.append(el("span", "tag tag-label", ans.label));
     else if (classify && !ans.error) meta.append(el("span", "tag", "no label"));
-    if (isNum(ans.score) && ans.correct === null) meta.append(el("span", "tag", "score " + num(ans.score, 2)));
+    if (isNum(ans.score) && ans.correct === null) meta.append(el("span", "tag", "score " + ans.shown.score_short));
     if (ans.error) meta.append(el("span", "tag tag-bad", "error"));
     if (meta.childNodes.length) td.append(meta);
     const text = answerText(c, m);
@@ -201,13 +190,13 @@
     top.append(close);
     const grid = el("dl", "detail-grid");
     const facts = [
-      ["Score", num(ans.score, 3)],
+      ["Score", ans.shown.score],
       ["Correct", ans.correct === null || ans.correct === undefined ? dash : ans.correct ? "yes" : "no"],
       ["Label", ans.label === null || ans.label === undefined ? dash : ans.label],
-      ["Latency", secs(ans.latency_s)],
-      ["Prompt tokens", int(ans.prompt_tokens)],
-      ["Completion tokens", int(ans.completion_tokens)],
-      ["Cost", cost(ans.cost_usd)],
+      ["Latency", ans.shown.latency],
+      ["Prompt tokens", ans.shown.prompt_tokens],
+      ["Completion tokens", ans.shown.completion_tokens],
+      ["Cost", ans.shown.cost],
       ["Status", ans.error ? "error" : "ok"],
     ];
     for (const [k, v] of facts) {

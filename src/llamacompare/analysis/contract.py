@@ -1,0 +1,144 @@
+"""The typed result of analysing a run: what analysis hands to every view (terminal, Jupyter, HTML, Markdown,
+JUnit, gates, JSON). Views read these objects and format their figures with `llamacompare.formatting`; none
+computes a figure of its own. `Report.model_dump(mode="json")` is the documented JSON of `show --json`."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="null")
+
+
+class RunInfo(_Model):
+    id: str
+    suite: str
+    created_at: str  # ISO 8601
+    status: str
+    n_cases: int
+    models: list[str]
+
+
+class Metric(_Model):
+    """An estimate with its 95% interval; lo/hi are None when no interval applies (a single value)."""
+
+    value: float | None
+    lo: float | None = None
+    hi: float | None = None
+
+
+class ModelRow(_Model):
+    model: str  # may be "gemma@logprob" when a run holds both modes
+    n: int
+    failed: int = 0
+    metrics: dict[str, Metric] = Field(default_factory=dict)
+    compliance: float | None = None  # share answered in the required format
+    latency_p50_s: float | None = None
+    latency_p95_s: float | None = None
+    cost_usd: float | None = None  # None = unknown: shown as "unknown", never as $0
+    tokens: int | None = None
+    tied_with_best: bool = False
+    is_baseline: bool = False  # the majority-class baseline row
+
+
+class PairwiseRow(_Model):
+    """A paired comparison of two models on the cases both answered: diff = a - b."""
+
+    a: str
+    b: str
+    metric: str
+    diff: float
+    lo: float
+    hi: float
+    p_value: float
+    test: str
+    n: int | None = None  # cases both answered
+    needed_cases: int | None = None  # about how many would separate the two (None: not applicable)
+
+
+class Recommendation(_Model):
+    model: str | None
+    line: str
+
+
+class Confusion(_Model):
+    labels: list[str]
+    matrix: list[list[int]]  # rows gold, columns predicted (+ "(no label)")
+
+
+class TaskSummary(_Model):
+    id: str
+    type: Literal["classify", "generate"]
+    mode: str | None = None  # "generate" | "logprob" | "both" for classify tasks
+    primary_metric: str  # "accuracy" | "rougeL" | "judge" | ...
+    models: list[ModelRow]
+    pairwise: list[PairwiseRow] = Field(default_factory=list)
+    recommendation: Recommendation | None = None
+    confusion: dict[str, Confusion] | None = None
+
+    def row(self, model: str) -> ModelRow | None:
+        return next((r for r in self.models if r.model == model), None)
+
+
+class Answer(_Model):
+    text: str | None
+    error: str | None = None
+    score: float | None = None
+    correct: bool | None = None
+    label: str | None = None
+    latency_s: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: float | None = None
+    prompt: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Case(_Model):
+    task: str
+    id: str
+    input: str
+    reference: str | None = None
+    answers: dict[str, Answer] = Field(default_factory=dict)  # model (variant) -> answer
+
+
+class DiffRow(_Model):
+    """Run B against run A for one task and one model, paired on their common cases: diff = b - a."""
+
+    task: str
+    model: str
+    metric: str
+    n: int
+    a_value: float
+    b_value: float
+    diff: float
+    lo: float
+    hi: float
+    p_value: float
+    test: str
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value < 0.05
+
+
+class RunDiff(_Model):
+    a: str  # run id A
+    b: str  # run id B
+    rows: list[DiffRow] = Field(default_factory=list)
+
+
+class Report(_Model):
+    title: str
+    run: RunInfo
+    generated_at: str
+    tasks: list[TaskSummary]
+    cases: list[Case] = Field(default_factory=list)
+    diff: RunDiff | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON types (NaN and infinities become null)."""
+        return self.model_dump(mode="json")

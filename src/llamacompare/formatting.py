@@ -1,0 +1,137 @@
+"""How every view writes numbers: estimates with intervals, differences, p-values, seconds, shares and costs.
+
+The terminal, Jupyter, HTML, Markdown and JUnit views and the recommendation line all format through here, so one
+run reads the same everywhere. Missing values are a dash; an unknown cost is "unknown", never $0.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Protocol
+
+DASH = "—"
+
+
+class Estimate(Protocol):
+    value: float | None
+    lo: float | None
+    hi: float | None
+
+
+def finite(x: Any) -> float | None:
+    """`x` as a float, or None when it is missing, not a number, NaN or infinite."""
+    if x is None or isinstance(x, bool):
+        return None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _digits(xs: list[float]) -> int:
+    """Decimals for figures shown together: fewer for large numbers, more until no non-zero figure reads 0."""
+    top = max((abs(x) for x in xs), default=0.0)
+    digits = 0 if top >= 100 else 1 if top >= 10 else 2
+    while digits < 4 and any(x != 0 and round(x, digits) == 0 for x in xs):
+        digits += 1
+    return digits
+
+
+def _fixed(x: float, digits: int, sign: bool = False) -> str:
+    s = f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
+    if float(s) == 0 and s[0] in "+-":  # "-0.00" reads as a negative number
+        s = ("+" if sign else "") + s[1:]
+    return s
+
+
+def num(x: Any, digits: int = 2) -> str:
+    f = finite(x)
+    return DASH if f is None else _fixed(f, digits)
+
+
+def short(x: Any) -> str:
+    """One number in running text: '0.91', '45.2', '120'."""
+    f = finite(x)
+    return "n/a" if f is None else _fixed(f, _digits([f]))
+
+
+def estimate_parts(value: Any, lo: Any, hi: Any, missing: str = "n/a", digits: int | None = None
+                   ) -> tuple[str, str, str]:
+    """An estimate and its bounds written with one number of decimals (chosen by size unless given)."""
+    if digits is None:
+        digits = _digits([f for f in (finite(value), finite(lo), finite(hi)) if f is not None])
+
+    def one(x: Any) -> str:
+        f = finite(x)
+        return missing if f is None else _fixed(f, digits)
+
+    return one(value), one(lo), one(hi)
+
+
+def interval(value: Any, lo: Any = None, hi: Any = None, digits: int | None = None) -> str:
+    """'0.91 [0.88, 0.93]', or just '0.91' when the interval is unknown."""
+    if finite(value) is None:
+        return DASH
+    v, a, b = estimate_parts(value, lo, hi, missing="", digits=digits)
+    return f"{v} [{a}, {b}]" if a and b else v
+
+
+def metric(m: Estimate | None, digits: int | None = None) -> str:
+    """A report Metric (value, lo, hi) as `interval` writes it; a dash when there is none."""
+    return DASH if m is None else interval(m.value, m.lo, m.hi, digits)
+
+
+def signed_interval(diff: Any, lo: Any, hi: Any, digits: int = 3) -> str:
+    """'+0.042 [+0.010, +0.071]' for differences, where the sign is the point."""
+    d = finite(diff)
+    if d is None:
+        return DASH
+    text = _fixed(d, digits, sign=True)
+    flo, fhi = finite(lo), finite(hi)
+    if flo is not None and fhi is not None:
+        text += f" [{_fixed(flo, digits, sign=True)}, {_fixed(fhi, digits, sign=True)}]"
+    return text
+
+
+def p_value(p: Any) -> str:
+    f = finite(p)
+    if f is None:
+        return DASH
+    return "<0.001" if f < 0.001 else f"{f:.3f}"
+
+
+def significant(p: Any, alpha: float = 0.05) -> bool:
+    f = finite(p)
+    return f is not None and f < alpha
+
+
+def pct(x: Any) -> str:
+    f = finite(x)
+    return DASH if f is None else f"{100 * f:.1f}%"
+
+
+def seconds(x: Any) -> str:
+    f = finite(x)
+    if f is None:
+        return DASH
+    return f"{f:.2f} s" if f < 10 else f"{f:.1f} s"
+
+
+def cost(x: Any) -> str:
+    """US dollars; None means the price is unknown, which must never read as free."""
+    f = finite(x)
+    if f is None:
+        return "unknown"
+    if f == 0:
+        return "$0"
+    if abs(f) >= 1:
+        return f"${f:,.2f}"
+    if abs(f) >= 0.01:
+        return f"${f:.3f}"
+    return f"${f:.2g}" if abs(f) >= 1e-4 else f"${f:.1e}"
+
+
+def integer(x: Any) -> str:
+    f = finite(x)
+    return DASH if f is None else f"{int(f):,}"
