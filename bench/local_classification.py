@@ -48,9 +48,9 @@ def run_mode(suite, mode: str, db: Path, concurrency: int | None = None) -> tupl
     outcome = asyncio.run(execute(plan, store))
     elapsed = time.perf_counter() - t0
     score_run(store, plan.run_id, plan.suite)
-    acc = build_report(store, plan.run_id, plan.suite, include_cases=False)["tasks"][0]["models"][0]
+    row = build_report(store, plan.run_id, plan.suite, include_cases=False).tasks[0].models[0]
     store.close()
-    return outcome.sent / elapsed, outcome.sent, acc["metrics"]["accuracy"]["value"]
+    return outcome.sent / elapsed, outcome.sent, row.metrics["accuracy"].value or 0.0
 
 
 def pp_limit(suite) -> tuple[float, float, float, float, float]:  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from llamacompare import formatting as fmt
 from llamacompare.analysis.contract import ModelRow, Report
@@ -112,7 +112,7 @@ def _html_row(m: ModelRow, metric: str) -> str:
             f"<td>{e(fmt.seconds(m.latency_p50_s))}</td><td>{e(cost)}</td></tr>")
 
 
-def _looks_like_suite(value: Any) -> bool:
+def _looks_like_suite(value: object) -> TypeGuard[str | Path | Suite]:
     if isinstance(value, Suite | Path):
         return True
     if not isinstance(value, str) or "\n" in value:
@@ -154,36 +154,26 @@ def compare(
     data="sst2_dev.tsv")` runs a built-in or YAML suite. Answers are stored and cached, so re-running a cell
     sends nothing it already has.
     """
-    from llamacompare.analysis.summary import build_report
-    from llamacompare.runner import RunOptions, execute, make_plan
+    from llamacompare import pipeline
+    from llamacompare.runner import RunOptions
     from llamacompare.store import Store
-    from llamacompare.sync import run_sync
 
+    options = RunOptions(default_concurrency=concurrency, base_url=base_url)
+    names = list(models) if models else None
     if _looks_like_suite(prompt_or_suite):
-        if isinstance(prompt_or_suite, Suite):
-            suite, ref = prompt_or_suite, prompt_or_suite.name or "suite"
-        else:
-            from llamacompare.tasks.loader import load_suite
-
-            ref = str(prompt_or_suite)
-            suite = load_suite(ref, data=data)
+        plan = pipeline.plan_run(prompt_or_suite, names, options, data=data, limit=limit)
     else:
         prompts = [prompt_or_suite] if isinstance(prompt_or_suite, str) else [str(p) for p in prompt_or_suite]
-        suite, ref = _prompt_suite(prompts, system, temperature, max_tokens), "compare"
-    store = Store(db)
-    plan = make_plan(suite, ref, list(models) if models else None,
-                     RunOptions(default_concurrency=concurrency, base_url=base_url), limit=limit)
+        plan = pipeline.plan_run(_prompt_suite(prompts, system, temperature, max_tokens), names, options,
+                                 suite_ref="compare", limit=limit)
     sink = None
     if progress:
         from llamacompare.runner.progress import RichProgress
 
         sink = RichProgress()
+    store = Store(db)
     try:
-        run_sync(execute(plan, store, progress=sink))
-        from llamacompare.analysis.judge import judge_and_score
-
-        judge_and_score(store, plan.run_id, suite, base_url=base_url)
-        report = build_report(store, plan.run_id, suite, prefer=prefer)
+        result = pipeline.run_plan(plan, store, progress=sink, prefer=prefer)
     finally:
         store.close()
-    return Comparison(report, store.path)
+    return Comparison(result.report, store.path)

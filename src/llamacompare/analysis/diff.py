@@ -12,8 +12,8 @@ def diff_runs(store: Store, run_a: str, run_b: str) -> RunDiff:
     from llamacompare.scoring.stats import compare_pair
 
     ra, rb = store.get_run(run_a), store.get_run(run_b)
-    a = per_case_primary(store, ra["id"], stored_suite(ra))
-    b = per_case_primary(store, rb["id"], stored_suite(rb))
+    a = per_case_primary(store, ra.id, stored_suite(ra))
+    b = per_case_primary(store, rb.id, stored_suite(rb))
     rows = []
     for (task, variant), (metric, scores_a) in a.items():
         if (task, variant) not in b:
@@ -31,4 +31,4 @@ def diff_runs(store: Store, run_a: str, run_b: str) -> RunDiff:
         rows.append(DiffRow(task=task, model=variant, metric=metric, n=len(common), a_value=sum(xa) / len(xa),
                             b_value=sum(xb) / len(xb), diff=p.diff, lo=p.lo, hi=p.hi, p_value=p.p_value,
                             test=p.method))
-    return RunDiff(a=ra["id"], b=rb["id"], rows=rows)
+    return RunDiff(a=ra.id, b=rb.id, rows=rows)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from llamacompare.store.db import Store, canonical_json, response_key
+from llamacompare.store.rows import ResultRow, ScoreRow
 from llamacompare.tasks.suite import Suite, Task
 
 _TURKISH = set("ğışçöüĞİŞÇÖÜ")
@@ -48,23 +49,23 @@ def _pair_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[str, st
                     yield current or "", x, y, prompt, judge_key(judge, prompt, task.judge.max_tokens)  # type: ignore[union-attr]
 
     for r in store.results(run_id, task=task.id):
-        if r["status"] != "ok" or r["mode"] != "generate" or r["rep"] != 0:
+        if r.status != "ok" or r.mode != "generate" or r.rep != 0:
             continue
-        if r["case_id"] != current:
+        if r.case_id != current:
             yield from pairs()
-            current, answers = r["case_id"], {}
-            source = _input_text(task, json.loads(r["input_json"]))
-        answers[r["model"]] = r["text"] or ""
+            current, answers = r.case_id, {}
+            source = _input_text(task, json.loads(r.input_json))
+        answers[r.model] = r.text or ""
     yield from pairs()
 
 
-def judge_prompt(task: Task, row: Any) -> str:
+def judge_prompt(task: Task, row: ResultRow) -> str:
     from llamacompare.analysis.summary import _input_text
     from llamacompare.scoring.judge import rubric_prompt
 
-    source = _input_text(task, json.loads(row["input_json"]))
+    source = _input_text(task, json.loads(row.input_json))
     assert task.judge is not None
-    return rubric_prompt(row["text"] or "", source=source, reference=row["reference"], rubric=task.judge.rubric,
+    return rubric_prompt(row.text or "", source=source, reference=row.reference, rubric=task.judge.rubric,
                          language=judge_language(source))
 
 
@@ -73,13 +74,13 @@ def judge_key(judge_model: str, prompt: str, max_tokens: int) -> str:
     return response_key(judge_model, "judge", canonical_json({"prompt": prompt, "max_tokens": max_tokens}))
 
 
-def judge_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[Any, str, str]]:
+def judge_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[ResultRow, str, str]]:
     from llamacompare.models.registry import resolve
 
     assert task.judge is not None
     model = resolve(task.judge.model).name
     for r in store.results(run_id, task=task.id):
-        if r["status"] == "ok" and r["mode"] == "generate":
+        if r.status == "ok" and r.mode == "generate":
             prompt = judge_prompt(task, r)
             yield r, prompt, judge_key(model, prompt, task.judge.max_tokens)
 
@@ -148,7 +149,7 @@ async def _judge_task(store: Store, run_id: str, task: Task, concurrency: int, t
     return counts["asked"], counts["failed"]
 
 
-def judge_score_rows(store: Store, run_id: str, suite: Suite) -> Iterator[tuple[Any, ...]]:
+def judge_score_rows(store: Store, run_id: str, suite: Suite) -> Iterator[ScoreRow]:
     """Score rows from cached judge answers (no model is called)."""
     from llamacompare.scoring.judge import combine_swapped, parse_preference, parse_score
 
@@ -161,18 +162,18 @@ def judge_score_rows(store: Store, run_id: str, suite: Suite) -> Iterator[tuple[
             hit = store.cached_response(key)
             if hit is None:
                 continue
-            score = parse_score(hit["text"] or "")
-            detail = json.dumps({"judge": hit["model"], "verdict": (hit["text"] or "")[-300:]}, ensure_ascii=False)
-            yield (run_id, r["task_id"], r["case_id"], r["model"], r["mode"], r["rep"], "judge", score, detail)
+            score = parse_score(hit.text or "")
+            detail = json.dumps({"judge": hit.model, "verdict": (hit.text or "")[-300:]}, ensure_ascii=False)
+            yield ScoreRow(*r.key, "judge", score, detail)
 
 
-def _pairwise_rows(store: Store, run_id: str, task: Task, parse: Any, combine: Any) -> Iterator[tuple[Any, ...]]:
+def _pairwise_rows(store: Store, run_id: str, task: Task, parse: Any, combine: Any) -> Iterator[ScoreRow]:
     """Per case and model: the share of its pairwise comparisons won (a tie counts half), judged both ways round
     so that a judge's preference for the first (or second) position cancels out."""
     verdicts: dict[tuple[str, str, str], str | None] = {}
     for case, a, b, _, key in _pair_items(store, run_id, task):
         hit = store.cached_response(key)
-        verdicts[(case, a, b)] = parse(hit["text"] or "") if hit is not None else None
+        verdicts[(case, a, b)] = parse(hit.text or "") if hit is not None else None
     wins: dict[tuple[str, str], list[float]] = {}
     for (case, a, b), first in verdicts.items():
         if a > b:
@@ -184,4 +185,4 @@ def _pairwise_rows(store: Store, run_id: str, task: Task, parse: Any, combine: A
         wins.setdefault((case, a), []).append(value)
         wins.setdefault((case, b), []).append(1.0 - value)
     for (case, model), values in wins.items():
-        yield (run_id, task.id, case, model, "generate", 0, "pairwise", sum(values) / len(values), None)
+        yield ScoreRow(run_id, task.id, case, model, "generate", 0, "pairwise", sum(values) / len(values))

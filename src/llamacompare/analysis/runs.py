@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from llamacompare.analysis.contract import Report
 from llamacompare.scoring.recommend import Prefer
 from llamacompare.store.db import Store
+from llamacompare.store.rows import RunRow
 from llamacompare.tasks.suite import Suite
 
 
-def stored_suite(run_row: Any) -> Suite:
+def stored_suite(run_row: RunRow) -> Suite:
     """The suite exactly as the run used it (no dataset is read again)."""
-    cfg = json.loads(run_row["config_json"])
+    cfg = run_row.config
     return Suite.model_validate(cfg["suite"])
 
 
@@ -22,5 +20,5 @@ def run_report(store: Store, run_ref: str, *, prefer: Prefer = "cost", max_cases
     from llamacompare.analysis.summary import build_report
 
     row = store.get_run(run_ref)
-    return build_report(store, row["id"], stored_suite(row), prefer=prefer, max_cases=max_cases,
+    return build_report(store, row.id, stored_suite(row), prefer=prefer, max_cases=max_cases,
                         include_cases=include_cases)

@@ -9,9 +9,8 @@ from typing import Any
 
 from llamacompare.scoring.labels import LabelSet, extract_label
 from llamacompare.store.db import Store
+from llamacompare.store.rows import ResultRow, ScoreRow
 from llamacompare.tasks.suite import Suite, Task
-
-ScoreRow = tuple[str, str, str, str, str, int, str, float | None, str | None]
 
 
 def score_run(store: Store, run_id: str, suite: Suite) -> int:
@@ -29,16 +28,16 @@ def score_run(store: Store, run_id: str, suite: Suite) -> int:
         logprob_groups: dict[tuple[str, str], list[tuple[tuple[Any, ...], str | None, dict[str, float]]]] = {}
         content_free: dict[tuple[str, str], dict[str, float]] = {}
         for r in store.results(run_id):
-            if r["status"] != "ok":
+            if r.status != "ok":
                 continue
-            task = tasks.get(r["task_id"])
+            task = tasks.get(r.task_id)
             if task is None:
                 continue
-            if r["mode"] == "calibration":
-                content_free[(r["task_id"], r["model"])] = json.loads(r["label_logprobs"])
-            elif task.type == "classify" and r["mode"] == "logprob":
-                group = logprob_groups.setdefault((r["task_id"], r["model"]), [])
-                group.append((_key(r), r["reference"], json.loads(r["label_logprobs"])))
+            if r.mode == "calibration":
+                content_free[(r.task_id, r.model)] = json.loads(r.label_logprobs)
+            elif task.type == "classify" and r.mode == "logprob":
+                group = logprob_groups.setdefault((r.task_id, r.model), [])
+                group.append((r.key, r.reference, json.loads(r.label_logprobs)))
             elif task.type == "classify":
                 count += 1
                 yield _label_row(r, label_sets[task.id])
@@ -61,20 +60,16 @@ def score_run(store: Store, run_id: str, suite: Suite) -> int:
     return count
 
 
-def _key(r: Any) -> tuple[str, str, str, str, str, int]:
-    return (r["run_id"], r["task_id"], r["case_id"], r["model"], r["mode"], r["rep"])
-
-
-def _label_row(r: Any, labels: LabelSet) -> ScoreRow:
-    match = extract_label(r["text"] or "", labels)
-    gold = r["reference"]
+def _label_row(r: ResultRow, labels: LabelSet) -> ScoreRow:
+    match = extract_label(r.text or "", labels)
+    gold = r.reference
     correct = None if gold is None else float(match.label == gold)
     detail = {"label": match.label, "compliant": match.compliant, "gold": gold}
     if match.ambiguous:
         detail["ambiguous"] = True
     if match.negated:
         detail["negated"] = True
-    return (*_key(r), "label", correct, json.dumps(detail, ensure_ascii=False))
+    return ScoreRow(*r.key, "label", correct, json.dumps(detail, ensure_ascii=False))
 
 
 def _logprob_rows(
@@ -96,23 +91,23 @@ def _logprob_rows(
     for (key, gold, scores), pred, raw_pred in zip(group, preds, raw_preds, strict=True):
         correct = None if gold is None else float(pred == gold)
         detail = {"label": pred, "uncalibrated": raw_pred, "gold": gold, "logprobs": scores, "compliant": True}
-        out.append((*key, "label", correct, json.dumps(detail, ensure_ascii=False)))
+        out.append(ScoreRow(*key, "label", correct, json.dumps(detail, ensure_ascii=False)))
         if gold is not None:
-            out.append((*key, "label_uncalibrated", float(raw_pred == gold), None))
+            out.append(ScoreRow(*key, "label_uncalibrated", float(raw_pred == gold), None))
     return out
 
 
-def _generate_rows(r: Any, task: Task) -> list[ScoreRow]:
+def _generate_rows(r: ResultRow, task: Task) -> list[ScoreRow]:
     from llamacompare.scoring.rouge import length_stats, rouge_scores
 
-    text = r["text"] or ""
+    text = r.text or ""
     scorers = set(task.scorers or [])
     out: list[ScoreRow] = []
-    fields = json.loads(r["input_json"])
+    fields = json.loads(r.input_json)
     source = "\n".join(v for k, v in fields.items() if k != task.reference and isinstance(v, str))
-    if r["reference"] and ("rouge" in scorers or not scorers):
-        for name, value in rouge_scores(text, r["reference"]).items():
-            out.append((*_key(r), name, value, None))
+    if r.reference and ("rouge" in scorers or not scorers):
+        for name, value in rouge_scores(text, r.reference).items():
+            out.append(ScoreRow(*r.key, name, value, None))
     for name, value in length_stats(text, source).items():  # cheap, and useful beside any other metric
-        out.append((*_key(r), name, value, None))
+        out.append(ScoreRow(*r.key, name, value, None))
     return out

@@ -49,40 +49,40 @@ def build_report(
     max_cases: int | None = None,
 ) -> Report:
     run = store.get_run(run_id)
-    cfg = json.loads(run["config_json"])
+    cfg = run.config
     model_order = [m.get("label") or _model_name(m["name"], cfg) for m in cfg["models"]]
     tasks_by_id = {t.id: t for t in suite.tasks}
     variants: dict[str, dict[str, _Variant]] = defaultdict(dict)
     case_info: dict[str, dict[str, tuple[int, str | None]]] = defaultdict(dict)
-    modes_by_task = store.modes_by_task(run["id"])
+    modes_by_task = store.modes_by_task(run.id)
 
     def variant_name(task_id: str, model: str, mode: str) -> str:
         return model if len(modes_by_task.get(task_id, ())) == 1 else f"{model}@{mode}"
 
-    for r in store.result_stats(run["id"]):
-        tid = r["task_id"]
+    for r in store.result_stats(run.id):
+        tid = r.task_id
         if tid not in tasks_by_id:
             continue
-        name = variant_name(tid, r["model"], r["mode"])
-        v = variants[tid].get(name) or variants[tid].setdefault(name, _Variant(name, r["model"], r["mode"]))
-        case_info[tid].setdefault(r["case_id"], (r["seq"], r["reference"]))
-        v.cases.add(r["case_id"])
-        if r["status"] != "ok":
+        name = variant_name(tid, r.model, r.mode)
+        v = variants[tid].get(name) or variants[tid].setdefault(name, _Variant(name, r.model, r.mode))
+        case_info[tid].setdefault(r.case_id, (r.seq, r.reference))
+        v.cases.add(r.case_id)
+        if r.status != "ok":
             v.failed += 1
         else:
-            v.ok.append((r["latency_s"], r["cost_usd"], (r["prompt_tokens"] or 0) + (r["completion_tokens"] or 0)))
-    for s in store.scores(run["id"]):
-        tid = s["task_id"]
+            v.ok.append((r.latency_s, r.cost_usd, (r.prompt_tokens or 0) + (r.completion_tokens or 0)))
+    for s in store.scores(run.id):
+        tid = s.task_id
         if tid not in variants:
             continue
-        v = variants[tid].get(variant_name(tid, s["model"], s["mode"]))
+        v = variants[tid].get(variant_name(tid, s.model, s.mode))
         if v is None:
             continue
-        if s["value"] is not None:
-            v.scores.setdefault(s["case_id"], {}).setdefault(s["scorer"], []).append(s["value"])
-        if s["scorer"] == "label" and s["rep"] == 0 and s["detail"]:
-            d = json.loads(s["detail"])
-            v.details[s["case_id"]] = (d.get("label"), bool(d.get("compliant")), d.get("gold"))
+        if s.value is not None:
+            v.scores.setdefault(s.case_id, {}).setdefault(s.scorer, []).append(s.value)
+        if s.scorer == "label" and s.rep == 0 and s.detail:
+            d = json.loads(s.detail)
+            v.details[s.case_id] = (d.get("label"), bool(d.get("compliant")), d.get("gold"))
 
     def order(name: str) -> tuple[int, str]:
         base = name.split("@")[0]
@@ -92,11 +92,11 @@ def build_report(
     for task in suite.tasks:
         vs = [variants[task.id][k] for k in sorted(variants[task.id], key=order)]
         summaries.append(_task_summary(task, vs, case_info[task.id], prefer))
-    cases = _cases(store, run["id"], suite, variants, variant_name, max_cases) if include_cases else []
+    cases = _cases(store, run.id, suite, variants, variant_name, max_cases) if include_cases else []
     n_cases = sum(len(case_info[t.id]) for t in suite.tasks)
     return Report(
-        title=f"llamacompare run {run['id']} — suite {run['suite']}",
-        run=RunInfo(id=run["id"], suite=run["suite"], created_at=run["created_at"], status=run["status"],
+        title=f"llamacompare run {run.id} — suite {run.suite}",
+        run=RunInfo(id=run.id, suite=run.suite, created_at=run.created_at, status=run.status,
                     n_cases=n_cases, models=model_order),
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         tasks=summaries,
@@ -268,32 +268,32 @@ def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str
     tasks = {t.id: t for t in suite.tasks}
     task_order = {t.id: i for i, t in enumerate(suite.tasks)}
     for r in store.results(run_id, max_seq=max_cases):
-        task = tasks.get(r["task_id"])
-        if task is None or r["rep"] != 0 or r["mode"] == "calibration":
+        task = tasks.get(r.task_id)
+        if task is None or r.rep != 0 or r.mode == "calibration":
             continue
-        key = (task.id, r["case_id"])
+        key = (task.id, r.case_id)
         case = by_key.get(key)
         if case is None:
-            fields = json.loads(r["input_json"])
-            case = by_key[key] = Case(task=task.id, id=r["case_id"], input=_input_text(task, fields),
-                                      reference=r["reference"])
+            fields = json.loads(r.input_json)
+            case = by_key[key] = Case(task=task.id, id=r.case_id, input=_input_text(task, fields),
+                                      reference=r.reference)
             out.append(case)
-            seqs[key] = r["seq"]
-        name = variant_name(task.id, r["model"], r["mode"])
+            seqs[key] = r.seq
+        name = variant_name(task.id, r.model, r.mode)
         v = variants[task.id].get(name)
-        detail = v.details.get(r["case_id"]) if v else None
-        sc = v.scores.get(r["case_id"], {}) if v else {}
+        detail = v.details.get(r.case_id) if v else None
+        sc = v.scores.get(r.case_id, {}) if v else {}
         if task.type == "classify":
             score = (sc.get("label") or [None])[0]
         else:
             score = (sc.get("judge") or sc.get("rougeL") or [None])[0]
-        request = json.loads(r["request_json"]) if r["request_json"] else {}
+        request = json.loads(r.request_json) if r.request_json else {}
         case.answers[name] = Answer(
-            text=r["text"], error=r["error"], score=score,
+            text=r.text, error=r.error, score=score,
             correct=None if score is None or task.type != "classify" else score == 1.0,
-            label=detail[0] if detail else None, latency_s=r["latency_s"],
-            prompt_tokens=r["prompt_tokens"], completion_tokens=r["completion_tokens"],
-            cost_usd=r["cost_usd"], prompt=_prompt_text(request), params=request.get("params", {}),
+            label=detail[0] if detail else None, latency_s=r.latency_s,
+            prompt_tokens=r.prompt_tokens, completion_tokens=r.completion_tokens,
+            cost_usd=r.cost_usd, prompt=_prompt_text(request), params=request.get("params", {}),
         )
     out.sort(key=lambda c: (task_order[c.task], seqs[(c.task, c.id)]))
     return out
@@ -320,12 +320,12 @@ def per_case_primary(store: Store, run_id: str, suite: Suite) -> dict[tuple[str,
     out: dict[tuple[str, str], tuple[str, dict[str, float]]] = {}
     values: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for s in store.scores(run_id):
-        metric = metric_of.get(s["task_id"])
+        metric = metric_of.get(s.task_id)
         scorer = "label" if metric == "accuracy" else metric
-        if s["scorer"] != scorer or s["value"] is None:
+        if s.scorer != scorer or s.value is None:
             continue
-        name = s["model"] if len(modes[s["task_id"]]) == 1 else f"{s['model']}@{s['mode']}"
-        values[(s["task_id"], name)][s["case_id"]].append(s["value"])
+        name = s.model if len(modes[s.task_id]) == 1 else f"{s.model}@{s.mode}"
+        values[(s.task_id, name)][s.case_id].append(s.value)
     for key, cases in values.items():
         out[key] = (metric_of[key[0]], {c: sum(v) / len(v) for c, v in cases.items()})
     return out

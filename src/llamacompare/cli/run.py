@@ -6,11 +6,15 @@ import contextlib
 import json
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from llamacompare.cli.options import base_url_option, db_option, prefer_option
-from llamacompare.sync import run as run_loop
+
+if TYPE_CHECKING:
+    from llamacompare.scoring.recommend import Prefer
+    from llamacompare.tasks.suite import ClassifyMode
 
 
 @click.command("run")
@@ -40,62 +44,51 @@ from llamacompare.sync import run as run_loop
               help="Ask for whole answers instead of streams: less work per request, but no time to first token.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON.")
-def command(suite: str, models: tuple[str, ...], data: str | None, limit: int | None, mode: str | None,
+def command(suite: str, models: tuple[str, ...], data: str | None, limit: int | None, mode: ClassifyMode | None,
             db_path: str | None,
             resume_id: str | None, repeats: int, concurrency: int, timeout_s: float, retries: int,
-            retry_base: float, base_url: str | None, prefer: str, no_stream: bool, no_progress: bool,
+            retry_base: float, base_url: str | None, prefer: Prefer, no_stream: bool, no_progress: bool,
             as_json: bool) -> None:
     """Run SUITE (a built-in name such as seed, sst2, tr_polarity, samsum, xsum, or a YAML file; default: seed)."""
-    from llamacompare.runner import RunOptions, execute, make_plan, plan_from_run
+    from dataclasses import asdict
+
+    from llamacompare import pipeline
+    from llamacompare.runner import RunOptions
     from llamacompare.store import Store
-    from llamacompare.tasks.loader import load_suite
 
     store = Store(db_path)
     if resume_id:
-        plan = plan_from_run(store.get_run(resume_id))
-        resume = True
+        plan = pipeline.resume_plan(store, resume_id)
     else:
-        loaded = load_suite(suite, data=data)
         options = RunOptions(repeats=repeats, timeout_s=timeout_s, retry_attempts=retries + 1,
                              retry_base_s=retry_base, default_concurrency=concurrency, base_url=base_url,
                              stream=not no_stream)
-        plan = make_plan(loaded, suite, list(models) or None, options, data=data,
-                         limit=limit, mode=mode)
-        resume = False
+        plan = pipeline.plan_run(suite, list(models) or None, options, data=data, limit=limit, mode=mode)
     progress = None
     if not no_progress and not as_json:
         from llamacompare.runner.progress import RichProgress
 
         progress = RichProgress()
     _sigterm_as_interrupt()
-    try:
-        outcome = run_loop(execute(plan, store, progress=progress, resume=resume))
+    try:  # the side-by-side view shows the first 50 cases; `export` has them all
+        result = pipeline.run_plan(plan, store, resume=bool(resume_id), progress=progress, prefer=prefer,
+                                   max_cases=50)
     except KeyboardInterrupt:
         click.echo(f"interrupted: everything answered so far is saved. Resume with: llamacompare run --resume "
                    f"{plan.run_id}" + (f" --db {db_path}" if db_path else ""), err=True)
         sys.exit(130)
-    from llamacompare.analysis.judge import judge_and_score
-
-    judge_failed = judge_and_score(store, plan.run_id, plan.suite, timeout_s=timeout_s,
-                                   base_url=plan.options.base_url)
-    if judge_failed:
-        click.echo(f"judge: {judge_failed} answer(s) could not be judged (rerun to retry)", err=True)
-    from llamacompare.analysis.summary import build_report
-
-    report = build_report(store, plan.run_id, plan.suite, prefer=prefer, max_cases=50)  # all: `export`
+    if result.judge_failed:
+        click.echo(f"judge: {result.judge_failed} answer(s) could not be judged (rerun to retry)", err=True)
     if as_json:
-        click.echo(json.dumps({"outcome": _outcome_dict(outcome), "report": report.to_json()}, ensure_ascii=False, indent=2))
+        out = {"outcome": asdict(result.outcome), "report": result.report.to_json()}
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         from llamacompare.cli.summary import print_outcome, print_report
 
-        print_report(report, side_by_side_max=12)
-        print_outcome(outcome, db_path)
-    if outcome.failed:
+        print_report(result.report, side_by_side_max=12)
+        print_outcome(result.outcome, db_path)
+    if result.outcome.failed:
         sys.exit(1)
-
-
-def _outcome_dict(outcome: object) -> dict[str, object]:
-    return {k: getattr(outcome, k) for k in outcome.__slots__}  # type: ignore[attr-defined]
 
 
 def _sigterm_as_interrupt() -> None:

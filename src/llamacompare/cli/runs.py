@@ -20,11 +20,11 @@ def command(db_path: str | None, limit: int, as_json: bool) -> None:
     store = Store(db_path)
     rows = store.list_runs(limit)
     items = []
-    for r in rows:
-        cfg = json.loads(r["config_json"])
-        items.append({"id": r["id"], "suite": r["suite"], "created_at": r["created_at"], "status": r["status"],
-                      "models": [m.get("label") or m["name"] for m in cfg["models"]], "answered": r["n_ok"],
-                      "failed": r["n_failed"]})
+    for listing in rows:
+        r = listing.run
+        items.append({"id": r.id, "suite": r.suite, "created_at": r.created_at, "status": r.status,
+                      "models": [m.get("label") or m["name"] for m in r.config["models"]],
+                      "answered": listing.answered, "failed": listing.failed})
     if as_json:
         click.echo(json.dumps(items, ensure_ascii=False, indent=2))
         return

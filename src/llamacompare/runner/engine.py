@@ -113,14 +113,10 @@ async def execute(
             progress.close()
         await asyncio.gather(*(c.aclose() for c in clients.values()), return_exceptions=True)
         store.stop_writer()  # flush every answer received before the run's status changes
-        if store.conn is not None and _run_exists(store, plan.run_id):
+        if store.run_exists(plan.run_id):
             status = "interrupted" if outcome.interrupted else "done"
             store.set_run_status(plan.run_id, status)
     return outcome
-
-
-def _run_exists(store: Store, run_id: str) -> bool:
-    return store.conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
 
 
 def _client(m: PlannedModel, plan: RunPlan) -> ModelClient:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,7 +10,8 @@ from typing import Any
 
 from llamacompare.errors import UsageError
 from llamacompare.models.registry import ModelSpec, resolve
-from llamacompare.tasks.suite import ModelConfig, Suite
+from llamacompare.store.rows import RunRow
+from llamacompare.tasks.suite import ClassifyMode, ModelConfig, Suite
 
 
 @dataclass(slots=True)
@@ -44,7 +44,7 @@ class RunPlan:
     options: RunOptions = field(default_factory=RunOptions)
     run_id: str = ""
     limit: int | None = None
-    mode: str | None = None
+    mode: ClassifyMode | None = None
 
     def config(self) -> dict[str, Any]:
         """What is stored with the run (no secrets: keys are never part of a plan)."""
@@ -71,7 +71,7 @@ def make_plan(
     *,
     data: str | None = None,
     limit: int | None = None,
-    mode: str | None = None,
+    mode: ClassifyMode | None = None,
 ) -> RunPlan:
     """Models from the flags replace the suite's list; with neither, the models at hand (see default_models)."""
     if model_names:
@@ -90,18 +90,22 @@ def make_plan(
             raise UsageError(f"model {spec.display!r} is listed twice; give each a different label")
         seen.add(spec.display)
         planned.append(PlannedModel(cfg, spec))
-    apply_overrides(suite, limit, mode)
-    return RunPlan(suite, suite_ref, data, planned, options, new_run_id(), limit, mode)
+    return RunPlan(with_overrides(suite, limit, mode), suite_ref, data, planned, options, new_run_id(), limit, mode)
 
 
-def apply_overrides(suite: Suite, limit: int | None, mode: str | None) -> None:
-    """Command-line overrides, applied the same way when a run starts and when it resumes."""
+def with_overrides(suite: Suite, limit: int | None, mode: ClassifyMode | None) -> Suite:
+    """The suite with the command line's overrides, applied the same way when a run starts and when it resumes.
+    A copy: the loaded suite stays as its file says (a notebook may plan it again with other overrides)."""
+    if not limit and not mode:
+        return suite
+    suite = suite.model_copy(deep=True)
     if limit:
         apply_limit(suite, limit)
     if mode:
         for task in suite.tasks:
             if task.type == "classify":
-                task.mode = mode  # type: ignore[assignment]
+                task.mode = mode
+    return suite
 
 
 def apply_limit(suite: Suite, limit: int) -> None:
@@ -121,20 +125,19 @@ def default_models() -> list[str]:
     return list(SEED_MODELS) if get_env("TOGETHER_API_KEY") else [f"local:{BUNDLED_MODEL}"]
 
 
-def plan_from_run(run_row: Any) -> RunPlan:
+def plan_from_run(run_row: RunRow) -> RunPlan:
     """Rebuild the plan of a stored run, for --resume."""
     from llamacompare.tasks.loader import load_suite
 
-    cfg = json.loads(run_row["config_json"])
+    cfg = run_row.config
     ref, data = cfg["suite_ref"], cfg.get("data")
-    suite = load_suite(ref, data=data)
-    apply_overrides(suite, cfg.get("limit"), cfg.get("mode"))
+    suite = with_overrides(load_suite(ref, data=data), cfg.get("limit"), cfg.get("mode"))
     stored = Suite.model_validate(cfg["suite"])
     if stored.model_dump(exclude_none=True) != suite.model_dump(exclude_none=True):
         raise UsageError(
-            f"suite {ref} changed since run {run_row['id']} started; start a new run (cached answers are reused)"
+            f"suite {ref} changed since run {run_row.id} started; start a new run (cached answers are reused)"
         )
     options = RunOptions(**cfg["options"])
     models = [ModelConfig.model_validate(m) for m in cfg["models"]]
     planned = [PlannedModel(m, resolve(m.name, base_url=options.base_url, label=m.label)) for m in models]
-    return RunPlan(suite, ref, data, planned, options, run_row["id"], cfg.get("limit"), cfg.get("mode"))
+    return RunPlan(suite, ref, data, planned, options, run_row.id, cfg.get("limit"), cfg.get("mode"))

@@ -14,7 +14,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -23,6 +23,9 @@ from typing import Any
 from llamacompare.errors import UsageError
 from llamacompare.jsonfast import canonical
 from llamacompare.models.base import Response
+from llamacompare.store.rows import CachedResponse, ResultRow, ResultStat, RunListing, RunRow, ScoreRow
+
+_RUN_COLUMNS = "id, suite, config_json, created_at, finished_at, status"
 
 
 def default_db_path() -> Path:
@@ -66,7 +69,7 @@ class Store:
             self.conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise UsageError(f"cannot open database {self.path}: {exc}; pass --db PATH to use another") from None
-        self.conn.row_factory = sqlite3.Row
+        self.conn.row_factory = sqlite3.Row  # for ad-hoc inspection; the methods hand out typed rows
         self.conn.execute("PRAGMA busy_timeout = 30000")
         for _ in range(300):  # another process may be creating or checkpointing the same database
             try:
@@ -131,36 +134,44 @@ class Store:
         finished = now_iso() if status != "running" else None
         self.conn.execute("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?", (status, finished, run_id))
 
-    def get_run(self, run_id: str) -> sqlite3.Row:
-        row = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-        if row is None:
-            row = self._run_by_prefix(run_id)
-        return row
+    def get_run(self, run_id: str) -> RunRow:
+        """A run by id, by a unique prefix of its id, or 'latest'; a UsageError names what is wrong."""
+        row = self.conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return RunRow(*row) if row is not None else self._run_by_prefix(run_id)
 
-    def _run_by_prefix(self, prefix: str) -> sqlite3.Row:
+    def run_exists(self, run_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
+
+    def _run_by_prefix(self, prefix: str) -> RunRow:
         if prefix == "latest":
-            row = self.conn.execute("SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT 1").fetchone()
+            row = self.conn.execute(
+                f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY created_at DESC, rowid DESC LIMIT 1"
+            ).fetchone()
             if row is None:
                 raise UsageError(f"no runs in {self.path} yet; start one with `llamacompare run`")
-            return row
-        rows = self.conn.execute("SELECT * FROM runs WHERE id LIKE ? LIMIT 2", (prefix + "%",)).fetchall()
+            return RunRow(*row)
+        rows = self.conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id LIKE ? LIMIT 2", (prefix + "%",)).fetchall()
         if len(rows) == 1:
-            return rows[0]
+            return RunRow(*rows[0])
         what = "is ambiguous" if rows else "not found"
         raise UsageError(f"run {prefix!r} {what} in {self.path}; see `llamacompare runs`")
 
-    def list_runs(self, limit: int = 50) -> list[sqlite3.Row]:
-        return self.conn.execute(
-            """SELECT r.*, (SELECT COUNT(*) FROM results s WHERE s.run_id = r.id AND s.status = 'ok') AS n_ok,
+    def list_runs(self, limit: int = 50) -> list[RunListing]:
+        """The newest runs first, with how many answers each holds and how many failed."""
+        rows = self.conn.execute(
+            f"""SELECT {", ".join("r." + c for c in _RUN_COLUMNS.split(", "))},
+                      (SELECT COUNT(*) FROM results s WHERE s.run_id = r.id AND s.status = 'ok') AS n_ok,
                       (SELECT COUNT(*) FROM results s WHERE s.run_id = r.id AND s.status = 'failed') AS n_failed
                FROM runs r ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?""",
             (limit,),
         ).fetchall()
+        return [RunListing(RunRow(*r[:6]), r[6], r[7]) for r in rows]
 
     # -- responses and results -----------------------------------------------------------------------------
 
-    def cached_response(self, key: str) -> sqlite3.Row | None:
-        return self.conn.execute("SELECT * FROM responses WHERE key = ?", (key,)).fetchone()
+    def cached_response(self, key: str) -> CachedResponse | None:
+        row = self.conn.execute(f"SELECT {_RESPONSE_COLUMNS} FROM responses WHERE key = ?", (key,)).fetchone()
+        return CachedResponse(*row) if row is not None else None
 
     def cached_keys(self, model: str) -> set[int]:
         """64-bit prefixes of the cache keys stored for `model`: a key not in this set is certainly not cached,
@@ -216,12 +227,12 @@ class Store:
         if writer is not None:
             writer.close()
 
-    def results(self, run_id: str, *, task: str | None = None, max_seq: int | None = None) -> Iterator[sqlite3.Row]:
+    def results(self, run_id: str, *, task: str | None = None, max_seq: int | None = None) -> Iterator[ResultRow]:
         """Results joined with their responses, ordered by task, case position, model, mode, repeat."""
-        sql = """SELECT r.*, p.text, p.finish_reason, p.prompt_tokens, p.completion_tokens, p.latency_s, p.ttft_s,
-                        p.cost_usd, p.cost_source, p.label_logprobs, p.request_json
-                 FROM results r LEFT JOIN responses p ON p.key = r.response_key
-                 WHERE r.run_id = ?"""
+        sql = f"""SELECT {_RESULT_COLUMNS}, p.text, p.finish_reason, p.prompt_tokens, p.completion_tokens,
+                         p.latency_s, p.ttft_s, p.cost_usd, p.cost_source, p.label_logprobs, p.request_json
+                  FROM results r LEFT JOIN responses p ON p.key = r.response_key
+                  WHERE r.run_id = ?"""
         args: list[Any] = [run_id]
         if task is not None:
             sql += " AND r.task_id = ?"
@@ -230,27 +241,36 @@ class Store:
             sql += " AND r.seq < ?"
             args.append(max_seq)
         sql += " ORDER BY r.task_id, r.seq, r.model, r.mode, r.rep"
-        yield from self.conn.execute(sql, args)
+        cursor = self.conn.cursor()
+        cursor.row_factory = _as(ResultRow)
+        yield from cursor.execute(sql, args)
 
     # -- scores --------------------------------------------------------------------------------------------
 
-    def replace_scores(self, run_id: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    def replace_scores(self, run_id: str, rows: Iterable[ScoreRow]) -> None:
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
         try:
             c.execute("DELETE FROM scores WHERE run_id = ?", (run_id,))
-            c.executemany("INSERT INTO scores VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            c.executemany(
+                f"INSERT INTO scores ({_SCORE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                ((s.run_id, s.task_id, s.case_id, s.model, s.mode, s.rep, s.scorer, s.value, s.detail) for s in rows),
+            )
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
             raise
 
-    def scores(self, run_id: str) -> Iterator[sqlite3.Row]:
-        yield from self.conn.execute("SELECT * FROM scores WHERE run_id = ?", (run_id,))
+    def scores(self, run_id: str) -> Iterator[ScoreRow]:
+        cursor = self.conn.cursor()
+        cursor.row_factory = _as(ScoreRow)
+        yield from cursor.execute(f"SELECT {_SCORE_COLUMNS} FROM scores WHERE run_id = ?", (run_id,))
 
-    def result_stats(self, run_id: str) -> Iterator[sqlite3.Row]:
+    def result_stats(self, run_id: str) -> Iterator[ResultStat]:
         """What a summary needs of every result, without the texts (runs can hold 100,000s of cases)."""
-        yield from self.conn.execute(
+        cursor = self.conn.cursor()
+        cursor.row_factory = _as(ResultStat)
+        yield from cursor.execute(
             """SELECT r.task_id, r.case_id, r.model, r.mode, r.rep, r.seq, r.status, r.reference, p.latency_s,
                       p.cost_usd, p.prompt_tokens, p.completion_tokens
                FROM results r LEFT JOIN responses p ON p.key = r.response_key
@@ -267,6 +287,19 @@ class Store:
 
     def integrity_ok(self) -> bool:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+_RESPONSE_COLUMNS = ("key, model, kind, request_json, text, finish_reason, prompt_tokens, completion_tokens, "
+                     "latency_s, ttft_s, cost_usd, cost_source, label_logprobs, created_at")
+_RESULT_COLUMNS = ", ".join("r." + c for c in (
+    "run_id", "task_id", "case_id", "model", "mode", "rep", "seq", "status", "response_key", "cached", "error",
+    "attempts", "input_json", "reference", "updated_at"))
+_SCORE_COLUMNS = "run_id, task_id, case_id, model, mode, rep, scorer, value, detail"
+
+
+def _as(row_type: Callable[..., Any]) -> Callable[[sqlite3.Cursor, tuple[Any, ...]], Any]:
+    """A cursor row factory that builds `row_type` from the selected columns, in order."""
+    return lambda _cursor, row: row_type(*row)
 
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')"  # = datetime.now(UTC).isoformat(timespec="milliseconds")

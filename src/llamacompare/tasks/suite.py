@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 CLASSIFY_SCORERS = ("accuracy",)
 GENERATE_SCORERS = ("rouge", "length", "judge", "pairwise")
 Scorer = Literal["accuracy", "rouge", "length", "judge", "pairwise"]
+ClassifyMode = Literal["generate", "logprob", "both"]
 _ID_RE = re.compile(r"[A-Za-z0-9_.-]+")
 Loc = tuple[str | int, ...]
 
@@ -295,7 +296,7 @@ class Task(Strict):
 
     id: str
     type: Literal["classify", "generate"]
-    mode: Literal["generate", "logprob", "both"] | None = None
+    mode: ClassifyMode | None = None
     # logprob mode: how label scores are calibrated (batch: Zhou et al. 2023; content_free: Zhao et al. 2021)
     calibration: Literal["batch", "content_free", "none"] = "batch"
     labels: dict[str, list[str]] | None = None

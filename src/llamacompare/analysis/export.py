@@ -1,0 +1,48 @@
+"""A run's answers as flat records (one per task x case x model x mode x repeat) and their CSV/JSONL/JSON forms."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from typing import Any, Literal, TextIO
+
+from llamacompare.store.db import Store
+
+ExportFormat = Literal["csv", "jsonl", "json"]
+
+FIELDS = ["run_id", "task", "case", "model", "mode", "repeat", "status", "error", "input", "reference", "answer",
+          "finish_reason", "prompt_tokens", "completion_tokens", "latency_s", "ttft_s", "cost_usd", "cost_source",
+          "cached", "attempts", "scores", "request"]
+
+
+def export_rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
+    """Every answer with its request, measurements and scores; streamed, so a large run is never all in memory
+    (its scores are: one small dict per answer)."""
+    scores: dict[tuple[str, str, str, str, int], dict[str, float | None]] = {}
+    for s in store.scores(run_id):
+        scores.setdefault(s.answer, {})[s.scorer] = s.value
+    for r in store.results(run_id):
+        yield {
+            "run_id": run_id, "task": r.task_id, "case": r.case_id, "model": r.model, "mode": r.mode,
+            "repeat": r.rep, "status": r.status, "error": r.error, "input": r.fields, "reference": r.reference,
+            "answer": r.text, "finish_reason": r.finish_reason, "prompt_tokens": r.prompt_tokens,
+            "completion_tokens": r.completion_tokens, "latency_s": r.latency_s, "ttft_s": r.ttft_s,
+            "cost_usd": r.cost_usd, "cost_source": r.cost_source, "cached": bool(r.cached), "attempts": r.attempts,
+            "scores": scores.get((r.task_id, r.case_id, r.model, r.mode, r.rep), {}), "request": r.request,
+        }
+
+
+def write_export(rows: Iterator[dict[str, Any]], fmt: ExportFormat, out: TextIO) -> None:
+    if fmt == "jsonl":
+        for r in rows:
+            out.write(json.dumps(r, ensure_ascii=False) + "\n")
+    elif fmt == "json":
+        json.dump(list(rows), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        w = csv.DictWriter(out, fieldnames=FIELDS)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
+                        for k, v in r.items()})

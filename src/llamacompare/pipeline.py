@@ -1,0 +1,108 @@
+"""One run, start to end: load the suite, plan, execute, judge, score, summarise. The command line (`run`,
+`rescore`) and the notebook's `compare()` both go through here, so a run is the same run whichever started it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from llamacompare.analysis.contract import Report
+from llamacompare.errors import UsageError
+from llamacompare.runner.engine import ProgressSink, RunOutcome
+from llamacompare.runner.plan import RunOptions, RunPlan
+from llamacompare.scoring.recommend import Prefer
+from llamacompare.store.db import Store
+from llamacompare.tasks.suite import ClassifyMode, Suite
+
+
+@dataclass(slots=True)
+class RunResult:
+    plan: RunPlan
+    outcome: RunOutcome
+    judge_failed: int  # answers a judge could not grade this time (a rerun asks again)
+    report: Report
+
+
+def plan_run(
+    suite: str | Path | Suite,
+    models: list[str] | None,
+    options: RunOptions,
+    *,
+    suite_ref: str | None = None,
+    data: str | Path | None = None,
+    limit: int | None = None,
+    mode: ClassifyMode | None = None,
+) -> RunPlan:
+    """A new run's plan: `suite` is a built-in name, a YAML file or a Suite already built. Bad input fails here,
+    before any request."""
+    from llamacompare.runner.plan import make_plan
+    from llamacompare.tasks.loader import load_suite
+
+    if isinstance(suite, Suite):
+        loaded, ref = suite, suite_ref or suite.name or "suite"
+    else:
+        loaded, ref = load_suite(suite, data=data), suite_ref or str(suite)
+    return make_plan(loaded, ref, models, options, data=str(data) if data is not None else None, limit=limit,
+                     mode=mode)
+
+
+def resume_plan(store: Store, run_ref: str) -> RunPlan:
+    """The plan of a stored run, to continue it where it stopped."""
+    from llamacompare.runner.plan import plan_from_run
+
+    return plan_from_run(store.get_run(run_ref))
+
+
+def run_plan(
+    plan: RunPlan,
+    store: Store,
+    *,
+    resume: bool = False,
+    progress: ProgressSink | None = None,
+    prefer: Prefer = "cost",
+    max_cases: int | None = None,
+) -> RunResult:
+    """Execute the plan (answers are stored as they arrive), let the judges grade, score, and summarise.
+    KeyboardInterrupt leaves everything answered so far in the store; `resume_plan` continues it."""
+    from llamacompare.analysis.judge import judge_and_score
+    from llamacompare.analysis.summary import build_report
+    from llamacompare.runner.engine import execute
+    from llamacompare.sync import run_sync
+
+    outcome = run_sync(execute(plan, store, progress=progress, resume=resume))
+    judge_failed = judge_and_score(store, plan.run_id, plan.suite, timeout_s=plan.options.timeout_s,
+                                   base_url=plan.options.base_url)
+    report = build_report(store, plan.run_id, plan.suite, prefer=prefer, max_cases=max_cases)
+    return RunResult(plan, outcome, judge_failed, report)
+
+
+@dataclass(slots=True)
+class RescoreResult:
+    run_id: str
+    scores: int
+    report: Report
+
+
+def rescore_run(store: Store, run_ref: str, *, suite_path: Path | None = None, prefer: Prefer = "cost",
+                max_cases: int | None = 0) -> RescoreResult:
+    """Score a stored run again from its stored answers (no model is called, cached judge verdicts aside), with
+    its own suite or with `suite_path`'s scorers and labels, whose tasks must all be in the run."""
+    from llamacompare.analysis.runs import stored_suite
+    from llamacompare.analysis.score import score_run
+    from llamacompare.analysis.summary import build_report
+
+    row = store.get_run(run_ref)
+    suite = stored_suite(row)
+    if suite_path is not None:
+        from llamacompare.tasks.loader import load_suite
+
+        new = load_suite(suite_path, validate=False)
+        known = {t.id for t in suite.tasks}
+        missing = [t.id for t in new.tasks if t.id not in known]
+        if missing:
+            raise UsageError(f"{suite_path}: task(s) {', '.join(missing)} are not in run {row.id} "
+                             f"(its tasks: {', '.join(sorted(known))})")
+        suite = new
+    n = score_run(store, row.id, suite)
+    report = build_report(store, row.id, suite, prefer=prefer, max_cases=max_cases)
+    return RescoreResult(row.id, n, report)

@@ -1,0 +1,136 @@
+"""What the store hands out: typed rows, so no caller reads SQL columns by name or position."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    id: str
+    suite: str
+    config_json: str  # the RunPlan's config(): suite as run, models, options
+    created_at: str
+    finished_at: str | None
+    status: str  # running | done | interrupted | failed
+
+    @property
+    def config(self) -> dict[str, Any]:
+        config: dict[str, Any] = json.loads(self.config_json)
+        return config
+
+
+@dataclass(frozen=True, slots=True)
+class RunListing:
+    run: RunRow
+    answered: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResponse:
+    key: str
+    model: str
+    kind: str  # generate | logprob | calibration | judge
+    request_json: str
+    text: str | None
+    finish_reason: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    latency_s: float | None
+    ttft_s: float | None
+    cost_usd: float | None
+    cost_source: str | None
+    label_logprobs: str | None
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    """One answer (or failure) of a run, with what its response measured."""
+
+    run_id: str
+    task_id: str
+    case_id: str
+    model: str
+    mode: str
+    rep: int
+    seq: int
+    status: str  # ok | failed
+    response_key: str | None
+    cached: int
+    error: str | None
+    attempts: int
+    input_json: str
+    reference: str | None
+    updated_at: str
+    text: str | None
+    finish_reason: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    latency_s: float | None
+    ttft_s: float | None
+    cost_usd: float | None
+    cost_source: str | None
+    label_logprobs: str | None
+    request_json: str | None
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str, int]:
+        """(run, task, case, model, mode, repeat): what a score row is about."""
+        return (self.run_id, self.task_id, self.case_id, self.model, self.mode, self.rep)
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The case's fields, as the run read them."""
+        fields: dict[str, Any] = json.loads(self.input_json)
+        return fields
+
+    @property
+    def request(self) -> dict[str, Any] | None:
+        request: dict[str, Any] | None = json.loads(self.request_json) if self.request_json else None
+        return request
+
+
+@dataclass(frozen=True, slots=True)
+class ResultStat:
+    """What a summary needs of a result, without the texts (runs can hold 100,000s of cases)."""
+
+    task_id: str
+    case_id: str
+    model: str
+    mode: str
+    rep: int
+    seq: int
+    status: str
+    reference: str | None
+    latency_s: float | None
+    cost_usd: float | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRow:
+    """One scorer's value for one answer; `detail` is JSON (the predicted label, the judge's verdict...)."""
+
+    run_id: str
+    task_id: str
+    case_id: str
+    model: str
+    mode: str
+    rep: int
+    scorer: str
+    value: float | None
+    detail: str | None = None
+
+    @property
+    def answer(self) -> tuple[str, str, str, str, int]:
+        """(task, case, model, mode, repeat): the answer this score is about."""
+        return (self.task_id, self.case_id, self.model, self.mode, self.rep)
+
+    def detail_dict(self) -> dict[str, Any]:
+        detail: dict[str, Any] = json.loads(self.detail) if self.detail else {}
+        return detail
