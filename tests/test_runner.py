@@ -148,6 +148,41 @@ def _wait_for_rows(db: Path, n: int, timeout: float = 60) -> None:
     raise AssertionError(f"fewer than {n} results stored in {timeout} s")
 
 
+def test_show_scores_what_an_unfinished_run_has_answered(tmp_path: Path) -> None:
+    """A run killed part-way (its status stays `running`) and one stopped with Ctrl-C (`interrupted`): `show`
+    scores the answers stored so far, and says that it does."""
+    suite = write_suite(tmp_path, f"""
+name: partial
+tasks:
+  - id: t
+    type: classify
+    labels: {{Pozitif: [], Negatif: []}}
+    template: "Mesaj: {{text}}"
+    cases:
+{inline_cases(400)}
+""")
+    for sig, status in ((signal.SIGKILL, "running"), (signal.SIGINT, "interrupted")):
+        db = tmp_path / f"{status}.db"
+        with ScriptedServer(["alpha", "beta"], answers=["Pozitif"], latency=0.02) as srv:
+            proc = _spawn_run(["run", str(suite), "-m", "openai:alpha", "-m", "openai:beta", "--base-url",
+                               srv.base_url, "--db", str(db), "--concurrency", "2", "--no-progress"])
+            _wait_for_rows(db, 40)
+            proc.send_signal(sig)
+            proc.wait(30)
+        run_id, stored = db_rows(db, "SELECT id, status FROM runs")[0]
+        assert stored == status and db_rows(db, "SELECT COUNT(*) FROM scores")[0][0] == 0
+        answered = dict(db_rows(db, "SELECT model, COUNT(*) FROM results WHERE status = 'ok' GROUP BY model"))
+        res = run_cli("show", run_id, "--db", str(db), "--json")
+        assert res.returncode == 0, res.stderr
+        rows = {m["model"]: m for m in json.loads(res.stdout)["tasks"][0]["models"]}
+        for model in ("openai:alpha", "openai:beta"):
+            assert 0 < rows[model]["n"] == answered[model] < 400
+            assert rows[model]["metrics"]["accuracy"]["value"] is not None
+        text = run_cli("show", run_id, "--db", str(db)).stdout
+        assert f"run {run_id} is {status}" in text and "answered so far" in text
+        assert db_rows(db, "SELECT COUNT(*) FROM scores")[0][0] == 0  # show reads; the run stores its scores
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_killed_run_resumes_to_the_same_results_without_resending(tmp_path: Path, sig: int) -> None:

@@ -20,5 +20,11 @@ def run_report(store: Store, run_ref: str, *, prefer: Prefer = "cost", max_cases
     from llamacompare.analysis.summary import build_report
 
     row = store.get_run(run_ref)
-    return build_report(store, row.id, stored_suite(row), prefer=prefer, max_cases=max_cases,
-                        include_cases=include_cases)
+    suite = stored_suite(row)
+    scores = None
+    if row.status != "done":  # scores are stored when a run ends: score what it has answered so far
+        from llamacompare.analysis.score import scores_so_far
+
+        scores = scores_so_far(store, row.id, suite)
+    return build_report(store, row.id, suite, prefer=prefer, max_cases=max_cases, include_cases=include_cases,
+                        scores=scores)

@@ -23,41 +23,47 @@ def score_run(store: Store, run_id: str, suite: Suite) -> int:
 
     def rows() -> Iterator[ScoreRow]:
         nonlocal count
-        tasks = {t.id: t for t in suite.tasks}
-        label_sets = {t.id: LabelSet(t.labels or {}) for t in suite.tasks if t.type == "classify"}
-        logprob_groups: dict[tuple[str, str], list[tuple[tuple[Any, ...], str | None, dict[str, float]]]] = {}
-        content_free: dict[tuple[str, str], dict[str, float]] = {}
-        for r in store.results(run_id):
-            if r.status != "ok":
-                continue
-            task = tasks.get(r.task_id)
-            if task is None:
-                continue
-            if r.mode == "calibration":
-                content_free[(r.task_id, r.model)] = json.loads(r.label_logprobs)
-            elif task.type == "classify" and r.mode == "logprob":
-                group = logprob_groups.setdefault((r.task_id, r.model), [])
-                group.append((r.key, r.reference, json.loads(r.label_logprobs)))
-            elif task.type == "classify":
-                count += 1
-                yield _label_row(r, label_sets[task.id])
-            else:
-                for row in _generate_rows(r, task):
-                    count += 1
-                    yield row
-        for (task_id, model), group in logprob_groups.items():
-            how = tasks[task_id].calibration
-            for row in _logprob_rows(group, how, content_free.get((task_id, model))):
-                count += 1
-                yield row
-        from llamacompare.analysis.judge import judge_score_rows
-
-        for row in list(judge_score_rows(store, run_id, suite)):
+        for row in score_rows(store, run_id, suite):
             count += 1
             yield row
 
     store.replace_scores(run_id, rows())
     return count
+
+
+def scores_so_far(store: Store, run_id: str, suite: Suite) -> list[ScoreRow]:
+    """The scores of what a run has answered so far, computed without storing them: for a run that is still
+    going (or was killed), whose stored scores are written only when it ends."""
+    return list(score_rows(store, run_id, suite))
+
+
+def score_rows(store: Store, run_id: str, suite: Suite) -> Iterator[ScoreRow]:
+    """Every score of the run's stored answers (and stored judge verdicts), as rows of the scores table."""
+    tasks = {t.id: t for t in suite.tasks}
+    label_sets = {t.id: LabelSet(t.labels or {}) for t in suite.tasks if t.type == "classify"}
+    logprob_groups: dict[tuple[str, str], list[tuple[tuple[Any, ...], str | None, dict[str, float]]]] = {}
+    content_free: dict[tuple[str, str], dict[str, float]] = {}
+    for r in store.results(run_id):
+        if r.status != "ok":
+            continue
+        task = tasks.get(r.task_id)
+        if task is None:
+            continue
+        if r.mode == "calibration":
+            content_free[(r.task_id, r.model)] = json.loads(r.label_logprobs)
+        elif task.type == "classify" and r.mode == "logprob":
+            group = logprob_groups.setdefault((r.task_id, r.model), [])
+            group.append((r.key, r.reference, json.loads(r.label_logprobs)))
+        elif task.type == "classify":
+            yield _label_row(r, label_sets[task.id])
+        else:
+            yield from _generate_rows(r, task)
+    for (task_id, model), group in logprob_groups.items():
+        how = tasks[task_id].calibration
+        yield from _logprob_rows(group, how, content_free.get((task_id, model)))
+    from llamacompare.analysis.judge import judge_score_rows
+
+    yield from list(judge_score_rows(store, run_id, suite))
 
 
 def _label_row(r: ResultRow, labels: LabelSet) -> ScoreRow:

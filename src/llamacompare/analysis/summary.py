@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,7 @@ from llamacompare.analysis.contract import (
 )
 from llamacompare.scoring.recommend import Prefer
 from llamacompare.store.db import Store
+from llamacompare.store.rows import ScoreRow
 from llamacompare.tasks.suite import Suite, Task
 
 GENERATE_METRICS = ("judge", "pairwise", "rougeL", "rouge1", "rouge2", "words", "compression")
@@ -46,8 +48,9 @@ class _Variant:
 
 def build_report(
     store: Store, run_id: str, suite: Suite, *, prefer: Prefer = "cost", include_cases: bool = True,
-    max_cases: int | None = None,
+    max_cases: int | None = None, scores: Iterable[ScoreRow] | None = None,
 ) -> Report:
+    """`scores`: rows of the scores table to use instead of the stored ones (a run not finished yet)."""
     run = store.get_run(run_id)
     cfg = run.config
     model_order = [m.get("label") or _model_name(m["name"], cfg) for m in cfg["models"]]
@@ -71,7 +74,7 @@ def build_report(
             v.failed += 1
         else:
             v.ok.append((r.latency_s, r.cost_usd, (r.prompt_tokens or 0) + (r.completion_tokens or 0)))
-    for s in store.scores(run.id):
+    for s in store.scores(run.id) if scores is None else scores:
         tid = s.task_id
         if tid not in variants:
             continue
