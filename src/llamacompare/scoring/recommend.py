@@ -1,9 +1,10 @@
 """Which model to choose: the cheapest (or fastest) one not significantly worse than the best.
 
 "Not significantly worse" uses the paired comparisons with the best model, Holm-adjusted across
-them (see `stats`). A model whose cost is unknown sorts after every model with a known cost, and the
-line says so. When the best model and a cheaper one cannot be separated and the cases are too few to
-tell, the line says how many cases would be needed.
+them (see `stats`). Only a model significantly better than every other is "chosen"; when the cases
+cannot separate the best from others, the line says so, about how many cases would, and which of the
+tied models is the cheapest (fastest). A model whose cost is unknown sorts after every model with a
+known cost, and the line says so.
 """
 
 from __future__ import annotations
@@ -116,52 +117,47 @@ def recommend(
             diff = "+" + diff
         return f"diff {diff} [{lo}, {hi}], {p_label}{_p(p_adj[other])}"
 
-    rival = chosen.model if chosen is not best else (tied[0] if tied else None)
-    needed = against[rival].needed_cases if rival is not None else None
-    mentioned = {chosen.model}
-    if chosen is not best:
-        line = (
-            f"choose {chosen.model}: {metric(chosen)}, not significantly worse than {best.model} "
-            f"({short(best.metric.value)}; {evidence(chosen.model)})"
-        )
-        c, b = pref(chosen), pref(best)
-        if c is not None and b is not None:
-            gain = _ratio(c, b, prefer)
-            line += f" {gain}" if gain else ""
-        elif c is not None:
-            line += f", and {best.model}'s {prefer} is unknown"
-        mentioned.add(best.model)
-    elif tied:
-        close = by_name[tied[0]]
-        if pref(best) is None:  # known values sort first, so no candidate's value is known
-            but = f"no {prefer} is known to choose by"
-        elif pref(close) is None:
-            but = f"its {prefer} is unknown"
-        else:
-            but = "is not cheaper" if prefer == "cost" else "is not faster"
-        line = (
-            f"choose {best.model}: {metric(best)}, the best; {close.model} ({short(close.metric.value)}; "
-            f"{evidence(close.model)}) is not significantly worse but {but}"
-        )
-        mentioned.add(close.model)
-    else:
+    if not tied:
         others = sorted((by_name[k] for k in against), key=lambda s: sign * s.metric.value)
-        if others:
-            nxt = others[0]
-            line = (
-                f"choose {best.model}: {metric(best)}, significantly better than every other model "
-                f"(next: {nxt.model} {short(nxt.metric.value)}; {evidence(nxt.model, best.model)})"
-            )
-        else:
-            line = f"choose {best.model}: {metric(best)} (no paired comparison with the other models)"
+        if not others:
+            line = (f"{best.model} scores best: {metric(best)}, but there is no paired comparison with the other "
+                    "models (no cases in common) to say whether it is better")
+            return Recommendation(best.model, line, tied, None)
+        nxt = others[0]
+        line = (
+            f"choose {best.model}: {metric(best)}, significantly better than every other model "
+            f"(next: {nxt.model} {short(nxt.metric.value)}; {evidence(nxt.model, best.model)})"
+        )
+        return Recommendation(best.model, line, tied, None)
 
-    unknown = [s.model for s in candidates if pref(s) is None and s.model not in mentioned]
-    if unknown and pref(chosen) is not None:
-        line += f"; {prefer} unknown for {', '.join(unknown)}"
-    if rival is not None:
-        have = against[rival].n
-        if needed is not None and needed > have:
-            line += f"; not enough cases to separate {best.model} and {rival} (about {needed:,} needed, have {have:,})"
-        elif needed is None:
-            line += f"; {best.model} and {rival} scored the same on these cases"
+    # No model is significantly better than the rest: say so, how many cases would tell, and which of the tied
+    # models the user's rule (cheapest or fastest) picks. Never "choose": these cases cannot justify it.
+    rival = chosen.model if chosen is not best else tied[0]
+    pair = against[rival]
+    needed, have = pair.needed_cases, pair.n
+    values = f"{metric_name} {short(best.metric.value)} vs {short(by_name[rival].metric.value)}"
+    evid = f"{values} ({evidence(rival, best.model)})"
+    if needed is None:
+        line = f"{best.model} and {rival} scored the same on these {have:,} cases ({values})"
+    elif needed > have:
+        line = (f"these {have:,} cases cannot separate {best.model} and {rival} yet: {evid}; about {needed:,} cases "
+                "would")
+    else:
+        line = f"no significant difference between {best.model} and {rival} on these {have:,} cases: {evid}"
+    also = [t for t in tied if t != rival]
+    if also:
+        line += f"; {', '.join(also)} also not significantly worse than {best.model}"
+    rule = "cheapest" if prefer == "cost" else "fastest"
+    if pref(chosen) is None:  # known values sort first: none of the tied has one
+        line += f"; no {prefer} is known to choose between them"
+    else:
+        line += f"; the {rule} of them: {chosen.model}"
+        notes = []
+        if chosen is not best and pref(best) is not None:
+            notes.append(_ratio(pref(chosen), pref(best), prefer))  # type: ignore[arg-type]
+        unknown = [s.model for s in candidates if pref(s) is None]
+        if unknown:
+            notes.append(f"{prefer} unknown for {', '.join(unknown)}")
+        if any(notes):
+            line += f" ({'; '.join(n for n in notes if n)})"
     return Recommendation(chosen.model, line, tied, needed)
