@@ -281,11 +281,31 @@ def test_prompt_longer_than_the_context_fails_before_any_request(tmp_path: Path)
 
 
 @pytest.mark.slow
-def test_default_run_on_the_bundled_model_prints_side_by_side(tmp_path: Path) -> None:
-    res = run_cli("run", "--db", str(tmp_path / "seed.db"), env={"TOGETHER_API_KEY": ""})
+def test_default_run_on_the_bundled_model_is_a_real_comparison(tmp_path: Path) -> None:
+    """`llamacompare run` with no key and no network, read through a pipe at 80 columns: the seed's tasks plus
+    240 labelled reviews read two ways (generated answer, label log-probabilities), a recommendation that agrees
+    with the paired test, and a Turkish summary that is not blank."""
+    db = str(tmp_path / "seed.db")
+    res = run_cli("run", "--db", db, env={"TOGETHER_API_KEY": "", "COLUMNS": "80"})
     assert res.returncode == 0, res.stderr
-    assert "sentiment_tr" in res.stdout and "answers side by side" in res.stdout
-    assert "local:gemma-3-270m@logprob" in res.stdout and "baseline" in res.stdout
+    out = res.stdout
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "sentiment_tr" in out and "answers side by side" in out and "baseline" in out
+    assert "model names start with local:gemma-3-270m@" in out
+    report = json.loads(run_cli("show", "latest", "--db", db, "--json").stdout)
+    reviews = next(t for t in report["tasks"] if t["id"] == "reviews")
+    rows = {m["model"]: m for m in reviews["models"] if not m["is_baseline"]}
+    assert set(rows) == {"local:gemma-3-270m@generate", "local:gemma-3-270m@logprob"}
+    assert all(m["n"] == 240 for m in rows.values())
+    [pair] = reviews["pairwise"]
+    line = reviews["recommendation"]["line"]
+    if pair["p_value"] < 0.05:
+        assert line.startswith("choose ") and "significantly better" in line
+    else:
+        assert not line.startswith("choose") and ("cannot separate" in line or "no significant" in line
+                                                  or "scored the same" in line)
+    summary = next(c for c in report["cases"] if c["task"] == "summary_tr")
+    assert len(summary["answers"]["local:gemma-3-270m"]["text"].split()) >= 10  # words, not blank lines
 
 
 @pytest.mark.slow

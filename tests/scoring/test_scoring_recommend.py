@@ -131,3 +131,16 @@ def test_degenerate_inputs() -> None:
     assert "accuracy 0.50 [n/a, n/a]" in recommend([no_interval], [], metric_name="accuracy").line
     with pytest.raises(ValueError):
         recommend([], [], prefer="size", metric_name="x")  # type: ignore[arg-type]
+
+
+def test_at_the_same_cost_the_faster_is_named() -> None:
+    """Two local variants cost $0 each: "the cheapest" would mean nothing, so the faster one is named."""
+    scores = _cheap_vs_big()
+    del scores["tiny"]
+    summaries = _summaries(scores, {"llama-3-70b": 0.0, "llama-3-8b": 0.0}, latency={"llama-3-70b": 0.4,
+                                                                                       "llama-3-8b": 0.3})
+    rec = recommend(summaries, compare_all(scores, binary=True), metric_name="accuracy")
+    assert rec.model == "llama-3-8b" and rec.line.endswith("; at the same cost, the fastest of them: llama-3-8b")
+    one = {"a": [True], "b": [False]}
+    rec = recommend(_summaries(one, {"a": 1.0, "b": 1.0}), compare_all(one, binary=True), metric_name="accuracy")
+    assert rec.line.startswith("this one case cannot separate a and b yet: accuracy 1.00 vs 0.00")

@@ -91,9 +91,12 @@ def recommend(
     def pref(s: ModelSummary) -> float | None:
         return s.cost_usd if prefer == "cost" else s.latency_s
 
-    def order(s: ModelSummary) -> tuple[bool, float, float]:
-        v = pref(s)
-        return (v is None, v if v is not None else 0.0, sign * s.metric.value)
+    def then(s: ModelSummary) -> float | None:  # the other rule breaks a tie in the user's (e.g. all local: $0)
+        return s.latency_s if prefer == "cost" else s.cost_usd
+
+    def order(s: ModelSummary) -> tuple[bool, float, float, float]:
+        v, w = pref(s), then(s)
+        return (v is None, v if v is not None else 0.0, w if w is not None else math.inf, sign * s.metric.value)
 
     def metric(s: ModelSummary) -> str:
         value, lo, hi = estimate_parts(s.metric.value, s.metric.lo, s.metric.hi)
@@ -137,19 +140,22 @@ def recommend(
     needed, have = pair.needed_cases, pair.n
     values = f"{metric_name} {short(best.metric.value)} vs {short(by_name[rival].metric.value)}"
     evid = f"{values} ({evidence(rival, best.model)})"
+    these = "this one case" if have == 1 else f"these {have:,} cases"
     if needed is None:
-        line = f"{best.model} and {rival} scored the same on these {have:,} cases ({values})"
+        line = f"{best.model} and {rival} scored the same on {these} ({values})"
     elif needed > have:
-        line = (f"these {have:,} cases cannot separate {best.model} and {rival} yet: {evid}; about {needed:,} cases "
-                "would")
+        line = f"{these} cannot separate {best.model} and {rival} yet: {evid}; about {needed:,} cases would"
     else:
-        line = f"no significant difference between {best.model} and {rival} on these {have:,} cases: {evid}"
+        line = f"no significant difference between {best.model} and {rival} on {these}: {evid}"
     also = [t for t in tied if t != rival]
     if also:
         line += f"; {', '.join(also)} also not significantly worse than {best.model}"
-    rule = "cheapest" if prefer == "cost" else "fastest"
+    rule, other = ("cheapest", "fastest") if prefer == "cost" else ("fastest", "cheapest")
+    same = len({pref(c) for c in candidates}) == 1
     if pref(chosen) is None:  # known values sort first: none of the tied has one
         line += f"; no {prefer} is known to choose between them"
+    elif same and then(chosen) is not None and len({then(c) for c in candidates}) > 1:
+        line += f"; at the same {prefer}, the {other} of them: {chosen.model}"
     else:
         line += f"; the {rule} of them: {chosen.model}"
         notes = []
