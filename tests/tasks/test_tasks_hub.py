@@ -19,8 +19,6 @@ from llamacompare.errors import UsageError
 from llamacompare.tasks import iter_cases, load_suite
 from llamacompare.tasks.hub import HubRef, parse_hub_ref
 
-pytest.importorskip("datasets", reason="the hf extra is part of the dev install (scripts/setup.sh dev)")
-
 GLUE_ROWS = {
     "sentence": ["it 's a charming and often affecting journey . ", "unflinchingly bleak and desperate ",
                  "a gorgeous , witty , seductive movie .", "the acting is wooden ."],
