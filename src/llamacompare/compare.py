@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
-from llamacompare import formatting as fmt
-from llamacompare.analysis.contract import ModelRow, Report
+from llamacompare.analysis.contract import Case, Report
+from llamacompare.reports import notebook
+from llamacompare.reports.figure import Chart
+from llamacompare.reports.html import disagrees
+from llamacompare.reports.notebook import ROWS
 from llamacompare.tasks.suite import Suite
 
 if TYPE_CHECKING:
@@ -16,36 +18,43 @@ if TYPE_CHECKING:
 
 
 class Comparison:
-    """The result of `compare()`: renders as tables in Jupyter, converts to a pandas DataFrame."""
+    """The result of `compare()`. In Jupyter it shows what the HTML report shows: each task's recommendation,
+    summary with 95% intervals and charts, then the cases side by side with input, reference and ✓/✗ (the first
+    rows; `report()` writes them all). Also: `to_pandas()`, `summary()`, `plot()`, `show(case_id)`,
+    `disagreements()`."""
 
-    def __init__(self, report: Report, db_path: Path) -> None:
-        self.report = report
+    def __init__(self, data: Report, db_path: Path, *, rows: int = ROWS, disagreements_first: bool = False) -> None:
+        self.data = data  # the typed Report the HTML report, the terminal and these views are drawn from
         self.db_path = db_path
+        self.rows = rows
+        self.disagreements_first = disagreements_first
 
     @property
     def run_id(self) -> str:
-        return self.report.run.id
+        return self.data.run.id
 
     @property
     def models(self) -> list[str]:
-        return list(self.report.run.models)
+        return list(self.data.run.models)
 
     @property
     def answers(self) -> dict[str, str | None]:
         """For a single prompt: model -> answer text."""
-        if not self.report.cases:
+        if not self.data.cases:
             return {}
-        return {m: a.text for m, a in self.report.cases[0].answers.items()}
+        return {m: a.text for m, a in self.data.cases[0].answers.items()}
 
     def records(self) -> list[dict[str, Any]]:
         out = []
-        for case in self.report.cases:
+        types = {t.id: t.type for t in self.data.tasks}
+        for case in self.data.cases:
+            disagree = disagrees(case, types.get(case.task, "generate"))
             for model, a in case.answers.items():
                 out.append({"task": case.task, "case": case.id, "input": case.input, "reference": case.reference,
                             "model": model, "answer": a.text, "error": a.error, "label": a.label,
                             "correct": a.correct, "score": a.score, "latency_s": a.latency_s,
                             "prompt_tokens": a.prompt_tokens, "completion_tokens": a.completion_tokens,
-                            "cost_usd": a.cost_usd})
+                            "cost_usd": a.cost_usd, "disagree": disagree})
         return out
 
     def to_pandas(self) -> Any:
@@ -59,7 +68,7 @@ class Comparison:
         import pandas as pd
 
         rows = []
-        for t in self.report.tasks:
+        for t in self.data.tasks:
             for m in t.models:
                 metric = m.metrics.get(t.primary_metric)
                 rows.append({"task": t.id, "model": m.model, "metric": t.primary_metric,
@@ -68,48 +77,72 @@ class Comparison:
                              "cost_usd": m.cost_usd, "tied_with_best": m.tied_with_best})
         return pd.DataFrame.from_records(rows)
 
+    def disagreements(self, rows: int | None = None) -> Comparison:
+        """The same comparison with the cases where the models disagree first (different labels, or different
+        text for generated answers)."""
+        return Comparison(self.data, self.db_path, rows=rows or self.rows, disagreements_first=True)
+
+    def head(self, rows: int) -> Comparison:
+        """The same comparison showing its first `rows` cases."""
+        return Comparison(self.data, self.db_path, rows=rows, disagreements_first=self.disagreements_first)
+
+    def plot(self, x: Literal["cost", "latency"] | None = None, task: str | None = None) -> Chart:
+        """Quality against cost and latency (or just `x`), with intervals and the Pareto frontier: the report's
+        charts. Shows itself in Jupyter; `.save("chart.svg")` writes it."""
+        return Chart.of(self.data, x, task)
+
+    def report(self, path: str | Path) -> Path:
+        """Write the full self-contained HTML report (every case, with search, filters and word diff) to `path`."""
+        from llamacompare.reports import render_html
+
+        out = Path(path)
+        out.write_text(render_html(self.data), encoding="utf-8")
+        return out
+
+    def show(self, case_id: str) -> CaseView:
+        """One case in full: input, reference, and each answer with its prompt, parameters, tokens, latency and
+        cost. `case_id` is a case id, or 'task/id' where tasks share ids."""
+        return CaseView(self.data, notebook.find_case(self.data, case_id))
+
     def __repr__(self) -> str:
-        lines = [f"Comparison(run={self.run_id!r}, models={self.models})"]
-        for case in self.report.cases[:10]:
-            lines.append(f"- {case.task}/{case.id}")
-            for m, a in case.answers.items():
-                text = (a.text or a.error or "").strip().replace("\n", " ")
-                lines.append(f"    {m}: {text[:100]}")
-        return "\n".join(lines)
+        return notebook.comparison_text(self.data, rows=self.rows, disagreements_first=self.disagreements_first,
+                                        name=_name_in_notebook(self))
 
     def _repr_html_(self) -> str:
-        e = html.escape
-        parts = [f"<div><b>llamacompare</b> run <code>{e(self.run_id)}</code></div>"]
-        for t in self.report.tasks:
-            metric = t.primary_metric
-            rows = "".join(_html_row(m, metric) for m in t.models)
-            rec = t.recommendation
-            parts.append(
-                f"<h4>{e(t.id)} ({e(t.type)})</h4><table><tr><th>model</th><th>{e(metric)} [95% CI]</th>"
-                f"<th>n</th><th>latency p50</th><th>cost</th></tr>{rows}</table>"
-                + (f"<p><b>{e(rec.line)}</b></p>" if rec else "")
-            )
-        models = self.models
-        head = "".join(f"<th>{e(m)}</th>" for m in models)
-        body = []
-        for case in self.report.cases[:50]:
-            cells = []
-            for m in models:
-                matches = [a for name, a in case.answers.items() if name.split("@")[0] == m]
-                texts = [e((a.text or a.error or "").strip()) for a in matches]
-                cells.append("<td style='white-space:pre-wrap;text-align:left'>" + "<hr>".join(texts) + "</td>")
-            body.append(f"<tr><td style='text-align:left'><b>{e(case.task)}/{e(case.id)}</b></td>"
-                        + "".join(cells) + "</tr>")
-        parts.append(f"<table><tr><th>case</th>{head}</tr>{''.join(body)}</table>")
-        return "\n".join(parts)
+        return notebook.comparison_html(self.data, rows=self.rows, disagreements_first=self.disagreements_first,
+                                        name=_name_in_notebook(self))
 
 
-def _html_row(m: ModelRow, metric: str) -> str:
-    e = html.escape
-    star = " ★" if m.tied_with_best and not m.is_baseline else ""
-    cost = fmt.DASH if m.is_baseline else fmt.cost(m.cost_usd)
-    return (f"<tr><td>{e(m.model)}{star}</td><td>{e(fmt.metric(m.metrics.get(metric)))}</td><td>{m.n}</td>"
-            f"<td>{e(fmt.seconds(m.latency_p50_s))}</td><td>{e(cost)}</td></tr>")
+class CaseView:
+    """`Comparison.show(case_id)`: renders as HTML in Jupyter and as text elsewhere."""
+
+    def __init__(self, report: Report, case: Case) -> None:
+        self.data, self.case = report, case
+
+    def __repr__(self) -> str:
+        return notebook.case_text(self.data, self.case)
+
+    def _repr_html_(self) -> str:
+        return notebook.case_html(self.data, self.case)
+
+
+def _name_in_notebook(obj: object) -> str:
+    """The variable holding `obj` in the notebook (so "see the rest" hints can be copied), else "c"."""
+    from llamacompare.runner.progress import in_jupyter_kernel
+
+    if in_jupyter_kernel():
+        import IPython
+
+        names = [(k, v) for k, v in IPython.get_ipython().user_ns.items()
+                 if k.isidentifier() and not k.startswith("_")]
+        # the object itself, else the comparison it is a view of (`seed.disagreements()` -> "seed")
+        for name, value in names:
+            if value is obj:
+                return name
+        for name, value in names:
+            if isinstance(value, Comparison) and isinstance(obj, Comparison) and value.data is obj.data:
+                return name
+    return "c"
 
 
 def _looks_like_suite(value: object) -> TypeGuard[str | Path | Suite]:
@@ -168,9 +201,9 @@ def compare(
                                  suite_ref="compare", limit=limit)
     sink = None
     if progress:
-        from llamacompare.runner.progress import RichProgress
+        from llamacompare.runner.progress import for_this_process
 
-        sink = RichProgress()
+        sink = for_this_process()  # an HTML bar in a notebook, rich's in a terminal
     store = Store(db)
     try:
         result = pipeline.run_plan(plan, store, progress=sink, prefer=prefer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich import box
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -13,8 +14,8 @@ from llamacompare.cli.render import console
 from llamacompare.runner.engine import RunOutcome
 
 
-def print_report(report: Report, *, side_by_side_max: int = 12) -> None:
-    con = console()
+def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | None = None) -> None:
+    con = con or console()
     for task in report.tasks:
         metric = task.primary_metric
         # 80 columns, piped: names without the prefix they share (said once, below), no vertical rules, short

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from llamacompare import formatting as fmt
-from llamacompare.analysis.contract import Case, Confusion, Report, RunDiff, TaskSummary
+from llamacompare.analysis.contract import Answer, Case, Confusion, Report, RunDiff, TaskSummary
 from llamacompare.reports import charts
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -26,13 +26,13 @@ NO_LABEL = "(no label)"
 
 def render_html(data: Report) -> str:
     """Render `data` to one self-contained HTML document."""
-    css, js = _asset("report.css"), _asset("report.js")
+    css, js = asset("report.css"), asset("report.js")
     context = {
         "title": data.title,
         "run": data.run,
         "status_kind": _status_kind(data.run.status),
         "generated_at": data.generated_at,
-        "tasks": [_task_view(t, i) for i, t in enumerate(data.tasks)],
+        "tasks": [task_view(t, f"task-{i}") for i, t in enumerate(data.tasks)],
         "diff": _diff_view(data.diff),
         "n_cases": len(data.cases),
         "css": css,
@@ -40,7 +40,7 @@ def render_html(data: Report) -> str:
         "csp": _csp(css, js),
         "cases_json": embed_json(_cases_payload(data)),
     }
-    return _template().render(context)
+    return template("report.html.j2").render(context)
 
 
 def embed_json(value: Any) -> str:
@@ -79,6 +79,49 @@ def model_columns(data: Report) -> list[str]:
     return ordered or cols
 
 
+def answer_tags(answer: Answer, task_type: str) -> list[tuple[str, str]]:
+    """The marks above an answer in the case matrix, as (kind, text): ✓/✗, the label it was read as, its
+    score, an error. The page script and the notebook's matrix both show exactly these."""
+    tags: list[tuple[str, str]] = []
+    if answer.correct is True:
+        tags.append(("ok", "\u2713 correct"))
+    elif answer.correct is False:
+        tags.append(("bad", "\u2717 wrong"))
+    if answer.label is not None:
+        tags.append(("label", answer.label))
+    elif task_type == "classify" and not answer.error:
+        tags.append(("", "no label"))
+    if fmt.finite(answer.score) is not None and answer.correct is None:
+        tags.append(("", "score " + fmt.num(answer.score, 2)))
+    if answer.error:
+        tags.append(("bad", "error"))
+    return tags
+
+
+def text_is_label(answer: Answer) -> bool:
+    """A classify answer that is just its label: the label tag says it all, so the text is not repeated."""
+    return answer.text is not None and answer.label is not None and \
+        answer.text.strip().lower() == answer.label.lower()
+
+
+def answer_facts(answer: Answer) -> list[tuple[str, str]]:
+    """What the detail of one answer lists, formatted."""
+    yes_no = fmt.DASH if answer.correct is None else "yes" if answer.correct else "no"
+    return [
+        ("Score", fmt.num(answer.score, 3)), ("Correct", yes_no),
+        ("Label", fmt.DASH if answer.label is None else answer.label), ("Latency", fmt.seconds(answer.latency_s)),
+        ("Prompt tokens", fmt.integer(answer.prompt_tokens)),
+        ("Completion tokens", fmt.integer(answer.completion_tokens)), ("Cost", fmt.cost(answer.cost_usd)),
+        ("Status", "error" if answer.error else "ok"),
+    ]
+
+
+def shown(answer: Answer, task_type: str) -> dict[str, Any]:
+    """An answer's figures and marks, formatted once for every view of the case matrix."""
+    return {"tags": answer_tags(answer, task_type), "text_is_label": text_is_label(answer),
+            "facts": answer_facts(answer)}
+
+
 def _status_kind(status: str) -> str:
     """A fixed CSS class for the run status, so free text never reaches a class attribute."""
     s = status.lower()
@@ -90,7 +133,7 @@ def _status_kind(status: str) -> str:
 
 
 @cache
-def _asset(name: str) -> str:
+def asset(name: str) -> str:
     text = (TEMPLATES / name).read_text(encoding="utf-8")
     if "</script" in text.lower() or "</style" in text.lower():
         raise RuntimeError(f"{name} must not contain a closing script/style tag")
@@ -98,7 +141,8 @@ def _asset(name: str) -> str:
 
 
 @cache
-def _template() -> Any:
+def template(name: str) -> Any:
+    """A template of the report (or one of its parts: task.html.j2, chart.svg.j2, cases.html.j2)."""
     import jinja2  # lazily: keeps `import llamacompare` fast
 
     env = jinja2.Environment(
@@ -108,7 +152,7 @@ def _template() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env.get_template("report.html.j2")
+    return env.get_template(name)
 
 
 def _sha256(text: str) -> str:
@@ -141,11 +185,7 @@ def _cases_payload(data: Report) -> dict[str, Any]:
         item: dict[str, Any] = c.model_dump()
         item["disagree"] = disagrees(c, types.get(c.task, "generate"))
         for name, a in c.answers.items():
-            item["answers"][name]["shown"] = {
-                "score": fmt.num(a.score, 3), "score_short": fmt.num(a.score, 2), "latency": fmt.seconds(a.latency_s),
-                "prompt_tokens": fmt.integer(a.prompt_tokens), "completion_tokens": fmt.integer(a.completion_tokens),
-                "cost": fmt.cost(a.cost_usd),
-            }
+            item["answers"][name]["shown"] = shown(a, types.get(c.task, "generate"))
         cases.append(item)
     return {
         "columns": model_columns(data),
@@ -161,7 +201,8 @@ def _metric_names(task: TaskSummary) -> list[str]:
     return list(names)
 
 
-def _task_view(task: TaskSummary, index: int) -> dict[str, Any]:
+def task_view(task: TaskSummary, anchor: str) -> dict[str, Any]:
+    """What the task card (templates/task.html.j2) shows: every figure already formatted."""
     metrics = _metric_names(task)
     rows = []
     recommended = task.recommendation.model if task.recommendation else None
@@ -200,7 +241,7 @@ def _task_view(task: TaskSummary, index: int) -> dict[str, Any]:
         charts.scatter(task, "latency_p50_s", "Quality vs latency", "Latency p50", charts.latency_label, "latency"),
     ]
     return {
-        "anchor": f"task-{index}",
+        "anchor": anchor,
         "id": task.id,
         "type": task.type,
         "mode": task.mode,

@@ -6,8 +6,6 @@
   const payload = JSON.parse(document.getElementById("lc-data").textContent);
   const columns = payload.columns;
   const cases = payload.cases;
-  const taskType = {};
-  for (const t of payload.tasks) taskType[t.id] = t.type;
 
   const $ = (id) => document.getElementById(id);
   const body = $("case-body");
@@ -53,8 +51,6 @@
   });
 
   // Figures arrive formatted (answer.shown, by llamacompare/formatting.py): one formatter for every view.
-  const isNum = (x) => typeof x === "number" && isFinite(x);
-  const dash = "\u2014";
 
   // ---- word diff: LCS over word/punctuation/whitespace tokens ----
   function tokenize(s) { return String(s || "").match(/\s+|[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]/gu) || []; }
@@ -139,10 +135,8 @@
   function answerText(c, m) {
     const ans = c.answers[m];
     const box = el("div", "answer-text clamp");
-    const sameAsLabel = typeof ans.text === "string" && ans.label !== null && ans.label !== undefined &&
-      ans.text.trim().toLowerCase() === String(ans.label).toLowerCase();
     const diffHere = diffActive() && m === state.b;
-    if (sameAsLabel && !diffHere) return null; // a classify answer that is just its label: the tag says it
+    if (ans.shown.text_is_label && !diffHere) return null; // a classify answer that is just its label: the tag says it
     if (ans.text === null || ans.text === undefined) {
       box.className = ans.error ? "answer-error clamp" : "answer-missing";
       box.textContent = ans.error ? ans.error : "no answer";
@@ -164,13 +158,8 @@
     td.setAttribute("aria-expanded", openCell.get(c._i) === m ? "true" : "false");
     if (openCell.get(c._i) === m) td.classList.add("open");
     const meta = el("div", "cell-meta");
-    if (ans.correct === true) meta.append(el("span", "tag tag-ok", "\u2713 correct"));
-    if (ans.correct === false) meta.append(el("span", "tag tag-bad", "\u2717 wrong"));
-    const classify = taskType[c.task] === "classify";
-    if (ans.label !== null && ans.label !== undefined) meta.append(el("span", "tag tag-label", ans.label));
-    else if (classify && !ans.error) meta.append(el("span", "tag", "no label"));
-    if (isNum(ans.score) && ans.correct === null) meta.append(el("span", "tag", "score " + ans.shown.score_short));
-    if (ans.error) meta.append(el("span", "tag tag-bad", "error"));
+    // The marks come from the Python side (html.answer_tags), so the notebook's matrix shows the same ones.
+    for (const [kind, text] of ans.shown.tags) meta.append(el("span", kind ? "tag tag-" + kind : "tag", text));
     if (meta.childNodes.length) td.append(meta);
     const text = answerText(c, m);
     if (text) td.append(text);
@@ -189,17 +178,7 @@
     close.addEventListener("click", (ev) => { ev.stopPropagation(); toggle(c, m); });
     top.append(close);
     const grid = el("dl", "detail-grid");
-    const facts = [
-      ["Score", ans.shown.score],
-      ["Correct", ans.correct === null || ans.correct === undefined ? dash : ans.correct ? "yes" : "no"],
-      ["Label", ans.label === null || ans.label === undefined ? dash : ans.label],
-      ["Latency", ans.shown.latency],
-      ["Prompt tokens", ans.shown.prompt_tokens],
-      ["Completion tokens", ans.shown.completion_tokens],
-      ["Cost", ans.shown.cost],
-      ["Status", ans.error ? "error" : "ok"],
-    ];
-    for (const [k, v] of facts) {
+    for (const [k, v] of ans.shown.facts) { // html.answer_facts: the notebook's c.show() lists the same
       const d = el("div");
       d.append(el("dt", null, k), el("dd", null, v));
       grid.append(d);
