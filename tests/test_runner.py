@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -307,21 +306,6 @@ def test_default_run_on_the_bundled_model_is_a_real_comparison(tmp_path: Path) -
                                                   or "scored the same" in line)
     summary = next(c for c in report["cases"] if c["task"] == "summary_tr")
     assert len(summary["answers"]["local:gemma-3-270m"]["text"].split()) >= 10  # words, not blank lines
-
-
-@pytest.mark.slow
-def test_notebook_example_runs_top_to_bottom(tmp_path: Path) -> None:
-    import nbformat
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(REPO / "examples" / "llama-modellerini-karsilastirma.ipynb", as_version=4)
-    env_home = os.environ["LLAMACOMPARE_HOME"]
-    NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute(
-        env={**os.environ, "LLAMACOMPARE_HOME": env_home})
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    html_out = [o for o in outputs if "text/html" in o.get("data", {})]
-    assert html_out, "compare() results render as HTML tables in Jupyter"
 
 
 def test_per_model_concurrency_and_request_rate_limits(tmp_path: Path) -> None:

@@ -61,7 +61,7 @@ def test_text_repr_is_the_terminal_summary(report_data: Report) -> None:
     text = repr(comparison(report_data, rows=5))
     assert "0.93 [0.79, 0.98]" in text and "gpt-4o-mini: tied for best accuracy" in text
     assert "\x1b[" not in text
-    assert "50 more cases not shown here" in text  # both tasks have more than 5 cases: none is listed
+    assert "50 cases not shown here" in text  # both tasks have more than 5 cases: none is listed
 
 
 def test_plot_is_the_reports_chart_as_a_standalone_svg(report_data: Report, tmp_path: Path) -> None:

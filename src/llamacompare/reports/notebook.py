@@ -62,7 +62,7 @@ def comparison_text(report: Report, *, rows: int = ROWS, disagreements_first: bo
     print_report(report, side_by_side_max=rows, con=con)
     per_task = itertools.groupby(report.cases, key=lambda c: c.task)
     hidden = sum(n for n in (len(list(g)) for _, g in per_task) if n > rows)
-    more = _more(report, hidden, name, disagreements_first)
+    more = _more(report, hidden, name, disagreements_first, some_shown=hidden < len(report.cases))
     return buf.getvalue().rstrip() + ("\n" + " ".join(more) if more else "")
 
 
@@ -154,12 +154,13 @@ def _ordered(report: Report, disagreements_first: bool) -> tuple[list[Case], str
     return split + rest, f"{fmt.integer(len(split))} of {fmt.integer(n)} cases where the models disagree, shown first"
 
 
-def _more(report: Report, hidden: int, name: str, disagreements_first: bool) -> list[str]:
+def _more(report: Report, hidden: int, name: str, disagreements_first: bool, some_shown: bool = True) -> list[str]:
     """How to see what the cell leaves out, written as calls to copy."""
     if hidden <= 0:
         return []
     first = report.cases[0].id if report.cases else "ID"
-    out = [f"{fmt.integer(hidden)} more cases not shown here: {name}.report('{report.run.id}.html') writes all of "
+    more = " more" if some_shown else ""
+    out = [f"{fmt.integer(hidden)}{more} cases not shown here: {name}.report('{report.run.id}.html') writes all of "
            f"them to one page (search, filters, word diff), {name}.to_pandas() gives every answer as a table, "
            f"{name}.show('{first}') shows one case in full."]
     if not disagreements_first:
