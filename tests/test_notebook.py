@@ -30,7 +30,7 @@ ESC = "\x1b["
 
 
 def execute(nb: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
-    NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute(
+    NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute(
         env={**os.environ})
     return nb
 
@@ -162,6 +162,9 @@ def test_a_big_run_in_a_kernel_keeps_the_cell_small_and_its_bar_live(tmp_path: P
                 f"base_url={srv.base_url!r}, db={str(tmp_path / 'big.db')!r}, concurrency=16)\n"
                 "c"),
             nbformat.v4.new_code_cell("print(len(c.data.cases), c.data.tasks[0].models[0].n)"),
+            nbformat.v4.new_code_cell(  # the issue's call: a limit, in a notebook
+                f"compare('sst2', models=['openai:alpha', 'openai:beta'], data={str(data)!r}, limit=60, "
+                f"base_url={srv.base_url!r}, db={str(tmp_path / 'big.db')!r})"),
         ]
         execute(nb, tmp_path)
     outs = outputs(nb)
@@ -182,6 +185,14 @@ def test_a_big_run_in_a_kernel_keeps_the_cell_small_and_its_bar_live(tmp_path: P
     assert "1,744/1,744" in bars[0]["data"]["text/plain"]
     assert not [o for o in outs if ESC in all_text(o)]
     assert not [o for o in outs if o.get("name") == "stderr"], [o.get("text") for o in outs]
+
+    limited = nb.cells[2].outputs
+    bar = next(o for o in limited if o.get("output_type") == "display_data")
+    assert '<progress value="120" max="120"' in html_of(bar)  # 60 cases x 2 models, counted after the limit
+    cell = html_of(next(o for o in limited if o.get("output_type") == "execute_result"))
+    assert 'class="case-input' in cell and "✓ correct" in cell and "✗ wrong" in cell
+    assert '<svg class="scatter"' in cell and 'class="recommendation"' in cell
+    assert "40 more cases not shown here" in cell
 
 
 def test_plain_python_draws_rich_bar_in_a_terminal_and_nothing_in_a_pipe(tmp_path: Path) -> None:

@@ -105,6 +105,7 @@ def with_overrides(suite: Suite, limit: int | None, mode: ClassifyMode | None) -
         for task in suite.tasks:
             if task.type == "classify":
                 task.mode = mode
+    suite._check = None  # the loaded suite's case counts are not the limited copy's: the run counts again
     return suite
 
 
