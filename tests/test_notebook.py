@@ -229,3 +229,14 @@ def test_plain_python_draws_rich_bar_in_a_terminal_and_nothing_in_a_pipe(tmp_pat
     terminal = b"".join(chunks).decode("utf-8", "replace")
     assert proc.returncode == 0
     assert "60/60" in terminal and "sst2" in terminal  # rich's bar: description and done/total
+
+
+def test_comparison_and_compare_import_together() -> None:
+    """`from llamacompare import Comparison, compare` in a fresh interpreter: loading the module for the class
+    must not leave the package's `compare` naming the submodule instead of the function."""
+    import subprocess
+    import sys
+
+    code = "from llamacompare import Comparison, compare\nassert callable(compare), type(compare)\n"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr

@@ -33,6 +33,10 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'llamacompare' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    loaded = importlib.import_module(module)
+    # Bind every name this module provides: importing llamacompare.compare sets the package's `compare` to the
+    # submodule, which must not hide the function (`from llamacompare import Comparison, compare`).
+    for lazy_name, lazy_module in _LAZY.items():
+        if lazy_module == module:
+            globals()[lazy_name] = getattr(loaded, lazy_name)
+    return globals()[name]

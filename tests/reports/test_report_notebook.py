@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from report_fixture import MODELS, N_CLASSIFY, N_GENERATE, XSS_IMG, XSS_SCRIPT
 
+from llamacompare import Comparison
 from llamacompare.analysis.contract import Report
-from llamacompare.compare import Comparison
 from llamacompare.reports import render_html
 from llamacompare.reports.html import disagrees
 
