@@ -34,6 +34,10 @@ def command(run: str, db_path: str | None, prefer: Prefer, max_cases: int, as_js
     run_info = report.run
     if run_info.status != "done":
         how = "running, or was stopped without a word" if run_info.status == "running" else run_info.status
-        click.echo(f"run {run_info.id} is {how}: scores below are of what it answered so far; "
-                   f"continue it with: llamacompare run --resume {run_info.id}")
+        from rich.text import Text
+
+        from llamacompare.cli.render import console
+
+        console().print(Text(f"run {run_info.id} is {how}: scores below are of what it answered so far; "
+                             f"continue it with: llamacompare run --resume {run_info.id}"))  # wrapped to the width
     print_report(report, side_by_side_max=max_cases)
