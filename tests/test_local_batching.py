@@ -11,7 +11,7 @@ import pytest
 from llamacompare.errors import BadRequestError
 from llamacompare.models.base import Params, Request, Response
 from llamacompare.models.bundled import bundled_model_path
-from llamacompare.models.local import LocalProvider
+from llamacompare.models.local import PARALLEL, LocalProvider
 
 NEAR_TIE = 0.05  # nats: llama.cpp's sums depend on the batch's layout, so a near-tie may go either way
 
@@ -57,7 +57,7 @@ def test_few_shot_answers_in_batches_match_one_at_a_time() -> None:
 
     async def go() -> tuple[list[Response], list[Response], list[float]]:
         p = _provider()
-        assert p.model.batcher is not None and p.model.parallel == 4
+        assert p.model.batcher is not None and p.model.parallel == PARALLEL
         alone = await _one_at_a_time(p, requests)
         together = await _together(p, requests)
         margins = [await _margin(p, r, a.text, b.text) for r, a, b in zip(requests, alone, together, strict=True)
@@ -92,7 +92,8 @@ def test_label_scores_in_batches_track_one_at_a_time() -> None:
         return alone, list(together[: len(jobs)]), p.model.batcher.stats
 
     alone, together, stats = asyncio.run(go())
-    assert stats == {"answered": 30, "handed_back": 0, "widest": 4}
+    assert stats["answered"] == 30 and stats["handed_back"] == 0 and stats["widest"] == 4
+    assert stats["joined"] == 6  # an answer and scores for the same prompt, asked together: one job
     for a, b in zip(alone, together, strict=True):
         assert a.keys() == b.keys()
         for label in a:
@@ -181,7 +182,8 @@ def test_cases_that_do_not_fit_together_wait_and_too_long_ones_fail_clearly() ->
     alone, together, failed, stats = asyncio.run(go())
     assert [b.text for b in together] == [a.text for a in alone]
     assert isinstance(failed, BadRequestError) and "512-token context" in str(failed)
-    assert stats == {"answered": 6, "handed_back": 1, "widest": 2}  # never more at once than the cache holds
+    assert (stats["answered"], stats["handed_back"]) == (6, 1)
+    assert stats["widest"] == 2  # never more at once than the cache holds
 
 
 def test_an_abandoned_request_leaves_the_others_and_the_cache_intact() -> None:
@@ -225,3 +227,99 @@ def test_a_model_that_fails_to_load_fails_its_requests(tmp_path: Path) -> None:
                                                           return_exceptions=True), 60))
 
     assert all(isinstance(r, ValueError) for r in asyncio.run(go()))
+
+
+# --- mode both: one prompt pass; forward passes filled by tokens --------------------------------------------------
+
+LONG_REVIEWS = Path(__file__).resolve().parents[1] / "bench" / "data" / "long_reviews.tsv"
+
+
+def _long_requests(n: int) -> list[Request]:
+    """IMDB-length reviews (~200 tokens, written for this project), no shared prefix."""
+    rows = [line.split("\t")[0] for line in LONG_REVIEWS.read_text(encoding="utf-8").splitlines()[1 : n + 1]]
+    return [Request(prompt=f"Classify the sentiment of the film review.\n\nReview: {text}\nSentiment:",
+                    params=Params(max_tokens=4, stop=("\n",))) for text in rows]
+
+
+def _prompt_tokens(p: LocalProvider, requests: list[Request]) -> int:
+    """Tokens each prompt adds after its shared prefix: what reading every prompt once costs."""
+    llm = p.model.llm()
+
+    def n(text: str) -> int:
+        return len(llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))
+
+    return sum(n(r.prompt or "") - (n(_head(r) or "") if r.prefix else 0) for r in requests)
+
+
+def test_both_modes_read_each_prompt_once_from_the_same_logits() -> None:
+    requests = _sst2_requests(16)
+    labels = [" positive", " negative"]
+
+    async def go() -> tuple[list[Response], list[dict[str, float]], list[Any], int, dict[str, int]]:
+        p = _provider()
+        assert p.model.batcher is not None
+        answers = await _together(p, requests)  # each mode alone, batched
+        scores = await asyncio.gather(*(p.label_logprobs("m", r.prompt or "", labels, prefix=r.prefix)
+                                        for r in requests))
+        read, joined = p.model.throughput.prompt_tokens, p.model.batcher.stats["joined"]
+        both = await asyncio.gather(*(x for r in requests for x in (
+            p.generate("m", r), p.label_logprobs("m", r.prompt or "", labels, prefix=r.prefix))))
+        read = p.model.throughput.prompt_tokens - read
+        once = await p._run(_prompt_tokens, p, requests)
+        return answers, list(scores), list(both), read - once, {"joined": p.model.batcher.stats["joined"] - joined}
+
+    answers, scores, both, extra_read, stats = asyncio.run(go())
+    assert stats["joined"] == len(requests) and extra_read == 0  # every prompt read once for both modes
+    for i, (answer, score) in enumerate(zip(answers, scores, strict=True)):
+        fused_answer, fused_scores = both[2 * i], both[2 * i + 1]
+        assert fused_scores.keys() == score.keys()
+        assert fused_scores == pytest.approx(score, abs=0.3)
+        if fused_answer.text != answer.text:
+            assert abs(score[" positive"] - score[" negative"]) < NEAR_TIE
+        if fused_answer.text in labels:  # the answer's first token is the argmax of the logits the scores read
+            assert max(fused_scores, key=fused_scores.__getitem__) == fused_answer.text
+        assert (fused_answer.finish_reason, fused_answer.completion_tokens) == (answer.finish_reason, 1)
+
+
+def test_both_modes_with_long_answers_and_multi_token_labels() -> None:
+    """The labels' later tokens are read first, then dropped; the answer continues from the same prompt."""
+    requests = [r for r in _mixed_requests() if "𝔘" not in (r.prompt or "")]
+    turkish = ["olumlu", " olumsuz", " nötr bir yorum"]
+
+    async def go() -> tuple[list[Response], list[dict[str, float]], list[Any], dict[str, int]]:
+        p = _provider()
+        alone = await _one_at_a_time(p, requests)
+        scores = [await p._run(p._label_logprobs_sync, r.prompt, turkish, _head(r)) for r in requests]
+        assert p.model.batcher is not None
+        joined = p.model.batcher.stats["joined"]
+        both = await asyncio.gather(*(x for r in requests for x in (
+            p.label_logprobs("m", r.prompt or "", turkish, prefix=r.prefix), p.generate("m", r))))
+        return alone, scores, list(both), {"joined": p.model.batcher.stats["joined"] - joined}
+
+    alone, scores, both, stats = asyncio.run(go())
+    assert stats["joined"] == len(requests)
+    for a, s, i in zip(alone, scores, range(0, len(both), 2), strict=True):
+        fused_scores, fused = both[i], both[i + 1]
+        assert (fused.text, fused.finish_reason, fused.completion_tokens) == (a.text, a.finish_reason,
+                                                                             a.completion_tokens)
+        assert fused_scores == pytest.approx(s, abs=1.0) and min(fused_scores.values()) < -20
+
+
+def test_forward_passes_fill_a_token_budget_with_many_cases_and_pieces_of_long_prompts() -> None:
+    short, long = _sst2_requests(24), _long_requests(6)
+
+    async def go() -> tuple[list[Response], list[Response], dict[str, int], int]:
+        p = _provider(batch_tokens=64)  # small, so the long prompts are read in pieces over several passes
+        alone = await _one_at_a_time(p, short + long)
+        assert p.model.batcher is not None
+        read = p.model.throughput.prompt_tokens
+        together = await _together(p, short) + await _together(p, long)
+        return alone, together, dict(p.model.batcher.stats), p.model.throughput.prompt_tokens - read
+
+    alone, together, stats, read = asyncio.run(go())
+    assert stats["most_tokens"] == 64 and stats["widest"] > 4  # full passes, more cases than the old fixed 4
+    assert stats["handed_back"] == 0
+    same = sum(a.text == b.text for a, b in zip(alone, together, strict=True))
+    assert same >= len(alone) - 2
+    assert [b.text for b in together[-6:]] == [a.text for a in alone[-6:]]  # long prompts, read in pieces
+    assert all(b.prompt_tokens == a.prompt_tokens > 150 for a, b in zip(alone[-6:], together[-6:], strict=True))

@@ -76,6 +76,28 @@ class Response:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelUsage:
+    """What running an in-process model costs on this machine: loading it, holding it, and its speed (tokens
+    llama.cpp read from prompts and generated, and the time each took)."""
+
+    load_s: float | None = None
+    memory_bytes: int | None = None  # resident memory the model added when it loaded (weights, KV cache, buffers)
+    peak_rss_bytes: int | None = None  # the process's peak resident memory so far
+    prompt_tokens: int = 0
+    prompt_s: float = 0.0
+    generated_tokens: int = 0
+    generation_s: float = 0.0
+
+    def since(self, earlier: ModelUsage) -> ModelUsage:
+        """The tokens and time between two snapshots (load time and memory as of now)."""
+        return ModelUsage(
+            self.load_s, self.memory_bytes, self.peak_rss_bytes, self.prompt_tokens - earlier.prompt_tokens,
+            self.prompt_s - earlier.prompt_s, self.generated_tokens - earlier.generated_tokens,
+            self.generation_s - earlier.generation_s,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ModelInfo:
     """A model a server lists, with its prices where the server publishes them (USD per token)."""
 
@@ -101,6 +123,10 @@ class Provider(abc.ABC):
     ) -> dict[str, float]:
         """Log-probability of each label's whole token sequence after `prompt`."""
         raise NotImplementedError(f"{self.name} does not give log-probabilities")
+
+    def usage(self) -> ModelUsage | None:
+        """Load time, memory and speed so far, for a model that runs in this process; None for a server."""
+        return None
 
     async def list_models(self) -> list[ModelInfo] | None:
         """The models the server serves, or None where it does not say."""

@@ -3,8 +3,8 @@
 One Llama per file per process, loaded on first use; all access goes through one worker thread per model, so
 calls are serialised and the event loop never blocks. Consecutive prompts that share a prefix (few-shot examples)
 reuse its KV cache: the prefix stays in the cache and only the rest of each prompt is evaluated. Greedy answers and
-label scores requested together are computed together (`local_batch`): up to `PARALLEL` cases share each forward
-pass.
+label scores requested together are computed together (`local_batch`): each forward pass is filled with up to
+`BATCH_TOKENS` tokens from up to `PARALLEL` cases.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import asyncio
 import atexit
 import contextlib
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,33 +21,58 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from llamacompare.errors import BadRequestError, UsageError
-from llamacompare.models.base import Provider, Request, Response
-from llamacompare.models.local_batch import Batcher, count_tokens, log_softmax
+from llamacompare.models.base import ModelUsage, Provider, Request, Response
+from llamacompare.models.local_batch import Batcher, Throughput, count_tokens, llama_cpp, logprobs_of
 
-_models: dict[tuple[str, int, int], LoadedModel] = {}
+_models: dict[tuple[str, int, int, int], LoadedModel] = {}
 _models_lock = threading.Lock()
 
 DEFAULT_CTX = int(os.environ.get("LLAMACOMPARE_LOCAL_CTX", "4096"))
 #: cases whose greedy answers and label scores share forward passes (1: one case at a time, bit-for-bit repeatable)
-PARALLEL = max(1, int(os.environ.get("LLAMACOMPARE_LOCAL_PARALLEL", "4")))
+PARALLEL = max(1, int(os.environ.get("LLAMACOMPARE_LOCAL_PARALLEL", "32")))
+#: tokens in one forward pass: llama.cpp's prompt rate on CPU is best at a few hundred (bench/local_classification.py)
+BATCH_TOKENS = max(16, int(os.environ.get("LLAMACOMPARE_LOCAL_BATCH_TOKENS", "256")))
 
 
 class LoadedModel:
     """A Llama and the single thread allowed to touch it."""
 
-    def __init__(self, path: str, n_ctx: int, parallel: int = PARALLEL) -> None:
+    def __init__(self, path: str, n_ctx: int, parallel: int = PARALLEL, batch_tokens: int = BATCH_TOKENS) -> None:
         self.path = path
         self.n_ctx = n_ctx
         self.parallel = parallel
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llamacompare-local")
         self._llm: Any = None
         self._prefix_cache: dict[str, list[int]] = {}
-        self.batcher = Batcher(self.llm, self.executor, parallel, self.sync_prefix) if parallel > 1 else None
+        self.throughput = Throughput()
+        self.load_s: float | None = None
+        self.memory_bytes: int | None = None
+        self.batcher = (Batcher(self.llm, self.executor, parallel, self.sync_prefix, batch_tokens, self.throughput)
+                        if parallel > 1 else None)
+
+    def usage(self) -> ModelUsage:
+        t = self.throughput.copy()
+        return ModelUsage(self.load_s, self.memory_bytes, peak_rss_bytes(), t.prompt_tokens, t.prompt_s,
+                          t.generated_tokens, t.generation_s)
+
+    @contextlib.contextmanager
+    def measured(self, llm: Any) -> Iterator[None]:
+        """Count what llama.cpp computes inside the block (one at a time: its own counters split prompt reading,
+        batches of several tokens, from generation, one token per decode)."""
+        lc = llama_cpp()
+        before = lc.llama_perf_context(llm._ctx.ctx)
+        try:
+            yield
+        finally:
+            after = lc.llama_perf_context(llm._ctx.ctx)
+            self.throughput.add(after.n_p_eval - before.n_p_eval, 0, (after.t_p_eval_ms - before.t_p_eval_ms) / 1e3)
+            self.throughput.add(0, after.n_eval - before.n_eval, (after.t_eval_ms - before.t_eval_ms) / 1e3)
 
     def llm(self) -> Any:  # only called on the worker thread
         if self._llm is None:
             from llama_cpp import Llama
 
+            started, rss = time.perf_counter(), rss_bytes()
             with _quiet_stderr():  # llama.cpp prints load-time notes straight to fd 2, even when not verbose
                 self._llm = Llama(
                     self.path,
@@ -57,9 +83,13 @@ class LoadedModel:
                 )
                 if self.parallel > 1:
                     _with_sequences(self._llm, self.parallel + 1)
-                # The first decode pays one-time costs (buffers, weight repacking); keep them out of latencies.
+                # The first decode pays one-time costs (buffers, weight repacking); keep them out of latencies. The
+                # single-token step leaves llama.cpp's decode counter above its floor of 1 (`measured` takes deltas).
                 self._llm.eval(self._llm.tokenize(b"warm up", add_bos=True))
+                self._llm.eval([self._llm.token_bos()])
                 self._llm.reset()
+            self.load_s = time.perf_counter() - started
+            self.memory_bytes = max(0, rss_bytes() - rss) if rss else None
         return self._llm
 
     def sync_prefix(self, llm: Any, tokens: list[int], head: str | None) -> int:
@@ -109,6 +139,24 @@ def _with_sequences(llm: Any, n_seq: int) -> None:
     old.close()
 
 
+def rss_bytes() -> int:
+    """This process's resident memory now (0 where /proc is not there)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def peak_rss_bytes() -> int | None:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB elsewhere
+
+
 @contextlib.contextmanager
 def _quiet_stderr() -> Iterator[None]:
     try:
@@ -136,13 +184,15 @@ def _close_models() -> None:
             model._llm = None
 
 
-def get_model(path: str, n_ctx: int = DEFAULT_CTX, parallel: int = PARALLEL) -> LoadedModel:
+def get_model(path: str, n_ctx: int = DEFAULT_CTX, parallel: int = PARALLEL,
+              batch_tokens: int = BATCH_TOKENS) -> LoadedModel:
     with _models_lock:
-        model = _models.get((path, n_ctx, parallel))
+        key = (path, n_ctx, parallel, batch_tokens)
+        model = _models.get(key)
         if model is None:
             if not os.path.isfile(path):
                 raise UsageError(f"local model file not found: {path}")
-            model = _models[(path, n_ctx, parallel)] = LoadedModel(path, n_ctx, parallel)
+            model = _models[key] = LoadedModel(path, n_ctx, parallel, batch_tokens)
         return model
 
 
@@ -150,13 +200,17 @@ class LocalProvider(Provider):
     name = "local"
     sends_messages = False
 
-    def __init__(self, path: str, *, n_ctx: int = DEFAULT_CTX, parallel: int = PARALLEL) -> None:
+    def __init__(self, path: str, *, n_ctx: int = DEFAULT_CTX, parallel: int = PARALLEL,
+                 batch_tokens: int = BATCH_TOKENS) -> None:
         self.path = path
-        self.model = get_model(path, n_ctx, parallel)
+        self.model = get_model(path, n_ctx, parallel, batch_tokens)
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.model.executor, fn, *args)
+
+    def usage(self) -> ModelUsage | None:
+        return self.model.usage()
 
     async def chat_template(self) -> str | None:
         return await self._run(lambda: self.model.llm().metadata.get("tokenizer.chat_template"))
@@ -198,14 +252,15 @@ class LocalProvider(Provider):
             kwargs["stop"] = list(p.stop)
         if p.seed is not None:
             kwargs["seed"] = p.seed
-        for chunk in llm.create_completion(prompt_tokens, **kwargs):
-            choice = chunk["choices"][0]
-            if choice.get("text"):
-                if ttft is None:
-                    ttft = time.perf_counter() - started
-                parts.append(choice["text"])
-            if choice.get("finish_reason"):
-                finish = choice["finish_reason"]
+        with self.model.measured(llm):
+            for chunk in llm.create_completion(prompt_tokens, **kwargs):
+                choice = chunk["choices"][0]
+                if choice.get("text"):
+                    if ttft is None:
+                        ttft = time.perf_counter() - started
+                    parts.append(choice["text"])
+                if choice.get("finish_reason"):
+                    finish = choice["finish_reason"]
         latency = time.perf_counter() - started
         text = "".join(parts)
         return self._response(model, request, text, finish, len(prompt_tokens), count_tokens(llm, text), latency,
@@ -238,24 +293,24 @@ class LocalProvider(Provider):
         if len(tokens) + longest > llm.n_ctx():
             raise BadRequestError(f"prompt is {len(tokens)} tokens; the local context is {llm.n_ctx()}")
         kept = self.model.sync_prefix(llm, tokens, head)
-        llm.eval(tokens[kept:])
-        first = _last_logprobs(llm)
-        base = llm.n_tokens
-        out: dict[str, float] = {}
-        for label, ltoks in label_tokens.items():
-            total = float(first[ltoks[0]])
-            for i in range(1, len(ltoks)):
-                llm.n_tokens = base + i - 1
-                llm.eval([ltoks[i - 1]])
-                total += float(_last_logprobs(llm)[ltoks[i]])
-            out[label] = total
+        with self.model.measured(llm):
+            llm.eval(tokens[kept:])
+            first = _last_logprobs(llm, [t[0] for t in label_tokens.values()])
+            base = llm.n_tokens
+            out: dict[str, float] = {}
+            for (label, ltoks), total in zip(label_tokens.items(), first, strict=True):
+                for i in range(1, len(ltoks)):
+                    llm.n_tokens = base + i - 1
+                    llm.eval([ltoks[i - 1]])
+                    total += _last_logprobs(llm, [ltoks[i]])[0]
+                out[label] = total
         llm.n_tokens = base  # the next eval drops the label tokens from the KV cache
         llm._requires_eval = True  # the logits no longer belong to the prompt's last token
         return out
 
 
-def _last_logprobs(llm: Any) -> Any:
-    return log_softmax(llm._ctx.get_logits_ith(-1), llm.n_vocab())
+def _last_logprobs(llm: Any, tokens: list[int]) -> list[float]:
+    return logprobs_of(llm._ctx.get_logits_ith(-1), llm.n_vocab(), tokens)
 
 
 def _head(prompt: str, prefix: str | None) -> str | None:

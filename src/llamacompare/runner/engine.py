@@ -3,8 +3,9 @@
 Cases stream from the dataset into one bounded queue per model; each model has as many workers as its
 concurrency allows, behind its own request and token rate limits. Every answer is stored (one transaction) the
 moment it arrives; an answer already in the content-addressed cache is reused without sending anything, and a
-resumed run skips what it already has. Local models get as many workers as they compute answers at once (4 by
-default), taking cases in order, so the prompts in flight share the few-shot prefix in llama.cpp's KV cache.
+resumed run skips what it already has. Local models get as many workers as they compute answers at once, taking
+cases in order, so the prompts in flight share the few-shot prefix in llama.cpp's KV cache; a case's requests (its
+modes and repeats) are sent together, so a local model reads their shared prompt once.
 """
 
 from __future__ import annotations
@@ -172,8 +173,9 @@ async def _drive(
 
     fatal: list[BaseException] = []
 
-    def items_for(m: PlannedModel) -> Iterator[_Item]:
-        """This model's work, streamed from the datasets: no queue, and nothing held beyond the current case."""
+    def items_for(m: PlannedModel) -> Iterator[list[_Item]]:
+        """This model's work, streamed from the datasets, one case's requests (its modes and repeats) at a time:
+        no queue, and nothing held beyond the current case."""
         reps = plan.options.repeats
         name = m.name
         for task in plan.suite.tasks:
@@ -182,12 +184,13 @@ async def _drive(
             prefix = render_few_shot(task)
             if needs_content_free(task) and (task.id, CONTENT_FREE_CASE, name, "calibration", 0) not in done:
                 cf = content_free_case(task)
-                yield _Item(task, cf.id, -1, name, "calibration", 0, render_case(task, cf), params,
-                            jsonfast.dumps(cf.fields), None)
+                yield [_Item(task, cf.id, -1, name, "calibration", 0, render_case(task, cf), params,
+                             jsonfast.dumps(cf.fields), None)]
             for seq, case in iter_task_cases(task):
                 if fatal:
                     return
                 rendered = None
+                group: list[_Item] = []
                 for mode in modes:
                     for rep in range(reps):
                         if (task.id, case.id, name, mode, rep) in done:
@@ -198,17 +201,21 @@ async def _drive(
                         if rendered is None:
                             rendered = render_case(task, case, prefix)
                             input_json = jsonfast.dumps(case.fields)
-                        yield _Item(task, case.id, seq, name, mode, rep, rendered, params, input_json,
-                                    case.reference)
+                        group.append(_Item(task, case.id, seq, name, mode, rep, rendered, params, input_json,
+                                           case.reference))
+                if group:
+                    yield group
 
     workers: list[asyncio.Task[None]] = []
     for m in plan.models:
         client = clients[m.name]
         n_workers = m.config.concurrency or client.width(plan.options.default_concurrency)
-        items = items_for(m)  # shared by this model's workers: each takes the next item when it is free
+        groups = items_for(m)  # shared by this model's workers: each takes the next case when it is free
         limiter = _Limits(m.config.rpm, m.config.tpm)
+        most = max(len(modes_of(t)) for t in plan.suite.tasks) * plan.options.repeats
+        gate = _Gate(n_workers) if most > 1 else None
         for _ in range(n_workers):
-            workers.append(asyncio.create_task(_worker(items, client, limiter, store, outcome, progress, fatal)))
+            workers.append(asyncio.create_task(_worker(groups, client, limiter, store, outcome, progress, fatal, gate)))
     try:
         await asyncio.gather(*workers)
     finally:
@@ -261,22 +268,62 @@ def _bucket(per_minute: float) -> Any:
     return AsyncLimiter(1, 60 / per_minute)
 
 
+class _Gate:
+    """At most `n` requests in flight for a model whose cases make several requests each: a case's requests are
+    admitted together (all or, while others run, none yet), so they reach the provider in the same turn of the
+    event loop. A local model then reads the prompt they share once (`mode: both`)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self._free = asyncio.Semaphore(n)
+        self._turn = asyncio.Lock()  # one case takes its permits at a time: two half-admitted cases cannot deadlock
+
+    async def enter(self, k: int) -> int:
+        k = min(k, self.n)
+        async with self._turn:
+            for _ in range(k):
+                await self._free.acquire()
+        return k
+
+    def leave(self) -> None:
+        self._free.release()
+
+
 async def _worker(
-    items: Iterator[_Item],
+    groups: Iterator[list[_Item]],
     client: ModelClient,
     limits: _Limits,
     store: Store,
     outcome: RunOutcome,
     progress: ProgressSink | None,
     fatal: list[BaseException],
+    gate: _Gate | None,
 ) -> None:
-    for item in items:
+    for group in groups:
         if fatal:
             return
         try:
-            await _process(item, client, limits, store, outcome, progress)
+            if gate is None:
+                for item in group:
+                    await _process(item, client, limits, store, outcome, progress)
+                continue
+            for start in range(0, len(group), gate.n):  # a case's requests together, `gate.n` at most
+                part = group[start : start + gate.n]
+                await gate.enter(len(part))
+                done = await asyncio.gather(*(_gated(gate, _process(item, client, limits, store, outcome, progress))
+                                              for item in part), return_exceptions=True)
+                errors = [e for e in done if isinstance(e, BaseException)]
+                if errors:
+                    raise errors[0]
         except (AuthenticationError, ModelNotFoundError, UsageError) as exc:
             fatal.append(exc)  # every other case would fail the same way: stop, keep what we have
+
+
+async def _gated(gate: _Gate, work: Any) -> None:
+    try:
+        await work
+    finally:
+        gate.leave()
 
 
 async def _process(
