@@ -323,3 +323,59 @@ def test_forward_passes_fill_a_token_budget_with_many_cases_and_pieces_of_long_p
     assert same >= len(alone) - 2
     assert [b.text for b in together[-6:]] == [a.text for a in alone[-6:]]  # long prompts, read in pieces
     assert all(b.prompt_tokens == a.prompt_tokens > 150 for a, b in zip(alone[-6:], together[-6:], strict=True))
+
+
+BOTH_SUITE = """
+name: both
+tasks:
+  - id: reviews
+    type: classify
+    mode: both
+    labels: {positive: [pos], negative: [neg]}
+    few_shot:
+      - {text: "A warm, funny and beautifully acted film.", label: positive}
+      - {text: "Two hours of tedium with characters you never care about.", label: negative}
+    few_shot_template: "Review: {text}\\nSentiment: {label}\\n\\n"
+    template: "Review: {text}\\nSentiment:"
+    params: {temperature: 0.0, max_tokens: 4, stop: ["\\n"]}
+    cases:
+"""
+
+
+def test_a_run_in_mode_both_reads_each_prompt_once_and_reports_what_the_model_cost(tmp_path: Path) -> None:
+    """Through the command line: `mode: both` costs llama.cpp the prompt tokens of generate mode alone, and the
+    run stores the model's load time, memory and token rates, which `show` and both reports print."""
+    from tests.conftest import run_cli
+
+    from llamacompare.store import Store
+
+    rows = [line.split("\t") for line in LONG_REVIEWS.read_text(encoding="utf-8").splitlines()[1:13]]
+    cases = "".join(f'      - {{id: c{i}, text: "{t[:300]}", label: {lab}}}\n' for i, (t, lab) in enumerate(rows))
+    suite = tmp_path / "both.yaml"
+    suite.write_text(BOTH_SUITE + cases, encoding="utf-8")
+    usage = {}
+    for mode in ("both", "generate"):
+        db = tmp_path / f"{mode}.db"  # a database each: nothing comes from the cache
+        res = run_cli("run", str(suite), "-m", "local:gemma-3-270m", "--mode", mode, "--db", str(db), "--no-progress")
+        assert res.returncode == 0, res.stderr
+        with Store(db) as store:
+            run_id = store.list_runs(1)[0].run.id
+            (usage[mode],) = store.model_usage(run_id).values()
+    both, generate = usage["both"], usage["generate"]
+    assert both.prompt_tokens == generate.prompt_tokens > 12 * 60  # not twice: one prompt pass for both modes
+    assert both.generated_tokens == generate.generated_tokens >= 12
+    assert both.load_s and both.load_s > 0 and both.memory_bytes and both.memory_bytes > 100e6
+    assert both.peak_rss_bytes and both.peak_rss_bytes > both.memory_bytes
+    assert both.prompt_s > 0 and both.generation_s > 0
+
+    db = str(tmp_path / "both.db")
+    shown = run_cli("show", "--db", db)
+    assert shown.returncode == 0, shown.stderr
+    assert "local models on this machine" in shown.stdout
+    assert f"({both.prompt_tokens:,})" in shown.stdout and " MB (peak " in shown.stdout
+    for fmt, name in (("markdown", "r.md"), ("html", "r.html")):
+        out = tmp_path / name
+        res = run_cli("report", "--db", db, "--format", fmt, "-o", str(out))
+        assert res.returncode == 0, res.stderr
+        text = out.read_text(encoding="utf-8")
+        assert "Local models on this machine" in text and "tok/s" in text and f"({both.prompt_tokens:,})" in text

@@ -135,3 +135,28 @@ def cost(x: Any) -> str:
 def integer(x: Any) -> str:
     f = finite(x)
     return DASH if f is None else f"{int(f):,}"
+
+
+def megabytes(x: Any) -> str:
+    """Bytes as MB (10^6), the unit model cards and `ollama ps` use."""
+    f = finite(x)
+    return DASH if f is None else f"{f / 1e6:,.0f} MB"
+
+
+def rate(x: Any, unit: str = "tok/s") -> str:
+    f = finite(x)
+    return DASH if f is None else f"{f:,.0f} {unit}" if f >= 10 else f"{f:.1f} {unit}"
+
+
+def local_usage_cells(u: Any) -> list[str]:
+    """A local model's row, the same in every view: load time, memory (process peak), prompt and generation
+    rates with their token counts."""
+    memory = megabytes(u.memory_bytes) + (f" (peak {megabytes(u.peak_rss_bytes)})" if u.peak_rss_bytes else "")
+    return [seconds(u.load_s), memory, f"{rate(u.prompt_tokens_per_s)} ({integer(u.prompt_tokens)})",
+            f"{rate(u.generated_tokens_per_s)} ({integer(u.generated_tokens)})"]
+
+
+LOCAL_USAGE_HEADER = ["load", "memory (process peak)", "prompt (tokens)", "generation (tokens)"]
+LOCAL_USAGE_NOTE = ("Measured in this run on this machine: memory the model added when it loaded; prompt and "
+                    "generation rates are llama.cpp's tokens over the time it spent on them.")
+

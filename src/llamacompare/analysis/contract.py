@@ -131,6 +131,21 @@ class RunDiff(_Model):
     rows: list[DiffRow] = Field(default_factory=list)
 
 
+class LocalModelUsage(_Model):
+    """What an in-process model cost on this machine in the run: what someone choosing a model for their hardware
+    asks. Prompt and generation rates are the tokens llama.cpp read and generated over the time each took (a
+    forward pass that mixes both charges each token an equal share)."""
+
+    model: str
+    load_s: float | None = None
+    memory_bytes: int | None = None  # resident memory the model added when it loaded
+    peak_rss_bytes: int | None = None  # the whole process's peak
+    prompt_tokens: int = 0
+    prompt_tokens_per_s: float | None = None
+    generated_tokens: int = 0
+    generated_tokens_per_s: float | None = None
+
+
 class Report(_Model):
     title: str
     run: RunInfo
@@ -138,6 +153,7 @@ class Report(_Model):
     tasks: list[TaskSummary]
     cases: list[Case] = Field(default_factory=list)
     diff: RunDiff | None = None
+    local: list[LocalModelUsage] = Field(default_factory=list)  # in-process models only
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON types (NaN and infinities become null)."""

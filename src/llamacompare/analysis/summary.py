@@ -16,6 +16,7 @@ from llamacompare.analysis.contract import (
     Answer,
     Case,
     Confusion,
+    LocalModelUsage,
     Metric,
     ModelRow,
     PairwiseRow,
@@ -24,6 +25,7 @@ from llamacompare.analysis.contract import (
     RunInfo,
     TaskSummary,
 )
+from llamacompare.models.base import ModelUsage
 from llamacompare.scoring.recommend import Prefer
 from llamacompare.store.db import Store
 from llamacompare.store.rows import ScoreRow
@@ -104,6 +106,18 @@ def build_report(
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         tasks=summaries,
         cases=cases,
+        local=[_local_usage(name, u) for name, u in store.model_usage(run.id).items()],
+    )
+
+
+def _local_usage(model: str, u: ModelUsage) -> LocalModelUsage:
+    def rate(tokens: int, seconds: float) -> float | None:
+        return tokens / seconds if tokens and seconds > 0 else None
+
+    return LocalModelUsage(
+        model=model, load_s=u.load_s, memory_bytes=u.memory_bytes, peak_rss_bytes=u.peak_rss_bytes,
+        prompt_tokens=u.prompt_tokens, prompt_tokens_per_s=rate(u.prompt_tokens, u.prompt_s),
+        generated_tokens=u.generated_tokens, generated_tokens_per_s=rate(u.generated_tokens, u.generation_s),
     )
 
 

@@ -60,6 +60,16 @@ def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | N
         if task.recommendation:
             con.print(Text("  → " + task.recommendation.line, style="bold green"))
         con.print()
+    if report.local:
+        table = Table(title="local models on this machine", title_justify="left")
+        table.add_column("model", overflow="fold")
+        for head in fmt.LOCAL_USAGE_HEADER:
+            table.add_column(head, justify="right")
+        for u in report.local:
+            table.add_row(u.model, *fmt.local_usage_cells(u))
+        con.print(table)
+        con.print(Text(f"  {fmt.LOCAL_USAGE_NOTE}", style="dim"))
+        con.print()
     by_task: dict[str, list[Case]] = {}
     for c in report.cases:
         by_task.setdefault(c.task, []).append(c)

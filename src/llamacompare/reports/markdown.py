@@ -90,6 +90,11 @@ def render_markdown(data: Report) -> str:
     ]
     for task in data.tasks:
         out += _task_section(task)
+    if data.local:
+        out += ["### Local models on this machine", ""]
+        out += _table(["Model", *(h.capitalize() for h in fmt.LOCAL_USAGE_HEADER)],
+                      [[md_text(u.model), *fmt.local_usage_cells(u)] for u in data.local], right={1, 2, 3, 4})
+        out += ["", md_text(fmt.LOCAL_USAGE_NOTE), ""]
     diff = data.diff
     if diff:
         out += [f"### Run diff: A = {md_text(diff.a)}, B = {md_text(diff.b)}", ""]

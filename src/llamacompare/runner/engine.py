@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from llamacompare import jsonfast
 from llamacompare.errors import AuthenticationError, LlamaCompareError, ModelNotFoundError, ProviderError, UsageError
-from llamacompare.models.base import Response
+from llamacompare.models.base import ModelUsage, Response
 from llamacompare.models.client import ModelClient
 from llamacompare.models.retry import RetryPolicy
 from llamacompare.runner.plan import PlannedModel, RunPlan
@@ -89,9 +89,11 @@ async def execute(
     outcome.total += sum(needs_content_free(t) for t in plan.suite.tasks) * len(plan.models)
 
     clients = {m.name: _client(m, plan) for m in plan.models}
+    usage_before: dict[str, ModelUsage] = {}
     started = time.perf_counter()
     try:
         await asyncio.gather(*(c.prepare() for c in clients.values()))
+        usage_before = {name: u for name, c in clients.items() if (u := c.provider.usage()) is not None}
         for c in clients.values():
             c.cached_keys = store.cached_keys(c.spec.name)
         await _check_context(plan, clients)
@@ -115,6 +117,10 @@ async def execute(
         await asyncio.gather(*(c.aclose() for c in clients.values()), return_exceptions=True)
         store.stop_writer()  # flush every answer received before the run's status changes
         if store.run_exists(plan.run_id):
+            for name, before in usage_before.items():  # what in-process models cost on this machine
+                after = clients[name].provider.usage()
+                if after is not None:
+                    store.add_model_usage(plan.run_id, name, after.since(before))
             status = "interrupted" if outcome.interrupted else "done"
             store.set_run_status(plan.run_id, status)
     return outcome

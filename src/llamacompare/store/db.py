@@ -22,7 +22,7 @@ from typing import Any
 
 from llamacompare.errors import UsageError
 from llamacompare.jsonfast import canonical
-from llamacompare.models.base import Response
+from llamacompare.models.base import ModelUsage, Response
 from llamacompare.store.rows import CachedResponse, ResultRow, ResultStat, RunListing, RunRow, ScoreRow
 
 _RUN_COLUMNS = "id, suite, config_json, created_at, finished_at, status"
@@ -284,6 +284,29 @@ class Store:
         for task, mode in self.conn.execute(sql, (run_id,)):
             out.setdefault(task, set()).add(mode)
         return out
+
+    # -- what local models cost -----------------------------------------------------------------------------
+
+    def add_model_usage(self, run_id: str, model: str, usage: ModelUsage) -> None:
+        """Record a model's usage in a run; a resumed run adds its tokens and times to what is there."""
+        self.conn.execute(
+            """INSERT INTO model_usage VALUES (?,?,?,?,?,?,?,?,?)
+               ON CONFLICT (run_id, model) DO UPDATE SET
+                 load_s = excluded.load_s, memory_bytes = excluded.memory_bytes,
+                 peak_rss_bytes = MAX(COALESCE(peak_rss_bytes, 0), COALESCE(excluded.peak_rss_bytes, 0)),
+                 prompt_tokens = prompt_tokens + excluded.prompt_tokens, prompt_s = prompt_s + excluded.prompt_s,
+                 generated_tokens = generated_tokens + excluded.generated_tokens,
+                 generation_s = generation_s + excluded.generation_s""",
+            (run_id, model, usage.load_s, usage.memory_bytes, usage.peak_rss_bytes, usage.prompt_tokens,
+             usage.prompt_s, usage.generated_tokens, usage.generation_s),
+        )
+
+    def model_usage(self, run_id: str) -> dict[str, ModelUsage]:
+        """What each in-process model cost in the run, by model name (none for hosted models)."""
+        rows = self.conn.execute(
+            """SELECT model, load_s, memory_bytes, peak_rss_bytes, prompt_tokens, prompt_s, generated_tokens,
+                      generation_s FROM model_usage WHERE run_id = ? ORDER BY rowid""", (run_id,))
+        return {row[0]: ModelUsage(*row[1:]) for row in rows}
 
     def integrity_ok(self) -> bool:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
