@@ -47,16 +47,23 @@ def test_startup_times_the_help() -> None:
     assert re.search(r"llamacompare --help:\s+\d+ ms", out)
 
 
-def test_local_classification_compares_each_mode_with_both_limits(tmp_path: Path) -> None:
+def test_local_classification_compares_each_mode_with_the_batched_limit(tmp_path: Path) -> None:
     """Run from a copy of bench/ with nothing beside it: the sst2 suite's shipped sample is the default."""
     import shutil
 
     shutil.copytree(REPO / "bench", tmp_path / "repo" / "bench")
-    out = bench(str(tmp_path / "repo" / "bench" / "local_classification.py"), "--limit", "12", "--no-prefix-limit", "3")
-    assert "limit for generate" in out
+    out = bench(str(tmp_path / "repo" / "bench" / "local_classification.py"), "--limit", "12", "--no-prefix-limit", "3",
+                "--long-limit", "4")
+    rates = next(line for line in out.splitlines() if "(SST-2 tokens after the prefix)" in line)
+    assert [size for size, _ in re.findall(r"(\d+): ([\d,]+)", rates)] == ["64", "128", "256", "512"]
+    assert re.search(r"batched limit [\d.]+ cases/s \(logprob\), [\d.]+ \(generate\); one case at a time", out)
     names = ("generate, new prompt", "generate, prefix cached, one at a time", "generate, prefix cached (default)",
-             "logprob, prefix cached, one at a time", "logprob, prefix cached (default)")
+             "logprob, prefix cached, one at a time", "logprob, prefix cached (default)",
+             "both, prefix cached (default)", "long reviews, generate (default)")
     rows = {name: line for line in out.splitlines() for name in names if line.startswith(name)}
-    assert len(rows) == 5, out
-    assert rows["logprob, prefix cached (default)"].count("%") == 1
-    assert rows["generate, prefix cached (default)"].count("%") == 2
+    assert len(rows) == 7, out
+    assert all(line.count("%") == 2 for name, line in rows.items() if not name.startswith("long")), out
+    assert rows["long reviews, generate (default)"].count("%") == 1
+    assert int(rows["long reviews, generate (default)"].split()[4]) == 4  # the case count column
+    assert re.search(r"mode both: [\d.]+ ms per case against [\d.]+ for the slower single mode = [\d.]+x", out)
+
