@@ -67,3 +67,16 @@ def test_local_classification_compares_each_mode_with_the_batched_limit(tmp_path
     assert int(rows["long reviews, generate (default)"].split()[4]) == 4  # the case count column
     assert re.search(r"mode both: [\d.]+ ms per case against [\d.]+ for the slower single mode = [\d.]+x", out)
 
+
+def test_promptfoo_comparison_says_when_promptfoo_is_missing_and_measures_the_rest(tmp_path: Path) -> None:
+    """No network here: with --no-install and an empty scratch folder promptfoo is unavailable, and the script
+    says so on one line, then still starts llama-cpp-python's server and times llamacompare and the bare client."""
+    out = bench("bench/promptfoo_compare.py", "--suite", "bench/data/long_reviews.yaml", "-n", "4", "--no-install",
+                "--promptfoo-dir", str(tmp_path / "scratch"))
+    assert re.search(r"^promptfoo unavailable: not installed in .+ and --no-install given; measuring", out, re.M)
+    rows = [line for line in out.splitlines() if line.startswith(("llamacompare, in-process", "bare aiohttp"))]
+    assert len(rows) == 2, out
+    for row in rows:
+        cases, seconds, rate, accuracy = numbers(row.split(")", 1)[-1])[-4:]
+        assert cases == 4 and seconds > 0 and rate > 0 and 0 <= accuracy <= 1
+    assert re.search(r"llamacompare is [\d.]+x bare aiohttp", out)
