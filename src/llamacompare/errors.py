@@ -39,7 +39,14 @@ class ModelNotFoundError(ProviderError):
 
 
 class BadRequestError(ProviderError):
-    """400/422: the server refused the request itself (too long a prompt, a bad parameter)."""
+    """400/422: the server refused the request itself (too long a prompt, a bad parameter). `param` and `code`
+    are the error body's, where the server names them."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None,
+                 param: str | None = None, code: str | None = None):
+        super().__init__(message, status=status, retry_after=retry_after)
+        self.param = param
+        self.code = code
 
 
 class RateLimitError(ProviderError):

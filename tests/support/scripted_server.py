@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import hmac
 import json
+import math
 import os
 import signal
 import socket
@@ -36,17 +37,18 @@ from typing import Any
 from aiohttp import web
 
 try:
-    from . import fake_lm
+    from . import dialects, fake_lm
     from . import openai_shapes as shapes
     from .openai_shapes import CHAT_PATH, COMPLETIONS_PATH
 except ImportError:  # run as a plain script: python tests/support/scripted_server.py
+    import dialects  # type: ignore[no-redef]
     import fake_lm  # type: ignore[no-redef]
     import openai_shapes as shapes  # type: ignore[no-redef]
     from openai_shapes import CHAT_PATH, COMPLETIONS_PATH  # type: ignore[no-redef]
 
 FAULT_KINDS: tuple[str, ...] = (
     "429", "429_no_retry_after", "400", "401", "404", "500", "502", "503",
-    "reset", "hang", "malformed_json", "stream_cut", "empty_choices",
+    "reset", "hang", "malformed_json", "stream_cut", "empty_choices", "stream_error_line",
 )  # fmt: skip
 MODELS_PATH = "/v1/models"
 GENERATION_PATHS: tuple[str, ...] = (CHAT_PATH, COMPLETIONS_PATH)
@@ -100,6 +102,9 @@ class FaultPlan:
     script: tuple[str, ...] = ()
     rules: tuple[PromptRule, ...] = ()
     retry_after: float = 1.0
+    #: how a 429 says when to come back: "seconds" (Retry-After: N), "ms" (OpenAI's retry-after-ms, with
+    #: Retry-After rounded up, as openai-python's _base_client reads them) or "http-date" (RFC 9110 HTTP-date)
+    retry_after_style: str = "seconds"
     hang_s: float = 600.0
     paths: tuple[str, ...] = GENERATION_PATHS
 
@@ -135,6 +140,16 @@ def _dumps(obj: Any) -> str:
 
 def _fmt_seconds(s: float) -> str:
     return str(int(s)) if float(s).is_integer() else f"{s:g}"
+
+
+def _retry_headers(plan: FaultPlan) -> dict[str, str]:
+    if plan.retry_after_style == "ms":
+        return {"retry-after-ms": str(int(plan.retry_after * 1000)), "Retry-After": str(math.ceil(plan.retry_after))}
+    if plan.retry_after_style == "http-date":
+        from email.utils import formatdate
+
+        return {"Retry-After": formatdate(time.time() + plan.retry_after, usegmt=True)}
+    return {"Retry-After": _fmt_seconds(plan.retry_after)}
 
 
 def _error(
@@ -204,11 +219,15 @@ class ScriptedApp:
         latency: float | Callable[[dict[str, Any]], float] = 0.0,
         token_delay: float = 0.0,
         models_format: str = "openai",
+        dialect: str = "openai",
     ) -> None:
         if not answers and answer is None:
             raise ValueError("give answers or an answer callable")
         if models_format not in ("openai", "together"):
             raise ValueError("models_format is 'openai' or 'together'")
+        if dialect not in dialects.DIALECTS:
+            raise ValueError(f"dialect is one of {', '.join(dialects.DIALECTS)} (see tests/support/dialects.py)")
+        self.dialect = dialect
         self.models = {m.id: m for m in (ModelSpec(m) if isinstance(m, str) else m for m in models)}
         self.answers = tuple(answers)
         self._answer_fn = answer
@@ -382,12 +401,11 @@ class ScriptedApp:
             if m.context_length is not None:
                 item["context_length"] = m.context_length
             if m.input_price is not None or m.output_price is not None:
-                item["pricing"] = {"input": m.input_price or 0.0, "output": m.output_price or 0.0}
-            data.append(item)
+                item["pricing"] = {"hourly": 0, "input": m.input_price or 0.0, "output": m.output_price or 0.0,
+                                   "base": 0, "finetune": 0}
+            data.append(dialects.model_entry(self.dialect, item, m.context_length))
         # Together answers a bare JSON array; OpenAI an object with "data".
-        return web.json_response(
-            data if self.models_format == "together" else {"object": "list", "data": data}, dumps=_dumps
-        )
+        return web.json_response(dialects.models_body(self.dialect, data, self.models_format), dumps=_dumps)
 
     async def _handle_generation(self, request: web.Request) -> web.StreamResponse:
         t0 = time.time()
@@ -413,6 +431,11 @@ class ScriptedApp:
             if spec is None:
                 self._record(path, model, phash, -1, stream, "404", t=t0)
                 return _model_error(model)
+            refused = dialects.refusal(self.dialect, path, body)
+            if refused is not None:
+                self._record(path, model, phash, -1, stream, "400", t=t0)
+                return _error(400, refused[0], "invalid_request_error", refused[2], refused[1])
+            body = dialects.request_as_served(self.dialect, path, body)
             text = fake_lm.prompt_text(body)
             n_prompt = fake_lm.count_tokens(text) if path == CHAT_PATH else self._prompt_tokens(body)
             if spec.context_length is not None and n_prompt > spec.context_length:
@@ -434,7 +457,7 @@ class ScriptedApp:
                 await asyncio.sleep(delay)
                 return await self._stream(request, path, body, model, answer)
             await asyncio.sleep(delay + self.token_delay * answer.completion_tokens)
-            return web.json_response(shapes.full_body(path, body, model, answer), dumps=_dumps)
+            return web.json_response(dialects.full_body(self.dialect, path, body, model, answer), dumps=_dumps)
 
     @staticmethod
     def _prompt_tokens(body: Mapping[str, Any]) -> int:
@@ -451,7 +474,7 @@ class ScriptedApp:
         self, request: web.Request, path: str, body: Mapping[str, Any], model: str, a: shapes.Answer, cut: bool = False
     ) -> web.StreamResponse:
         resp = await self._open_sse(request)
-        chunks = list(shapes.chunks(path, body, model, a))
+        chunks = list(dialects.chunks(self.dialect, path, body, model, a))
         # stream_cut keeps the role chunk and about half of the content, then closes the connection.
         keep = max(2, len(chunks) // 2) if cut else len(chunks)
         for i, ch in enumerate(chunks[:keep]):
@@ -478,7 +501,7 @@ class ScriptedApp:
                 "Rate limit reached for requests.",
                 "requests",
                 "rate_limit_exceeded",
-                **{"Retry-After": _fmt_seconds(plan.retry_after)},
+                **_retry_headers(plan),
             ),
             "429_no_retry_after": lambda: _error(
                 429, "Rate limit reached for requests.", "requests", "rate_limit_exceeded"
@@ -513,6 +536,16 @@ class ScriptedApp:
                 await resp.write_eof()
                 return resp
             return web.json_response(shapes.full_body(path, body, model or "", a), dumps=_dumps)
+        if kind == "stream_error_line":
+            # llama.cpp's server: part of the answer, then `error: {...}` and `data: [DONE]` (tools/server/server.cpp)
+            a = shapes.build_answer(path, body, model or "", self.answer_for, self.answers)
+            resp = await self._open_sse(request)
+            for ch in list(shapes.chunks(path, body, model or "", a))[:2]:
+                await resp.write(b"data: " + json.dumps(ch, ensure_ascii=False).encode() + b"\n\n")
+            err = {"code": 500, "message": "Input prompt is too big compared to KV size.", "type": "server_error"}
+            await resp.write(b"error: " + json.dumps(err).encode() + b"\n\ndata: [DONE]\n\n")
+            await resp.write_eof()
+            return resp
         if kind == "malformed_json":
             broken = '{"id": "chatcmpl-x", "object": "chat.completion", "choices": [{"index": 0, "message": {"con'
             if stream:
@@ -699,6 +732,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="USD per million input/output tokens for a model (repeatable)",
     )
     ap.add_argument("--models-format", choices=("openai", "together"), default="openai")
+    ap.add_argument("--dialect", choices=dialects.DIALECTS, default="openai",
+                    help="answer the way this server does (see tests/support/dialects.py)")
     ap.add_argument("--answer", action="append", default=[], help="a possible answer (repeatable)")
     ap.add_argument("--api-key-env", metavar="VAR", help="require this environment variable's value as bearer key")
     ap.add_argument("--fault-rate", type=float, default=0.0)
@@ -754,6 +789,7 @@ def _app_from_args(ns: argparse.Namespace) -> ScriptedApp:
         latency=ns.latency,
         token_delay=ns.token_delay,
         models_format=ns.models_format,
+        dialect=ns.dialect,
     )
 
 

@@ -83,7 +83,8 @@ def test_models_openai_and_together_formats(srv: ScriptedServer) -> None:
     assert status == 200 and data["object"] == "list"
     by_id = {m["id"]: m for m in data["data"]}
     assert by_id["m"] == {"id": "m", "object": "model", "created": 0, "owned_by": "scripted", "context_length": 8192}
-    assert by_id["priced"]["pricing"] == {"input": 0.2, "output": 0.6}
+    # Together's Pricing (togethercomputer/openapi openapi.yaml) requires hourly, input, output, base, finetune
+    assert by_id["priced"]["pricing"] == {"hourly": 0, "input": 0.2, "output": 0.6, "base": 0, "finetune": 0}
 
     with ScriptedServer(models=[ModelSpec("t", 4096, 0.1, 0.3)], models_format="together") as tog:
 
@@ -98,7 +99,7 @@ def test_models_openai_and_together_formats(srv: ScriptedServer) -> None:
                 "created": 0,
                 "owned_by": "scripted",
                 "context_length": 4096,
-                "pricing": {"input": 0.1, "output": 0.3},
+                "pricing": {"hourly": 0, "input": 0.1, "output": 0.3, "base": 0, "finetune": 0},
             }
         ]
 

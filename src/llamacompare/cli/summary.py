@@ -131,6 +131,8 @@ def print_outcome(outcome: RunOutcome, db_path: str | None) -> None:
     cost = fmt.cost(outcome.cost_usd) + (" + unknown" if outcome.cost_unknown else "")
     con.print(f"run [bold]{outcome.run_id}[/bold]: {', '.join(parts)}; {outcome.tokens:,} tokens, {cost}, "
               f"{outcome.elapsed_s:.1f} s")
+    for note in getattr(outcome, "notes", ()):
+        con.print(f"note: {note}", markup=False, highlight=False)
     db = f" --db {db_path}" if db_path else ""
     con.print(f"next: llamacompare show {outcome.run_id}{db} · llamacompare report {outcome.run_id}{db}"
               + (f" · rerun the failed: llamacompare run --resume {outcome.run_id}{db}" if outcome.failed else ""))

@@ -6,6 +6,8 @@ import abc
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from llamacompare.models.capabilities import Capabilities
+
 
 @dataclass(frozen=True, slots=True)
 class Params:
@@ -99,24 +101,67 @@ class ModelUsage:
 
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
-    """A model a server lists, with its prices where the server publishes them (USD per token)."""
+    """A model a server lists: prices where the server publishes them (USD per million tokens), its context
+    length wherever the server puts it, and who the server says owns it (vLLM and llama.cpp name themselves)."""
 
     id: str
     input_price: float | None = None
     output_price: float | None = None
     context_length: int | None = None
+    owned_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What a provider learned about a model before any request: the id to send (as the server lists it), its
+    context length, the chat template a local file carries, what it can do, and notes for the run's summary."""
+
+    served_id: str
+    capabilities: Capabilities
+    context_length: int | None = None
+    chat_template: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class LabelScores:
+    """Each label's log-probability after a prompt, with what obtaining them cost."""
+
+    logprobs: dict[str, float]
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: float | None = None
+    cost_source: str = "unknown"
+    method: str = ""
 
 
 class Provider(abc.ABC):
-    """A backend that answers Requests. Implementations are async; the sync helpers wrap them."""
+    """A backend that answers Requests. Implementations are async; the sync helpers wrap them.
+
+    The runner asks a provider what it can do (`prepare` returns its Capabilities for a model); it never tests
+    the provider's class or name."""
 
     name: str = "provider"
-    #: whether this provider renders chat templates itself (completions) or sends messages
-    sends_messages: bool = True
+    capabilities: Capabilities = Capabilities()
+
+    async def prepare(self, model: str) -> Prepared:
+        """Checks before any request (is the model served, under which id, with which context)."""
+        return Prepared(model, self.capabilities)
 
     @abc.abstractmethod
     async def generate(self, model: str, request: Request) -> Response:
         """Send one request and return its Response, or raise a ProviderError."""
+
+    async def score_labels(self, model: str, request: Request, labels: list[str]) -> LabelScores:
+        """Log-probability of each label after the request: `request.prompt` scores the label as its
+        continuation, `request.messages` as the start of the answer."""
+        if request.prompt is None:
+            raise NotImplementedError(f"{self.name} scores labels after a prompt, not after messages")
+        scores = await self.label_logprobs(model, request.prompt, labels, prefix=request.prefix)
+        free = self.capabilities.free
+        return LabelScores(scores, cost_usd=0.0 if free else None,
+                           cost_source="local (no per-token price)" if free else "unknown",
+                           method=self.capabilities.label_method or "")
 
     async def label_logprobs(
         self, model: str, prompt: str, labels: list[str], *, prefix: str | None = None
@@ -127,6 +172,14 @@ class Provider(abc.ABC):
     def usage(self) -> ModelUsage | None:
         """Load time, memory and speed so far, for a model that runs in this process; None for a server."""
         return None
+
+    async def count_tokens(self, text: str) -> int:
+        """Tokens in `text`: exact where the provider holds the tokenizer, else about four characters a token."""
+        return len(text) // 4
+
+    def width(self, hosted_concurrency: int) -> int:
+        """Requests worth having in flight at once: a server takes the given concurrency."""
+        return hosted_concurrency
 
     async def list_models(self) -> list[ModelInfo] | None:
         """The models the server serves, or None where it does not say."""

@@ -10,10 +10,11 @@ from collections.abc import Callable, Sequence
 
 from llamacompare.errors import ProviderError
 from llamacompare.models import open_provider
-from llamacompare.models.base import Params, Provider, Request, Response
+from llamacompare.models.base import LabelScores, Params, Provider, Request, Response
+from llamacompare.models.capabilities import Capabilities
 from llamacompare.models.registry import ModelSpec
 from llamacompare.models.retry import RetryPolicy, with_retries
-from llamacompare.prompts.render import to_request
+from llamacompare.prompts.render import plain_text, to_request
 from llamacompare.prompts.templates import Message
 
 RetryHook = Callable[[int, ProviderError, float], None]
@@ -38,30 +39,32 @@ class ModelClient:
         self._prepared = False
         self.on_retry = on_retry
         self.context_length = spec.context_length
+        self.served_id = spec.id
+        self.capabilities: Capabilities = self.provider.capabilities
+        self.notes: tuple[str, ...] = ()
         self.cached_keys: set[int] = set()  # filled by the runner from the store
 
     async def prepare(self) -> None:
-        """Checks before any request: the model is served (where the server says), templates are loaded."""
+        """Checks before any request: the model is served (where the server says) and under which id, its
+        context, its chat template, what it can do."""
         if self._prepared:
             return
-        from llamacompare.models.local import LocalProvider
-        from llamacompare.models.openai_compat import OpenAICompatProvider
-
-        if isinstance(self.provider, LocalProvider):
-            self._gguf_template = await self.provider.chat_template()
-            self.context_length = self.provider.model.n_ctx
-        elif isinstance(self.provider, OpenAICompatProvider):
-            info = await self.provider.check_model(self.spec.id)
-            if info is not None and info.context_length:
-                self.context_length = info.context_length
+        prepared = await self.provider.prepare(self.spec.id)
+        self.served_id = prepared.served_id
+        self.capabilities = prepared.capabilities
+        self._gguf_template = prepared.chat_template
+        self.context_length = prepared.context_length or self.context_length
+        self.notes = prepared.notes
         self._prepared = True
 
     def width(self, hosted_concurrency: int) -> int:
         """Requests worth having in flight at once: what an in-process model computes together, else the given
         concurrency for a server."""
-        from llamacompare.models.local import LocalProvider
+        return self.provider.width(hosted_concurrency)
 
-        return self.provider.model.parallel if isinstance(self.provider, LocalProvider) else hosted_concurrency
+    async def count_tokens(self, text: str) -> tuple[int, bool]:
+        """(tokens in `text`, whether the count is exact rather than estimated)."""
+        return await self.provider.count_tokens(text), self.capabilities.exact_tokens
 
     def request_for(
         self, messages: Sequence[Message], params: Params, *, add_inst: bool = True, prefix: str | None = None,
@@ -70,24 +73,41 @@ class ModelClient:
         return to_request(self.spec, messages, params, add_inst=add_inst, gguf_template=self._gguf_template,
                           prefix=prefix, cue=cue)
 
+    def label_request(self, request: Request, labels: list[str]) -> tuple[Request, dict[str, str]]:
+        """What to score labels after, and each label as it is scored. A label continues a raw prompt (after a
+        space unless the prompt ends in one); for chat top log-probs it starts the answer to the messages. A
+        server that takes messages for answers scores a continuation of them as plain text, as a model without a
+        chat template is sent them."""
+        if self.capabilities.label_method == "chat_top_logprobs" and request.messages is not None:
+            return request, {a: a for a in labels}
+        prompt = request.prompt if request.prompt is not None else plain_text(request.messages or ())
+        surface = {lab: (lab if prompt[-1:].isspace() else " " + lab) for lab in labels}
+        return Request(prompt=prompt, params=request.params, prefix=request.prefix), surface
+
     async def send(self, request: Request, *, on_retry: RetryHook | None = None) -> Response:
         if not self._prepared:
             await self.prepare()
         response = await with_retries(
-            lambda: self.provider.generate(self.spec.id, request), self.retry, on_retry=on_retry or self.on_retry
+            lambda: self.provider.generate(self.served_id, request), self.retry,
+            on_retry=on_retry or self.on_retry,
         )
         response.model = self.name
         return response
 
-    async def label_logprobs(
-        self, prompt: str, labels: list[str], *, prefix: str | None = None, on_retry: RetryHook | None = None
-    ) -> dict[str, float]:
+    async def score_labels(self, request: Request, labels: list[str], *,
+                           on_retry: RetryHook | None = None) -> LabelScores:
         if not self._prepared:
             await self.prepare()
         return await with_retries(
-            lambda: self.provider.label_logprobs(self.spec.id, prompt, labels, prefix=prefix), self.retry,
+            lambda: self.provider.score_labels(self.served_id, request, labels), self.retry,
             on_retry=on_retry or self.on_retry,
         )
+
+    async def label_logprobs(
+        self, prompt: str, labels: list[str], *, prefix: str | None = None, on_retry: RetryHook | None = None
+    ) -> dict[str, float]:
+        scores = await self.score_labels(Request(prompt=prompt, prefix=prefix), labels, on_retry=on_retry)
+        return scores.logprobs
 
     async def aclose(self) -> None:
         await self.provider.aclose()

@@ -21,7 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from llamacompare.errors import BadRequestError, UsageError
-from llamacompare.models.base import ModelUsage, Provider, Request, Response
+from llamacompare.models.base import ModelUsage, Prepared, Provider, Request, Response
+from llamacompare.models.capabilities import Capabilities
 from llamacompare.models.local_batch import Batcher, Throughput, count_tokens, llama_cpp, logprobs_of
 
 _models: dict[tuple[str, int, int, int], LoadedModel] = {}
@@ -198,12 +199,21 @@ def get_model(path: str, n_ctx: int = DEFAULT_CTX, parallel: int = PARALLEL,
 
 class LocalProvider(Provider):
     name = "local"
-    sends_messages = False
+    capabilities = Capabilities(
+        chat=False, label_methods=("in_process",), streaming=False, context_check=True, exact_tokens=True, free=True,
+    )
 
     def __init__(self, path: str, *, n_ctx: int = DEFAULT_CTX, parallel: int = PARALLEL,
                  batch_tokens: int = BATCH_TOKENS) -> None:
         self.path = path
         self.model = get_model(path, n_ctx, parallel, batch_tokens)
+
+    async def prepare(self, model: str) -> Prepared:
+        return Prepared(model, self.capabilities, context_length=self.model.n_ctx,
+                        chat_template=await self.chat_template())
+
+    def width(self, hosted_concurrency: int) -> int:
+        return self.model.parallel
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         loop = asyncio.get_running_loop()

@@ -7,8 +7,10 @@ is a few small JSON objects. Errors map to the typed exceptions in `llamacompare
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import time
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -24,16 +26,27 @@ from llamacompare.errors import (
     ServerError,
     TimeoutError,
 )
-from llamacompare.models.base import ModelInfo, Provider, Request, Response
+from llamacompare.models import servers
+from llamacompare.models.base import LabelScores, ModelInfo, Prepared, Provider, Request, Response
+from llamacompare.models.capabilities import Capabilities, match_served
 from llamacompare.models.deadlines import Deadlines
-from llamacompare.models.streaming import StreamedAnswer, error_message
+from llamacompare.models.logprobs import (
+    NoLogprobs,
+    chat_entries,
+    completion_entries,
+    echoed_prompt,
+    label_logprob,
+    top_label_logprobs,
+)
+from llamacompare.models.streaming import StreamedAnswer, error_field, error_message
 from llamacompare.settings import redact
 
 
 class OpenAICompatProvider(Provider):
-    """One server, one connection pool. Create it inside the event loop that uses it."""
+    """One server, one connection pool. Create it inside the event loop that uses it.
 
-    sends_messages = True
+    `capabilities` are what the server is declared to support (per model, where they differ by model); what the
+    server's model list tells and what it refuses with a 400 naming a parameter refine them as the run goes."""
 
     def __init__(
         self,
@@ -45,6 +58,7 @@ class OpenAICompatProvider(Provider):
         stream: bool = True,
         max_connections: int = 256,
         prices: dict[str, tuple[float | None, float | None]] | None = None,
+        capabilities: Capabilities | Callable[[str], Capabilities] = servers.GENERIC,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
@@ -61,6 +75,9 @@ class OpenAICompatProvider(Provider):
         self._deadlines = Deadlines(timeout_s)
         self._by_id: tuple[list[ModelInfo] | None, dict[str, ModelInfo]] | None = None
         self._table_prices = prices or {}
+        self._declared = capabilities
+        self._caps: dict[str, Capabilities] = {}
+        self.capabilities = capabilities("") if callable(capabilities) else capabilities
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAICompatProvider(name={self.name!r}, base_url={self.base_url!r})"
@@ -79,14 +96,51 @@ class OpenAICompatProvider(Provider):
             await self._session.close()
         self._session = None
 
+    def capabilities_for(self, model: str) -> Capabilities:
+        caps = self._caps.get(model)
+        if caps is None:
+            caps = self._caps[model] = self._declared(model) if callable(self._declared) else self._declared
+        return caps
+
     # -- models and prices ---------------------------------------------------------------------------------
 
+    async def prepare(self, model: str) -> Prepared:
+        """The served id for `model` (exactly as the server lists it), its context and what it supports. Fails
+        before any request when the server lists its models and `model` is not among them."""
+        notes: tuple[str, ...] = ()
+        try:
+            models = await self.list_models()
+        except ModelListFailed as exc:
+            models, notes = None, (str(exc),)
+        if models is None:
+            return Prepared(model, self.capabilities_for(model), notes=notes)
+        by_id = self._info_by_id()
+        served = match_served(model, list(by_id), self.capabilities_for(model).name_rules)
+        if served is None:
+            import difflib
+
+            lower = {m.lower(): m for m in by_id}
+            close = difflib.get_close_matches(model.lower(), list(lower), n=3, cutoff=0.5)
+            hint = f"; closest served: {', '.join(lower[c] for c in close)}" if close else ""
+            raise ModelNotFoundError(
+                f"{model!r} is not served by {self.base_url} (retired or not deployed){hint}", status=404
+            )
+        info = by_id[served]
+        caps = self._caps[served] = servers.discovered(self.capabilities_for(served), info)
+        return Prepared(served, caps, context_length=info.context_length, notes=notes)
+
+    async def check_model(self, model: str) -> ModelInfo | None:
+        """The listed model `model` names, None where the server does not list models; ModelNotFoundError when
+        it lists them and `model` is not among them."""
+        prepared = await self.prepare(model)
+        return self._info_by_id().get(prepared.served_id)
+
     async def list_models(self) -> list[ModelInfo] | None:
-        """GET /models once; None when the server does not list models.
+        """GET /models once; None when the server does not list models; ModelListFailed when asking failed.
 
         Remote lists are shared by every provider of the process for a while (Together's is large); a loopback
         server is asked each time, since it is cheap and may be restarted with other models on the same port.
-        """
+        A failed attempt is never remembered: the next run asks again."""
         if self._models_fetched:
             return self._models
         shared = _model_lists.get(self.base_url)
@@ -100,58 +154,39 @@ class OpenAICompatProvider(Provider):
         return self._models
 
     async def _fetch_models(self) -> list[ModelInfo] | None:
-        try:
-            status, body, _ = await self._request("GET", "/models", None)
-        except ConnectionFailedError:
-            raise  # nothing listens there: every request would fail, say so before sending any
-        except (ServerError, TimeoutError, ModelNotFoundError, BadRequestError):
-            return None
-        if status != 200:
-            return None
-        items = body.get("data") if isinstance(body, dict) else body
-        if not isinstance(items, list):
-            return None
-        models = []
-        for item in items:
-            if isinstance(item, dict) and isinstance(item.get("id"), str):
-                pricing = item.get("pricing") if isinstance(item.get("pricing"), dict) else {}
-                models.append(
-                    ModelInfo(
-                        item["id"],
-                        _price(pricing.get("input")),
-                        _price(pricing.get("output")),
-                        item.get("context_length") if isinstance(item.get("context_length"), int) else None,
-                    )
-                )
-        return models
-
-    async def check_model(self, model: str) -> ModelInfo | None:
-        """Fail before any request when the server lists its models and `model` is not among them."""
-        models = await self.list_models()
-        if models is None:
-            return None
-        by_id = self._info_by_id()
-        found = by_id.get(model.lower())
-        if found is None:
-            import difflib
-
-            close = difflib.get_close_matches(model.lower(), list(by_id), n=3, cutoff=0.5)
-            hint = f"; closest served: {', '.join(by_id[c].id for c in close)}" if close else ""
-            raise ModelNotFoundError(
-                f"{model!r} is not served by {self.base_url} (retired or not deployed){hint}", status=404
-            )
-        return found
+        failure: ProviderError | None = None
+        for wait in (0.0, 0.5, 1.5):  # a short retry: this list decides the served-model check and prices
+            if wait:
+                await asyncio.sleep(min(wait, failure.retry_after or wait) if failure else wait)
+            try:
+                status, body, headers = await self._request("GET", "/models", None)
+                if status in (401, 403):
+                    self._raise_for(status, body, headers)
+                if status == 429 or status >= 500:
+                    self._raise_for(status, body, headers)
+            except (ServerError, TimeoutError, RateLimitError) as exc:
+                if isinstance(exc, ConnectionFailedError):
+                    raise  # nothing listens there: every request would fail, say so before sending any
+                failure = exc
+                continue
+            if status != 200:
+                return None  # this server does not list its models
+            return _parse_models(body)
+        raise ModelListFailed(
+            f"{self.base_url}/models failed ({type(failure).__name__}: {failure}): the served-model check, the "
+            "context check and the server's prices are off for this run"
+        )
 
     def _info_by_id(self) -> dict[str, ModelInfo]:
         # Together lists ~200 models: a scan per answer was a visible cost at thousands of answers/s
         if self._by_id is None or self._by_id[0] is not self._models:
-            self._by_id = (self._models, {m.id.lower(): m for m in self._models or ()})
+            self._by_id = (self._models, {m.id: m for m in self._models or ()})
         return self._by_id[1]
 
     def _cost(self, model: str, prompt_tokens: int | None, completion_tokens: int | None) -> tuple[float | None, str]:
         if prompt_tokens is None or completion_tokens is None:
             return None, "unknown"
-        info = self._info_by_id().get(model.lower())
+        info = self._info_by_id().get(model)
         if info is not None and info.input_price is not None and info.output_price is not None:
             return (prompt_tokens * info.input_price + completion_tokens * info.output_price) / 1e6, "provider"
         table = self._table_prices.get(model.lower())
@@ -164,13 +199,20 @@ class OpenAICompatProvider(Provider):
     # -- generation ----------------------------------------------------------------------------------------
 
     def payload(self, model: str, request: Request, *, stream: bool) -> dict[str, Any]:
+        caps = self.capabilities_for(model)
         p = request.params
-        body: dict[str, Any] = {"model": model, "temperature": p.temperature, "max_tokens": p.max_tokens}
-        if p.top_p is not None:
+        body: dict[str, Any] = {"model": model}
+        # never 0: llama-cpp-python's server and Ollama read 0 as "no limit"
+        limit = max(1, p.max_tokens)
+        body[caps.token_limit_param if request.prompt is None else "max_tokens"] = limit
+        accepted = caps.sampling_params
+        if "temperature" in accepted:
+            body["temperature"] = p.temperature
+        if p.top_p is not None and "top_p" in accepted:
             body["top_p"] = p.top_p
-        if p.stop:
+        if p.stop and "stop" in accepted:
             body["stop"] = list(p.stop)
-        if p.seed is not None:
+        if p.seed is not None and "seed" in accepted:
             body["seed"] = p.seed
         if request.prompt is not None:
             body["prompt"] = request.prompt
@@ -182,6 +224,27 @@ class OpenAICompatProvider(Provider):
         return body
 
     async def generate(self, model: str, request: Request) -> Response:
+        while True:
+            try:
+                return await self._generate(model, request)
+            except BadRequestError as exc:
+                if not self._adapt(model, exc):
+                    raise
+
+    def _adapt(self, model: str, exc: BadRequestError) -> bool:
+        """Learn from a 400 that names a parameter the model does not take (OpenAI's reasoning models refuse
+        `max_tokens` and any temperature but the default): send it differently from now on. False: nothing to
+        learn, the error stands."""
+        caps = self.capabilities_for(model)
+        if exc.param == "max_tokens" and caps.token_limit_param != "max_completion_tokens":
+            self._caps[model] = caps.with_(token_limit_param="max_completion_tokens")
+            return True
+        if exc.param in caps.sampling_params and exc.code in ("unsupported_value", "unsupported_parameter"):
+            self._caps[model] = caps.with_(sampling_params=caps.sampling_params - {exc.param})
+            return True
+        return False
+
+    async def _generate(self, model: str, request: Request) -> Response:
         path = "/completions" if request.prompt is not None else "/chat/completions"
         body = self.payload(model, request, stream=self.stream)
         started = time.perf_counter()
@@ -200,27 +263,86 @@ class OpenAICompatProvider(Provider):
             latency_s=latency, ttft_s=ttft, cost_usd=cost, cost_source=source, request=request.to_dict(),
         )
 
-    async def label_logprobs(
-        self, model: str, prompt: str, labels: list[str], *, prefix: str | None = None
-    ) -> dict[str, float]:
-        """Score each label as a continuation of `prompt` via /completions with echo and logprobs.
+    # -- label scores --------------------------------------------------------------------------------------
 
-        The server must support `echo` with `logprobs` (vLLM does; many others do not: they raise here).
-        """
+    async def score_labels(self, model: str, request: Request, labels: list[str]) -> LabelScores:
+        """Label log-probs by the model's methods in order (echoed prompt log-probs, or the top log-probs of the
+        first answer tokens); a method the server turns out not to support is dropped for this model, and a
+        server that gives none fails here in one line."""
+        caps = self.capabilities_for(model)
+        reason = caps.no_label_reason or "the server gives no log-probabilities"
+        for method in caps.label_methods:
+            if method != "chat_top_logprobs" and request.prompt is None:
+                continue
+            try:
+                if method == "echo":
+                    return await self._score_by_echo(model, request.prompt or "", labels)
+                if method == "completion_top_logprobs":
+                    return await self._score_by_top(model, labels, prompt=request.prompt)
+                messages = request.messages or ({"role": "user", "content": request.prompt or ""},)
+                return await self._score_by_top(model, labels, messages=messages)
+            except NoLogprobs as exc:
+                reason = f"{self.base_url} gave no log-probs for {method.replace('_', ' ')}: {exc}"
+                current = self.capabilities_for(model)
+                left = tuple(m for m in current.label_methods if m != method)
+                self._caps[model] = current.with_(label_methods=left, no_label_reason=reason)
+        raise BadRequestError(f"{model} gives no label scores ({reason}); use mode: generate")
+
+    async def _score_by_echo(self, model: str, prompt: str, labels: list[str]) -> LabelScores:
         out: dict[str, float] = {}
+        pt = ct = 0
         for label in labels:
-            body = {"model": model, "prompt": prompt + label, "max_tokens": 0, "echo": True, "logprobs": 1,
+            # max_tokens 1, never 0: llama-cpp-python's server reads 0 as "no limit" and generates on
+            body = {"model": model, "prompt": prompt + label, "max_tokens": 1, "echo": True, "logprobs": 1,
                     "temperature": 0.0}
             status, data, headers = await self._request("POST", "/completions", body)
             self._raise_for(status, data, headers)
             try:
-                lp = data["choices"][0]["logprobs"]
-                offsets, token_lps = lp["text_offset"], lp["token_logprobs"]
-            except (KeyError, IndexError, TypeError):
-                raise BadRequestError(f"{self.base_url} gave no prompt logprobs (echo); use mode: generate") from None
-            total = sum(v for off, v in zip(offsets, token_lps, strict=False) if off >= len(prompt) and v is not None)
-            out[label] = float(total)
-        return out
+                out[label] = label_logprob(echoed_prompt(data, prompt + label), label)
+            except NoLogprobs:
+                if out:  # the server gave them for another label: this answer is broken, not the method
+                    raise ServerError(f"{self.base_url} answered without prompt log-probs", status=200) from None
+                raise
+            usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+            pt += usage.get("prompt_tokens") or 0
+            ct += usage.get("completion_tokens") or 0
+        cost, source = self._cost(model, pt, ct)
+        return LabelScores(out, pt, ct, cost, source, "echo")
+
+    async def _score_by_top(self, model: str, labels: list[str], *, prompt: str | None = None,
+                            messages: Any = None) -> LabelScores:
+        """One answer token first; more (up to 8) only when two labels are still open after it."""
+        caps = self.capabilities_for(model)
+        pt = ct = 0
+        n = 1
+        while True:
+            if prompt is not None:
+                path = "/completions"
+                body: dict[str, Any] = {"model": model, "prompt": prompt, "max_tokens": n, "logprobs": _TOP_LOGPROBS}
+            else:
+                path = "/chat/completions"
+                body = {"model": model, "messages": [dict(m) for m in messages], caps.token_limit_param: n,
+                        "logprobs": True, "top_logprobs": _TOP_LOGPROBS}
+            if "temperature" in caps.sampling_params:
+                body["temperature"] = 0.0
+            status, data, headers = await self._request("POST", path, body)
+            self._raise_for(status, data, headers)
+            try:
+                choice = data["choices"][0]
+                lp = choice.get("logprobs")
+                entries = completion_entries(lp) if prompt is not None else chat_entries((lp or {}).get("content"))
+            except (KeyError, IndexError, TypeError, AttributeError):
+                raise NoLogprobs("the answer has no choices with log-probs") from None
+            top = top_label_logprobs(entries, labels)
+            usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+            pt += usage.get("prompt_tokens") or 0
+            ct += usage.get("completion_tokens") or 0
+            if len(top.unfinished) < 2 or n >= 8 or len(entries) < n:
+                break
+            n = 8
+        cost, source = self._cost(model, pt, ct)
+        method = "completion_top_logprobs" if prompt is not None else "chat_top_logprobs"
+        return LabelScores(top.logprobs, pt, ct, cost, source, method)
 
     # -- transport -----------------------------------------------------------------------------------------
 
@@ -274,10 +396,37 @@ class OpenAICompatProvider(Provider):
         if status == 429:
             raise RateLimitError(where, status=status, retry_after=_retry_after(headers))
         if status in (400, 413, 422):
-            raise BadRequestError(where, status=status)
+            param, code = error_field(data, "param"), error_field(data, "code")
+            raise BadRequestError(where, status=status, param=param, code=code)
         if status >= 500 or status == 408:
             raise ServerError(where, status=status, retry_after=_retry_after(headers) if status == 503 else None)
         raise ProviderError(where, status=status)
+
+
+class ModelListFailed(ProviderError):
+    """Listing the server's models failed (not: the server does not list them)."""
+
+
+_TOP_LOGPROBS = 20  # the most OpenAI (and vLLM by default) return
+
+
+def _parse_models(body: Any) -> list[ModelInfo] | None:
+    """A model list in any of the shapes servers answer: OpenAI's {"data": [...]}, Together's bare array."""
+    items = body.get("data") if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        return None
+    return [_model_info(item) for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
+
+
+def _model_info(item: dict[str, Any]) -> ModelInfo:
+    pricing = item.get("pricing") if isinstance(item.get("pricing"), dict) else {}
+    meta = item.get("meta") if isinstance(item.get("meta"), dict) else {}
+    # Together: context_length; vLLM: max_model_len; llama.cpp's server: meta.n_ctx (else the trained n_ctx_train)
+    context = next((v for v in (item.get("context_length"), item.get("max_model_len"), meta.get("n_ctx"),
+                                meta.get("n_ctx_train")) if isinstance(v, int) and v > 0), None)
+    owner = item.get("owned_by")
+    return ModelInfo(item["id"], _price(pricing.get("input")), _price(pricing.get("output")), context,
+                     owner if isinstance(owner, str) else None)
 
 
 class _transport_errors:  # noqa: N801 - used like a function: `with _transport_errors(...):`
@@ -321,7 +470,16 @@ def _price(value: Any) -> float | None:
 
 
 def _retry_after(headers: Any) -> float | None:
-    value = headers.get("Retry-After") if headers is not None else None
+    """Seconds to wait, from `retry-after-ms` (OpenAI's, more precise) or `Retry-After` (seconds or an HTTP date)."""
+    if headers is None:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms is not None:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("Retry-After")
     if value is None:
         return None
     try:

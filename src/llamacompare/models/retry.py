@@ -24,7 +24,10 @@ class RetryPolicy:
 
     def delay(self, attempt: int, error: ProviderError, rng: random.Random) -> float:
         if error.retry_after is not None:
-            return min(max(error.retry_after, 0.0), self.retry_after_cap_s)
+            # what the server asks, plus a little jitter so that many clients told the same time (or "0") do not
+            # all come back at the same instant
+            wait = min(max(error.retry_after, 0.0), self.retry_after_cap_s)
+            return wait + rng.uniform(0, max(wait * 0.1, self.base_s * 0.25))
         return rng.uniform(0, min(self.cap_s, self.base_s * 2**attempt))
 
 

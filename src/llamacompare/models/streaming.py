@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from llamacompare import jsonfast
-from llamacompare.errors import ServerError
+from llamacompare.errors import BadRequestError, ServerError
 
 
 class StreamedAnswer:
@@ -35,8 +35,12 @@ class StreamedAnswer:
         lines = (self._rest + block).splitlines(keepends=True) if self._rest else block.splitlines(keepends=True)
         self._rest = lines.pop() if lines and not lines[-1].endswith((b"\n", b"\r")) else b""
         for line in lines:
-            if line.startswith(b"data:") and not self.done:
+            if self.done:
+                break
+            if line.startswith(b"data:"):
                 self._event(line[5:].strip())
+            elif line.startswith(b"error:"):
+                self._error_line(line[6:].strip())
 
     def close(self) -> tuple[str, str | None, dict[str, Any], float | None]:
         """The stream ended: (text, finish_reason, usage, ttft), or ServerError if the answer is incomplete."""
@@ -59,18 +63,49 @@ class StreamedAnswer:
             raise ServerError(f"{self.url} sent a malformed stream chunk", status=200) from None
         if not isinstance(chunk, dict):
             raise ServerError(f"{self.url} sent a stream chunk that is not an object", status=200)
-        if "error" in chunk:
+        if chunk.get("error"):  # `"error": null` is no error
             raise ServerError(f"{self.url} stream error: {error_message(chunk)}", status=200)
         if chunk.get("usage"):
             self.usage = chunk["usage"]
-        for choice in chunk.get("choices") or ():
+        choices = chunk.get("choices") or ()
+        for choice in choices:
             piece = (choice.get("delta") or {}).get("content") if self.chat else choice.get("text")
             if piece:
-                if self.ttft is None:
-                    self.ttft = time.perf_counter() - self.started
-                self.parts.append(piece)
+                self._append(piece)
             if choice.get("finish_reason"):
                 self.finish = choice["finish_reason"]
+        if not choices and not self.chat:
+            # Together's CompletionChunk: the token in `token` {id, text, logprob, special}
+            token = chunk.get("token")
+            if isinstance(token, dict) and not token.get("special") and token.get("text"):
+                self._append(token["text"])
+        if chunk.get("finish_reason"):  # Together puts it (and usage) at the top level of the last chunk
+            self.finish = chunk["finish_reason"]
+
+    def _append(self, piece: str) -> None:
+        if self.ttft is None:
+            self.ttft = time.perf_counter() - self.started
+        self.parts.append(piece)
+
+    def _error_line(self, payload: bytes) -> None:
+        """llama.cpp's server reports a failure mid-stream as an `error:` line (then `data: [DONE]`): the
+        answer so far is not an answer."""
+        try:
+            data: Any = jsonfast.loads(payload)
+        except ValueError:
+            data = {"message": payload[:300].decode("utf-8", "replace")}
+        message = f"{self.url} stream error: {error_message(data)}"
+        code = data.get("code") if isinstance(data, dict) else None
+        if isinstance(code, int) and 400 <= code < 500:
+            raise BadRequestError(message, status=code, code=error_field(data, "type"))
+        raise ServerError(message, status=code if isinstance(code, int) else 200)
+
+
+def error_field(data: Any, name: str) -> str | None:
+    """A field of an OpenAI-style error body (`param`, `code`, `type`), as text."""
+    err = data.get("error", data) if isinstance(data, dict) else None
+    value = err.get(name) if isinstance(err, dict) else None
+    return str(value) if value is not None else None
 
 
 def error_message(data: Any) -> str:

@@ -32,19 +32,20 @@ def to_request(
     to frame the prompt as a document whose continuation is the answer."""
     if not add_inst:
         # The caller's text goes out exactly as written (the seed's add_inst=False).
-        return Request(prompt=_plain(messages), params=params, prefix=prefix)
-    if spec.provider == "local":
+        return Request(prompt=plain_text(messages), params=params, prefix=prefix)
+    if spec.prompt_format == "text":
         if gguf_template:
             prompt = render_jinja(gguf_template, messages, bos_token, eos_token)
             return Request(prompt=prompt, params=params, prefix=prefix)
-        return Request(prompt=_plain(messages) + (cue or ""), params=params, prefix=prefix)
-    if spec.family in RENDERERS and spec.provider == "together":
+        return Request(prompt=plain_text(messages) + (cue or ""), params=params, prefix=prefix)
+    if spec.prompt_format == "family_text" and spec.family in RENDERERS:
         return Request(prompt=RENDERERS[spec.family](messages), params=params, prefix=prefix)
     return Request(messages=tuple(dict(m) for m in messages), params=params, prefix=prefix)  # type: ignore[misc]
 
 
-def _plain(messages: Sequence[Message]) -> str:
-    """No template: a single user turn is sent verbatim; anything longer becomes a simple transcript."""
+def plain_text(messages: Sequence[Message]) -> str:
+    """No template: a single user turn is sent verbatim (after the system prompt); anything longer becomes a simple
+    transcript."""
     users = [m for m in messages if m["role"] == "user"]
     system = next((m["content"] for m in messages if m["role"] == "system"), None)
     if len(users) == 1 and len(messages) - (system is not None) == 1:

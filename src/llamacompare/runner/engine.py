@@ -47,6 +47,8 @@ class RunOutcome:
     interrupted: bool = False
     elapsed_s: float = 0.0
     errors: dict[str, int] = field(default_factory=dict)
+    #: things the run's summary says once (a model with no label scores, a model list that could not be read)
+    notes: list[str] = field(default_factory=list)
 
 
 CONTENT_FREE_CASE = "(content-free)"
@@ -63,11 +65,33 @@ def needs_content_free(task: Task) -> bool:
     return task.type == "classify" and "logprob" in modes_of(task) and task.calibration == "content_free"
 
 
-def modes_of(task: Task) -> list[str]:
+def modes_of(task: Task, client: ModelClient | None = None) -> list[str]:
+    """The modes a task's cases are run in; for a model that gives no label scores, `both` is generate only."""
     if task.type != "classify":
         return ["generate"]
     mode = task.classify_mode
-    return ["generate", "logprob"] if mode == "both" else [mode]
+    modes = ["generate", "logprob"] if mode == "both" else [mode]
+    if client is not None and client.capabilities.label_method is None:
+        modes = [m for m in modes if m != "logprob"]
+    return modes
+
+
+def _check_label_scores(plan: RunPlan, clients: dict[str, ModelClient], outcome: RunOutcome) -> None:
+    """A logprob-only task on a model that gives no label scores fails here, before any request; with `both`, that
+    model answers in generate mode only and the summary says why, once."""
+    for m in plan.models:
+        client = clients[m.name]
+        if client.capabilities.label_method is not None:
+            continue
+        reason = client.capabilities.no_label_reason or "the server gives no log-probabilities"
+        tasks = [t for t in plan.suite.tasks if t.type == "classify" and t.classify_mode in ("logprob", "both")]
+        strict = [t.id for t in tasks if t.classify_mode == "logprob"]
+        if strict:
+            raise UsageError(f"task {strict[0]} is mode: logprob but {m.name} gives no label scores ({reason}); "
+                             "use mode: generate or both, or another model")
+        if tasks:
+            outcome.notes.append(f"{m.name}: no label scores ({reason}); its classify answers are scored as "
+                                 "generated")
 
 
 def iter_task_cases(task: Task) -> Iterator[tuple[int, Case]]:
@@ -84,10 +108,6 @@ async def execute(
     # loading validated the suite (every dataset read once): bad input has failed before any request
     check = plan.suite.check or validate_suite(plan.suite)
     outcome = RunOutcome(plan.run_id)
-    per_case = sum(len(modes_of(t)) * (check.counts().get(t.id, 0)) for t in plan.suite.tasks)
-    outcome.total = per_case * len(plan.models) * plan.options.repeats
-    outcome.total += sum(needs_content_free(t) for t in plan.suite.tasks) * len(plan.models)
-
     clients = {m.name: _client(m, plan) for m in plan.models}
     usage_before: dict[str, ModelUsage] = {}
     started = time.perf_counter()
@@ -96,6 +116,14 @@ async def execute(
         usage_before = {name: u for name, c in clients.items() if (u := c.provider.usage()) is not None}
         for c in clients.values():
             c.cached_keys = store.cached_keys(c.spec.name)
+            outcome.notes.extend(f"{c.name}: {note}" for note in c.notes)
+        _check_label_scores(plan, clients, outcome)
+        counts = check.counts()
+        for c in clients.values():
+            per_case = sum(len(modes_of(t, c)) * counts.get(t.id, 0) for t in plan.suite.tasks)
+            outcome.total += per_case * plan.options.repeats
+            outcome.total += sum(needs_content_free(t) and c.capabilities.label_method is not None
+                                 for t in plan.suite.tasks)
         await _check_context(plan, clients)
         done: set[tuple[str, str, str, str, int]] = set()
         if resume:
@@ -139,7 +167,6 @@ def _client(m: PlannedModel, plan: RunPlan) -> ModelClient:
 
 async def _check_context(plan: RunPlan, clients: dict[str, ModelClient]) -> None:
     """A prompt longer than a model's context fails here, before any request is sent."""
-    from llamacompare.models.local import LocalProvider
     from llamacompare.tasks.template import render_case
 
     if not any(c.context_length for c in clients.values()):
@@ -155,11 +182,8 @@ async def _check_context(plan: RunPlan, clients: dict[str, ModelClient]) -> None
             limit = client.context_length
             if not limit:
                 continue
-            if isinstance(client.provider, LocalProvider):
-                n = await client.provider.count_tokens(longest)
-                how = ""
-            else:
-                n, how = len(longest) // 4, "about "
+            n, exact = await client.count_tokens(longest)
+            how = "" if exact else "about "
             if n >= limit:
                 raise UsageError(
                     f"task {task.id}, case {longest_id}: the prompt is {how}{n} tokens but {m.name} has a "
@@ -184,11 +208,14 @@ async def _drive(
         no queue, and nothing held beyond the current case."""
         reps = plan.options.repeats
         name = m.name
+        client = clients[m.name]
+        scores_labels = client.capabilities.label_method is not None
         for task in plan.suite.tasks:
-            modes = modes_of(task)
+            modes = modes_of(task, client)
             params = task.generation_params(m.config.params.apply())  # the task's settings win over the model's
             prefix = render_few_shot(task)
-            if needs_content_free(task) and (task.id, CONTENT_FREE_CASE, name, "calibration", 0) not in done:
+            if (needs_content_free(task) and scores_labels
+                    and (task.id, CONTENT_FREE_CASE, name, "calibration", 0) not in done):
                 cf = content_free_case(task)
                 yield [_Item(task, cf.id, -1, name, "calibration", 0, render_case(task, cf), params,
                              jsonfast.dumps(cf.fields), None)]
@@ -230,6 +257,13 @@ async def _drive(
         await asyncio.gather(*workers, return_exceptions=True)
     if fatal:
         raise fatal[0]
+
+
+def _scored_after(request: Any) -> dict[str, Any]:
+    """The text (or messages) labels are scored after, as stored and hashed."""
+    if request.prompt is not None:
+        return {"prompt": request.prompt}
+    return {"messages": [dict(m) for m in request.messages], "method": "chat_top_logprobs"}
 
 
 @dataclass(slots=True)
@@ -344,10 +378,8 @@ async def _process(
     request = client.request_for(item.rendered.messages(), item.params, prefix=item.rendered.prefix or None,
                                  cue=task.base_model_cue)
     if item.mode in ("logprob", "calibration"):
-        prompt = request.prompt if request.prompt is not None else item.rendered.text
-        labels = task.label_names()
-        surface = {lab: (lab if prompt[-1:].isspace() else " " + lab) for lab in labels}
-        sent: dict[str, Any] = {"prompt": prompt, "labels": surface, "mode": "logprob"}
+        request, surface = client.label_request(request, task.label_names())
+        sent: dict[str, Any] = {**_scored_after(request), "labels": surface, "mode": "logprob"}
     else:
         sent = request.to_dict()
     request_json = canonical_json(sent)
@@ -370,18 +402,18 @@ async def _process(
             await limits.acquire(len(item.rendered.text) // 4 + item.params.max_tokens)
         if item.mode in ("logprob", "calibration"):
             started = time.perf_counter()
-            scores = await client.label_logprobs(
-                sent["prompt"], list(sent["labels"].values()), prefix=request.prefix, on_retry=count
-            )
-            by_label = {lab: scores[s] for lab, s in sent["labels"].items()}
+            scores = await client.score_labels(request, list(sent["labels"].values()), on_retry=count)
+            by_label = {lab: scores.logprobs[s] for lab, s in sent["labels"].items()}
             top = max(by_label, key=by_label.__getitem__)
             response = Response(
                 model=client.name,
                 text=top,
                 finish_reason="logprob",
+                prompt_tokens=scores.prompt_tokens,
+                completion_tokens=scores.completion_tokens,
                 latency_s=time.perf_counter() - started,
-                cost_usd=0.0 if client.spec.provider == "local" else None,
-                cost_source="local (no per-token price)" if client.spec.provider == "local" else "unknown",
+                cost_usd=scores.cost_usd,
+                cost_source=scores.cost_source,
                 request=sent,
                 label_logprobs=by_label,
             )

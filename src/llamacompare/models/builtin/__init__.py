@@ -1,0 +1,1 @@
+"""The built-in provider plugins, registered as entry points in pyproject.toml like any other."""

@@ -1,0 +1,30 @@
+"""Any OpenAI-compatible server (`--base-url` or OPENAI_BASE_URL): llama.cpp's server, llama-cpp-python's, LM
+Studio, vLLM, OpenAI itself. What the server is, where it says (its model list), decides what it can do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from llamacompare.models.builtin.compat import CompatPlugin
+from llamacompare.models.capabilities import Capabilities
+from llamacompare.models.registry import ModelSpec
+
+OPENAI_API = "api.openai.com"
+
+
+class OpenAIPlugin(CompatPlugin):
+    description = "any OpenAI-compatible server (llama.cpp server, LM Studio, vLLM, OpenAI)"
+    default_url = "https://api.openai.com/v1"
+    url_env = "OPENAI_BASE_URL"
+    key_env = "OPENAI_API_KEY"
+
+    def capabilities(self, spec: ModelSpec) -> Capabilities | Callable[[str], Capabilities]:
+        from llamacompare.models import servers
+
+        return servers.openai_api if OPENAI_API in (spec.base_url or "") else servers.GENERIC
+
+    def key_required(self, spec: ModelSpec) -> bool:
+        return OPENAI_API in (spec.base_url or "")
+
+
+plugin = OpenAIPlugin()

@@ -1,0 +1,22 @@
+"""vLLM's OpenAI-compatible server (default http://127.0.0.1:8000/v1)."""
+
+from __future__ import annotations
+
+from llamacompare.models.builtin.compat import CompatPlugin
+from llamacompare.models.capabilities import Capabilities
+from llamacompare.models.registry import ModelSpec
+
+
+class VLLMPlugin(CompatPlugin):
+    description = "a vLLM server"
+    default_url = "http://127.0.0.1:8000/v1"
+    url_env = "VLLM_BASE_URL"
+    key_env = "VLLM_API_KEY"
+
+    def capabilities(self, spec: ModelSpec) -> Capabilities:
+        from llamacompare.models import servers
+
+        return servers.VLLM
+
+
+plugin = VLLMPlugin()

@@ -1,0 +1,185 @@
+"""How real servers differ from OpenAI's shapes, replayed by the scripted server (`ScriptedServer(dialect=...)`).
+
+Each dialect is built from the server's published spec or source, never from our client:
+
+- "openai": OpenAI's legacy completions and chat shapes (openai-python `src/openai/types/completion_choice.py`,
+  `types/chat/chat_completion_chunk.py`), as llama-cpp-python's server also answers them.
+- "together": togethercomputer/openapi `openapi.yaml`: `ModelInfoList` (a bare array, `pricing`, `context_length`),
+  `CompletionResponse` with echoed prompt log-probs at the top level (`PromptPart`: `prompt[0].logprobs` =
+  `LogprobsPart` {tokens, token_logprobs, token_ids}, no `text_offset`), `CompletionChunk` (`token` {id, text,
+  logprob, special}, `choices[].text`, `finish_reason` and `usage` at the top level), `FinishReason` "eos".
+- "vllm": vllm-project/vllm `vllm/entrypoints/openai/protocol.py` (`ModelCard`: `max_model_len`, `owned_by:
+  "vllm"`) and `serving_completion.py` `_create_completion_logprobs` (echo: the BOS token first, with no
+  log-prob, and `text_offset` the running sum of token lengths, so it counts the BOS text).
+- "ollama": ollama/ollama `openai/openai.go` (`CompletionRequest` has no `echo`; `logprobs` gives the generated
+  tokens' `ChoiceLogprobs` {content}; `max_tokens` becomes `num_predict`, 0 meaning no limit) and
+  `types/model/name.go` (ids keep their tag: `llama3:latest`).
+- "llama_server": ggml-org/llama.cpp `tools/server` (`/v1/models`: `owned_by: "llamacpp"`, `meta` with `n_ctx`;
+  no echo on completions; an error mid-stream is `error: {...}` then `data: [DONE]`, server.cpp
+  `server_sent_event(sink, "error", ...)`).
+- "llama_cpp_python": abetlen/llama-cpp-python `llama_cpp/server` (`owned_by: "me"`; `max_tokens` 0 or less
+  means "until the context is full").
+- "openai_api": api.openai.com for a reasoning model: `max_tokens` refused with param "max_tokens", code
+  "unsupported_parameter"; a temperature other than 1 refused with code "unsupported_value"
+  (openai-python `types/chat/completion_create_params.py`: max_tokens "is not compatible with o-series models").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+try:
+    from . import fake_lm
+    from . import openai_shapes as shapes
+except ImportError:  # run as a plain script
+    import fake_lm  # type: ignore[no-redef]
+    import openai_shapes as shapes  # type: ignore[no-redef]
+
+DIALECTS = ("openai", "together", "vllm", "ollama", "llama_server", "llama_cpp_python", "openai_api")
+BOS = "<s>"
+#: the generation limit a server uses for "no limit" in the fake (enough to show a runaway answer)
+UNLIMITED = 400
+
+
+def model_entry(dialect: str, item: dict[str, Any], context_length: int | None) -> dict[str, Any]:
+    """One entry of GET /v1/models as the server lists it."""
+    if dialect == "together":
+        return {**item, "type": "chat", "display_name": item["id"], "organization": item["id"].split("/")[0]}
+    base = {k: v for k, v in item.items() if k != "context_length"}
+    if dialect == "vllm":
+        return {**base, "owned_by": "vllm", "root": item["id"], "parent": None, "max_model_len": context_length,
+                "permission": []}
+    if dialect == "ollama":
+        return {**base, "owned_by": "library"}
+    if dialect == "llama_server":
+        meta = {"vocab_type": 1, "n_vocab": 32000, "n_ctx": context_length, "n_ctx_train": 131072, "n_embd": 640}
+        return {**base, "owned_by": "llamacpp", "meta": meta}
+    if dialect == "llama_cpp_python":
+        return {"id": item["id"], "object": "model", "owned_by": "me", "permissions": []}
+    if dialect == "openai_api":
+        return {**base, "owned_by": "system"}  # OpenAI's own models (openai-python types/model.py: owned_by)
+    return item
+
+
+def models_body(dialect: str, data: list[dict[str, Any]], models_format: str) -> Any:
+    if dialect == "together" or models_format == "together":
+        return data
+    return {"object": "list", "data": data}
+
+
+def refusal(dialect: str, path: str, body: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """(message, param, code) of a 400 the server answers this body with, else None."""
+    if dialect != "openai_api":
+        return None
+    if path == shapes.CHAT_PATH and body.get("max_tokens") is not None:
+        return ("Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+                "'max_completion_tokens' instead.", "max_tokens", "unsupported_parameter")
+    temperature = body.get("temperature")
+    if temperature is not None and temperature != 1:
+        return (f"Unsupported value: 'temperature' does not support {temperature} with this model. Only the "
+                "default (1) value is supported.", "temperature", "unsupported_value")
+    if body.get("logprobs"):
+        return ("This model does not support logprobs.", "logprobs", "unsupported_parameter")
+    return None
+
+
+def request_as_served(dialect: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The body as the server reads it: fields it ignores dropped, limits as it understands them."""
+    out = dict(body)
+    if dialect in ("ollama", "llama_server") and path == shapes.COMPLETIONS_PATH:
+        out.pop("echo", None)  # not in their completions request
+    if dialect in ("ollama", "llama_cpp_python") and out.get("max_tokens") == 0:
+        out["max_tokens"] = UNLIMITED  # 0 means "no limit" there
+    return out
+
+
+def full_body(dialect: str, path: str, body: Mapping[str, Any], model: str, a: shapes.Answer) -> dict[str, Any]:
+    if dialect == "vllm" and _echoing(path, body):
+        a = _with_bos(a, model)
+    out = shapes.full_body(path, body, model, a)
+    if dialect == "vllm" and _echoing(path, body):
+        out["usage"]["prompt_tokens"] += 1
+        out["usage"]["total_tokens"] += 1
+    if dialect == "ollama" and path == shapes.COMPLETIONS_PATH and body.get("logprobs"):
+        for choice, c in zip(out["choices"], a.choices, strict=True):
+            n_top = body.get("logprobs") if isinstance(body.get("logprobs"), int) else 0
+            choice["logprobs"] = {"content": shapes.chat_logprobs(c.pieces, n_top)["content"]}
+    if dialect == "together" and path == shapes.COMPLETIONS_PATH:
+        out = _together_completion(body, model, a, out)
+    return out
+
+
+def _echoing(path: str, body: Mapping[str, Any]) -> bool:
+    return path == shapes.COMPLETIONS_PATH and bool(body.get("echo")) and body.get("logprobs") is not None
+
+
+def _with_bos(a: shapes.Answer, model: str) -> shapes.Answer:
+    """vLLM's echo starts with the BOS token (no log-prob); the first text token then has one."""
+    choices = []
+    for c in a.choices:
+        pieces = list(c.pieces)
+        if pieces and pieces[0].logprob is None:
+            first = pieces[0]
+            lp = fake_lm.fake_logprob(model, "", first.text)
+            pieces[0] = shapes.Piece(first.text, lp, {first.text: lp})
+        choices.append(shapes.Choice([shapes.Piece(BOS, None, None), *pieces], c.finish_reason, 0))
+    return shapes.Answer(choices, a.prompt_tokens, a.completion_tokens, a.created)
+
+
+def _together_completion(body: Mapping[str, Any], model: str, a: shapes.Answer, out: dict[str, Any]) -> dict[str, Any]:
+    """CompletionResponse: choices carry the generated text; with echo + logprobs the prompt's own tokens are in
+    the top-level `prompt` list; LogprobsPart has token_ids and no text_offset."""
+    echo = bool(body.get("echo"))
+    prompt_text = body["prompt"] if isinstance(body.get("prompt"), str) else ""
+    n_prompt = len(fake_lm.tokenize(prompt_text)) if echo else 0
+    choices = []
+    for c in a.choices:
+        generated = c.pieces[n_prompt:]
+        entry: dict[str, Any] = {"text": "".join(p.text for p in generated), "finish_reason":
+                                 "eos" if c.finish_reason == "stop" else c.finish_reason, "seed": 0}
+        if body.get("logprobs") is not None:
+            entry["logprobs"] = _logprobs_part(generated)
+        choices.append(entry)
+    prompt: list[dict[str, Any]] = []
+    if echo:
+        part: dict[str, Any] = {"text": prompt_text}
+        if body.get("logprobs") is not None:
+            part["logprobs"] = _logprobs_part(a.choices[0].pieces[:n_prompt])
+        prompt.append(part)
+    return {"id": out["id"], "object": "text.completion", "created": out["created"], "model": model,
+            "prompt": prompt, "choices": choices, "usage": out["usage"]}
+
+
+def _logprobs_part(pieces: list[shapes.Piece]) -> dict[str, Any]:
+    return {"tokens": [p.text for p in pieces], "token_logprobs": [p.logprob for p in pieces],
+            "token_ids": [_token_id(p.text) for p in pieces]}
+
+
+def _token_id(text: str) -> int:
+    return int(fake_lm.unit_hash("token-id", text) * 32000)
+
+
+def chunks(dialect: str, path: str, body: Mapping[str, Any], model: str, a: shapes.Answer) -> Iterator[dict[str, Any]]:
+    if dialect == "together" and path == shapes.COMPLETIONS_PATH:
+        yield from _together_chunks(body, model, a)
+        return
+    yield from shapes.chunks(path, body, model, a)
+
+
+def _together_chunks(body: Mapping[str, Any], model: str, a: shapes.Answer) -> Iterator[dict[str, Any]]:
+    """CompletionChunk: one token per chunk in `token` and `choices[0].text`; the last one has finish_reason and
+    usage at the top level (usage is sent whatever stream_options say)."""
+    head = {"id": "cmpl-" + fake_lm.prompt_hash(body), "object": "completion.chunk", "created": a.created,
+            "model": model}
+    c = a.choices[0]
+    pieces = c.pieces
+    for i, p in enumerate(pieces):
+        last = i == len(pieces) - 1
+        yield {**head, "token": {"id": _token_id(p.text), "text": p.text, "logprob": p.logprob, "special": False},
+               "choices": [{"index": 0, "text": p.text}],
+               "finish_reason": ("eos" if c.finish_reason == "stop" else c.finish_reason) if last else None,
+               "usage": shapes.usage(a) if last else None, "seed": 0 if last else None}
+    if not pieces:
+        yield {**head, "token": {"id": 2, "text": "", "logprob": 0.0, "special": True},
+               "choices": [{"index": 0, "text": ""}], "finish_reason": "length", "usage": shapes.usage(a)}
