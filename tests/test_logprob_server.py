@@ -1,5 +1,5 @@
 """Label scores (logprob mode) through llama-cpp-python's real OpenAI-compatible server, against the same cases
-scored in-process. The data lives in the repository (tests/data), never outside it."""
+scored in-process: the first 20 of the sst2 suite's shipped English reviews (src/llamacompare/suites/data)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import REPO, run_cli
-
-DATA = REPO / "tests" / "data" / "sst2_like_20.tsv"
+from tests.conftest import run_cli
 
 
 def _accuracy(db: Path) -> tuple[float, list[dict[str, Any]]]:
@@ -24,7 +22,7 @@ def _accuracy(db: Path) -> tuple[float, list[dict[str, Any]]]:
 
 @pytest.mark.slow
 def test_logprob_mode_through_the_llama_cpp_server_matches_in_process(llama_server: str, tmp_path: Path) -> None:
-    args = ["run", "sst2", "--data", str(DATA), "--mode", "logprob", "--no-progress"]
+    args = ["run", "sst2", "--limit", "20", "--mode", "logprob", "--no-progress"]
     t0 = time.monotonic()
     res = run_cli(*args, "-m", "openai:gemma-3-270m", "--base-url", llama_server, "--db", str(tmp_path / "s.db"))
     elapsed = time.monotonic() - t0
