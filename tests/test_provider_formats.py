@@ -103,6 +103,9 @@ def test_default_run_with_a_together_key_is_clean(tmp_path: Any) -> None:
         res = run_cli("run", "--db", str(db), "--no-progress", env=env)
         assert res.returncode == 0, res.stdout[-3000:] + res.stderr
         exported = run_cli("export", "latest", "--db", str(db), "--format", "jsonl", env=env)
+        asked = run_cli("ask", "Merhaba", "-m", "META-LLAMA/Llama-2-7B-CHAT-HF", env=env)
+    assert asked.returncode == 0, asked.stderr
+    assert "finish" in asked.stdout and "eos" in asked.stdout  # Together's finish_reason, from the last chunk
     assert exported.returncode == 0, exported.stderr
     rows = [json.loads(line) for line in exported.stdout.splitlines() if line.strip()]
     assert rows and not [r for r in rows if r.get("error") or r["status"] != "ok"]
