@@ -126,3 +126,79 @@ def test_a_judge_that_always_picks_the_first_answer_gives_ties(tmp_path: Path) -
     models = json.loads(res.stdout)["report"]["tasks"][0]["models"]
     rows = {m["model"]: m["metrics"]["pairwise"]["value"] for m in models}
     assert rows == {"openai:alpha": 0.5, "openai:beta": 0.5}  # position bias cancels out
+
+
+LIMITED = """
+name: judged
+models:
+  - {{name: "openai:judge", concurrency: 1, rpm: 120}}
+tasks:
+  - id: ozet
+    type: generate
+    template: "Bu e-postayı özetle: {{email}}"
+    scorers: [judge, length]
+    judge: {{model: "openai:judge", rubric: "Özet doğru ve kısa mı?"}}
+    cases:
+{cases}
+"""
+
+
+class RecordingProgress:
+    """A progress sink that keeps what it was told (the runner's ProgressSink protocol)."""
+
+    def __init__(self) -> None:
+        self.starts: list[tuple[int, str]] = []
+        self.advanced = self.failed = 0
+
+    def start(self, total: int, description: str) -> None:
+        self.starts.append((total, description))
+
+    def advance(self, *, tokens: int, cost: float | None, failed: bool) -> None:
+        self.advanced += 1
+        self.failed += failed
+
+    def close(self) -> None:
+        pass
+
+
+def test_judge_calls_go_through_the_runner_limits_retries_progress_and_resume(tmp_path: Path) -> None:
+    from tests.support.scripted_server import FaultPlan, PromptRule
+
+    from llamacompare import pipeline
+    from llamacompare.runner import RunOptions
+    from llamacompare.store import Store
+
+    cases = "\n".join(f'      - {{id: e{i}, email: "Toplantı {i} Mayıs günü saat üçte."}}' for i in range(6))
+    suite = tmp_path / "judged.yaml"
+    suite.write_text(LIMITED.format(cases=cases), encoding="utf-8")
+    db = tmp_path / "j.db"
+    down = FaultPlan(rules=(PromptRule("503", times=100, model="judge"),), retry_after=0.05)
+    with ScriptedServer(["writer", "judge"], answer=answer, faults=down) as srv, Store(db) as store:
+        # 1. The judge is down: every verdict fails after its retries, nothing is lost, and the run says so.
+        options = RunOptions(base_url=srv.base_url, retry_base_s=0.05)
+        plan = pipeline.plan_run(suite, ["openai:writer"], options)
+        first = pipeline.run_plan(plan, store)
+        judge_attempts = [r for r in srv.requests if r.model == "judge" and not r.path.endswith("/models")]
+        assert first.outcome.sent == 6 and first.judge_failed == 6
+        assert len(judge_attempts) == 6 * options.retry_attempts  # retried like any answer
+        assert first.report.tasks[0].primary_metric != "judge"  # no verdict yet
+
+        # 2. Resumed with the judge back: only the verdicts are asked, one at a time and at most 2 a second.
+        srv.set_faults(FaultPlan())
+        srv.reset()
+        progress = RecordingProgress()
+        second = pipeline.run_plan(pipeline.resume_plan(store, plan.run_id), store, resume=True, progress=progress)
+        asked = [r for r in srv.requests if not r.path.endswith("/models")]
+        peak = srv.stats()["max_in_flight"]
+        assert second.judge_failed == 0 and {r.model for r in asked} == {"judge"} and len(asked) == 6
+        assert peak == 1  # the suite's concurrency for the judge model
+        times = sorted(r.time for r in asked)
+        assert times[-1] - times[0] >= 1.4  # 120 a minute: a burst of 2, then one every 0.5 s
+        assert (6, "judge ozet: openai:judge") in progress.starts and progress.advanced >= 6
+        assert second.report.tasks[0].primary_metric == "judge"
+        assert second.report.tasks[0].models[0].metrics["judge"].value == 4.0
+
+        # 3. A third pass has nothing left to ask.
+        srv.reset()
+        pipeline.run_plan(pipeline.resume_plan(store, plan.run_id), store, resume=True)
+        assert [r for r in srv.requests if not r.path.endswith("/models")] == []

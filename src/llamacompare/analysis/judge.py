@@ -1,17 +1,20 @@
 """LLM-as-judge for generate tasks: any model grades each answer with a rubric (reference-free when the task has
-no reference). Judge answers are cached in the store like any other response, so scoring again (`rescore`) reads
-them back instead of asking the judge twice."""
+no reference). Verdicts are asked through the runner (limits, retries, progress) and stored by key like any response, so
+scoring again (`rescore`) reads them back instead of asking the judge twice, and a rerun asks only for the missing."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from llamacompare.store.db import Store, canonical_json, response_key
 from llamacompare.store.rows import ResultRow, ScoreRow
-from llamacompare.tasks.suite import Suite, Task
+from llamacompare.tasks.suite import ModelConfig, Suite, Task
+
+if TYPE_CHECKING:
+    from llamacompare.runner.engine import ProgressSink
+    from llamacompare.runner.plan import RunOptions
 
 _TURKISH = set("ğışçöüĞİŞÇÖÜ")
 
@@ -33,7 +36,8 @@ def _pair_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[str, st
     from llamacompare.scoring.judge import pairwise_prompt
 
     assert task.judge is not None
-    judge = resolve(task.judge.model).name
+    spec = task.judge
+    judge = resolve(spec.model).name
     current: str | None = None
     answers: dict[str, str] = {}
     source = ""
@@ -44,9 +48,8 @@ def _pair_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[str, st
         for i, a in enumerate(names):
             for b in names[i + 1:]:
                 for x, y in ((a, b), (b, a)):
-                    prompt = pairwise_prompt(answers[x], answers[y], source=source, rubric=task.judge.rubric,  # type: ignore[union-attr]
-                                             language=lang)
-                    yield current or "", x, y, prompt, judge_key(judge, prompt, task.judge.max_tokens)  # type: ignore[union-attr]
+                    prompt = pairwise_prompt(answers[x], answers[y], source=source, rubric=spec.rubric, language=lang)
+                    yield current or "", x, y, prompt, judge_key(judge, prompt, spec.max_tokens)
 
     for r in store.results(run_id, task=task.id):
         if r.status != "ok" or r.mode != "generate" or r.rep != 0:
@@ -85,68 +88,35 @@ def judge_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[ResultR
             yield r, prompt, judge_key(model, prompt, task.judge.max_tokens)
 
 
-def judge_and_score(store: Store, run_id: str, suite: Suite, *, timeout_s: float = 120.0,
-                    base_url: str | None = None) -> int:
-    """After a run: ask the judges what they have not judged yet, then score everything. Returns how many answers
-    could not be judged (a rerun retries them)."""
-    from llamacompare.analysis.score import score_run
-    from llamacompare.sync import run_sync
-
-    failed = 0
-    if judged_tasks(suite):
-        _, failed = run_sync(run_judges(store, run_id, suite, timeout_s=timeout_s, base_url=base_url))
-    score_run(store, run_id, suite)
-    return failed
-
-
-async def run_judges(store: Store, run_id: str, suite: Suite, *, concurrency: int = 8, timeout_s: float = 120.0,
-                     base_url: str | None = None) -> tuple[int, int]:
-    """Ask each task's judge about every answer it has not judged yet. Returns (asked, failed)."""
-    asked = failed = 0
-    for task in judged_tasks(suite):
-        a, f = await _judge_task(store, run_id, task, concurrency, timeout_s, base_url)
-        asked, failed = asked + a, failed + f
-    return asked, failed
-
-
-async def _judge_task(store: Store, run_id: str, task: Task, concurrency: int, timeout_s: float,
-                      base_url: str | None) -> tuple[int, int]:
-    from llamacompare.errors import ProviderError
-    from llamacompare.models.base import Params
-    from llamacompare.models.client import ModelClient
+async def run_judges(
+    store: Store, run_id: str, suite: Suite, options: RunOptions, *, models: Sequence[ModelConfig] = (),
+    progress: ProgressSink | None = None,
+) -> int:
+    """Ask each task's judge about every answer it has not judged yet, through the runner: the judge model's
+    concurrency and rate limits (from `models`, the suite's list, when it is there), retries, progress, each
+    verdict stored as it arrives. Returns how many verdicts are still missing (a rerun asks for them)."""
     from llamacompare.models.registry import resolve
+    from llamacompare.runner.keyed import KeyedPrompt, ask_keyed
+    from llamacompare.runner.plan import PlannedModel
 
-    assert task.judge is not None
-    spec = resolve(task.judge.model, base_url=base_url)
-    client = ModelClient(spec, timeout_s=timeout_s)
-    sem = asyncio.Semaphore(client.width(concurrency))  # a local judge answers up to 4 verdicts per forward pass
-    counts = {"asked": 0, "failed": 0}
-
-    async def one(prompt: str, key: str) -> None:
-        async with sem:
-            request = client.request_for([{"role": "user", "content": prompt}],
-                                         Params(temperature=0.0, max_tokens=task.judge.max_tokens))
-            try:
-                response = await client.send(request)
-            except ProviderError:
-                counts["failed"] += 1
-                return
-            counts["asked"] += 1
-            store.save_response(key, "judge", response)
-
-    scorers = set(task.scorers or [])
-    prompts: list[tuple[str, str]] = []
-    if "judge" in scorers:
-        prompts += [(prompt, key) for _, prompt, key in judge_items(store, run_id, task)]
-    if "pairwise" in scorers:
-        prompts += [(prompt, key) for *_, prompt, key in _pair_items(store, run_id, task)]
-    try:
-        await client.prepare()
-        pending = [one(prompt, key) for prompt, key in prompts if store.cached_response(key) is None]
-        await asyncio.gather(*pending)
-    finally:
-        await client.aclose()
-    return counts["asked"], counts["failed"]
+    listed = {m.name: m for m in models}
+    missing = 0
+    for task in judged_tasks(suite):
+        assert task.judge is not None
+        config = listed.get(task.judge.model) or ModelConfig(name=task.judge.model)
+        judge = PlannedModel(config, resolve(config.name, base_url=options.base_url, label=config.label))
+        scorers = set(task.scorers or [])
+        prompts: list[KeyedPrompt] = []
+        if "judge" in scorers:
+            prompts += [KeyedPrompt(key, prompt, task.judge.max_tokens)
+                        for _, prompt, key in judge_items(store, run_id, task)]
+        if "pairwise" in scorers:
+            prompts += [KeyedPrompt(key, prompt, task.judge.max_tokens)
+                        for *_, prompt, key in _pair_items(store, run_id, task)]
+        outcome = await ask_keyed(judge, prompts, store, options, kind="judge", progress=progress,
+                                  description=f"judge {task.id}: {judge.name}")
+        missing += outcome.failed
+    return missing
 
 
 def judge_score_rows(store: Store, run_id: str, suite: Suite) -> Iterator[ScoreRow]:

@@ -244,7 +244,7 @@ async def _drive(
         client = clients[m.name]
         n_workers = m.config.concurrency or client.width(plan.options.default_concurrency)
         groups = items_for(m)  # shared by this model's workers: each takes the next case when it is free
-        limiter = _Limits(m.config.rpm, m.config.tpm)
+        limiter = RateLimits(m.config.rpm, m.config.tpm)
         most = max(len(modes_of(t)) for t in plan.suite.tasks) * plan.options.repeats
         gate = _Gate(n_workers) if most > 1 else None
         for _ in range(n_workers):
@@ -284,7 +284,7 @@ class _Item:
         return (self.task.id, self.case, self.model, self.mode, self.rep, self.seq, self.input_json, self.reference)
 
 
-class _Limits:
+class RateLimits:
     """Requests- and tokens-per-minute limits as leaky buckets (aiolimiter) that drain every second: a limit of
     600/minute allows bursts of 10, not of 600, since providers count over short windows too."""
 
@@ -332,7 +332,7 @@ class _Gate:
 async def _worker(
     groups: Iterator[list[_Item]],
     client: ModelClient,
-    limits: _Limits,
+    limits: RateLimits,
     store: Store,
     outcome: RunOutcome,
     progress: ProgressSink | None,
@@ -369,7 +369,7 @@ async def _gated(gate: _Gate, work: Any) -> None:
 async def _process(
     item: _Item,
     client: ModelClient,
-    limits: _Limits,
+    limits: RateLimits,
     store: Store,
     outcome: RunOutcome,
     progress: ProgressSink | None,
