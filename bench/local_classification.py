@@ -99,7 +99,7 @@ def task_work(llm: Any, suite: Any) -> Work:
 
     from llamacompare.models.base import Params
     from llamacompare.models.registry import resolve
-    from llamacompare.prompts.render import to_request
+    from llamacompare.models.render import to_request
     from llamacompare.tasks.datasets import iter_cases
     from llamacompare.tasks.template import render_case
 

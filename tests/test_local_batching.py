@@ -35,7 +35,7 @@ async def _margin(p: LocalProvider, r: Request, a: str, b: str) -> float:
 
 def _sst2_requests(n: int) -> list[Request]:
     from llamacompare.models.registry import resolve
-    from llamacompare.prompts.render import to_request
+    from llamacompare.models.render import to_request
     from llamacompare.runner.plan import apply_limit
     from llamacompare.tasks.datasets import iter_cases
     from llamacompare.tasks.loader import load_suite

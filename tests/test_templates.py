@@ -6,7 +6,7 @@ import pytest
 
 from llamacompare.models.base import Params
 from llamacompare.models.registry import resolve
-from llamacompare.prompts.render import to_request
+from llamacompare.models.render import to_request
 from llamacompare.prompts.templates import build_messages, render_llama2, render_llama3
 
 

@@ -13,8 +13,8 @@ from llamacompare.models import open_provider
 from llamacompare.models.base import LabelScores, Params, Provider, Request, Response
 from llamacompare.models.capabilities import Capabilities
 from llamacompare.models.registry import ModelSpec
+from llamacompare.models.render import plain_text, to_request
 from llamacompare.models.retry import RetryPolicy, with_retries
-from llamacompare.prompts.render import plain_text, to_request
 from llamacompare.prompts.templates import Message
 
 RetryHook = Callable[[int, ProviderError, float], None]

@@ -40,7 +40,8 @@ def to_request(
         return Request(prompt=plain_text(messages) + (cue or ""), params=params, prefix=prefix)
     if spec.prompt_format == "family_text" and spec.family in RENDERERS:
         return Request(prompt=RENDERERS[spec.family](messages), params=params, prefix=prefix)
-    return Request(messages=tuple(dict(m) for m in messages), params=params, prefix=prefix)  # type: ignore[misc]
+    return Request(messages=tuple({"role": m["role"], "content": m["content"]} for m in messages), params=params,
+                   prefix=prefix)
 
 
 def plain_text(messages: Sequence[Message]) -> str:
