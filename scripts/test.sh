@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh dev
 .venv/bin/ruff check src tests bench
+.venv/bin/mypy  # src/, as configured in pyproject.toml
 exec .venv/bin/python -m pytest -q "$@"

@@ -196,6 +196,7 @@ def compare(
     if _looks_like_suite(prompt_or_suite):
         plan = pipeline.plan_run(prompt_or_suite, names, options, data=data, limit=limit)
     else:
+        assert not isinstance(prompt_or_suite, Suite | Path)  # _looks_like_suite took those
         prompts = [prompt_or_suite] if isinstance(prompt_or_suite, str) else [str(p) for p in prompt_or_suite]
         plan = pipeline.plan_run(_prompt_suite(prompts, system, temperature, max_tokens), names, options,
                                  suite_ref="compare", limit=limit)

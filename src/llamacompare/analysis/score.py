@@ -12,6 +12,8 @@ from llamacompare.store.db import Store
 from llamacompare.store.rows import ResultRow, ScoreRow
 from llamacompare.tasks.suite import Suite, Task
 
+AnswerKey = tuple[str, str, str, str, str, int]  # run, task, case, model, mode, repeat
+
 
 def score_run(store: Store, run_id: str, suite: Suite) -> int:
     """Compute every score of the run and replace the stored ones. Returns the number of score rows.
@@ -41,7 +43,7 @@ def score_rows(store: Store, run_id: str, suite: Suite) -> Iterator[ScoreRow]:
     """Every score of the run's stored answers (and stored judge verdicts), as rows of the scores table."""
     tasks = {t.id: t for t in suite.tasks}
     label_sets = {t.id: LabelSet(t.labels or {}) for t in suite.tasks if t.type == "classify"}
-    logprob_groups: dict[tuple[str, str], list[tuple[tuple[Any, ...], str | None, dict[str, float]]]] = {}
+    logprob_groups: dict[tuple[str, str], list[tuple[AnswerKey, str | None, dict[str, float]]]] = {}
     content_free: dict[tuple[str, str], dict[str, float]] = {}
     for r in store.results(run_id):
         if r.status != "ok":
@@ -50,10 +52,10 @@ def score_rows(store: Store, run_id: str, suite: Suite) -> Iterator[ScoreRow]:
         if task is None:
             continue
         if r.mode == "calibration":
-            content_free[(r.task_id, r.model)] = json.loads(r.label_logprobs)
+            content_free[(r.task_id, r.model)] = json.loads(r.label_logprobs or "{}")
         elif task.type == "classify" and r.mode == "logprob":
             group = logprob_groups.setdefault((r.task_id, r.model), [])
-            group.append((r.key, r.reference, json.loads(r.label_logprobs)))
+            group.append((r.key, r.reference, json.loads(r.label_logprobs or "{}")))
         elif task.type == "classify":
             yield _label_row(r, label_sets[task.id])
         else:
@@ -79,7 +81,7 @@ def _label_row(r: ResultRow, labels: LabelSet) -> ScoreRow:
 
 
 def _logprob_rows(
-    group: list[tuple[tuple[Any, ...], str | None, dict[str, float]]], how: str, cf: dict[str, float] | None
+    group: list[tuple[AnswerKey, str | None, dict[str, float]]], how: str, cf: dict[str, float] | None
 ) -> list[ScoreRow]:
     """Calibrated predictions (batch over this model's answers in the run, or against the content-free input);
     the raw argmax is kept alongside."""

@@ -80,14 +80,14 @@ def build_report(
         tid = s.task_id
         if tid not in variants:
             continue
-        v = variants[tid].get(variant_name(tid, s.model, s.mode))
-        if v is None:
+        scored = variants[tid].get(variant_name(tid, s.model, s.mode))
+        if scored is None:
             continue
         if s.value is not None:
-            v.scores.setdefault(s.case_id, {}).setdefault(s.scorer, []).append(s.value)
+            scored.scores.setdefault(s.case_id, {}).setdefault(s.scorer, []).append(s.value)
         if s.scorer == "label" and s.rep == 0 and s.detail:
             d = json.loads(s.detail)
-            v.details[s.case_id] = (d.get("label"), bool(d.get("compliant")), d.get("gold"))
+            scored.details[s.case_id] = (d.get("label"), bool(d.get("compliant")), d.get("gold"))
 
     def order(name: str) -> tuple[int, str]:
         base = name.split("@")[0]
@@ -300,10 +300,8 @@ def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str
         v = variants[task.id].get(name)
         detail = v.details.get(r.case_id) if v else None
         sc = v.scores.get(r.case_id, {}) if v else {}
-        if task.type == "classify":
-            score = (sc.get("label") or [None])[0]
-        else:
-            score = (sc.get("judge") or sc.get("rougeL") or [None])[0]
+        values = sc.get("label") if task.type == "classify" else (sc.get("judge") or sc.get("rougeL"))
+        score = values[0] if values else None
         request = json.loads(r.request_json) if r.request_json else {}
         case.answers[name] = Answer(
             text=r.text, error=r.error, score=score,

@@ -5,10 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from llamacompare.cli.options import base_url_option
+
+if TYPE_CHECKING:
+    from llamacompare.errors import LlamaCompareError
+    from llamacompare.models.base import Response
+    from llamacompare.models.client import ModelClient
+    from llamacompare.models.registry import ModelSpec
 from llamacompare.sync import run as run_loop
 
 
@@ -51,7 +58,8 @@ def _err(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {redact(str(exc))}"
 
 
-async def _ask_all(specs, prompt, system, temperature, max_tokens, raw, timeout_s):  # type: ignore[no-untyped-def]
+async def _ask_all(specs: list[ModelSpec], prompt: str, system: str | None, temperature: float, max_tokens: int,
+                   raw: bool, timeout_s: float) -> list[Response | LlamaCompareError]:
     from llamacompare.errors import LlamaCompareError
     from llamacompare.models.base import Params
     from llamacompare.models.client import ModelClient
@@ -62,7 +70,7 @@ async def _ask_all(specs, prompt, system, temperature, max_tokens, raw, timeout_
 
     clients = [ModelClient(spec, timeout_s=timeout_s) for spec in specs]  # a missing key fails here, exit 2
 
-    async def one(client):  # type: ignore[no-untyped-def]
+    async def one(client: ModelClient) -> Response:
         try:
             await client.prepare()
             return await client.send(client.request_for(messages, params, add_inst=not raw))
@@ -70,7 +78,9 @@ async def _ask_all(specs, prompt, system, temperature, max_tokens, raw, timeout_
             await client.aclose()
 
     results = await asyncio.gather(*(one(c) for c in clients), return_exceptions=True)
+    out: list[Response | LlamaCompareError] = []
     for r in results:
         if isinstance(r, BaseException) and not isinstance(r, LlamaCompareError):
             raise r
-    return results
+        out.append(r)
+    return out

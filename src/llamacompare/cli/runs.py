@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -19,7 +20,7 @@ def command(db_path: str | None, limit: int, as_json: bool) -> None:
 
     store = Store(db_path)
     rows = store.list_runs(limit)
-    items = []
+    items: list[dict[str, Any]] = []
     for listing in rows:
         r = listing.run
         items.append({"id": r.id, "suite": r.suite, "created_at": r.created_at, "status": r.status,

@@ -43,14 +43,15 @@ class Request:
     def to_dict(self) -> dict[str, Any]:
         """The request as stored and hashed. Built once (the runner and the provider both need it): treat it as
         read-only."""
-        if self._dict is None:
-            d: dict[str, Any] = {"params": self.params.to_dict()}
+        d = self._dict
+        if d is None:
+            d = {"params": self.params.to_dict()}
             if self.prompt is not None:
                 d["prompt"] = self.prompt
             else:
                 d["messages"] = [dict(m) for m in self.messages or ()]
             object.__setattr__(self, "_dict", d)
-        return self._dict  # type: ignore[return-value]
+        return d
 
 
 @dataclass(slots=True)

@@ -244,6 +244,7 @@ class LocalProvider(Provider):
     def _generate_sync(self, model: str, request: Request) -> Response:
         llm = self.model.llm()
         p = request.params
+        assert request.prompt is not None  # a local model is always sent text (models.render.to_request)
         prompt_tokens = llm.tokenize(request.prompt.encode("utf-8"), add_bos=True, special=True)
         if len(prompt_tokens) + 1 > llm.n_ctx():
             raise BadRequestError(
@@ -291,7 +292,7 @@ class LocalProvider(Provider):
         if self.model.batcher is not None:
             scores = await asyncio.wrap_future(self.model.batcher.score(prompt, head, labels))
             if scores is not None:
-                return scores  # type: ignore[no-any-return]
+                return scores
         return await self._run(self._label_logprobs_sync, prompt, labels, head)
 
     def _label_logprobs_sync(self, prompt: str, labels: list[str], head: str | None = None) -> dict[str, float]:

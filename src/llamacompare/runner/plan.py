@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,7 +54,7 @@ class RunPlan:
             "limit": self.limit,
             "mode": self.mode,
             "models": [m.config.model_dump(exclude_none=True) for m in self.models],
-            "options": {k: getattr(self.options, k) for k in self.options.__slots__},  # type: ignore[attr-defined]
+            "options": asdict(self.options),
             "suite": self.suite.model_dump(exclude_none=True),
         }
 

@@ -322,4 +322,4 @@ def combine_swapped(first: str | None, second_swapped: str | None) -> Preference
     if first not in _SWAP or second_swapped not in _SWAP:
         return None
     second = _SWAP[second_swapped]
-    return first if first == second else "tie"  # type: ignore[return-value]
+    return first if first == second else "tie"

@@ -43,9 +43,12 @@ _TR_I = str.maketrans({"İ": "i", "I": "i", "ı": "i"})
 _DOT_ABOVE_RE = re.compile(r"(?<=i)\u0307")
 
 
+_TR_LOWER = str.maketrans("İI", "iı")
+
+
 def lower_tr(text: str) -> str:
     """Lowercase by the Turkish rule (İ->i, I->ı). For display; to *compare* text use `casefold_tr`."""
-    return unicodedata.normalize("NFC", text).translate(str.maketrans({"İ": "i", "I": "ı"})).lower()
+    return unicodedata.normalize("NFC", text).translate(_TR_LOWER).lower()
 
 
 def casefold_tr(text: str) -> str:

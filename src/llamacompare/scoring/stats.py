@@ -144,14 +144,14 @@ class PairResult:
 # ---------------------------------------------------------------- helpers
 
 
-def _array(values: Sequence[float], name: str = "values") -> np.ndarray:
+def _array(values: Sequence[float] | np.ndarray, name: str = "values") -> np.ndarray:
     x = np.asarray(values, dtype=np.float64).ravel()
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} contain NaN or infinite scores; score failed cases explicitly")
     return x
 
 
-def _bools(values: Sequence[bool], name: str) -> np.ndarray:
+def _bools(values: Sequence[bool] | Sequence[float] | np.ndarray, name: str) -> np.ndarray:
     x = np.asarray(values)
     if x.dtype != np.bool_:
         if not np.all(np.isin(x, (0, 1))):
@@ -286,13 +286,13 @@ def _binom_half_cdf(k: int, m: int) -> float:
             term = term * (m - i) // (i + 1)
             total += term
         return total / (1 << m)
-    i = np.arange(1, k + 1, dtype=np.float64)
-    logs = np.concatenate(([0.0], np.cumsum(np.log(m - i + 1) - np.log(i)))) - m * math.log(2)
+    steps = np.arange(1, k + 1, dtype=np.float64)
+    logs = np.concatenate(([0.0], np.cumsum(np.log(m - steps + 1) - np.log(steps)))) - m * math.log(2)
     top = logs.max()
     return float(math.exp(top) * np.sum(np.exp(logs - top)))
 
 
-def mcnemar_exact(a_correct: Sequence[bool], b_correct: Sequence[bool]) -> McNemarResult:
+def mcnemar_exact(a_correct: Sequence[bool] | np.ndarray, b_correct: Sequence[bool] | np.ndarray) -> McNemarResult:
     """Exact McNemar test: two-sided binomial test (p = 1/2) on the cases where the models disagree."""
     a = _bools(a_correct, "a_correct")
     b = _bools(b_correct, "b_correct")
@@ -341,7 +341,7 @@ def _tango_interval(b: int, c: int, n: int, confidence: float) -> tuple[float, f
 
 
 def paired_diff_ci_binary(
-    a_correct: Sequence[bool], b_correct: Sequence[bool], *, confidence: float = 0.95
+    a_correct: Sequence[bool] | np.ndarray, b_correct: Sequence[bool] | np.ndarray, *, confidence: float = 0.95
 ) -> PairedResult:
     """Difference in accuracy (a - b) with Tango's score interval and the exact McNemar p-value."""
     _check_confidence(confidence)
@@ -354,8 +354,8 @@ def paired_diff_ci_binary(
 
 
 def paired_bootstrap(
-    a: Sequence[float],
-    b: Sequence[float],
+    a: Sequence[float] | np.ndarray,
+    b: Sequence[float] | np.ndarray,
     *,
     confidence: float = 0.95,
     n_resamples: int = 10_000,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from llamacompare.errors import UsageError
 from llamacompare.tasks.datasets import resolve_source, validate_suite
@@ -228,7 +229,7 @@ def _describe(value: Any) -> str:
 def _model_at(loc: Loc) -> type[BaseModel] | None:
     """The schema model a loc points into (for listing allowed fields)."""
     model: type[BaseModel] | None = Suite
-    sub = {
+    sub: dict[str, type[BaseModel]] = {
         "models": ModelConfig,
         "tasks": Task,
         "dataset": DatasetSpec,
@@ -244,7 +245,7 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
     return model
 
 
-def _message(err: dict[str, Any], loc: Loc) -> str:
+def _message(err: ErrorDetails, loc: Loc) -> str:
     kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
     if kind == "suite":
         return str(ctx.get("msg", err["msg"]))
@@ -333,7 +334,7 @@ def resolve_datasets(suite: Suite, *, data: str | Path | None) -> None:
         )
     suite_dir = suite.path.parent if suite.path is not None else None
     for task in file_tasks:
-        if source == "hf":
+        if isinstance(source, str):  # "hf": each task's own Hub dataset
             resolve_source(task, suite_dir=suite_dir, hub=True)
         else:
             resolve_source(task, suite_dir=suite_dir, data=source)

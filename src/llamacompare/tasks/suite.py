@@ -272,9 +272,11 @@ class DatasetSpec(Strict):
         if self.format != "auto":
             return self.format
         ext = path.suffix.lower()
-        for fmt, exts in (("csv", {".csv"}), ("tsv", {".tsv", ".tab"}), ("jsonl", {".jsonl", ".ndjson"})):
+        formats: tuple[tuple[Literal["csv", "tsv", "jsonl"], set[str]], ...] = (
+            ("csv", {".csv"}), ("tsv", {".tsv", ".tab"}), ("jsonl", {".jsonl", ".ndjson"}))
+        for fmt, exts in formats:
             if ext in exts:
-                return fmt  # type: ignore[return-value]
+                return fmt
         raise UsageError(
             f"cannot tell the format of {path.name} from its extension; set format: csv, tsv or jsonl"
         )
@@ -496,15 +498,15 @@ def _classify_problems(task: Task) -> list[tuple[Loc, str]]:
         return probs
     seen: dict[str, str] = {}
     for label, syns in task.labels.items():
-        for s in (label, *syns):
-            f = fold_label(s)
+        for name in (label, *syns):
+            f = fold_label(name)
             if not f:
-                probs.append((("labels", label), f"label or synonym {s!r} is empty; give it a text"))
+                probs.append((("labels", label), f"label or synonym {name!r} is empty; give it a text"))
             elif seen.setdefault(f, label) != label:
                 probs.append(
                     (
                         ("labels", label),
-                        f"{s!r} is also a name/synonym of label {seen[f]!r}; "
+                        f"{name!r} is also a name/synonym of label {seen[f]!r}; "
                         "each answer must map to one label",
                     )
                 )
