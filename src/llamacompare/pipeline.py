@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from llamacompare.analysis.contract import Report
 from llamacompare.errors import UsageError
-from llamacompare.runner.engine import ProgressSink, RunOutcome
-from llamacompare.runner.plan import RunOptions, RunPlan
-from llamacompare.scoring.recommend import Prefer
-from llamacompare.store.db import Store
-from llamacompare.tasks.suite import ClassifyMode, Suite
+from llamacompare.tasks.suite import Suite
+
+if TYPE_CHECKING:  # the rest loads when used: a run should be recorded as soon as it starts
+    from llamacompare.analysis.contract import Report
+    from llamacompare.runner.engine import ProgressSink, RunOutcome
+    from llamacompare.runner.plan import RunOptions, RunPlan
+    from llamacompare.scoring.recommend import Prefer
+    from llamacompare.store.db import Store
+    from llamacompare.tasks.suite import ClassifyMode
 
 
 @dataclass(slots=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 from llamacompare.scoring.labels import LabelSet, extract_label
 from llamacompare.store.db import Store
