@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import run_cli
 from tests.support.scripted_server import ScriptedServer
 
-from llamacompare.cli.names import common_prefix, shorten
+from llamacompare.reports.names import common_prefix, shorten
 
 
 @pytest.mark.parametrize(

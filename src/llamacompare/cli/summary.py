@@ -1,123 +1,13 @@
-"""Terminal views of a Report: per-task summary tables, the recommendation, answers side by side."""
+"""What the run command prints when a run ends; the report tables themselves are reports/terminal.py."""
 
 from __future__ import annotations
 
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
 from llamacompare import formatting as fmt
-from llamacompare.analysis.contract import Answer, Case, Report
-from llamacompare.cli.names import shorten
 from llamacompare.cli.render import console
+from llamacompare.reports.terminal import print_report
 from llamacompare.runner.engine import RunOutcome
 
-
-def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | None = None) -> None:
-    con = con or console()
-    for task in report.tasks:
-        metric = task.primary_metric
-        # 80 columns, piped: names without the prefix they share (said once, below), no vertical rules, short
-        # headers, numbers never wrapped; the model column takes what is left and folds only there
-        short, prefix = shorten([r.model for r in task.models if not r.is_baseline])
-        caption = f"model names start with {prefix}" if prefix else None
-        table = Table(title=f"task {task.id} ({task.type}) — {metric}, 95% CI", title_justify="left",
-                      box=box.SIMPLE_HEAD, caption=caption, caption_justify="left", pad_edge=False)
-        table.add_column("model", overflow="fold", ratio=1)
-        table.add_column(metric, justify="right", no_wrap=True)
-        extra = [k for k in ("rouge1", "words") if any(k in r.metrics for r in task.models) and k != metric]
-        for k in extra:
-            table.add_column(k, justify="right", no_wrap=True)
-        if task.type == "classify":
-            table.add_column("format", justify="right", no_wrap=True)
-        table.add_column("n", justify="right", no_wrap=True)
-        any_failed = any(r.failed for r in task.models)
-        if any_failed:
-            table.add_column("failed", justify="right", no_wrap=True)
-        table.add_column("p50", justify="right", no_wrap=True)
-        table.add_column("cost", justify="right", no_wrap=True)
-        for r in task.models:
-            shown = r.model if r.is_baseline else short.get(r.model, r.model)
-            name = Text(shown, style="dim" if r.is_baseline else ("bold" if r.tied_with_best else ""))
-            if r.tied_with_best and not r.is_baseline:
-                name.append(" *", style="green")
-            cells: list[str | Text] = [name, fmt.metric(r.metrics.get(metric)),
-                                       *(fmt.metric(r.metrics.get(k)) for k in extra)]
-            if task.type == "classify":
-                cells.append(fmt.pct(r.compliance))
-            cells.append(str(r.n))
-            if any_failed:
-                cells.append(str(r.failed) if r.failed else fmt.DASH)
-            cells += [fmt.seconds(r.latency_p50_s), fmt.DASH if r.is_baseline else fmt.cost(r.cost_usd)]
-            table.add_row(*cells)
-        con.print(table)
-        for p in task.pairwise:
-            sig = "significant" if fmt.significant(p.p_value) else "not significant"
-            a, b = short.get(p.a, p.a), short.get(p.b, p.b)
-            con.print(f"  {a} vs {b}: diff {fmt.signed_interval(p.diff, p.lo, p.hi)}, "
-                      f"p={fmt.p_value(p.p_value)} ({p.test}, {sig})")
-        if task.recommendation:
-            con.print(Text("  → " + task.recommendation.line, style="bold green"))
-        con.print()
-    if report.local:
-        table = Table(title="local models on this machine", title_justify="left")
-        table.add_column("model", overflow="fold")
-        for head in fmt.LOCAL_USAGE_HEADER:
-            table.add_column(head, justify="right")
-        for u in report.local:
-            table.add_row(u.model, *fmt.local_usage_cells(u))
-        con.print(table)
-        con.print(Text(f"  {fmt.LOCAL_USAGE_NOTE}", style="dim"))
-        con.print()
-    by_task: dict[str, list[Case]] = {}
-    for c in report.cases:
-        by_task.setdefault(c.task, []).append(c)
-    for task_id, task_cases in by_task.items():
-        if len(task_cases) > side_by_side_max:
-            continue
-        models = list(dict.fromkeys(m for c in task_cases for m in c.answers))
-        short, prefix = shorten(models)
-        stacked = len(models) > 2 or con.width < 100  # a column per model would leave each a few characters
-        table = Table(title=f"task {task_id}: answers side by side", title_justify="left", show_lines=not stacked,
-                      expand=True, caption=f"model names start with {prefix}" if prefix else None,
-                      caption_justify="left")
-        table.add_column("case", overflow="fold", ratio=1)
-        if stacked:
-            table.add_column("model", no_wrap=True)  # its natural width: names are short now
-            table.add_column("answer", overflow="fold", ratio=4)
-        else:
-            for m in models:
-                table.add_column(short[m], overflow="fold", ratio=2)
-        for c in task_cases:
-            head = Text(c.id, style="bold")
-            if c.reference:
-                head.append(f"\nexpected: {_short(c.reference, 80)}", style="dim")
-            cells = [_answer_cell(c.answers.get(m)) for m in models]
-            if not stacked:
-                table.add_row(head, *cells)
-                continue
-            for i, (m, cell) in enumerate(zip(models, cells, strict=True)):
-                table.add_row(head if i == 0 else "", short[m], cell, end_section=i == len(models) - 1)
-        con.print(table)
-
-
-def _answer_cell(a: Answer | None) -> str | Text:
-    if a is None:
-        return fmt.DASH
-    if a.error:
-        return Text(a.error, style="red")
-    text = (a.text or "").strip()
-    t = Text(_short(text, 600)) if text else Text("(blank)", style="dim")
-    if a.label is not None or a.correct is not None:
-        mark = "✓" if a.correct else "✗"
-        label = a.label if a.label is not None else "no label found"
-        t.append(f"\n{mark} {label}", style="green" if a.correct else "red")
-    return t
-
-
-def _short(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
+__all__ = ["print_outcome", "print_report"]
 
 
 def print_outcome(outcome: RunOutcome, db_path: str | None) -> None:

@@ -54,7 +54,7 @@ def comparison_text(report: Report, *, rows: int = ROWS, disagreements_first: bo
     """The terminal's own summary tables (and its side-by-side when a task has no more cases than `rows`)."""
     from rich.console import Console
 
-    from llamacompare.cli.summary import print_report
+    from llamacompare.reports.terminal import print_report
 
     buf = io.StringIO()
     con = Console(file=buf, width=120, color_system=None, force_terminal=False, force_jupyter=False)
