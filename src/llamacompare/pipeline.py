@@ -68,13 +68,14 @@ def run_plan(
 ) -> RunResult:
     """Execute the plan (answers are stored as they arrive), let the judges grade, score, and summarise.
     KeyboardInterrupt leaves everything answered so far in the store; `resume_plan` continues it."""
-    from llamacompare.analysis.judge import run_judges
-    from llamacompare.analysis.score import score_run
-    from llamacompare.analysis.summary import build_report
     from llamacompare.runner.engine import execute
     from llamacompare.sync import run_sync
 
     outcome = run_sync(execute(plan, store, progress=progress, resume=resume))
+    from llamacompare.analysis.judge import run_judges  # loaded after the answers: they are stored first
+    from llamacompare.analysis.score import score_run
+    from llamacompare.analysis.summary import build_report
+
     models = [*plan.suite.models, *(m.config for m in plan.models)]  # a judge listed there keeps its limits
     judge_failed = run_sync(run_judges(store, plan.run_id, plan.suite, plan.options, models=models,
                                        progress=progress))
