@@ -66,7 +66,7 @@ def load_cases(suite_ref: str, data: Path | None, n: int) -> tuple[list[Case], A
     """The prompts exactly as llamacompare sends them to the bundled model, with their gold labels."""
     from llamacompare.models.base import Params
     from llamacompare.models.registry import resolve
-    from llamacompare.prompts.render import to_request
+    from llamacompare.models.render import to_request
     from llamacompare.runner.plan import apply_limit
     from llamacompare.tasks.datasets import iter_cases
     from llamacompare.tasks.loader import load_suite

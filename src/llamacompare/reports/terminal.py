@@ -62,8 +62,8 @@ def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | N
     if report.local:
         table = Table(title="local models on this machine", title_justify="left")
         table.add_column("model", overflow="fold")
-        for head in fmt.LOCAL_USAGE_HEADER:
-            table.add_column(head, justify="right")
+        for column in fmt.LOCAL_USAGE_HEADER:
+            table.add_column(column, justify="right")
         for u in report.local:
             table.add_row(u.model, *fmt.local_usage_cells(u))
         con.print(table)
