@@ -7,6 +7,7 @@ model is served, retries and measures the same way.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from llamacompare.errors import ProviderError
 from llamacompare.models import open_provider
@@ -80,7 +81,9 @@ class ModelClient:
         chat template is sent them."""
         if self.capabilities.label_method == "chat_top_logprobs" and request.messages is not None:
             return request, {a: a for a in labels}
-        prompt = request.prompt if request.prompt is not None else plain_text(request.messages or ())
+        # the messages were built from Message dicts when the request was rendered
+        messages = cast("list[Message]", list(request.messages or ()))
+        prompt = request.prompt if request.prompt is not None else plain_text(messages)
         surface = {lab: (lab if prompt[-1:].isspace() else " " + lab) for lab in labels}
         return Request(prompt=prompt, params=request.params, prefix=request.prefix), surface
 

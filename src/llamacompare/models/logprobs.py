@@ -70,7 +70,8 @@ def _generated_count(data: dict[str, Any], choice: dict[str, Any], tokens: list[
     The usage's completion tokens say it: each generated token is listed once. (The prompt count is no guide:
     llama-cpp-python counts the BOS token it leaves out of the list, vLLM lists it.) Without usage, the tokens
     that spell the answer's text after the echoed prompt are the generated ones."""
-    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    raw_usage = data.get("usage")
+    usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
     ct = usage.get("completion_tokens")
     if isinstance(ct, int) and 0 <= ct < len(tokens):
         return ct

@@ -361,7 +361,9 @@ class OpenAICompatProvider(Provider):
             raise ServerError(f"{url} returned malformed JSON ({len(raw)} bytes)", status=status) from None
         return status, parsed, headers
 
-    async def _stream(self, path: str, body: dict[str, Any], started: float):
+    async def _stream(
+        self, path: str, body: dict[str, Any], started: float
+    ) -> tuple[str, str | None, dict[str, Any], float | None]:
         url = self.base_url + path
         chat = path.endswith("chat/completions")
         with _transport_errors(url, self.timeout_s, "no complete answer", "stream from"), self._deadlines.guard():
@@ -419,8 +421,9 @@ def _parse_models(body: Any) -> list[ModelInfo] | None:
 
 
 def _model_info(item: dict[str, Any]) -> ModelInfo:
-    pricing = item.get("pricing") if isinstance(item.get("pricing"), dict) else {}
-    meta = item.get("meta") if isinstance(item.get("meta"), dict) else {}
+    raw_pricing, raw_meta = item.get("pricing"), item.get("meta")
+    pricing: dict[str, Any] = raw_pricing if isinstance(raw_pricing, dict) else {}
+    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
     # Together: context_length; vLLM: max_model_len; llama.cpp's server: meta.n_ctx (else the trained n_ctx_train)
     context = next((v for v in (item.get("context_length"), item.get("max_model_len"), meta.get("n_ctx"),
                                 meta.get("n_ctx_train")) if isinstance(v, int) and v > 0), None)

@@ -45,6 +45,8 @@ class CompatPlugin(ProviderPlugin):
         key = api_key
         if key is None and spec.key_env:
             key = require_key(spec.key_env, provider=self.name) if self.key_required(spec) else get_env(spec.key_env)
-        prices = {spec.id.lower(): (spec.price_in, spec.price_out)} if spec.price_in is not None else None
+        prices: dict[str, tuple[float | None, float | None]] | None = None
+        if spec.price_in is not None:
+            prices = {spec.id.lower(): (spec.price_in, spec.price_out)}
         return OpenAICompatProvider(spec.base_url or "", key, name=self.name, timeout_s=timeout_s, stream=stream,
                                     prices=prices, capabilities=self.capabilities(spec))

@@ -29,15 +29,15 @@ class LocalPlugin(ProviderPlugin):
 
             path = str(find_ollama_blob(rest.split("/", 1)[1]))
             return ModelSpec(self.name, rest, "gguf", path=path, prompt_format="text")
-        path = Path(rest).expanduser()
-        if path.suffix.lower() != ".gguf":
+        file = Path(rest).expanduser()
+        if file.suffix.lower() != ".gguf":
             raise ModelNameError(
                 f"unknown local model {rest!r}: use local:{BUNDLED_MODEL} (bundled), local:/path/to/model.gguf, "
                 "or local:ollama/NAME[:TAG] for a model Ollama has pulled"
             )
-        if not path.is_file():
-            raise ModelNameError(f"local model file not found: {path}; check the path")
-        full = str(path.resolve())
+        if not file.is_file():
+            raise ModelNameError(f"local model file not found: {file}; check the path")
+        full = str(file.resolve())
         return ModelSpec(self.name, full, "gguf", path=full, prompt_format="text")
 
     def known_names(self) -> list[str]:

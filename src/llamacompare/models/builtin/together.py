@@ -7,7 +7,7 @@ from __future__ import annotations
 from llamacompare.models.builtin.compat import CompatPlugin
 from llamacompare.models.capabilities import Capabilities
 from llamacompare.models.catalog import PRICES_AS_OF, TOGETHER_MODELS, family_from_name, find_together
-from llamacompare.models.registry import ModelSpec
+from llamacompare.models.registry import ModelSpec, PromptFormat
 
 
 class TogetherPlugin(CompatPlugin):
@@ -50,7 +50,7 @@ class TogetherPlugin(CompatPlugin):
         return [*lines, f"{self.name}:ANY/model  {self.description}"]
 
 
-def _format(family: str | None) -> str:
+def _format(family: str | None) -> PromptFormat:
     from llamacompare.prompts.templates import RENDERERS
 
     return "family_text" if family in RENDERERS else "messages"
