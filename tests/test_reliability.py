@@ -121,6 +121,24 @@ def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_results(t
     assert kills >= 10
 
 
+def test_a_resume_that_fails_before_finishing_is_not_marked_done(tmp_path: Path) -> None:
+    """A resumed run whose server has gone fails; the run stays resumable instead of being marked done with
+    half its answers (what the SIGKILL test above caught under load)."""
+    suite = numbered_suite(tmp_path, 20)
+    db = tmp_path / "r.db"
+    with ScriptedServer(["alpha"], answers=ANSWERS) as srv:
+        url = srv.base_url
+        assert run_cli("run", str(suite), "-m", "openai:alpha", "--base-url", url, "--db", str(db),
+                       "--no-progress").returncode == 0
+    run_id = db_rows(db, "SELECT id FROM runs")[0][0]
+    with sqlite3.connect(db) as conn:  # as a killed run leaves it: half answered, not done
+        conn.execute("DELETE FROM results WHERE rowid % 2 = 0")
+        conn.execute("UPDATE runs SET status = 'interrupted'")
+    proc = run_cli("run", "--resume", run_id, "--base-url", url, "--db", str(db), "--no-progress")
+    assert proc.returncode != 0
+    assert db_rows(db, "SELECT status FROM runs")[0][0] != "done"
+
+
 @pytest.mark.slow
 def test_two_processes_on_one_database(tmp_path: Path) -> None:
     a, b = numbered_suite(tmp_path, 400, "a"), numbered_suite(tmp_path, 400, "b")

@@ -111,6 +111,7 @@ async def execute(
     clients = {m.name: _client(m, plan) for m in plan.models}
     usage_before: dict[str, ModelUsage] = {}
     started = time.perf_counter()
+    completed = False  # only a run whose every item was driven is done; any exception leaves it resumable
     try:
         await asyncio.gather(*(c.prepare() for c in clients.values()))
         usage_before = {name: u for name, c in clients.items() if (u := c.provider.usage()) is not None}
@@ -135,6 +136,7 @@ async def execute(
             progress.start(outcome.total, f"{plan.suite.name or plan.suite_ref}: {len(plan.models)} model(s)")
         store.start_writer()
         await _drive(plan, store, clients, done, outcome, progress)
+        completed = True
     except (asyncio.CancelledError, KeyboardInterrupt):
         outcome.interrupted = True
         raise
@@ -149,7 +151,7 @@ async def execute(
                 after = clients[name].provider.usage()
                 if after is not None:
                     store.add_model_usage(plan.run_id, name, after.since(before))
-            status = "interrupted" if outcome.interrupted else "done"
+            status = "done" if completed and not outcome.interrupted else "interrupted"
             store.set_run_status(plan.run_id, status)
     return outcome
 
