@@ -81,6 +81,13 @@ def test_5000_requests_with_a_quarter_faulty_lose_nothing_and_store_no_fault(tmp
     assert db_rows(db, "SELECT COUNT(*) FROM results WHERE status = 'ok'")[0][0] == n
 
 
+def _answered(db: Path) -> int:
+    try:
+        return int(db_rows(db, "SELECT COUNT(*) FROM results")[0][0])
+    except (sqlite3.Error, IndexError):
+        return 0
+
+
 @pytest.mark.slow
 def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_results(tmp_path: Path) -> None:
     """Trials until at least 10 SIGKILLs: each trial is a fresh run, killed at random moments and resumed
@@ -100,8 +107,14 @@ def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_results(t
             run_id = None
             for _ in range(30):
                 args = ["run", "--resume", run_id] if run_id else ["run", *common]
+                before = _answered(db)
                 proc = _spawn_run([*args, *url, "--db", str(db)])
-                time.sleep(rng.uniform(0.3, 1.6))
+                # kill at a random moment once this process answers: start-up time varies with the machine's load,
+                # and a kill before any answer would only test start-up again
+                deadline = time.monotonic() + 60
+                while proc.poll() is None and _answered(db) <= before and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                time.sleep(rng.uniform(0.0, 0.6))
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGKILL)
                     kills += 1
