@@ -10,10 +10,15 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+CHROMIUM = os.environ.get("LLAMACOMPARE_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 SEED_TASK1_PROMPT = """
 Mesaj: Merhaba Amit, düşünceli doğum günü kartın için teşekkürler!
@@ -104,3 +109,16 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600,
         [sys.executable, "-m", "llamacompare.cli.main", *args], capture_output=True, text=True, timeout=timeout,
         env={**os.environ, "COLUMNS": "200", **(env or {})}, input=input, cwd=REPO,
     )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium with no network of its own (the report and notebook tests)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()

@@ -9,7 +9,6 @@ import csv
 import json
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,6 @@ from tests.conftest import REPO
 from tests.support.scripted_server import ScriptedServer
 
 NOTEBOOK = REPO / "examples" / "llama-modellerini-karsilastirma.ipynb"
-CHROMIUM = os.environ.get("LLAMACOMPARE_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # The page around nbconvert's cells: outputs may bring inline styles and data: images, nothing else. A script or a
 # fetch in any output would be refused and logged, and the test fails on any logged error.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -60,18 +56,6 @@ def render_page(nb: nbformat.NotebookNode, path: Path) -> Path:
     path.write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" '
                     f'content="{CSP}"><title>notebook</title></head><body>{body}</body></html>', encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ These tests fail, not skip, when Chromium is missing: CI installs it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,6 @@ from report_fixture import MODELS, N_CLASSIFY, N_GENERATE, XSS_IMG, XSS_SCRIPT, 
 from llamacompare.analysis.contract import Report
 from llamacompare.reports import render_html
 
-CHROMIUM = os.environ.get("LLAMACOMPARE_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -35,18 +29,6 @@ def expected_disagreements(data: dict[str, Any]) -> int:
             values = {None if a["text"] is None else a["text"].strip() for a in c["answers"].values()}
         n += len(values) > 1
     return n
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
