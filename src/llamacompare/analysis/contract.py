@@ -83,6 +83,14 @@ class TaskSummary(_Model):
         return next((r for r in self.models if r.model == model), None)
 
 
+class CheckOutcome(_Model):
+    """One check on one answer: value 1 passed, 0 failed (or a user's score between); None: not run (reason says
+    why)."""
+
+    value: float | None
+    reason: str | None = None
+
+
 class Answer(_Model):
     text: str | None
     error: str | None = None
@@ -95,6 +103,7 @@ class Answer(_Model):
     cost_usd: float | None = None
     prompt: str = ""
     params: dict[str, Any] = Field(default_factory=dict)
+    checks: dict[str, CheckOutcome] = Field(default_factory=dict)  # metric ("check:NAME", "json_fields") -> outcome
 
 
 class Case(_Model):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 from llamacompare.scoring.labels import LabelSet, extract_label
 from llamacompare.store.db import Store
@@ -44,12 +46,15 @@ def score_rows(store: Store, run_id: str, suite: Suite) -> Iterator[ScoreRow]:
     label_sets = {t.id: LabelSet(t.labels or {}) for t in suite.tasks if t.type == "classify"}
     logprob_groups: dict[tuple[str, str], list[tuple[AnswerKey, str | None, dict[str, float]]]] = {}
     content_free: dict[tuple[str, str], dict[str, float]] = {}
+    checker = _Checker(suite.path.parent if suite.path is not None else None)
     for r in store.results(run_id):
         if r.status != "ok":
             continue
         task = tasks.get(r.task_id)
         if task is None:
             continue
+        if r.mode != "calibration" and r.text is not None:
+            yield from checker.rows(r, task)
         if r.mode == "calibration":
             content_free[(r.task_id, r.model)] = json.loads(r.label_logprobs or "{}")
         elif task.type == "classify" and r.mode == "logprob":
@@ -118,3 +123,50 @@ def _generate_rows(r: ResultRow, task: Task) -> list[ScoreRow]:
     for name, value in length_stats(text, source).items():  # cheap, and useful beside any other metric
         out.append(ScoreRow(*r.key, name, value, None))
     return out
+
+
+class _Checker:
+    """The task's and each case's checks on an answer: one ScoreRow per check (`check:NAME`, its reason in the
+    detail), and `json_fields` where a json_schema check meets a JSON reference. Checks are resolved once."""
+
+    def __init__(self, base_dir: Path | None):
+        self.base_dir = base_dir  # None: a stored run's suite, whose files are not at hand
+        self.resolved: dict[str, list[Any]] = {}
+
+    def _resolve(self, key: str, checks: list[Any], on_case: bool) -> list[Any]:
+        from llamacompare.tasks.checks import resolve
+
+        if key not in self.resolved:
+            self.resolved[key] = [resolve(c, self.base_dir, on_case=on_case) for c in checks]
+        return self.resolved[key]
+
+    def rows(self, r: ResultRow, task: Task) -> list[ScoreRow]:
+        from llamacompare.scoring.checks import field_score, run_check
+        from llamacompare.tasks.checks import JsonSchemaCheck, check_list
+        from llamacompare.tasks.suite import Case
+
+        fields = json.loads(r.input_json)
+        case_checks = fields.pop("checks", None)
+        checks = self._resolve("task:" + task.id, list(task.checks or []), False)
+        if case_checks:
+            checks = checks + self._resolve(case_checks, check_list(case_checks), True)
+        if not checks:
+            return []
+        case = Case(r.case_id, fields, r.reference)
+        out = []
+        failed: list[str] = []
+        for resolved in checks:
+            result = run_check(resolved, r.text or "", case, task)
+            detail = json.dumps({"reason": result.reason}, ensure_ascii=False) if result.reason else None
+            out.append(ScoreRow(*r.key, resolved.metric, result.value, detail))
+            if result.value is not None and result.value < 1.0:
+                failed.append(resolved.metric.removeprefix("check:"))
+        if any(row.value is not None for row in out):
+            detail = json.dumps({"reason": "failed: " + ", ".join(failed)}, ensure_ascii=False) if failed else None
+            out.append(ScoreRow(*r.key, "all_checks", 0.0 if failed else 1.0, detail))
+        if any(isinstance(c.check, JsonSchemaCheck) for c in checks):
+            fs = field_score(r.text or "", r.reference)
+            if fs is not None:
+                detail = json.dumps({"reason": fs.reason}, ensure_ascii=False) if fs.reason else None
+                out.append(ScoreRow(*r.key, "json_fields", fs.value, detail))
+        return out

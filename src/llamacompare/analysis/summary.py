@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from llamacompare.analysis.checks import ALL_METRIC, add_check_metrics, is_check_metric, reason_of
 from llamacompare.analysis.contract import (
     Answer,
     Case,
+    CheckOutcome,
     Confusion,
     LocalModelUsage,
     Metric,
@@ -46,6 +48,8 @@ class _Variant:
     scores: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # case -> scorer -> values
     details: dict[str, tuple[str | None, bool, str | None]] = field(default_factory=dict)  # label, compliant, gold
     failed: int = 0
+    # case -> check metric -> (value, reason), first repeat only: shown per answer
+    checks: dict[str, dict[str, tuple[float | None, str | None]]] = field(default_factory=dict)
 
 
 def build_report(
@@ -85,6 +89,8 @@ def build_report(
             continue
         if s.value is not None:
             scored.scores.setdefault(s.case_id, {}).setdefault(s.scorer, []).append(s.value)
+        if s.rep == 0 and is_check_metric(s.scorer):
+            scored.checks.setdefault(s.case_id, {})[s.scorer] = (s.value, reason_of(s.detail))
         if s.scorer == "label" and s.rep == 0 and s.detail:
             d = json.loads(s.detail)
             scored.details[s.case_id] = (d.get("label"), bool(d.get("compliant")), d.get("gold"))
@@ -134,7 +140,7 @@ def primary_metric(task: Task, variants: list[_Variant]) -> str:
     if task.type == "classify":
         return "accuracy"
     has = {s for v in variants for case in v.scores.values() for s in case}
-    for m in ("judge", "pairwise", "rougeL", "words"):
+    for m in ("judge", "pairwise", "rougeL", ALL_METRIC, "words"):
         if m in has:
             return m
     return "words"
@@ -150,6 +156,7 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
     metric = primary_metric(task, variants)
     scorer = "label" if metric == "accuracy" else metric
     binary = task.type == "classify"
+    binary_metric = binary or metric == ALL_METRIC  # right/wrong per answer
     higher_better = metric != "words"
     rows: list[ModelRow] = []
     per_case: dict[str, dict[str, float]] = {}
@@ -158,7 +165,7 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
         values = _per_case(v, scorer)
         per_case[v.name] = values
         xs = list(values.values())
-        if binary and all(x in (0.0, 1.0) for x in xs):
+        if binary_metric and all(x in (0.0, 1.0) for x in xs):
             ci = proportion_ci([x == 1.0 for x in xs])
         else:
             ci = bootstrap_ci(xs)
@@ -182,7 +189,7 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
     if len(variants) >= 2 and common:
         ids = sorted(common, key=lambda c: cases[c][0])
         aligned = {name: [vals[c] for c in ids] for name, vals in per_case.items()}
-        all_binary = binary and all(x in (0.0, 1.0) for xs in aligned.values() for x in xs)  # repeats average
+        all_binary = binary_metric and all(x in (0.0, 1.0) for xs in aligned.values() for x in xs)  # repeats average
         pairs = compare_all(aligned, binary=all_binary, higher_is_better=higher_better, n_resamples=5000)
         for p in pairs:
             pairs_out.append(PairwiseRow(a=p.a, b=p.b, metric=metric, diff=p.diff, lo=p.lo, hi=p.hi,
@@ -196,6 +203,7 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
     elif len(variants) == 1 and rows:
         rows[0].tied_with_best = True
         recommendation = Recommendation(model=rows[0].model, line=f"only one model: {rows[0].model}")
+    pairs_out += add_check_metrics(rows, {v.name: v.scores for v in variants}, lambda c: cases[c][0], skip=metric)
     if binary:
         rows.append(_baseline_row(task, cases))
     return TaskSummary(id=task.id, type=task.type, mode=task.classify_mode if binary else None,
@@ -303,12 +311,14 @@ def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str
         values = sc.get("label") if task.type == "classify" else (sc.get("judge") or sc.get("rougeL"))
         score = values[0] if values else None
         request = json.loads(r.request_json) if r.request_json else {}
+        outcomes = v.checks.get(r.case_id, {}) if v else {}
         case.answers[name] = Answer(
             text=r.text, error=r.error, score=score,
             correct=None if score is None or task.type != "classify" else score == 1.0,
             label=detail[0] if detail else None, latency_s=r.latency_s,
             prompt_tokens=r.prompt_tokens, completion_tokens=r.completion_tokens,
             cost_usd=r.cost_usd, prompt=_prompt_text(request), params=request.get("params", {}),
+            checks={m: CheckOutcome(value=x, reason=why) for m, (x, why) in outcomes.items()},
         )
     out.sort(key=lambda c: (task_order[c.task], seqs[(c.task, c.id)]))
     return out

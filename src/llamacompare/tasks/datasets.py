@@ -279,8 +279,9 @@ def _cell(value: Any) -> str | None:
 class CaseReader:
     """Iterates a task's cases once, checking each; `skipped` and `warnings` fill in as it goes."""
 
-    def __init__(self, task: Task, *, base_dir: Path | None = None):
+    def __init__(self, task: Task, *, base_dir: Path | None = None, check_dir: Path | None = None):
         self.task = task
+        self.check_dir = check_dir  # set when validating: the files that case checks name are read then
         self.skipped = 0
         self.warnings: list[str] = []
         self.path: Path | None = None
@@ -395,6 +396,12 @@ class CaseReader:
         raw = rec.values
         fields: dict[str, str] = {}
         for key, value in raw.items():
+            if key == mapping.get("checks", "checks"):
+                if value is not None and value != "":
+                    fields["checks"] = self._checks(rec, key, value)
+                continue
+            if key == self.task.reference and isinstance(value, dict):
+                value = json.dumps(value, ensure_ascii=False)  # a structured reference, for json_schema checks
             try:
                 text = _cell(value)
             except TypeError as e:
@@ -406,7 +413,7 @@ class CaseReader:
             if text is not None:
                 fields[key] = text
         for fld, col in mapping.items():
-            if col in fields:
+            if col in fields and fld != "checks":
                 fields[fld] = fields[col]
         # id
         if id_col is not None and id_col in raw:
@@ -447,6 +454,35 @@ class CaseReader:
             if self.task.type == "classify":
                 reference = self._gold(rec, reference)
         return Case(case_id, fields, reference)
+
+    def _checks(self, rec: _Record, key: str, value: Any) -> str:
+        """A case's checks (a list, or its JSON/YAML text) in canonical form; with `check_dir`, the files they name
+        are read too. Errors point at the record."""
+        from llamacompare.tasks.checks import CheckDefinitionError, check_list, dump_checks, label, resolve
+
+        try:
+            checks = check_list(value)
+            task_labels = {label(c) for c in self.task.checks or []}
+            seen: set[str] = set()
+            kept = []
+            for i, c in enumerate(checks):
+                name = label(c, on_case=True)
+                if c in (self.task.checks or []):
+                    continue  # the same check as the task's: one metric
+                kept.append(c)
+                if name in task_labels or name in seen:
+                    raise CheckDefinitionError(
+                        f"two checks are named {name!r} (here or on the task); give this one a `name:`", (i,))
+                seen.add(name)
+                if self.check_dir is not None:
+                    try:
+                        resolve(c, self.check_dir)
+                    except CheckDefinitionError as e:
+                        raise CheckDefinitionError(e.message, (i, *e.at)) from None
+        except CheckDefinitionError as e:
+            at = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.at)
+            raise self._err(rec, key + at, e.message) from None
+        return dump_checks(kept)
 
     def _gold(self, rec: _Record, value: str) -> str:
         label = self.task.gold_label(value)
@@ -509,7 +545,8 @@ def count_cases(task: Task, *, base_dir: Path | None = None) -> int:
 
 def check_task(task: Task, *, base_dir: Path | None = None) -> TaskCheck:
     """Read every case of one task once; raise on errors, return counts and warnings."""
-    reader = CaseReader(task, base_dir=base_dir)
+    check_task_files(task, base_dir)
+    reader = CaseReader(task, base_dir=base_dir, check_dir=base_dir)
     n = sum(1 for _ in reader)
     task._n_cases, task._skipped = n, reader.skipped
     if n == 0:
@@ -518,6 +555,18 @@ def check_task(task: Task, *, base_dir: Path | None = None) -> TaskCheck:
         loc: Loc = ("dataset", "path") if reader.path else ("cases",)
         raise task.error(loc, f"no usable cases in {src}{extra}; add rows or check the columns")
     return TaskCheck(task.id, n, reader.skipped, reader.warnings)
+
+
+def check_task_files(task: Task, base_dir: Path | None) -> None:
+    """Read the files the task's checks name (a schema file, a user's function), relative to the suite's folder:
+    a missing one is a suite error before anything runs. Without the suite file (`base_dir` None) they are not run."""
+    from llamacompare.tasks.checks import CheckDefinitionError, resolve
+
+    for i, check in enumerate(task.checks or []):
+        try:
+            resolve(check, base_dir)
+        except CheckDefinitionError as e:
+            raise task.error(("checks", i, *e.at), e.message) from None
 
 
 def validate_suite(suite: Suite, *, base_dir: Path | None = None) -> SuiteCheck:

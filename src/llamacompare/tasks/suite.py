@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 
 from llamacompare.errors import UsageError
 from llamacompare.models.base import Params
+from llamacompare.tasks.checks import CheckDefinitionError, TaskCheck, check_list, dump_checks, suite_error_for
 from llamacompare.tasks.template import TemplateSyntaxError, placeholders
 
 if TYPE_CHECKING:
@@ -317,6 +318,7 @@ class Task(Strict):
     scorers: list[Scorer] | None = None
     judge: JudgeSpec | None = None
     params: ParamsSpec | None = None
+    checks: list[TaskCheck] | None = None  # each a metric; a case's own `checks` add to these
 
     _data_path: Path | None = PrivateAttr(None)
     _hub: Any = PrivateAttr(None)  # a HubRef when the cases come from the Hugging Face Hub
@@ -340,6 +342,22 @@ class Task(Strict):
         if isinstance(v, dict):
             return {k: ([] if s is None else [s] if isinstance(s, str) else s) for k, s in v.items()}
         return v
+
+    @field_validator("cases", mode="before")
+    @classmethod
+    def _case_checks(cls, v: Any) -> Any:
+        # a case's `checks:` list is kept as its canonical text, like a dataset file's `checks` column
+        if not isinstance(v, list):
+            return v
+        out = []
+        for i, case in enumerate(v):
+            if isinstance(case, dict) and case.get("checks") is not None:
+                try:
+                    case = {**case, "checks": dump_checks(check_list(case["checks"]))}
+                except CheckDefinitionError as e:
+                    raise suite_error_for(e, (i, "checks")) from None
+            out.append(case)
+        return out
 
     @field_validator("label_map", mode="before")
     @classmethod
