@@ -160,3 +160,46 @@ LOCAL_USAGE_HEADER = ["load", "memory (process peak)", "prompt (tokens)", "gener
 LOCAL_USAGE_NOTE = ("Measured in this run on this machine: memory the model added when it loaded; prompt and "
                     "generation rates are llama.cpp's tokens over the time it spent on them.")
 
+
+
+def share(s: Any, of: str) -> str:
+    """A share with its interval and count: '12.5% [4.3%, 31.0%] of 24 pairs'."""
+    if s is None or finite(s.value) is None:
+        return DASH
+    bounds = f" [{pct(s.lo)}, {pct(s.hi)}]" if finite(s.lo) is not None and finite(s.hi) is not None else ""
+    return f"{pct(s.value)}{bounds} of {s.n:,} {of}"
+
+
+def judge_facts(j: Any) -> list[tuple[str, str]]:
+    """A judge's reliability figures (an analysis.contract.JudgeReliability) as (what, figure) lines, the same in
+    every view; a figure that does not apply is left out."""
+    out: list[tuple[str, str]] = []
+    if j.flip_rate is not None:
+        out.append(("flips when the order is swapped", share(j.flip_rate, "pairs")))
+    if j.first_position is not None:
+        out.append(("first position wins (50% = no bias)", share(j.first_position, "verdicts")))
+    if j.longer_wins is not None:
+        out.append(("longer answer wins", share(j.longer_wins, "verdicts")))
+    if j.length is not None:
+        c = j.length
+        p = p_value(c.p_value)
+        out.append((f"verdict vs {c.against}", f"Spearman ρ {signed_interval(c.rho, c.lo, c.hi, digits=2)}, "
+                                                f"p{p if p.startswith('<') else '=' + p}, n={c.n:,}"))
+    if j.self_preference is not None:
+        s = j.self_preference
+        what = "win share" if j.scorer == "pairwise" else "mean score"
+        out.append((f"self-preference of {s.model}",
+                    f"{what} own {num(s.own)} vs others {num(s.others)}, "
+                    f"difference {signed_interval(s.diff, s.lo, s.hi, digits=2)}, n={s.n:,} cases"))
+    if j.human is not None:
+        h = j.human
+        out.append(("agreement with people",
+                    f"Cohen's κ {interval(h.kappa, h.lo, h.hi, digits=2)}, agree {pct(h.observed)}, n={h.n:,}"))
+    if j.unparsed:
+        out.append(("judge answers with no verdict", integer(j.unparsed)))
+    return out
+
+
+def judge_title(j: Any) -> str:
+    kind = "pairwise judge" if j.scorer == "pairwise" else "judge"
+    return f"{kind} {j.judge}: {j.verdicts:,} verdicts"

@@ -89,12 +89,14 @@ class RescoreResult:
     run_id: str
     scores: int
     report: Report
+    labels: int = 0  # human labels stored from the labels file
 
 
 def rescore_run(store: Store, run_ref: str, *, suite_path: Path | None = None, prefer: Prefer = "cost",
-                max_cases: int | None = 0) -> RescoreResult:
+                max_cases: int | None = 0, labels_path: Path | None = None) -> RescoreResult:
     """Score a stored run again from its stored answers (no model is called, cached judge verdicts aside), with
-    its own suite or with `suite_path`'s scorers and labels, whose tasks must all be in the run."""
+    its own suite or with `suite_path`'s scorers and labels, whose tasks must all be in the run. `labels_path`:
+    human labels exported from the HTML report, checked whole before any is stored."""
     from llamacompare.analysis.runs import stored_suite
     from llamacompare.analysis.score import score_run
     from llamacompare.analysis.summary import build_report
@@ -111,6 +113,11 @@ def rescore_run(store: Store, run_ref: str, *, suite_path: Path | None = None, p
             raise UsageError(f"{suite_path}: task(s) {', '.join(missing)} are not in run {row.id} "
                              f"(its tasks: {', '.join(sorted(known))})")
         suite = new
+    labels = 0
+    if labels_path is not None:
+        from llamacompare.analysis.human import read_labels
+
+        labels = store.save_human_labels(read_labels(labels_path, store, row.id))
     n = score_run(store, row.id, suite)
     report = build_report(store, row.id, suite, prefer=prefer, max_cases=max_cases)
-    return RescoreResult(row.id, n, report)
+    return RescoreResult(row.id, n, report, labels)

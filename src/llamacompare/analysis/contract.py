@@ -69,6 +69,66 @@ class Confusion(_Model):
     matrix: list[list[int]]  # rows gold, columns predicted (+ "(no label)")
 
 
+class Share(_Model):
+    """k of n as a share, with its 95% interval."""
+
+    value: float | None
+    lo: float | None = None
+    hi: float | None = None
+    k: int
+    n: int
+
+
+class Correlation(_Model):
+    """Spearman's rank correlation of a judge's verdicts with answer length, with its 95% interval."""
+
+    rho: float | None
+    lo: float | None = None
+    hi: float | None = None
+    p_value: float | None = None
+    n: int
+    against: str  # "answer length" (words, rubric scores) or "length difference" (A - B in words, pairwise)
+
+
+class Agreement(_Model):
+    """Cohen's kappa between the judge and human labels of the same answers (or pairs), with its 95% interval."""
+
+    kappa: float | None
+    lo: float | None = None
+    hi: float | None = None
+    observed: float | None = None  # share of items where judge and people agree
+    n: int
+    categories: list[str]
+
+
+class SelfPreference(_Model):
+    """The judge is also a candidate: its mean verdict for its own answers against the other candidates' on the
+    same cases; diff = own - others, with its 95% interval."""
+
+    model: str
+    own: float | None
+    others: float | None
+    diff: float | None
+    lo: float | None = None
+    hi: float | None = None
+    n: int
+
+
+class JudgeReliability(_Model):
+    """How far one task's judge can be trusted (`scoring/judge_reliability.py` says how each figure is made)."""
+
+    judge: str  # the judge model
+    scorer: Literal["judge", "pairwise"]
+    verdicts: int  # verdicts read
+    unparsed: int = 0  # judge answers with no verdict in them
+    flip_rate: Share | None = None  # pairwise: pairs whose verdict changes when the answers swap places
+    first_position: Share | None = None  # pairwise: decisive verdicts for the answer shown first
+    longer_wins: Share | None = None  # pairwise: decisive verdicts won by the longer answer
+    length: Correlation | None = None
+    self_preference: SelfPreference | None = None
+    human: Agreement | None = None
+
+
 class TaskSummary(_Model):
     id: str
     type: Literal["classify", "generate"]
@@ -78,6 +138,7 @@ class TaskSummary(_Model):
     pairwise: list[PairwiseRow] = Field(default_factory=list)
     recommendation: Recommendation | None = None
     confusion: dict[str, Confusion] | None = None
+    judges: list[JudgeReliability] = Field(default_factory=list)  # one per judging scorer that scored
 
     def row(self, model: str) -> ModelRow | None:
         return next((r for r in self.models if r.model == model), None)
@@ -104,6 +165,7 @@ class Answer(_Model):
     prompt: str = ""
     params: dict[str, Any] = Field(default_factory=dict)
     checks: dict[str, CheckOutcome] = Field(default_factory=dict)  # metric ("check:NAME", "json_fields") -> outcome
+    mode: str | None = None  # generate | logprob: with the model, what a human label names
 
 
 class Case(_Model):

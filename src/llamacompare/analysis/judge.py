@@ -23,17 +23,19 @@ def judge_language(text: str) -> str:
     return "tr" if any(ch in _TURKISH for ch in text[:4000]) else "en"
 
 
+def is_judged(task: Task) -> bool:
+    return task.type == "generate" and task.judge is not None and bool({"judge", "pairwise"} & set(task.scorers or []))
+
+
 def judged_tasks(suite: Suite) -> list[Task]:
-    wanted = {"judge", "pairwise"}
-    return [t for t in suite.tasks
-            if t.type == "generate" and t.judge is not None and wanted & set(t.scorers or [])]
+    return [t for t in suite.tasks if is_judged(t)]
 
 
 def _pair_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[str, str, str, str, str]]:
     """For each case and each two models: (case, model a, model b, prompt, key), in both orders (A/B swapped)."""
-    from llamacompare.analysis.summary import _input_text
     from llamacompare.models.registry import resolve
     from llamacompare.scoring.judge import pairwise_prompt
+    from llamacompare.tasks.template import input_text
 
     assert task.judge is not None
     spec = task.judge
@@ -57,16 +59,16 @@ def _pair_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[str, st
         if r.case_id != current:
             yield from pairs()
             current, answers = r.case_id, {}
-            source = _input_text(task, json.loads(r.input_json))
+            source = input_text(task, json.loads(r.input_json))
         answers[r.model] = r.text or ""
     yield from pairs()
 
 
 def judge_prompt(task: Task, row: ResultRow) -> str:
-    from llamacompare.analysis.summary import _input_text
     from llamacompare.scoring.judge import rubric_prompt
+    from llamacompare.tasks.template import input_text
 
-    source = _input_text(task, json.loads(row.input_json))
+    source = input_text(task, json.loads(row.input_json))
     assert task.judge is not None
     return rubric_prompt(row.text or "", source=source, reference=row.reference, rubric=task.judge.rubric,
                          language=judge_language(source))

@@ -67,9 +67,11 @@ def score_rows(store: Store, run_id: str, suite: Suite) -> Iterator[ScoreRow]:
     for (task_id, model), group in logprob_groups.items():
         how = tasks[task_id].calibration
         yield from _logprob_rows(group, how, content_free.get((task_id, model)))
+    from llamacompare.analysis.human import human_score_rows
     from llamacompare.analysis.judge import judge_score_rows
 
     yield from list(judge_score_rows(store, run_id, suite))
+    yield from human_score_rows(store.human_labels(run_id), set(tasks))
 
 
 def _label_row(r: ResultRow, labels: LabelSet) -> ScoreRow:

@@ -99,10 +99,15 @@ def build_report(
         base = name.split("@")[0]
         return (model_order.index(base) if base in model_order else len(model_order), name)
 
+    from llamacompare.analysis.reliability import task_judges
+
     summaries = []
+    labels = store.human_labels(run.id)
     for task in suite.tasks:
         vs = [variants[task.id][k] for k in sorted(variants[task.id], key=order)]
-        summaries.append(_task_summary(task, vs, case_info[task.id], prefer))
+        summary = _task_summary(task, vs, case_info[task.id], prefer)
+        summary.judges = task_judges(store, run.id, task, labels)
+        summaries.append(summary)
     cases = _cases(store, run.id, suite, variants, variant_name, max_cases) if include_cases else []
     n_cases = sum(len(case_info[t.id]) for t in suite.tasks)
     return Report(
@@ -181,6 +186,10 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
                 if m != metric and (vals := list(_per_case(v, m).values())):
                     ci_m = bootstrap_ci(vals, n_resamples=2000)
                     metrics[m] = _mv(ci_m.value, ci_m.lo, ci_m.hi)
+        if metric != "human" and (marked := list(_per_case(v, "human").values())):
+            ci_h = proportion_ci([x == 1.0 for x in marked]) if all(x in (0.0, 1.0) for x in marked) \
+                else bootstrap_ci(marked, n_resamples=2000)
+            metrics["human"] = _mv(ci_h.value, ci_h.lo, ci_h.hi)
         rows.append(ModelRow(model=v.name, n=len(values), failed=v.failed, metrics=metrics, compliance=compliance,
                              **_latency_cost(v.ok)))
     pairs_out: list[PairwiseRow] = []
@@ -204,11 +213,28 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
         rows[0].tied_with_best = True
         recommendation = Recommendation(model=rows[0].model, line=f"only one model: {rows[0].model}")
     pairs_out += add_check_metrics(rows, {v.name: v.scores for v in variants}, lambda c: cases[c][0], skip=metric)
+    pairs_out += _human_pairs(variants, cases)
     if binary:
         rows.append(_baseline_row(task, cases))
     return TaskSummary(id=task.id, type=task.type, mode=task.classify_mode if binary else None,
                        primary_metric=metric, models=rows, pairwise=pairs_out, recommendation=recommendation,
                        confusion=confusion or None)
+
+
+def _human_pairs(variants: list[_Variant], cases: dict[str, Any]) -> list[PairwiseRow]:
+    """Paired comparisons on the share marked correct by people, over the cases people marked for every model."""
+    from llamacompare.scoring.stats import compare_all
+
+    marked = {v.name: h for v in variants if (h := _per_case(v, "human"))}
+    common = set.intersection(*(set(h) for h in marked.values())) if len(marked) >= 2 else set()
+    if not common:
+        return []
+    ids = sorted(common, key=lambda c: cases[c][0])
+    aligned = {name: [h[c] for c in ids] for name, h in marked.items()}
+    binary = all(x in (0.0, 1.0) for xs in aligned.values() for x in xs)
+    return [PairwiseRow(a=p.a, b=p.b, metric="human", diff=p.diff, lo=p.lo, hi=p.hi, p_value=p.p_value,
+                        test=p.method, n=p.n, needed_cases=p.needed_cases)
+            for p in compare_all(aligned, binary=binary, n_resamples=5000)]
 
 
 def _mv(value: float, lo: float | None, hi: float | None) -> Metric:
@@ -290,6 +316,8 @@ def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str
     out: list[Case] = []
     by_key: dict[tuple[str, str], Case] = {}
     seqs: dict[tuple[str, str], int] = {}
+    from llamacompare.tasks.template import input_text
+
     tasks = {t.id: t for t in suite.tasks}
     task_order = {t.id: i for i, t in enumerate(suite.tasks)}
     for r in store.results(run_id, max_seq=max_cases):
@@ -300,7 +328,7 @@ def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str
         case = by_key.get(key)
         if case is None:
             fields = json.loads(r.input_json)
-            case = by_key[key] = Case(task=task.id, id=r.case_id, input=_input_text(task, fields),
+            case = by_key[key] = Case(task=task.id, id=r.case_id, input=input_text(task, fields),
                                       reference=r.reference)
             out.append(case)
             seqs[key] = r.seq
@@ -318,17 +346,10 @@ def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str
             label=detail[0] if detail else None, latency_s=r.latency_s,
             prompt_tokens=r.prompt_tokens, completion_tokens=r.completion_tokens,
             cost_usd=r.cost_usd, prompt=_prompt_text(request), params=request.get("params", {}),
-            checks={m: CheckOutcome(value=x, reason=why) for m, (x, why) in outcomes.items()},
+            checks={m: CheckOutcome(value=x, reason=why) for m, (x, why) in outcomes.items()}, mode=r.mode,
         )
     out.sort(key=lambda c: (task_order[c.task], seqs[(c.task, c.id)]))
     return out
-
-
-def _input_text(task: Task, fields: dict[str, Any]) -> str:
-    from llamacompare.tasks.template import placeholders
-
-    names = [n for n in placeholders(task.template) if n in fields] or list(fields)
-    return "\n".join(str(fields[n]) for n in names)
 
 
 def _prompt_text(request: dict[str, Any]) -> str:

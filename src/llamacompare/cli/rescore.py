@@ -14,12 +14,16 @@ from llamacompare.cli.options import db_option
 @db_option
 @click.option("--suite", "suite_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Score with this suite file's scorers and labels (same task ids) instead of the stored ones.")
-def command(run: str, db_path: str | None, suite_path: Path | None) -> None:
+@click.option("--labels", "labels_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Store the human labels exported from the HTML report (a JSON file) in the run, then score: "
+                   "the `human` metric and the judge's agreement with people (Cohen's kappa).")
+def command(run: str, db_path: str | None, suite_path: Path | None, labels_path: Path | None) -> None:
     """Recompute RUN's scores from its stored answers."""
     from llamacompare.cli.summary import print_report
     from llamacompare.pipeline import rescore_run
     from llamacompare.store import Store
 
-    result = rescore_run(Store(db_path), run, suite_path=suite_path)
+    result = rescore_run(Store(db_path), run, suite_path=suite_path, labels_path=labels_path)
     print_report(result.report, side_by_side_max=0)
-    click.echo(f"rescored run {result.run_id}: {result.scores} scores, no model called")
+    stored = f"{result.labels} human labels stored, " if labels_path is not None else ""
+    click.echo(f"rescored run {result.run_id}: {stored}{result.scores} scores, no model called")

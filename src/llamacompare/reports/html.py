@@ -189,12 +189,19 @@ def _cases_payload(data: Report) -> dict[str, Any]:
         item["disagree"] = disagrees(c, types.get(c.task, "generate"))
         for name, a in c.answers.items():
             item["answers"][name]["shown"] = shown(a, types.get(c.task, "generate"))
+            item["answers"][name]["model"] = _base_model(name, a.mode)
         cases.append(item)
     return {
+        "run_id": data.run.id,
         "columns": model_columns(data),
         "tasks": [{"id": t.id, "type": t.type} for t in data.tasks],
         "cases": cases,
     }
+
+
+def _base_model(name: str, mode: str | None) -> str:
+    """The model a case-matrix column shows: its name without the "@mode" a run of both modes adds."""
+    return name.removesuffix(f"@{mode}") if mode else name
 
 
 def _metric_names(task: TaskSummary) -> list[str]:
@@ -255,6 +262,7 @@ def task_view(task: TaskSummary, anchor: str) -> dict[str, Any]:
         "recommendation": task.recommendation,
         "charts": [c for c in plots if c is not None],
         "confusion": [_confusion_view(m, c) for m, c in (task.confusion or {}).items()],
+        "judges": [{"title": fmt.judge_title(j), "facts": fmt.judge_facts(j)} for j in task.judges],
     }
 
 

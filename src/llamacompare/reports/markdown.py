@@ -75,6 +75,10 @@ def _task_section(task: TaskSummary) -> list[str]:
             right={3, 4},
         )
         out.append("")
+    for j in task.judges:
+        out += [f"**{md_text(fmt.judge_title(j))}**", ""]
+        out += [f"- {md_text(what)}: {md_text(figure)}" for what, figure in fmt.judge_facts(j)]
+        out.append("")
     return out
 
 

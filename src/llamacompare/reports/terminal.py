@@ -54,10 +54,15 @@ def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | N
         for p in task.pairwise:
             sig = "significant" if fmt.significant(p.p_value) else "not significant"
             a, b = short.get(p.a, p.a), short.get(p.b, p.b)
-            con.print(f"  {a} vs {b}: diff {fmt.signed_interval(p.diff, p.lo, p.hi)}, "
+            on = "" if p.metric == metric else f" on {p.metric}"
+            con.print(f"  {a} vs {b}{on}: diff {fmt.signed_interval(p.diff, p.lo, p.hi)}, "
                       f"p={fmt.p_value(p.p_value)} ({p.test}, {sig})")
         if task.recommendation:
             con.print(Text("  → " + task.recommendation.line, style="bold green"))
+        for j in task.judges:
+            con.print(Text(f"  {fmt.judge_title(j)}", style="bold"))
+            for what, figure in fmt.judge_facts(j):
+                con.print(Text(f"    {what}: {figure}"))
         con.print()
     if report.local:
         table = Table(title="local models on this machine", title_justify="left")

@@ -23,7 +23,15 @@ from typing import Any
 from llamacompare.errors import UsageError
 from llamacompare.jsonfast import canonical
 from llamacompare.models.base import ModelUsage, Response
-from llamacompare.store.rows import CachedResponse, ResultRow, ResultStat, RunListing, RunRow, ScoreRow
+from llamacompare.store.rows import (
+    CachedResponse,
+    HumanLabelRow,
+    ResultRow,
+    ResultStat,
+    RunListing,
+    RunRow,
+    ScoreRow,
+)
 
 _RUN_COLUMNS = "id, suite, config_json, created_at, finished_at, status"
 
@@ -285,6 +293,35 @@ class Store:
             out.setdefault(task, set()).add(mode)
         return out
 
+    # -- human labels --------------------------------------------------------------------------------------
+
+    def save_human_labels(self, rows: Iterable[HumanLabelRow]) -> int:
+        """Store labels in one transaction; a label for the same answer (or pair) by the same reviewer replaces
+        the one stored. Returns how many were written."""
+        values = [(r.run_id, r.task_id, r.case_id, r.model, r.mode, r.rep, r.versus, r.label, r.reviewer,
+                   r.labelled_at) for r in rows]
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            c.executemany(
+                f"""INSERT INTO human_labels ({_LABEL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)
+                    ON CONFLICT (run_id, task_id, case_id, model, mode, rep, versus, reviewer) DO UPDATE SET
+                      label = excluded.label, labelled_at = excluded.labelled_at""",
+                values,
+            )
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        return len(values)
+
+    def human_labels(self, run_id: str) -> list[HumanLabelRow]:
+        cursor = self.conn.cursor()
+        cursor.row_factory = _as(HumanLabelRow)
+        return list(cursor.execute(
+            f"SELECT {_LABEL_COLUMNS} FROM human_labels WHERE run_id = ? "
+            "ORDER BY task_id, case_id, model, mode, rep, versus, reviewer", (run_id,)))
+
     # -- what local models cost -----------------------------------------------------------------------------
 
     def add_model_usage(self, run_id: str, model: str, usage: ModelUsage) -> None:
@@ -317,6 +354,7 @@ _RESPONSE_COLUMNS = ("key, model, kind, request_json, text, finish_reason, promp
 _RESULT_COLUMNS = ", ".join("r." + c for c in (
     "run_id", "task_id", "case_id", "model", "mode", "rep", "seq", "status", "response_key", "cached", "error",
     "attempts", "input_json", "reference", "updated_at"))
+_LABEL_COLUMNS = "run_id, task_id, case_id, model, mode, rep, versus, label, reviewer, labelled_at"
 _SCORE_COLUMNS = "run_id, task_id, case_id, model, mode, rep, scorer, value, detail"
 
 

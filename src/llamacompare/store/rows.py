@@ -134,3 +134,25 @@ class ScoreRow:
     def detail_dict(self) -> dict[str, Any]:
         detail: dict[str, Any] = json.loads(self.detail) if self.detail else {}
         return detail
+
+
+@dataclass(frozen=True, slots=True)
+class HumanLabelRow:
+    """A person's verdict on one answer (correct / wrong), or on two answers to the same case (model against
+    `versus`: a_better / b_better / tie, where A is `model`)."""
+
+    run_id: str
+    task_id: str
+    case_id: str
+    model: str
+    mode: str
+    rep: int
+    versus: str  # "" unless pairwise
+    label: str  # correct | wrong | a_better | b_better | tie
+    reviewer: str  # "" when not given
+    labelled_at: str  # ISO 8601, as the reviewer's browser wrote it
+
+    @property
+    def answer(self) -> tuple[str, str, str, str, int]:
+        """(task, case, model, mode, repeat): the answer this label is about."""
+        return (self.task_id, self.case_id, self.model, self.mode, self.rep)

@@ -82,6 +82,13 @@ def placeholders(template: str) -> list[str]:
     return list(seen)
 
 
+def input_text(task: Task, fields: Mapping[str, object]) -> str:
+    """What a case asks, for people and judges to read: the fields its template uses (all of them when it uses
+    none of them), one a line."""
+    names = [n for n in placeholders(task.template) if n in fields] or list(fields)
+    return "\n".join(str(fields[n]) for n in names)
+
+
 def render(template: str, fields: Mapping[str, str]) -> str:
     """Fill a template; a field missing from `fields` raises KeyError (the loader checks this up front)."""
     out: list[str] = []

@@ -120,6 +120,110 @@
 
   const diffActive = () => state.diff && state.a && state.b && state.a !== state.b;
 
+  // ---- human labels: kept in this browser per run (localStorage), exported as the JSON file that
+  // `llamacompare rescore RUN --labels FILE` reads (format: llamacompare/analysis/human.py) ----
+  const runId = payload.run_id;
+  const storeKey = "llamacompare-labels:" + runId;
+  let review = { reviewer: "", labels: {} };
+  try {
+    const saved = JSON.parse(localStorage.getItem(storeKey) || "null");
+    if (saved && typeof saved.labels === "object" && saved.labels !== null) {
+      review = { reviewer: String(saved.reviewer || ""), labels: saved.labels };
+    }
+  } catch (e) { /* no storage (a locked-down browser): marks last as long as the page */ }
+
+  function saveReview() {
+    try { localStorage.setItem(storeKey, JSON.stringify(review)); } catch (e) { /* see above */ }
+    const n = Object.keys(review.labels).length;
+    $("hl-count").textContent = n === 1 ? "1 label in this browser" : n + " labels in this browser";
+    $("hl-count").dataset.count = String(n);
+  }
+
+  const answerKey = (c, a) => JSON.stringify([c.task, c.id, a.model, a.mode || "generate", 0, ""]);
+  const SWAPPED = { a_better: "b_better", b_better: "a_better", tie: "tie" };
+
+  // A pair is stored with its models in name order, so marking B-vs-A later finds the same label.
+  function pairOf(c) {
+    const a = c.answers[state.a], b = c.answers[state.b];
+    if (!diffActive() || !a || !b || (a.mode || "") !== (b.mode || "") || a.model === b.model) return null;
+    const flip = a.model > b.model;
+    const [x, y] = flip ? [b, a] : [a, b];
+    return { key: JSON.stringify([c.task, c.id, x.model, x.mode || "generate", 0, y.model]), x, y, flip };
+  }
+
+  function setLabel(key, entry) {
+    const old = review.labels[key];
+    if (old && old.label === entry.label) delete review.labels[key]; // a second click unmarks
+    else review.labels[key] = entry;
+    saveReview();
+  }
+
+  function mark(c, m, label) {
+    const a = c.answers[m];
+    setLabel(answerKey(c, a), { task: c.task, case: c.id, model: a.model, mode: a.mode || "generate", repeat: 0,
+      label: label, timestamp: new Date().toISOString() });
+  }
+
+  function markPair(c, label) {
+    const p = pairOf(c);
+    if (!p) return;
+    setLabel(p.key, { task: c.task, case: c.id, model: p.x.model, mode: p.x.mode || "generate", repeat: 0,
+      versus: p.y.model, label: p.flip ? SWAPPED[label] : label, timestamp: new Date().toISOString() });
+  }
+
+  function markButton(cls, text, title, pressed, data) {
+    const b = el("button", "hl-btn " + cls, text);
+    b.type = "button";
+    b.title = title;
+    b.setAttribute("aria-label", title);
+    b.setAttribute("aria-pressed", pressed ? "true" : "false");
+    for (const [k, v] of Object.entries(data)) b.dataset[k] = v;
+    return b;
+  }
+
+  function answerMarks(c, m) {
+    const a = c.answers[m];
+    const got = review.labels[answerKey(c, a)];
+    const box = el("div", "hl-marks");
+    box.append(
+      markButton("hl-correct", "\u2713", "Mark " + m + " correct", got && got.label === "correct", { label: "correct" }),
+      markButton("hl-wrong", "\u2717", "Mark " + m + " wrong", got && got.label === "wrong", { label: "wrong" }));
+    return box;
+  }
+
+  function pairMarks(c) {
+    const p = pairOf(c);
+    if (!p) return null;
+    const got = review.labels[p.key];
+    const shown = got ? (p.flip ? SWAPPED[got.label] : got.label) : "";
+    const box = el("div", "hl-pair");
+    box.append(el("span", "muted", "A vs B:"));
+    for (const [label, text] of [["a_better", "A better"], ["b_better", "B better"], ["tie", "Tie"]]) {
+      box.append(markButton("hl-pair-btn", text, text + " (A: " + state.a + ", B: " + state.b + ")", shown === label,
+        { pair: label }));
+    }
+    return box;
+  }
+
+  function exportLabels() {
+    const reviewer = review.reviewer.trim();
+    const labels = Object.values(review.labels).map((l) => {
+      const out = Object.assign({ run_id: runId }, l);
+      if (reviewer) out.reviewer = reviewer;
+      return out;
+    });
+    const doc = { format: "llamacompare-labels", version: 1, run_id: runId, exported_at: new Date().toISOString(),
+      labels: labels };
+    const blob = new Blob([JSON.stringify(doc, null, 2) + "\n"], { type: "application/json" });
+    const link = el("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = "labels-" + runId + ".json";
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  }
+
   // ---- table ----
   function renderHead() {
     const cells = [el("th", "case-col", "Case")];
@@ -163,6 +267,7 @@
     if (meta.childNodes.length) td.append(meta);
     const text = answerText(c, m);
     if (text) td.append(text);
+    td.append(answerMarks(c, m));
     return td;
   }
 
@@ -215,6 +320,8 @@
       ref.append(el("b", null, "Reference: "), document.createTextNode(c.reference));
       td.append(ref);
     }
+    const pair = pairMarks(c);
+    if (pair) td.append(pair);
     tr.append(td);
     for (const m of columns) tr.append(answerCell(c, m));
     return tr;
@@ -228,13 +335,17 @@
 
   function toggle(c, m) {
     if (openCell.get(c._i) === m) openCell.delete(c._i); else openCell.set(c._i, m);
+    refresh(c);
+    const cell = body.querySelector('tr.case-row[data-index="' + c._i + '"] td.answer.open');
+    if (cell) cell.focus({ preventScroll: true });
+  }
+
+  function refresh(c) {
     const row = body.querySelector('tr.case-row[data-index="' + c._i + '"]');
     if (!row) return;
     const after = row.nextElementSibling;
     if (after && after.classList.contains("detail-row")) after.remove();
     row.replaceWith(...rowsFor(c));
-    const cell = body.querySelector('tr.case-row[data-index="' + c._i + '"] td.answer.open');
-    if (cell) cell.focus({ preventScroll: true });
   }
 
   function applyFilters() {
@@ -314,6 +425,21 @@
     if (c) toggle(c, td.dataset.model);
   }
   body.addEventListener("click", (ev) => {
+    const btn = ev.target.closest("button.hl-btn");
+    if (btn && body.contains(btn)) { // a mark, not a click that opens the answer
+      const c = cases[Number(btn.closest("tr.case-row").dataset.index)];
+      const { pair, label } = btn.dataset;
+      const model = pair ? null : btn.closest("td.answer").dataset.model;
+      if (pair) markPair(c, pair); else mark(c, model, label);
+      refresh(c);
+      const row = body.querySelector('tr.case-row[data-index="' + c._i + '"]');
+      const again = pair
+        ? row.querySelector('button.hl-btn[data-pair="' + pair + '"]')
+        : Array.from(row.querySelectorAll("td.answer")).find((td) => td.dataset.model === model)
+          .querySelector('button.hl-btn[data-label="' + label + '"]');
+      if (again) again.focus({ preventScroll: true });
+      return;
+    }
     if (window.getSelection && String(window.getSelection()).length) return; // selecting text, not opening
     cellEvent(ev);
   });
@@ -323,6 +449,12 @@
       cellEvent(ev);
     }
   });
+
+  const reviewerBox = $("hl-reviewer");
+  reviewerBox.value = review.reviewer;
+  reviewerBox.addEventListener("input", () => { review.reviewer = reviewerBox.value; saveReview(); });
+  $("hl-export").addEventListener("click", exportLabels);
+  saveReview();
 
   state.size = Number(pageSize.value) || 50;
   render();

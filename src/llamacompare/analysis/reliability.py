@@ -1,0 +1,178 @@
+"""Judge reliability for a stored run: reads each task's stored verdicts (no model is called) and the human
+labels, and hands them to the pure statistics of `scoring/judge_reliability.py`."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from llamacompare.analysis.contract import Agreement, Correlation, JudgeReliability, SelfPreference, Share
+from llamacompare.analysis.human import pair_labels, unanimous_answer_labels
+from llamacompare.scoring.judge import Preference
+from llamacompare.store.db import Store
+from llamacompare.store.rows import HumanLabelRow
+from llamacompare.tasks.suite import Task
+
+# A rubric verdict read as right or wrong, to set beside a person's mark: a score above the scale's midpoint
+# (4 or 5 of 1-5) is "correct".
+SCORE_SCALE = (1, 5)
+_VALUE = {"A": 1.0, "tie": 0.5, "B": 0.0}
+
+
+def _clean(x: float) -> float | None:
+    return None if x is None or math.isnan(x) else x
+
+
+def _share(s: Any) -> Share | None:
+    return Share(value=_clean(s.value), lo=_clean(s.lo), hi=_clean(s.hi), k=s.k, n=s.n) if s.n else None
+
+
+def _correlation(c: Any, against: str) -> Correlation | None:
+    if c.n < 4 or math.isnan(c.rho):
+        return None
+    return Correlation(rho=c.rho, lo=_clean(c.lo), hi=_clean(c.hi), p_value=_clean(c.p_value), n=c.n,
+                       against=against)
+
+
+def _agreement(k: Any, categories: list[str]) -> Agreement | None:
+    if k.n == 0:
+        return None
+    return Agreement(kappa=_clean(k.kappa), lo=_clean(k.lo), hi=_clean(k.hi), observed=_clean(k.observed), n=k.n,
+                     categories=categories)
+
+
+def _self_preference(model: str, p: Any) -> SelfPreference | None:
+    if p.n == 0:
+        return None
+    return SelfPreference(model=model, own=_clean(p.own), others=_clean(p.others), diff=_clean(p.diff),
+                          lo=_clean(p.lo), hi=_clean(p.hi), n=p.n)
+
+
+def task_judges(store: Store, run_id: str, task: Task, labels: Sequence[HumanLabelRow] = ()) -> list[JudgeReliability]:
+    """One JudgeReliability per judging scorer of `task` that has verdicts stored (none for other tasks)."""
+    from llamacompare.analysis.judge import is_judged
+
+    if not is_judged(task):
+        return []
+    out = []
+    scorers = set(task.scorers or [])
+    mine = [label for label in labels if label.task_id == task.id]
+    if "judge" in scorers and (r := _rubric(store, run_id, task, mine)) is not None:
+        out.append(r)
+    if "pairwise" in scorers and (p := _pairwise(store, run_id, task, mine)) is not None:
+        out.append(p)
+    return out
+
+
+def _judge_name(task: Task) -> str:
+    from llamacompare.models.registry import resolve
+
+    assert task.judge is not None
+    return resolve(task.judge.model).name
+
+
+def _rubric(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]) -> JudgeReliability | None:
+    from llamacompare.analysis.judge import judge_items
+    from llamacompare.scoring.judge import parse_score
+    from llamacompare.scoring.judge_reliability import cohen_kappa, self_preference, spearman
+    from llamacompare.scoring.labels import words
+
+    judge = _judge_name(task)
+    scores: dict[tuple[str, str, str, str, int], float] = {}
+    lengths: list[float] = []
+    values: list[float] = []
+    unparsed = 0
+    for r, _, key in judge_items(store, run_id, task):
+        hit = store.cached_response(key)
+        if hit is None:
+            continue
+        score = parse_score(hit.text or "", SCORE_SCALE)
+        if score is None:
+            unparsed += 1
+            continue
+        scores[(r.task_id, r.case_id, r.model, r.mode, r.rep)] = score
+        lengths.append(len(words(r.text or "")))
+        values.append(score)
+    if not scores and not unparsed:
+        return None
+    length = _correlation(spearman(lengths, values), "answer length")
+    preference = None
+    if any(model == judge for _, _, model, _, _ in scores):
+        own: dict[str, list[float]] = defaultdict(list)
+        others: dict[str, list[float]] = defaultdict(list)
+        for (_, case, model, _, _), score in scores.items():
+            (own if model == judge else others)[case].append(score)
+        preference = _self_preference(judge, self_preference({c: sum(v) / len(v) for c, v in own.items()}, others))
+    human = None
+    marked = unanimous_answer_labels(labels)
+    both = [(marked[k], "correct" if s > sum(SCORE_SCALE) / 2 else "wrong") for k, s in scores.items() if k in marked]
+    if both:
+        human = _agreement(cohen_kappa([h for h, _ in both], [j for _, j in both]), ["correct", "wrong"])
+    return JudgeReliability(judge=judge, scorer="judge", verdicts=len(scores), unparsed=unparsed, length=length,
+                            self_preference=preference, human=human)
+
+
+def _pairwise(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]) -> JudgeReliability | None:
+    from llamacompare.analysis.judge import _pair_items
+    from llamacompare.scoring.judge import combine_swapped, parse_preference
+    from llamacompare.scoring.judge_reliability import (
+        cohen_kappa,
+        first_position_share,
+        flip_rate,
+        longer_wins,
+        self_preference,
+        spearman,
+    )
+    from llamacompare.scoring.labels import words
+
+    judge = _judge_name(task)
+    verdicts: dict[tuple[str, str, str], Preference] = {}
+    unparsed = 0
+    for case, a, b, _, key in _pair_items(store, run_id, task):
+        hit = store.cached_response(key)
+        if hit is None:
+            continue
+        pref = parse_preference(hit.text or "")
+        if pref is None:
+            unparsed += 1
+            continue
+        verdicts[(case, a, b)] = pref
+    if not verdicts and not unparsed:
+        return None
+    lengths: dict[tuple[str, str], int] = {}
+    for r in store.results(run_id, task=task.id):
+        if r.status == "ok" and r.mode == "generate" and r.rep == 0:
+            lengths[(r.case_id, r.model)] = len(words(r.text or ""))
+    both_ways = []
+    combined: dict[tuple[str, str, str], Preference] = {}
+    for (case, a, b), first in verdicts.items():
+        second = verdicts.get((case, b, a))
+        if a > b or second is None:
+            continue
+        both_ways.append((first, second))
+        both = combine_swapped(first, second)
+        if both is not None:
+            combined[(case, a, b)] = both
+    by_length = [(pref, lengths.get((c, a), 0), lengths.get((c, b), 0)) for (c, a, b), pref in combined.items()]
+    length = _correlation(spearman([la - lb for _, la, lb in by_length], [_VALUE[p] for p, _, _ in by_length]),
+                          "length difference")
+    preference = None
+    if any(judge in (a, b) for _, a, b in combined):
+        own: dict[str, list[float]] = defaultdict(list)
+        others: dict[str, list[float]] = defaultdict(list)
+        for (case, a, b), pref in combined.items():
+            for model, value in ((a, _VALUE[pref]), (b, 1 - _VALUE[pref])):
+                (own if model == judge else others)[case].append(value)
+        preference = _self_preference(judge, self_preference({c: sum(v) / len(v) for c, v in own.items()}, others))
+    human = None
+    people = pair_labels(labels)
+    rated = [(people[k], combined[k]) for k in combined if k in people]
+    if rated:
+        human = _agreement(cohen_kappa([h for h, _ in rated], [j for _, j in rated]), ["A", "B", "tie"])
+    return JudgeReliability(
+        judge=judge, scorer="pairwise", verdicts=len(verdicts), unparsed=unparsed,
+        flip_rate=_share(flip_rate(both_ways)), first_position=_share(first_position_share(list(verdicts.values()))),
+        longer_wins=_share(longer_wins(by_length)), length=length, self_preference=preference, human=human,
+    )
