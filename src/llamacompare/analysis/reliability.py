@@ -56,6 +56,10 @@ def task_judges(store: Store, run_id: str, task: Task, labels: Sequence[HumanLab
 
     if not is_judged(task):
         return []
+    try:
+        _judge_name(task)
+    except Exception:  # noqa: BLE001 - a judge whose provider is gone must not break showing an old run
+        return []
     out = []
     scorers = set(task.scorers or [])
     mine = [label for label in labels if label.task_id == task.id]
