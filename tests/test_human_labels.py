@@ -176,6 +176,15 @@ def test_mark_in_chromium_export_rescore_and_the_report_shows_kappa(tmp_path: Pa
     assert "Cohen's κ 0.75 [0.29, 1.00]" in card and "Cohen's κ 0.50" in card
     assert "human" in card and "0.75 [" in card
 
+    # 6. And so does compare()'s view of the run in Jupyter (the report's task card) and as text.
+    from llamacompare.analysis.runs import run_report
+    from llamacompare.compare import Comparison
+    from llamacompare.store import Store
+
+    with Store(db) as store:
+        shown = Comparison(run_report(store, run_id), db)
+    assert "Cohen&#39;s κ 0.75 [0.29, 1.00]" in shown._repr_html_() and "Cohen's κ 0.75" in repr(shown)
+
 
 def test_a_bad_labels_file_is_one_line_exit_2_and_stores_nothing(tmp_path: Path) -> None:
     with ScriptedServer(["alpha", "beta", "judge"], answer=answer) as srv:
@@ -242,3 +251,23 @@ def test_reliability_of_a_judge_that_prefers_the_first_answer_and_its_own(tmp_pa
     res = run_cli("show", run_id, "--db", str(tmp_path / "h.db"))
     assert "flips when the order is swapped: 100.0%" in res.stdout
     assert "self-preference of openai:alpha" in res.stdout
+
+
+def test_labels_of_several_reviewers_and_both_orders_of_a_pair() -> None:
+    from llamacompare.analysis.human import human_score_rows, pair_labels, unanimous_answer_labels
+    from llamacompare.store.rows import HumanLabelRow
+
+    def label(model: str, text: str, reviewer: str, versus: str = "", case: str = "e1") -> HumanLabelRow:
+        return HumanLabelRow("r", "t", case, model, "generate", 0, versus, text, reviewer, "2026-12-01T18:00:00Z")
+
+    labels = [label("m1", "correct", "ayşe"), label("m1", "wrong", "ali"), label("m2", "correct", "ayşe"),
+              label("m2", "correct", "ali"),
+              label("m2", "a_better", "ayşe", versus="m1"),  # m2 better, written B-vs-A: m1 vs m2 -> "B"
+              label("m1", "b_better", "ali", versus="m2"),  # the same verdict written A-vs-B
+              label("m1", "tie", "ayşe", versus="m2", case="e2"),
+              label("m1", "a_better", "ali", versus="m2", case="e2")]
+    human = {s.model: s.value for s in human_score_rows(labels, {"t"})}
+    assert human == {"m1": 0.5, "m2": 1.0}  # the share of reviewers who marked it correct
+    assert list(human_score_rows(labels, {"other"})) == []
+    assert unanimous_answer_labels(labels) == {("t", "e1", "m2", "generate", 0): "correct"}  # m1: they disagree
+    assert pair_labels(labels) == {("e1", "m1", "m2"): "B"}  # e2: the reviewers disagree

@@ -187,10 +187,10 @@ def judge_facts(j: Any) -> list[tuple[str, str]]:
                                                 f"p{p if p.startswith('<') else '=' + p}, n={c.n:,}"))
     if j.self_preference is not None:
         s = j.self_preference
-        what = "win share" if j.scorer == "pairwise" else "mean score"
+        what = "wins" if j.scorer == "pairwise" else "score"
         out.append((f"self-preference of {s.model}",
-                    f"{what} own {num(s.own)} vs others {num(s.others)}, "
-                    f"difference {signed_interval(s.diff, s.lo, s.hi, digits=2)}, n={s.n:,} cases"))
+                    f"{what} own {num(s.own)}, others {num(s.others)}: "
+                    f"{signed_interval(s.diff, s.lo, s.hi, digits=2)}, n={s.n:,}"))
     if j.human is not None:
         h = j.human
         out.append(("agreement with people",
