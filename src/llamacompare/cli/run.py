@@ -42,12 +42,25 @@ if TYPE_CHECKING:
 @prefer_option
 @click.option("--no-stream", is_flag=True,
               help="Ask for whole answers instead of streams: less work per request, but no time to first token.")
+@click.option("--until-decided", is_flag=True,
+              help="Ask the cases in a seeded random order and stop asking a model once an anytime-valid test "
+              "decides it: worse than another model, or (with --margin) within the margin of every other.")
+@click.option("--margin", type=click.FloatRange(min=0.0, max=1.0, max_open=True), default=0.0, show_default=True,
+              help="Points of the primary metric (0.02 = 2 points) a model may trail the best and still be "
+              "recommended if cheaper (faster); with --until-decided also the margin that stops a model.")
+@click.option("--seed", type=int, default=0, show_default=True, help="The case order of --until-decided.")
+@click.option("--plan", "plan_only", is_flag=True,
+              help="Send nothing: print per model the requests, tokens, cost and time the run would take, and the "
+              "smallest difference its cases detect with 80%% power.")
+@click.option("--detect", type=click.FloatRange(min=0.0, min_open=True, max=1.0), default=None, metavar="DIFF",
+              help="With --plan: the cases needed to detect a difference of DIFF (0.03 = 3 points).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON.")
 def command(suite: str, models: tuple[str, ...], data: str | None, limit: int | None, mode: ClassifyMode | None,
             db_path: str | None,
             resume_id: str | None, repeats: int, concurrency: int, timeout_s: float, retries: int,
-            retry_base: float, base_url: str | None, prefer: Prefer, no_stream: bool, no_progress: bool,
+            retry_base: float, base_url: str | None, prefer: Prefer, no_stream: bool, until_decided: bool,
+            margin: float, seed: int, plan_only: bool, detect: float | None, no_progress: bool,
             as_json: bool) -> None:
     """Run SUITE (a built-in name such as seed, sst2, tr_polarity, samsum, xsum, or a YAML file; default: seed)."""
     from dataclasses import asdict
@@ -62,8 +75,17 @@ def command(suite: str, models: tuple[str, ...], data: str | None, limit: int | 
     else:
         options = RunOptions(repeats=repeats, timeout_s=timeout_s, retry_attempts=retries + 1,
                              retry_base_s=retry_base, default_concurrency=concurrency, base_url=base_url,
-                             stream=not no_stream)
+                             stream=not no_stream, until_decided=until_decided, margin=margin, seed=seed)
         plan = pipeline.plan_run(suite, list(models) or None, options, data=data, limit=limit, mode=mode)
+    if plan_only or detect is not None:
+        est = pipeline.estimate_run(plan, store, detect=detect)
+        if as_json:
+            click.echo(json.dumps(est.to_json(), ensure_ascii=False, indent=2))
+        else:
+            from llamacompare.cli.plan import print_plan
+
+            print_plan(est)
+        return
     progress = None
     if not no_progress and not as_json:
         from llamacompare.runner.progress import RichProgress

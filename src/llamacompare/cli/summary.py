@@ -21,6 +21,10 @@ def print_outcome(outcome: RunOutcome, db_path: str | None) -> None:
     cost = fmt.cost(outcome.cost_usd) + (" + unknown" if outcome.cost_unknown else "")
     con.print(f"run [bold]{outcome.run_id}[/bold]: {', '.join(parts)}; {outcome.tokens:,} tokens, {cost}, "
               f"{outcome.elapsed_s:.1f} s")
+    if outcome.decisions:
+        con.print(f"until decided: {outcome.saved:,} request(s) not sent", markup=False, highlight=False)
+        for line in outcome.decisions:
+            con.print(f"  {line}", markup=False, highlight=False)
     for note in getattr(outcome, "notes", ()):
         con.print(f"note: {note}", markup=False, highlight=False)
     db = f" --db {db_path}" if db_path else ""

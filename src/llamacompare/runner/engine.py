@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from llamacompare import jsonfast
 from llamacompare.errors import AuthenticationError, LlamaCompareError, ModelNotFoundError, ProviderError, UsageError
@@ -25,6 +25,9 @@ from llamacompare.runner.plan import PlannedModel, RunPlan
 from llamacompare.settings import redact
 from llamacompare.store.db import Store, canonical_json, response_key
 from llamacompare.tasks.suite import Case, Task
+
+if TYPE_CHECKING:
+    from llamacompare.runner.decide import Decider
 
 
 class ProgressSink(Protocol):
@@ -47,11 +50,15 @@ class RunOutcome:
     interrupted: bool = False
     elapsed_s: float = 0.0
     errors: dict[str, int] = field(default_factory=dict)
+    #: with --until-decided: requests not sent because their model was decided, and why each model stopped
+    saved: int = 0
+    decisions: list[str] = field(default_factory=list)
     #: things the run's summary says once (a model with no label scores, a model list that could not be read)
     notes: list[str] = field(default_factory=list)
 
 
 CONTENT_FREE_CASE = "(content-free)"
+RACE_BATCH = 10  # --until-decided looks at its races every this many cases
 
 
 def content_free_case(task: Task) -> Case:
@@ -132,10 +139,15 @@ async def execute(
             store.set_run_status(plan.run_id, "running")
         else:
             store.create_run(plan.run_id, plan.suite.name or plan.suite_ref, plan.config())
+        decider = _decider(plan, clients, store, resume) if plan.options.until_decided else None
         if progress is not None:
             progress.start(outcome.total, f"{plan.suite.name or plan.suite_ref}: {len(plan.models)} model(s)")
         store.start_writer()
-        await _drive(plan, store, clients, done, outcome, progress)
+        await _drive(plan, store, clients, done, outcome, progress, decider)
+        if decider is not None:
+            outcome.saved = decider.saved
+            outcome.decisions = [f"{n.task}: {n.line}" if len(plan.suite.tasks) > 1 else n.line
+                                 for n in decider.finish()]
         completed = True
     except (asyncio.CancelledError, KeyboardInterrupt):
         outcome.interrupted = True
@@ -165,6 +177,31 @@ def _client(m: PlannedModel, plan: RunPlan) -> ModelClient:
         stream=opts.stream,
         retry=RetryPolicy(attempts=opts.retry_attempts, base_s=opts.retry_base_s),
     )
+
+
+def contender(task: Task, model: str, mode: str) -> str:
+    """A model's name in its task's race: with two modes each is raced on its own, named as the summary does."""
+    return f"{model}@{mode}" if len(modes_of(task)) > 1 else model
+
+
+def _decider(plan: RunPlan, clients: dict[str, ModelClient], store: Store, resume: bool) -> Decider:
+    """The run's races; on resume they first hear the answers the run already has."""
+    from llamacompare.runner.decide import Decider
+
+    tasks = list(plan.suite.tasks)
+    contenders = {t.id: [contender(t, m.name, mode) for m in plan.models for mode in modes_of(t, clients[m.name])]
+                  for t in tasks}
+    decider = Decider(tasks, contenders, repeats=plan.options.repeats, seed=plan.options.seed,
+                      margin=plan.options.margin, batch=RACE_BATCH)
+    for task in tasks:
+        decider.order(task, list(iter_task_cases(task)))
+    if resume:
+        by_id = {t.id: t for t in tasks}
+        for r in store.results(plan.run_id):
+            raced = by_id.get(r.task_id)
+            if raced is not None and r.status == "ok" and r.mode != "calibration":
+                decider.record(raced.id, r.case_id, contender(raced, r.model, r.mode), r.mode, r.text, r.reference)
+    return decider
 
 
 async def _check_context(plan: RunPlan, clients: dict[str, ModelClient]) -> None:
@@ -200,6 +237,7 @@ async def _drive(
     done: set[tuple[str, str, str, str, int]],
     outcome: RunOutcome,
     progress: ProgressSink | None,
+    decider: Decider | None = None,
 ) -> None:
     from llamacompare.tasks.template import render_case, render_few_shot
 
@@ -221,9 +259,14 @@ async def _drive(
                 cf = content_free_case(task)
                 yield [_Item(task, cf.id, -1, name, "calibration", 0, render_case(task, cf), params,
                              jsonfast.dumps(cf.fields), None)]
-            for seq, case in iter_task_cases(task):
+            cases = iter_task_cases(task) if decider is None else iter(decider.cases[task.id])
+            racing = [contender(task, name, mode) for mode in modes]
+            for seq, case in cases:
                 if fatal:
                     return
+                if decider is not None and decider.stopped(task.id, racing):
+                    _skip_rest(decider, task, name, modes, reps, [(seq, case), *cases], done, progress)
+                    break
                 rendered = None
                 group: list[_Item] = []
                 for mode in modes:
@@ -250,7 +293,8 @@ async def _drive(
         most = max(len(modes_of(t)) for t in plan.suite.tasks) * plan.options.repeats
         gate = _Gate(n_workers) if most > 1 else None
         for _ in range(n_workers):
-            workers.append(asyncio.create_task(_worker(groups, client, limiter, store, outcome, progress, fatal, gate)))
+            workers.append(asyncio.create_task(_worker(groups, client, limiter, store, outcome, progress, fatal, gate,
+                                                       decider, 2 * RACE_BATCH + n_workers)))
     try:
         await asyncio.gather(*workers)
     finally:
@@ -259,6 +303,19 @@ async def _drive(
         await asyncio.gather(*workers, return_exceptions=True)
     if fatal:
         raise fatal[0]
+
+
+def _skip_rest(decider: Decider, task: Task, model: str, modes: list[str], reps: int,
+               rest: list[tuple[int, Case]], done: set[tuple[str, str, str, str, int]],
+               progress: ProgressSink | None) -> None:
+    """A decided model's remaining requests for the task: not sent, counted as saved."""
+    for _, case in rest:
+        for mode in modes:
+            for rep in range(reps):
+                if (task.id, case.id, model, mode, rep) not in done:
+                    decider.saved += 1
+                    if progress is not None:
+                        progress.advance(tokens=0, cost=0.0, failed=False)
 
 
 def _scored_after(request: Any) -> dict[str, Any]:
@@ -340,25 +397,34 @@ async def _worker(
     progress: ProgressSink | None,
     fatal: list[BaseException],
     gate: _Gate | None,
+    decider: Decider | None = None,
+    lead: int = 0,
 ) -> None:
     for group in groups:
         if fatal:
             return
         try:
+            if decider is not None:
+                await decider.wait_turn(group[0].task.id, group[0].case, lead)
+                if fatal:
+                    return
             if gate is None:
                 for item in group:
-                    await _process(item, client, limits, store, outcome, progress)
+                    await _process(item, client, limits, store, outcome, progress, decider)
                 continue
             for start in range(0, len(group), gate.n):  # a case's requests together, `gate.n` at most
                 part = group[start : start + gate.n]
                 await gate.enter(len(part))
-                done = await asyncio.gather(*(_gated(gate, _process(item, client, limits, store, outcome, progress))
+                done = await asyncio.gather(*(_gated(gate, _process(item, client, limits, store, outcome, progress,
+                                                                     decider))
                                               for item in part), return_exceptions=True)
                 errors = [e for e in done if isinstance(e, BaseException)]
                 if errors:
                     raise errors[0]
         except (AuthenticationError, ModelNotFoundError, UsageError) as exc:
             fatal.append(exc)  # every other case would fail the same way: stop, keep what we have
+            if decider is not None:
+                decider.abort()  # models waiting for this one to catch up stop too
 
 
 async def _gated(gate: _Gate, work: Any) -> None:
@@ -375,6 +441,7 @@ async def _process(
     store: Store,
     outcome: RunOutcome,
     progress: ProgressSink | None,
+    decider: Decider | None = None,
 ) -> None:
     task = item.task
     request = client.request_for(item.rendered.messages(), item.params, prefix=item.rendered.prefix or None,
@@ -389,6 +456,9 @@ async def _process(
     hit = store.cached_response(key) if int(key[:16], 16) in client.cached_keys else None
     if hit is not None:
         store.record(outcome.run_id, item.ident(), key=key, kind=item.mode, response=None, cached=True)
+        if decider is not None and item.mode != "calibration":
+            decider.record(task.id, item.case, contender(task, item.model, item.mode), item.mode, hit.text,
+                           item.reference)
         outcome.cached += 1
         if progress is not None:
             progress.advance(tokens=0, cost=0.0, failed=False)
@@ -434,6 +504,8 @@ async def _process(
             attempts=attempts + 1,
         )
         outcome.failed += 1
+        if decider is not None and item.mode != "calibration":
+            decider.record(task.id, item.case, contender(task, item.model, item.mode), item.mode, None, None)
         name = type(exc).__name__
         outcome.errors[name] = outcome.errors.get(name, 0) + 1
         if progress is not None:
@@ -445,6 +517,9 @@ async def _process(
         raise
     store.record(outcome.run_id, item.ident(), key=key, kind=item.mode, response=response, cached=False,
                  attempts=attempts + 1, request_json=request_json)
+    if decider is not None and item.mode != "calibration":
+        decider.record(task.id, item.case, contender(task, item.model, item.mode), item.mode, response.text,
+                       item.reference)
     outcome.sent += 1
     tokens = (response.prompt_tokens or 0) + (response.completion_tokens or 0)
     outcome.tokens += tokens

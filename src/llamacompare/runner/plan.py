@@ -23,6 +23,10 @@ class RunOptions:
     default_concurrency: int = 8
     stream: bool = True
     base_url: str | None = None
+    #: `run --until-decided`: cases in a seeded random order, a model stopped once its race decides it
+    until_decided: bool = False
+    margin: float = 0.0
+    seed: int = 0
 
 
 @dataclass(slots=True)

@@ -144,9 +144,11 @@ class Race:
     higher_is_better: bool = True
     batch: int = 10
     decisions: dict[str, Decision] = field(default_factory=dict)
-    _values: dict[str, dict[int, float]] = field(default_factory=dict)
+    _values: dict[str, dict[int, float | None]] = field(default_factory=dict)
     _frontier: dict[str, int] = field(default_factory=dict)
     _pairs: dict[tuple[str, str], PairSequence] = field(default_factory=dict)
+    _fed: dict[tuple[str, str], int] = field(default_factory=dict)
+    _stop: dict[str, int] = field(default_factory=dict)  # a decided model's pairs end where it was decided
     _looked: int = 0
 
     def __post_init__(self) -> None:
@@ -158,13 +160,21 @@ class Race:
         self._values = {m: {} for m in self.models}
         self._frontier = dict.fromkeys(self.models, 0)
         self._pairs = {p: PairSequence(self.alpha / n_pairs) for p in combinations(self.models, 2)}
+        self._fed = dict.fromkeys(self._pairs, 0)
 
     @property
     def active(self) -> list[str]:
         return [m for m in self.models if m not in self.decisions]
 
-    def add(self, model: str, position: int, value: float) -> None:
-        """The score (in [0, 1]) of `model` on the case at `position` of the shared order; checks at each batch."""
+    def frontier(self, model: str) -> int:
+        """How many cases from the start of the order `model` has answered without a gap."""
+        return self._frontier[model]
+
+    def add(self, model: str, position: int, value: float | None) -> None:
+        """The score (in [0, 1]) of `model` on the case at `position` of the shared order (None: no score, e.g. a
+        failed request; that position is left out of its pairs). Looks at every multiple of `batch` that all the
+        models still racing have reached, each on the first that-many cases only: the decisions do not depend on
+        the order answers arrive in, so a resumed run decides exactly as the first did."""
         if model in self.decisions:
             return  # an answer that was already in flight when the model stopped: kept, not counted
         vals = self._values[model]
@@ -173,22 +183,22 @@ class Race:
         while f in vals:
             f += 1
         self._frontier[model] = f
-        common = min(self._frontier[m] for m in self.active) if self.active else 0
-        if common >= self._looked + self.batch:
-            self.look()
+        while self.active and min(self._frontier[m] for m in self.active) >= self._looked + self.batch:
+            self.look(self._looked + self.batch)
 
-    def look(self) -> None:
-        """Feed every pair what both have answered, then decide what can be decided."""
+    def look(self, upto: int) -> None:
+        """Feed every pair the differences on the first `upto` cases (those both have), then decide."""
+        self._looked = upto
         sign = 1.0 if self.higher_is_better else -1.0
         for (a, b), cs in self._pairs.items():
-            upto = min(self._frontier[a], self._frontier[b])
+            end = min(upto, self._frontier[a], self._frontier[b], self._stop.get(a, upto), self._stop.get(b, upto))
             va, vb = self._values[a], self._values[b]
-            for i in range(cs.n, upto):
-                cs.push(sign * (va[i] - vb[i]))
+            for i in range(self._fed[(a, b)], end):
+                x, y = va[i], vb[i]
+                if x is not None and y is not None:
+                    cs.push(sign * (x - y))
+            self._fed[(a, b)] = max(end, self._fed[(a, b)])
         active = self.active
-        self._looked = min((self._frontier[m] for m in active), default=0)
-        if len(active) < 1:
-            return
         worse: dict[str, Decision] = {}
         for m in active:
             for other in self.models:
@@ -196,26 +206,34 @@ class Race:
                     continue
                 lo, hi, n = self._diff(other, m)
                 if n and lo > self.margin:
-                    worse[m] = Decision("worse", self._frontier[m], other, -hi, -lo)
+                    worse[m] = Decision("worse", upto, other, -hi, -lo)
                     break
-        self.decisions.update(worse)
+        self._decide(worse, upto)
         standing = [m for m in self.models if not (m in self.decisions and self.decisions[m].verdict == "worse")]
         for m in self.active:
             rivals = [o for o in standing if o != m]
             if not rivals:
-                self.decisions[m] = Decision("best", self._frontier[m])
+                self._decide({m: Decision("best", upto)}, upto)
                 continue
             bounds = [(o, *self._diff(m, o)) for o in rivals]
             if all(n and lo > -self.margin for _, lo, _, n in bounds):
                 closest = min(bounds, key=lambda b: b[1])
                 verdict: Verdict = "best" if all(lo > 0 for _, lo, _, _ in bounds) else "within margin"
-                self.decisions[m] = Decision(verdict, self._frontier[m], closest[0], closest[1], closest[2])
+                self._decide({m: Decision(verdict, upto, closest[0], closest[1], closest[2])}, upto)
 
     def finish(self) -> None:
-        """The cases ran out: a last look, and every model still racing is undecided."""
-        self.look()
+        """The cases ran out: a last look at what every model still racing has, and they are undecided."""
+        if self.active:
+            common = min(self._frontier[m] for m in self.active)
+            if common > self._looked:
+                self.look(common)
         for m in self.active:
             self.decisions[m] = Decision("undecided", self._frontier[m])
+
+    def _decide(self, decisions: dict[str, Decision], upto: int) -> None:
+        self.decisions.update(decisions)
+        for m in decisions:
+            self._stop[m] = upto
 
     def _diff(self, a: str, b: str) -> tuple[float, float, int]:
         """CS of (a - b) in the direction of better, and the pairs it rests on."""

@@ -1,0 +1,130 @@
+"""`run --until-decided` end to end: two scripted models answer a generated 500-case JSONL set right or wrong
+per case, the runner stops asking a model once the sequential test decides it, and the scripted server's own
+count of requests shows what was not sent."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import run_cli
+from tests.support.scripted_server import ScriptedServer
+
+N = 500
+SUITE = """
+name: decide
+tasks:
+  - id: sentiment
+    type: classify
+    labels: {Pozitif: [olumlu], Negatif: [olumsuz]}
+    template: "Mesaj: {text}\\nDuygu:"
+    dataset: cases.jsonl
+"""
+
+
+def _write(tmp_path: Path) -> Path:
+    lines = [json.dumps({"id": f"c{i}", "text": f"mesaj #{i}", "label": "Pozitif" if i % 3 else "Negatif"},
+                        ensure_ascii=False) for i in range(N)]
+    (tmp_path / "cases.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    suite = tmp_path / "decide.yaml"
+    suite.write_text(SUITE, encoding="utf-8")
+    return suite
+
+
+def _right(i: int, accuracy: float) -> bool:
+    """Right on a fixed, spread-out share of the cases (a golden-ratio sequence, no randomness)."""
+    return (i * 0.6180339887) % 1.0 < accuracy
+
+
+def _answerer(accuracy: dict[str, float]) -> Any:
+    def answer(body: dict[str, Any]) -> str:
+        text = body.get("prompt") or body["messages"][-1]["content"]
+        i = int(re.search(r"#(\d+)", text).group(1))  # type: ignore[union-attr]
+        gold = "Pozitif" if i % 3 else "Negatif"
+        wrong = "Negatif" if gold == "Pozitif" else "Pozitif"
+        return gold if _right(i, accuracy[body["model"]]) else wrong
+
+    return answer
+
+
+def _run(tmp_path: Path, accuracy: dict[str, float], *extra: str,
+         latency: Any = 0.0) -> tuple[dict[str, Any], dict[str, int]]:
+    suite = _write(tmp_path)
+    with ScriptedServer(list(accuracy), answer=_answerer(accuracy), latency=latency) as srv:
+        models = [a for m in accuracy for a in ("-m", f"openai:{m}")]
+        res = run_cli("run", str(suite), *models, "--base-url", srv.base_url, "--db", str(tmp_path / "r.db"),
+                      "--until-decided", "--json", *extra)
+        assert res.returncode == 0, res.stderr
+        sent = {m: n for m, n in srv.stats()["by_model"].items()}
+        generated = sum(1 for r in srv.requests if r.path.endswith("completions"))
+    out = json.loads(res.stdout)
+    assert generated == sum(sent.values())  # nothing but answers were asked for
+    return out, sent
+
+
+def test_clearly_different_models_stop_early_and_the_better_is_named(tmp_path: Path) -> None:
+    out, sent = _run(tmp_path, {"good": 0.9, "poor": 0.3})
+    assert sent["good"] < 150 and sent["poor"] < 150  # well before 500 each
+    outcome = out["outcome"]
+    assert outcome["sent"] == sent["good"] + sent["poor"]
+    assert outcome["saved"] == 2 * N - outcome["sent"]
+    lines = outcome["decisions"]
+    assert any(line.startswith("openai:poor: worse than openai:good") for line in lines), lines
+    assert any(line.startswith("openai:good: the best") for line in lines), lines
+    with sqlite3.connect(tmp_path / "r.db") as db:  # the stored rows are exactly what was sent
+        stored = dict(db.execute("SELECT model, COUNT(*) FROM results WHERE status = 'ok' GROUP BY model"))
+    assert stored == {"openai:good": sent["good"], "openai:poor": sent["poor"]}
+    task = out["report"]["tasks"][0]
+    assert task["recommendation"]["model"] == "openai:good"
+
+
+def test_a_fast_model_waits_for_a_slow_one_instead_of_answering_everything(tmp_path: Path) -> None:
+    """The poor model answers 200x slower: the good one is held back to within a few batches of it, so both are
+    decided early, rather than the fast one answering all 500 before the race can decide."""
+    def slow_poor(body: dict[str, Any]) -> float:
+        return 0.2 if body["model"] == "poor" else 0.001
+
+    out, sent = _run(tmp_path, {"good": 0.9, "poor": 0.3}, latency=slow_poor)
+    assert sent["good"] < 150 and sent["poor"] < 150, sent
+    # at most two batches of 10 and the 8 in flight ahead (plus the slow one's own 8 in flight); unheld: all 500
+    assert sent["good"] <= sent["poor"] + 2 * 10 + 8 + 8, sent
+    assert any(line.startswith("openai:poor: worse than") for line in out["outcome"]["decisions"])
+
+
+def test_identical_models_run_to_the_end_and_are_tied(tmp_path: Path) -> None:
+    out, sent = _run(tmp_path, {"twin1": 0.7, "twin2": 0.7})
+    assert sent == {"twin1": N, "twin2": N}
+    outcome = out["outcome"]
+    assert outcome["saved"] == 0
+    assert outcome["decisions"] == [f"openai:twin1 and openai:twin2 tied: not told apart after {N} cases"]
+
+
+def test_a_margin_stops_equivalent_models_early(tmp_path: Path) -> None:
+    out, sent = _run(tmp_path, {"twin1": 0.7, "twin2": 0.7}, "--margin", "0.05")
+    assert sent["twin1"] < N and sent["twin2"] < N
+    assert all("within 0.05 of" in line for line in out["outcome"]["decisions"])
+    line = out["report"]["tasks"][0]["recommendation"]["line"]  # the margin is the recommendation's rule too
+    assert "within 0.05 of" in line, line
+
+
+def test_the_order_is_seeded_and_a_resume_goes_on_deciding(tmp_path: Path) -> None:
+    """The stored run keeps the seed: a resumed run feeds its races the stored answers in the same order, so
+    resuming a decided run sends nothing and says the same."""
+    suite = _write(tmp_path)
+    accuracy = {"good": 0.9, "poor": 0.3}
+    db = str(tmp_path / "r.db")
+    with ScriptedServer(list(accuracy), answer=_answerer(accuracy)) as srv:
+        res = run_cli("run", str(suite), "-m", "openai:good", "-m", "openai:poor", "--base-url", srv.base_url,
+                      "--db", db, "--until-decided", "--seed", "7", "--json")
+        assert res.returncode == 0, res.stderr
+        out = json.loads(res.stdout)
+        asked = srv.stats()["by_model"]
+        res = run_cli("run", "--resume", out["outcome"]["run_id"], "--db", db, "--json")
+        assert res.returncode == 0, res.stderr
+        assert srv.stats()["by_model"] == asked
+    again = json.loads(res.stdout)["outcome"]
+    assert again["sent"] == 0
+    assert again["decisions"] == out["outcome"]["decisions"]
