@@ -129,6 +129,18 @@ class JudgeReliability(_Model):
     human: Agreement | None = None
 
 
+class RepeatStability(_Model):
+    """With `--repeats k`: how stable a model's answers are. Intervals resample cases with all their repeats."""
+
+    model: str
+    repeats: int  # k
+    cases: int  # cases with all k repeats
+    agreement: Metric  # mean share of a case's repeats giving its most common answer
+    flipped: int  # cases right in some repeats and wrong in others
+    pass_k: Metric  # share of cases right in all k repeats (pass^k)
+    mean: Metric  # the metric over every answer, clustered by case
+
+
 class TaskSummary(_Model):
     id: str
     type: Literal["classify", "generate"]
@@ -139,6 +151,7 @@ class TaskSummary(_Model):
     recommendation: Recommendation | None = None
     confusion: dict[str, Confusion] | None = None
     judges: list[JudgeReliability] = Field(default_factory=list)  # one per judging scorer that scored
+    stability: list[RepeatStability] = Field(default_factory=list)  # with repeats > 1
 
     def row(self, model: str) -> ModelRow | None:
         return next((r for r in self.models if r.model == model), None)

@@ -16,7 +16,7 @@ def stored_suite(run_row: RunRow) -> Suite:
 
 
 def run_report(store: Store, run_ref: str, *, prefer: Prefer = "cost", max_cases: int | None = None,
-               include_cases: bool = True) -> Report:
+               include_cases: bool = True, margin: float | None = None) -> Report:
     from llamacompare.analysis.summary import build_report
 
     row = store.get_run(run_ref)
@@ -27,4 +27,4 @@ def run_report(store: Store, run_ref: str, *, prefer: Prefer = "cost", max_cases
 
         scores = scores_so_far(store, row.id, suite)
     return build_report(store, row.id, suite, prefer=prefer, max_cases=max_cases, include_cases=include_cases,
-                        scores=scores)
+                        scores=scores, margin=margin)

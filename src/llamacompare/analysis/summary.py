@@ -23,6 +23,7 @@ from llamacompare.analysis.contract import (
     ModelRow,
     PairwiseRow,
     Recommendation,
+    RepeatStability,
     Report,
     RunInfo,
     TaskSummary,
@@ -47,6 +48,7 @@ class _Variant:
     cases: set[str] = field(default_factory=set)
     scores: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # case -> scorer -> values
     details: dict[str, tuple[str | None, bool, str | None]] = field(default_factory=dict)  # label, compliant, gold
+    labels: dict[str, list[str | None]] = field(default_factory=dict)  # case -> the label of each repeat
     failed: int = 0
     # case -> check metric -> (value, reason), first repeat only: shown per answer
     checks: dict[str, dict[str, tuple[float | None, str | None]]] = field(default_factory=dict)
@@ -54,11 +56,14 @@ class _Variant:
 
 def build_report(
     store: Store, run_id: str, suite: Suite, *, prefer: Prefer = "cost", include_cases: bool = True,
-    max_cases: int | None = None, scores: Iterable[ScoreRow] | None = None,
+    max_cases: int | None = None, scores: Iterable[ScoreRow] | None = None, margin: float | None = None,
 ) -> Report:
-    """`scores`: rows of the scores table to use instead of the stored ones (a run not finished yet)."""
+    """`scores`: rows of the scores table to use instead of the stored ones (a run not finished yet). `margin`:
+    recommend the cheapest (fastest) model within it of the best (default: the run's own `--margin`, if any)."""
     run = store.get_run(run_id)
     cfg = run.config
+    if margin is None:
+        margin = cfg.get("options", {}).get("margin") or None
     model_order = [m.get("label") or _model_name(m["name"], cfg) for m in cfg["models"]]
     tasks_by_id = {t.id: t for t in suite.tasks}
     variants: dict[str, dict[str, _Variant]] = defaultdict(dict)
@@ -91,9 +96,11 @@ def build_report(
             scored.scores.setdefault(s.case_id, {}).setdefault(s.scorer, []).append(s.value)
         if s.rep == 0 and is_check_metric(s.scorer):
             scored.checks.setdefault(s.case_id, {})[s.scorer] = (s.value, reason_of(s.detail))
-        if s.scorer == "label" and s.rep == 0 and s.detail:
+        if s.scorer == "label" and s.detail:
             d = json.loads(s.detail)
-            scored.details[s.case_id] = (d.get("label"), bool(d.get("compliant")), d.get("gold"))
+            scored.labels.setdefault(s.case_id, []).append(d.get("label"))
+            if s.rep == 0:
+                scored.details[s.case_id] = (d.get("label"), bool(d.get("compliant")), d.get("gold"))
 
     def order(name: str) -> tuple[int, str]:
         base = name.split("@")[0]
@@ -105,7 +112,7 @@ def build_report(
     labels = store.human_labels(run.id)
     for task in suite.tasks:
         vs = [variants[task.id][k] for k in sorted(variants[task.id], key=order)]
-        summary = _task_summary(task, vs, case_info[task.id], prefer)
+        summary = _task_summary(task, vs, case_info[task.id], prefer, margin)
         summary.judges = task_judges(store, run.id, task, labels)
         summaries.append(summary)
     cases = _cases(store, run.id, suite, variants, variant_name, max_cases) if include_cases else []
@@ -155,7 +162,8 @@ def _per_case(v: _Variant, scorer: str) -> dict[str, float]:
     return {c: sum(vals) / len(vals) for c, s in v.scores.items() if (vals := s.get(scorer))}
 
 
-def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], prefer: Prefer) -> TaskSummary:
+def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], prefer: Prefer,
+                  margin: float | None = None) -> TaskSummary:
     from llamacompare.scoring.stats import bootstrap_ci, compare_all, proportion_ci, tied_from_pairs
 
     metric = primary_metric(task, variants)
@@ -209,16 +217,38 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
         for row in rows:
             row.tied_with_best = row.model == best or row.model in tied
         recommendation = _recommend(rows, pairs, metric, prefer, higher_better)
+        if margin:
+            bounds = _noninferiority_bounds(aligned, best, binary=all_binary, higher_is_better=higher_better)
+            recommendation = _recommend_margin(rows, best, bounds, metric, prefer, margin)
     elif len(variants) == 1 and rows:
         rows[0].tied_with_best = True
         recommendation = Recommendation(model=rows[0].model, line=f"only one model: {rows[0].model}")
     pairs_out += add_check_metrics(rows, {v.name: v.scores for v in variants}, lambda c: cases[c][0], skip=metric)
     pairs_out += _human_pairs(variants, cases)
+    stability = [s for v in variants if binary and (s := _stability(v, scorer)) is not None]
     if binary:
         rows.append(_baseline_row(task, cases))
     return TaskSummary(id=task.id, type=task.type, mode=task.classify_mode if binary else None,
                        primary_metric=metric, models=rows, pairwise=pairs_out, recommendation=recommendation,
-                       confusion=confusion or None)
+                       confusion=confusion or None, stability=stability)
+
+
+def _stability(v: _Variant, scorer: str) -> RepeatStability | None:
+    """Agreement, flips and pass^k over a model's repeats (None with one answer per case)."""
+    from llamacompare.scoring.stability import repeat_stability
+
+    cases = [c for c, s in v.scores.items() if s.get(scorer)]
+    if not cases or max(len(v.scores[c][scorer]) for c in cases) < 2:
+        return None
+    values = [v.scores[c][scorer] for c in cases]
+    answers: list[list[str | None]] = [v.labels.get(c, []) for c in cases]
+    st = repeat_stability(values, answers)
+    if st is None:
+        return None
+    return RepeatStability(model=v.name, repeats=st.repeats, cases=st.cases,
+                           agreement=_mv(st.agreement.value, st.agreement.lo, st.agreement.hi), flipped=st.flipped,
+                           pass_k=_mv(st.pass_k.value, st.pass_k.lo, st.pass_k.hi),
+                           mean=_mv(st.mean.value, st.mean.lo, st.mean.hi))
 
 
 def _human_pairs(variants: list[_Variant], cases: dict[str, Any]) -> list[PairwiseRow]:
@@ -307,6 +337,40 @@ def _recommend(
             row.cost_usd, row.latency_p50_s,
         ))
     rec = recommend(summaries, pairs, prefer=prefer, metric_name=metric, higher_is_better=higher_is_better)
+    return Recommendation(model=rec.model, line=rec.line)
+
+
+NONINFERIORITY_ALPHA = 0.05
+
+
+def _noninferiority_bounds(aligned: dict[str, list[float]], best: str, *, binary: bool,
+                           higher_is_better: bool) -> dict[str, float]:
+    """One-sided lower bounds of (model - best), positive = better, at alpha / (models - 1) each (Bonferroni):
+    the lower end of the two-sided (1 - 2 alpha') interval of the same paired comparison."""
+    from llamacompare.scoring.stats import compare_pair
+
+    others = [m for m in aligned if m != best]
+    if not others:
+        return {}
+    confidence = 1 - 2 * NONINFERIORITY_ALPHA / len(others)
+    out = {}
+    for m in others:
+        p = compare_pair(m, aligned[m], best, aligned[best], binary=binary, confidence=confidence, n_resamples=5000)
+        out[m] = p.lo if higher_is_better else -p.hi
+    return out
+
+
+def _recommend_margin(rows: list[ModelRow], best: str, bounds: dict[str, float], metric: str, prefer: Prefer,
+                      margin: float) -> Recommendation:
+    from llamacompare.scoring.recommend import ModelSummary, recommend_within_margin
+    from llamacompare.scoring.stats import Interval
+
+    summaries = []
+    for row in rows:
+        value = row.metrics[metric].value
+        v = value if value is not None else math.nan
+        summaries.append(ModelSummary(row.model, row.n, Interval(v, v, v), row.cost_usd, row.latency_p50_s))
+    rec = recommend_within_margin(summaries, best, bounds, margin=margin, prefer=prefer, metric_name=metric)
     return Recommendation(model=rec.model, line=rec.line)
 
 

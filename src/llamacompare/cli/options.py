@@ -17,3 +17,8 @@ prefer_option = click.option(
     "--prefer", type=click.Choice(["cost", "latency"]), default="cost", show_default=True,
     help="Recommend the cheapest or the fastest model among those tied with the best.",
 )
+margin_option = click.option(
+    "--margin", type=click.FloatRange(min=0.0, max=1.0, max_open=True), default=None,
+    help="Recommend the cheapest (fastest) model within this many points of the best on the primary metric "
+    "(0.02 = 2 points), by a one-sided 95%% bound; default: the run's own --margin, else the tie rule.",
+)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from llamacompare.cli.options import db_option, prefer_option
+from llamacompare.cli.options import db_option, margin_option, prefer_option
 
 if TYPE_CHECKING:
     from llamacompare.scoring.recommend import Prefer
@@ -38,15 +38,16 @@ def parse_gates(values: tuple[str, ...]) -> dict[str, float]:
               help="Exit 1 when any model's METRIC is below VALUE (e.g. accuracy=0.8). Repeatable.")
 @click.option("--diff", "diff_against", default=None, metavar="RUN_A", help="Include a paired comparison with RUN_A.")
 @prefer_option
+@margin_option
 def command(run: str, db_path: str | None, output: Path | None, fmt: str, gates: tuple[str, ...],
-            diff_against: str | None, prefer: Prefer) -> None:
+            diff_against: str | None, prefer: Prefer, margin: float | None) -> None:
     """Write a report of RUN (an id, a unique prefix, or 'latest')."""
     from llamacompare.analysis.runs import run_report
     from llamacompare.store import Store
 
     gate_map = parse_gates(gates)
     store = Store(db_path)
-    data = run_report(store, run, prefer=prefer)
+    data = run_report(store, run, prefer=prefer, margin=margin)
     if diff_against:
         from llamacompare.analysis.diff import diff_runs
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from llamacompare.cli.options import db_option, json_option, prefer_option
+from llamacompare.cli.options import db_option, json_option, margin_option, prefer_option
 
 if TYPE_CHECKING:
     from llamacompare.scoring.recommend import Prefer
@@ -17,15 +17,17 @@ if TYPE_CHECKING:
 @click.argument("run", default="latest")
 @db_option
 @prefer_option
+@margin_option
 @click.option("--cases", "max_cases", type=click.IntRange(min=0), default=12, show_default=True,
               help="Show answers side by side for tasks with at most this many cases.")
 @json_option
-def command(run: str, db_path: str | None, prefer: Prefer, max_cases: int, as_json: bool) -> None:
+def command(run: str, db_path: str | None, prefer: Prefer, margin: float | None, max_cases: int,
+            as_json: bool) -> None:
     """Show RUN (an id, a unique prefix of one, or 'latest')."""
     from llamacompare.analysis.runs import run_report
     from llamacompare.store import Store
 
-    report = run_report(Store(db_path), run, prefer=prefer)
+    report = run_report(Store(db_path), run, prefer=prefer, margin=margin)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
         return

@@ -10,14 +10,14 @@ known cost, and the line says so.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from llamacompare.formatting import estimate_parts, short
 from llamacompare.scoring.stats import Interval, PairResult, tied_from_pairs
 
-__all__ = ["ModelSummary", "Prefer", "Recommendation", "recommend"]
+__all__ = ["ModelSummary", "Prefer", "Recommendation", "recommend", "recommend_within_margin"]
 
 Prefer = Literal["cost", "latency"]
 
@@ -167,3 +167,57 @@ def recommend(
         if any(notes):
             line += f" ({'; '.join(n for n in notes if n)})"
     return Recommendation(chosen.model, line, tied, needed)
+
+
+def recommend_within_margin(
+    summaries: Sequence[ModelSummary],
+    best: str,
+    lower_bounds: Mapping[str, float],
+    *,
+    margin: float,
+    prefer: Prefer = "cost",
+    metric_name: str,
+    confidence: str = "95%",
+) -> Recommendation:
+    """The cheapest (`prefer="cost"`) or fastest model shown within `margin` of the best: a non-inferiority rule.
+
+    `lower_bounds[m]`: a one-sided lower confidence bound of (m - best), oriented so that positive is better,
+    each at a level that holds across the comparisons (the caller divides alpha among them). A model qualifies
+    when its bound lies above -margin; the best always qualifies. Among those, the preferred one is chosen.
+    """
+    by_name = {s.model: s for s in summaries}
+    if best not in by_name:
+        return Recommendation(None, f"no model has a {metric_name} score to compare", [], None)
+
+    def pref(s: ModelSummary) -> float | None:
+        return s.cost_usd if prefer == "cost" else s.latency_s
+
+    def then(s: ModelSummary) -> float | None:
+        return s.latency_s if prefer == "cost" else s.cost_usd
+
+    def order(s: ModelSummary) -> tuple[bool, float, float]:
+        v, w = pref(s), then(s)
+        return (v is None, v if v is not None else 0.0, w if w is not None else math.inf)
+
+    within = [m for m, lo in lower_bounds.items() if m in by_name and m != best and lo > -margin]
+    candidates = sorted([by_name[best], *(by_name[m] for m in within)], key=order)
+    chosen = candidates[0]
+    points = f"{margin:g}"
+    rule = "cheapest" if prefer == "cost" else "fastest"
+    if chosen.model == best:
+        others = f"; also within it: {', '.join(within)}" if within else ""
+        line = (f"choose {best}: the best on {metric_name} ({short(by_name[best].metric.value)}) and the {rule} "
+                f"of the models shown within {points} of it{others}")
+        if not within:
+            line = (f"choose {best}: the best on {metric_name} ({short(by_name[best].metric.value)}); no other model "
+                    f"is shown within {points} of it (one-sided {confidence} bound)")
+        return Recommendation(best, line, within, None)
+    bound = lower_bounds[chosen.model]
+    line = (f"choose {chosen.model}: the {rule} model within {points} of the best ({best}): {metric_name} "
+            f"{short(chosen.metric.value)} vs {short(by_name[best].metric.value)}, one-sided {confidence} lower "
+            f"bound of the difference {bound:+.3f} > -{points}")
+    if pref(chosen) is not None and pref(by_name[best]) is not None:
+        ratio = _ratio(pref(chosen), pref(by_name[best]), prefer)  # type: ignore[arg-type]
+        if ratio:
+            line += f" ({ratio})"
+    return Recommendation(chosen.model, line, within, None)
