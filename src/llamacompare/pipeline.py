@@ -13,6 +13,7 @@ from llamacompare.tasks.suite import Suite
 if TYPE_CHECKING:  # the rest loads when used: a run should be recorded as soon as it starts
     from llamacompare.analysis.contract import Report
     from llamacompare.runner.engine import ProgressSink, RunOutcome
+    from llamacompare.runner.estimate import PlanEstimate
     from llamacompare.runner.plan import RunOptions, RunPlan
     from llamacompare.scoring.recommend import Prefer
     from llamacompare.store.db import Store
@@ -55,6 +56,13 @@ def resume_plan(store: Store, run_ref: str) -> RunPlan:
     from llamacompare.runner.plan import plan_from_run
 
     return plan_from_run(store.get_run(run_ref))
+
+
+def estimate_run(plan: RunPlan, store: Store, *, detect: float | None = None) -> PlanEstimate:
+    """`run --plan`: what the plan would send, cost and take, and what its cases can detect; nothing is sent."""
+    from llamacompare.runner.estimate import estimate
+
+    return estimate(plan, store, detect=detect)
 
 
 def run_plan(

@@ -16,7 +16,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -138,6 +138,19 @@ def _with_sequences(llm: Any, n_seq: int) -> None:
     ctx = LlamaContext(model=llm._model, params=params, verbose=False)
     old, llm._ctx = llm._ctx, llm._stack.enter_context(contextlib.closing(ctx))
     old.close()
+
+
+def vocab_tokenizer(path: str) -> Callable[[str], int]:
+    """A token counter from the GGUF file's vocabulary only (no weights loaded), counting as `count_tokens` does."""
+    from llama_cpp import Llama
+
+    with _quiet_stderr():
+        llm = Llama(path, vocab_only=True, verbose=False)
+
+    def count(text: str) -> int:
+        return len(llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))
+
+    return count
 
 
 def rss_bytes() -> int:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import abc
 import logging
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import metadata
 from typing import TYPE_CHECKING
 
@@ -37,6 +39,16 @@ BUILTIN = {
 log = logging.getLogger("llamacompare")
 
 
+@dataclass(frozen=True, slots=True)
+class OfflineFacts:
+    """What is known of a model without sending it anything, for `run --plan`: its own token count (None: not
+    known offline), whether it costs nothing per token (in-process), and how many requests it answers at once."""
+
+    count_tokens: Callable[[str], int] | None = None
+    free: bool = False
+    parallel: int | None = None
+
+
 class ProviderPlugin(abc.ABC):
     """A kind of provider: the names it takes, what a name resolves to, and the provider that answers it."""
 
@@ -57,6 +69,10 @@ class ProviderPlugin(abc.ABC):
     def claims(self, name: str) -> bool:
         """Whether this plugin takes `name` written without a prefix (a known hosted name, a .gguf path)."""
         return False
+
+    def offline_facts(self, spec: ModelSpec) -> OfflineFacts:
+        """What `run --plan` may know of `spec` without a request (a hosted model: nothing but the price table)."""
+        return OfflineFacts()
 
     def known_names(self) -> list[str]:
         """Names to suggest when a name resolves to nothing."""

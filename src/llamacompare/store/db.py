@@ -14,7 +14,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -24,6 +24,7 @@ from llamacompare.errors import UsageError
 from llamacompare.jsonfast import canonical
 from llamacompare.models.base import ModelUsage, Response
 from llamacompare.store.rows import (
+    AnswerHistory,
     CachedResponse,
     HumanLabelRow,
     ResultRow,
@@ -321,6 +322,27 @@ class Store:
         return list(cursor.execute(
             f"SELECT {_LABEL_COLUMNS} FROM human_labels WHERE run_id = ? "
             "ORDER BY task_id, case_id, model, mode, rep, versus, reviewer", (run_id,)))
+
+    # -- what earlier runs say, for `run --plan` ---------------------------------------------------------------
+
+    def answer_history(self, model: str, kind: str = "generate") -> AnswerHistory:
+        """Count, mean output tokens and mean latency of the model's stored answers of one kind (cache hits
+        are not answers: they carry no new measurement)."""
+        n, tokens, latency = self.conn.execute(
+            """SELECT COUNT(*), AVG(completion_tokens), AVG(latency_s) FROM responses
+               WHERE model = ? AND kind = ? AND text IS NOT NULL""", (model, kind)).fetchone()
+        return AnswerHistory(int(n), tokens, latency)
+
+    def task_scores(self, task_id: str, scorer: str, models: Sequence[str]) -> Iterator[tuple[str, str, str, float]]:
+        """(run, case, model, value) of the first repeat's `scorer` scores of a task, for these models, in every
+        run: how differently they answered the same cases before."""
+        if not models:
+            return
+        marks = ",".join("?" * len(models))
+        yield from self.conn.execute(
+            f"""SELECT run_id, case_id, model, value FROM scores WHERE task_id = ? AND scorer = ? AND rep = 0
+                AND value IS NOT NULL AND model IN ({marks}) ORDER BY run_id, case_id""",
+            (task_id, scorer, *models))
 
     # -- what local models cost -----------------------------------------------------------------------------
 

@@ -156,3 +156,12 @@ class HumanLabelRow:
     def answer(self) -> tuple[str, str, str, str, int]:
         """(task, case, model, mode, repeat): the answer this label is about."""
         return (self.task_id, self.case_id, self.model, self.mode, self.rep)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerHistory:
+    """What the store has seen of a model's answers, over every run: for estimates before a run."""
+
+    n: int
+    completion_tokens: float | None  # mean per answer
+    latency_s: float | None  # mean per answer

@@ -8,7 +8,7 @@ from pathlib import Path
 from llamacompare.errors import ModelNameError
 from llamacompare.models.base import Provider
 from llamacompare.models.catalog import BUNDLED_MODEL
-from llamacompare.models.plugins import ProviderPlugin
+from llamacompare.models.plugins import OfflineFacts, ProviderPlugin
 from llamacompare.models.registry import ModelSpec
 
 _BUNDLED_SPELLINGS = (BUNDLED_MODEL, "gemma3-270m", "gemma-3-270m-q4_k_m")
@@ -39,6 +39,13 @@ class LocalPlugin(ProviderPlugin):
             raise ModelNameError(f"local model file not found: {file}; check the path")
         full = str(file.resolve())
         return ModelSpec(self.name, full, "gguf", path=full, prompt_format="text")
+
+    def offline_facts(self, spec: ModelSpec) -> OfflineFacts:
+        """The GGUF file's own tokenizer, loaded alone (vocab_only: no weights, well under a second)."""
+        from llamacompare.models.bundled import bundled_model_path
+        from llamacompare.models.local import PARALLEL, vocab_tokenizer
+
+        return OfflineFacts(vocab_tokenizer(spec.path or str(bundled_model_path())), free=True, parallel=PARALLEL)
 
     def known_names(self) -> list[str]:
         return [f"{self.name}:{BUNDLED_MODEL}"]

@@ -1,0 +1,99 @@
+"""`run --plan`: what a run would send, cost and take, and what its cases detect, with nothing sent (the scripted
+server counts every request it receives, /models included)."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import run_cli
+from tests.support.scripted_server import ScriptedServer
+
+from llamacompare.scoring.power import DEFAULT_DISCORDANCE, cases_for, detectable
+
+SUITE = """
+name: plan
+tasks:
+  - id: sentiment
+    type: classify
+    labels: {Pozitif: [olumlu], Negatif: [olumsuz]}
+    template: "Mesaj: {text}\\nDuygu:"
+    params: {max_tokens: 8}
+    cases:
+"""
+
+
+def _suite(tmp_path: Path, n: int = 120) -> Path:
+    cases = "\n".join(f"      - {{id: c{i}, text: 'İstanbul mesajı {i}', label: {'Pozitif' if i % 3 else 'Negatif'}}}"
+                      for i in range(n))
+    p = tmp_path / "plan.yaml"
+    p.write_text(SUITE + cases + "\n", encoding="utf-8")
+    return p
+
+
+def test_plan_sends_nothing_and_prints_cost_time_and_detectable_difference(tmp_path: Path) -> None:
+    suite, db = _suite(tmp_path), str(tmp_path / "r.db")
+    with ScriptedServer(["alpha", "beta"]) as srv:
+        res = run_cli("run", str(suite), "-m", "openai:alpha", "-m", "openai:beta", "--base-url", srv.base_url,
+                      "--db", db, "--plan", env={"COLUMNS": "80"})
+        assert res.returncode == 0, res.stderr
+        assert srv.stats()["total"] == 0
+    out = res.stdout
+    assert all(len(line) <= 80 for line in out.splitlines()), out
+    for word in ("requests", "prompt tok", "output tok", "cost", "time", "detects"):
+        assert word in out
+    mde = detectable(120, binary=True, spread=DEFAULT_DISCORDANCE)
+    assert out.count(f"±{mde:.3f}") >= 2  # one per model row, and the task's line
+    assert "alpha" in out and "beta" in out
+    assert "unknown" in out  # no price known offline, no stored latency: said, never $0
+    assert "assumed discordance" in out
+
+
+def test_plan_json_detect_and_what_the_store_knows(tmp_path: Path) -> None:
+    """After one real run the plan uses the stored answers: their output length, their latency and how often
+    the two models disagreed."""
+    suite, db = _suite(tmp_path), str(tmp_path / "r.db")
+    models = ["-m", "openai:alpha", "-m", "openai:beta"]
+    def answer(body: dict[str, Any]) -> str:  # the two models disagree on some cases
+        text = json.dumps(body.get("messages") or body.get("prompt"))
+        return ("Pozitif", "Negatif", "Olumlu")[zlib.crc32(f"{body['model']}{text}".encode()) % 3]
+
+    with ScriptedServer(["alpha", "beta"], answer=answer, latency=0.01) as srv:
+        first = run_cli("run", str(suite), *models, "--base-url", srv.base_url, "--db", db, "--plan", "--json",
+                        "--detect", "0.03")
+        assert first.returncode == 0, first.stderr
+        assert run_cli("run", str(suite), *models, "--base-url", srv.base_url, "--db", db, "--no-progress",
+                       "--concurrency", "4").returncode == 0
+        asked = srv.stats()["total"]
+        second = run_cli("run", str(suite), *models, "--base-url", srv.base_url, "--db", db, "--plan", "--json",
+                         "--detect", "0.03", "--repeats", "2")
+        assert second.returncode == 0, second.stderr
+        assert srv.stats()["total"] == asked  # the plans sent nothing
+    before, after = json.loads(first.stdout), json.loads(second.stdout)
+    m0 = before["models"][0]
+    assert m0["requests"] == 120 and m0["output_tokens"] == 120 * 8 and m0["output_observed"] == 0
+    assert m0["prompt_tokens_exact"] is False and m0["cost_usd"] is None and m0["time_s"] is None
+    t0 = before["tasks"][0]
+    assert t0["cases_needed"] == cases_for(0.03, binary=True, spread=DEFAULT_DISCORDANCE)
+    m1 = after["models"][0]
+    assert m1["requests"] == 240 and m1["output_observed"] == 120
+    assert m1["output_tokens"] < 240 * 8  # one-word answers, not max_tokens
+    assert m1["time_s"] is not None and "stored answers" in m1["time_basis"]
+    t1 = after["tasks"][0]
+    assert "observed on 120 stored paired cases" in t1["spread_basis"]
+    assert t1["spread"] != DEFAULT_DISCORDANCE
+
+
+def test_plan_counts_tokens_with_the_local_models_tokenizer_and_prices_hosted_ones(tmp_path: Path) -> None:
+    suite = _suite(tmp_path, 10)
+    res = run_cli("run", str(suite), "-m", "local:gemma-3-270m", "-m", "together:meta-llama/Llama-3-8b-chat-hf",
+                  "--db", str(tmp_path / "r.db"), "--plan", "--json", env={"TOGETHER_API_KEY": ""})
+    assert res.returncode == 0, res.stderr
+    local, hosted = json.loads(res.stdout)["models"]
+    assert local["prompt_tokens_exact"] is True and local["cost_usd"] == 0.0
+    assert hosted["prompt_tokens_exact"] is False
+    # the dated table's $0.20 per million tokens, in and out
+    assert hosted["cost_usd"] == (hosted["prompt_tokens"] + hosted["output_tokens"]) * 0.20 / 1e6
+    assert "price table" in hosted["cost_basis"]
