@@ -17,7 +17,7 @@ from itertools import combinations
 from typing import Any
 
 from llamacompare.models.catalog import PRICES_AS_OF
-from llamacompare.runner.engine import modes_of, needs_content_free
+from llamacompare.runner.engine import iter_task_cases, modes_of, needs_content_free
 from llamacompare.runner.plan import PlannedModel, RunPlan
 from llamacompare.scoring.power import DEFAULT_DIFF_SD, DEFAULT_DISCORDANCE, cases_for, detectable
 from llamacompare.store.db import Store
@@ -80,8 +80,6 @@ def estimate(plan: RunPlan, store: Store, *, detect: float | None = None, alpha:
     counts = check.counts()
     texts: dict[str, list[str]] = {}
     for task in plan.suite.tasks:
-        from llamacompare.runner.engine import iter_task_cases
-
         prefix = render_few_shot(task)
         texts[task.id] = [render_case(task, case, prefix).text for _, case in iter_task_cases(task)]
     models = []
