@@ -28,11 +28,12 @@ def print_plan(est: PlanEstimate) -> None:
     short, prefix = shorten([m.model for m in est.models])
     single = len(est.tasks) == 1
     reps = f", {est.repeats} repeats" if est.repeats > 1 else ""
-    table = Table(title=f"plan: suite {est.suite}{reps} — nothing sent", title_justify="left", box=box.SIMPLE_HEAD,
+    table = Table(title=f"plan: suite {est.suite}{reps}, tokens in and out — nothing sent", title_justify="left",
+                  box=box.SIMPLE_HEAD,
                   caption=f"model names start with {prefix}" if prefix else None, caption_justify="left",
                   pad_edge=False)
     table.add_column("model", overflow="fold", ratio=1)
-    for name in ("requests", "prompt tok", "output tok", "cost", "time"):
+    for name in ("requests", "prompt", "output", "cost", "time"):
         table.add_column(name, justify="right", no_wrap=True)
     if single:
         table.add_column("detects", justify="right", no_wrap=True)
@@ -46,7 +47,7 @@ def print_plan(est: PlanEstimate) -> None:
         table.add_row(*cells)
     con.print(table)
     for m in est.models:
-        con.print(Text(f"  {short.get(m.model, m.model)}: cost from {m.cost_basis}; time from {m.time_basis}"))
+        con.print(Text(f"  {short.get(m.model, m.model)}: cost {m.cost_basis}; time {m.time_basis}"))
     power = f"{est.power:.0%} power, alpha {est.alpha:g} two-sided, paired"
     if not single:
         stats = Table(title=f"what the cases can detect ({power})", title_justify="left", box=box.SIMPLE_HEAD,

@@ -117,12 +117,12 @@ def _model_estimate(plan: RunPlan, m: PlannedModel, facts: Any, texts: dict[str,
         per_answer = max_tokens if mean_out is None else mean_out
         output += math.ceil(n * reps * ("generate" in modes) * per_answer) + n * reps * ("logprob" in modes)
     if facts.free:
-        cost, cost_basis = 0.0, "in-process"
+        cost, cost_basis = 0.0, "$0 in-process"
     elif m.spec.price_in is not None and m.spec.price_out is not None:
         cost = (prompt * m.spec.price_in + output * m.spec.price_out) / 1e6
-        cost_basis = f"price table {PRICES_AS_OF}"
+        cost_basis = f"from the price table of {PRICES_AS_OF}"
     else:
-        cost, cost_basis = None, "no price known offline"
+        cost, cost_basis = None, "unknown (no price known without asking the server)"
     time_s, time_basis = _time(plan, m, facts, history, requests, prompt + output)
     return ModelEstimate(m.name, requests, prompt, exact, output, history.n if history.completion_tokens else 0,
                          cost, cost_basis, time_s, time_basis)
@@ -139,13 +139,13 @@ def _time(plan: RunPlan, m: PlannedModel, facts: Any, history: Any, requests: in
     limit = max(bounds, default=None)
     if history.n and history.latency_s is not None:
         t = requests * history.latency_s / width
-        basis = f"{history.latency_s:.2f} s a request ({history.n:,} stored answers), {width} at once"
+        basis = f"from {history.latency_s:.2f} s a request ({history.n:,} stored answers), {width} at once"
         if limit is not None and limit[0] > t:
-            return limit[0], f"{limit[1]} (latency alone: {t:.0f} s)"
+            return limit[0], f"limited by {limit[1]} (latency alone: {t:.0f} s)"
         return t, basis
     if limit is not None:
-        return limit[0], f"at least, at {limit[1]}; no stored latency"
-    return None, "no stored answers of this model to time"
+        return limit[0], f"at least, limited by {limit[1]} (no stored latency)"
+    return None, "unknown (no stored answers of this model to time)"
 
 
 def _task_power(plan: RunPlan, task: Task, n: int, store: Store, detect: float | None, alpha: float,
