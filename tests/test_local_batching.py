@@ -36,17 +36,14 @@ async def _margin(p: LocalProvider, r: Request, a: str, b: str) -> float:
 def _sst2_requests(n: int) -> list[Request]:
     from llamacompare.models.registry import resolve
     from llamacompare.models.render import to_request
-    from llamacompare.runner.plan import apply_limit
-    from llamacompare.tasks.datasets import iter_cases
     from llamacompare.tasks.loader import load_suite
     from llamacompare.tasks.template import render_case
 
-    suite = load_suite("sst2")  # the shipped English reviews, SST-2's format
-    apply_limit(suite, n)
+    suite = load_suite("sst2").with_overrides(n, None)  # the shipped English reviews, SST-2's format
     task = suite.tasks[0]
     spec, params = resolve("local:gemma-3-270m"), task.generation_params(Params())
     out = []
-    for case in iter_cases(task):
+    for case in suite.cases(task):
         rendered = render_case(task, case)
         out.append(to_request(spec, rendered.messages(), params, prefix=rendered.prefix))
     return out

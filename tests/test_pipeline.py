@@ -14,10 +14,11 @@ def test_limit_and_mode_apply_to_a_copy_of_the_loaded_suite(tmp_path: Path) -> N
     from llamacompare.tasks.loader import load_suite
 
     suite = load_suite(write_suite(tmp_path))
-    before = suite.model_dump()
+    before = suite.suite.model_dump()
     first = make_plan(suite, "mini", ["openai:alpha"], RunOptions(base_url="http://127.0.0.1:9/v1"), limit=1,
                       mode="logprob")
-    assert suite.model_dump() == before  # the loaded suite is as its file says
+    assert suite.suite.model_dump() == before and suite.check is not None  # the loaded suite is as its file says
+    assert first.loaded.check is None and first.loaded.counts() == {t.id: 1 for t in suite.tasks}
     assert first.suite.tasks[0].cases is not None and len(first.suite.tasks[0].cases) == 1
     assert first.suite.tasks[0].mode == "logprob"
     second = make_plan(suite, "mini", ["openai:alpha"], RunOptions(base_url="http://127.0.0.1:9/v1"), limit=3)

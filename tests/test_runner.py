@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sqlite3
@@ -52,7 +53,8 @@ def inline_cases(n: int) -> str:
 
 
 def db_rows(db: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
-    with sqlite3.connect(db) as c:
+    # `with sqlite3.connect()` commits but does not close: close it, or the file stays open
+    with contextlib.closing(sqlite3.connect(db)) as c:
         return c.execute(sql).fetchall()
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llamacompare.errors import UsageError
+from llamacompare.tasks.loaded import LoadedSuite
 from llamacompare.tasks.suite import Suite
 
 if TYPE_CHECKING:  # the rest loads when used: a run should be recorded as soon as it starts
@@ -44,7 +45,7 @@ def plan_run(
     from llamacompare.tasks.loader import load_suite
 
     if isinstance(suite, Suite):
-        loaded, ref = suite, suite_ref or suite.name or "suite"
+        loaded, ref = LoadedSuite.of(suite), suite_ref or suite.name or "suite"
     else:
         loaded, ref = load_suite(suite, data=data), suite_ref or str(suite)
     return make_plan(loaded, ref, models, options, data=str(data) if data is not None else None, limit=limit,
@@ -87,7 +88,7 @@ def run_plan(
     models = [*plan.suite.models, *(m.config for m in plan.models)]  # a judge listed there keeps its limits
     judge_failed = run_sync(run_judges(store, plan.run_id, plan.suite, plan.options, models=models,
                                        progress=progress))
-    score_run(store, plan.run_id, plan.suite)
+    score_run(store, plan.run_id, plan.suite, base_dir=plan.loaded.base_dir)
     report = build_report(store, plan.run_id, plan.suite, prefer=prefer, max_cases=max_cases)
     return RunResult(plan, outcome, judge_failed, report)
 
@@ -114,7 +115,7 @@ def rescore_run(store: Store, run_ref: str, *, suite_path: Path | None = None, p
     if suite_path is not None:
         from llamacompare.tasks.loader import load_suite
 
-        new = load_suite(suite_path, validate=False)
+        new = load_suite(suite_path, validate=False).suite
         known = {t.id for t in suite.tasks}
         missing = [t.id for t in new.tasks if t.id not in known]
         if missing:
@@ -126,6 +127,6 @@ def rescore_run(store: Store, run_ref: str, *, suite_path: Path | None = None, p
         from llamacompare.analysis.human import read_labels
 
         labels = store.save_human_labels(read_labels(labels_path, store, row.id))
-    n = score_run(store, row.id, suite)
+    n = score_run(store, row.id, suite, base_dir=suite_path.parent if suite_path is not None else None)
     report = build_report(store, row.id, suite, prefer=prefer, max_cases=max_cases)
     return RescoreResult(row.id, n, report, labels)

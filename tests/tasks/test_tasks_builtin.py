@@ -117,9 +117,10 @@ def test_classification_suites_run_on_the_shipped_reviews(
     """No --data and nothing beside the repository: the suites read the reviews shipped in the package."""
     suite = load_suite(name)
     task = suite.task(task_id)
-    assert task.data_path is not None and task.data_path.resolve() == SHIPPED.resolve()
-    assert suite.check.counts()[task_id] == count and count_cases(task) == count
-    cases = list(iter_cases(task))
+    source = suite.source(task)
+    assert source is not None and source.path is not None and source.path.resolve() == SHIPPED.resolve()
+    assert suite.counts()[task_id] == count and count_cases(task, source=source) == count
+    cases = list(suite.cases(task))
     assert len({c.id for c in cases}) == count
     assert dict(Counter(c.reference for c in cases)) == gold
     rows = {line.split("\t")[2]: line.split("\t")[1] for line in SHIPPED.read_text("utf-8").splitlines()[1:]}
@@ -128,12 +129,11 @@ def test_classification_suites_run_on_the_shipped_reviews(
         assert ex["text"] not in rows  # the few-shot examples do not come from the evaluated set
     first, second = render_case(task, cases[0]), render_case(task, cases[1])
     assert first.prefix == second.prefix and second.text.startswith(second.prefix)
-    limited = load_suite(name)
-    from llamacompare.runner.plan import apply_limit
-
-    apply_limit(limited, 20)
-    head = list(iter_cases(limited.task(task_id)))
+    limited = suite.with_overrides(20, None)
+    head = list(limited.cases(task_id))
     assert len(head) == 20 and len({c.reference for c in head}) == 2  # --limit 20 still sees both labels
+    assert limited.counts()[task_id] == 20 and suite.counts()[task_id] == count  # a copy: the loaded one is whole
+    assert limited.task(task_id).dataset is not None and task.dataset is not None and task.dataset.limit is None
 
 
 def test_the_shipped_reviews_are_turkish_and_english_and_documented() -> None:
@@ -165,15 +165,16 @@ def test_sst2_reads_an_sst2_file_with_its_quirks(tmp_path: Path) -> None:
     data.write_text('text\tlabel\nit \'s a charming and often affecting journey . \t1\n'
                     'unflinchingly bleak and desperate \t0\n"the film" is `` great \'\' fun\t1\n', encoding="utf-8")
     suite = load_suite("sst2", data=data)
-    cases = list(iter_cases(suite.tasks[0]))
+    cases = list(suite.cases(suite.tasks[0]))
     assert cases[0].fields["text"] == "it 's a charming and often affecting journey . "
     assert [c.reference for c in cases] == ["positive", "negative", "positive"]
     assert cases[2].fields["text"] == '"the film" is `` great \'\' fun'
 
 
 def test_tr_polarity_prompt_is_turkish() -> None:
-    task = load_suite("tr_polarity").tasks[0]
-    case = next(iter_cases(task))
+    suite = load_suite("tr_polarity")
+    task = suite.tasks[0]
+    case = next(suite.cases(task))
     prompt = render_case(task, case)
     assert prompt.system is not None and "Tek kelime ile yanıt ver." in prompt.system
     assert prompt.text.endswith(f"Yorum: {case.fields['text']}\nDuygu:")

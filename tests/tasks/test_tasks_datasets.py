@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from llamacompare.errors import UsageError
-from llamacompare.tasks import count_cases, iter_cases, load_suite
+from llamacompare.tasks import load_suite
 from llamacompare.tasks.datasets import MAX_WARNINGS
 
 CLASSIFY = """
@@ -34,7 +34,7 @@ GENERATE = """
 def test_tsv_keeps_quotes_verbatim_and_accepts_a_bom(write_suite: Callable[..., Path]) -> None:
     data = '\ufefftext\tlabel\nhe said "wow" , then left\t1\n"quoted" start\t0\n\n'
     suite = load_suite(write_suite(CLASSIFY.replace("DATA", "d.tsv"), {"d.tsv": data}))
-    cases = list(iter_cases(suite.tasks[0]))
+    cases = list(suite.cases(suite.tasks[0]))
     assert [c.fields["text"] for c in cases] == ['he said "wow" , then left', '"quoted" start']
     assert [(c.id, c.reference) for c in cases] == [("1", "pos"), ("2", "neg")]
 
@@ -42,7 +42,7 @@ def test_tsv_keeps_quotes_verbatim_and_accepts_a_bom(write_suite: Callable[..., 
 def test_csv_quoted_newlines_and_crlf(write_suite: Callable[..., Path]) -> None:
     data = 'id,summary,document\r\nx1,"short, sweet","A: hi\r\nB: ""hello""\r\n"\r\nx2,s2,plain\r\n'
     suite = load_suite(write_suite(GENERATE.replace("DATA", "d.csv"), {"d.csv": data}))
-    cases = list(iter_cases(suite.tasks[0]))
+    cases = list(suite.cases(suite.tasks[0]))
     assert [(c.id, c.fields["document"], c.reference) for c in cases] == [
         ("x1", 'A: hi\nB: "hello"\n', "short, sweet"),
         ("x2", "plain", "s2"),
@@ -58,13 +58,13 @@ def test_jsonl_values(write_suite: Callable[..., Path]) -> None:
     data = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n\n"
     suite = load_suite(write_suite(GENERATE.replace("DATA", "d.jsonl"), {"d.jsonl": data}))
     task = suite.tasks[0]
-    cases = list(iter_cases(task))
+    cases = list(suite.cases(task))
     assert [(c.id, c.fields["document"], c.reference) for c in cases] == [
         ("7", "Türkçe metin {x} }{", "özet"),
         ("9", "d", "3.5"),
     ]
     assert cases[1].fields["flag"] == "true" and "meta" not in cases[0].fields
-    assert task.skipped == 1 and suite.check.tasks[0].skipped == 1
+    assert suite.check is not None and suite.check.tasks[0].skipped == 1
     assert len(suite.check.warnings) == 1
     assert suite.check.warnings[0].endswith("d.jsonl:2: empty 'document', case '8' skipped")
 
@@ -96,7 +96,7 @@ def test_columns_mapping_and_id_column(write_suite: Callable[..., Path]) -> None
     """
     data = "sid,sentence,sentiment\na,great film,positive\nb,dull,Negative\n"
     suite = load_suite(write_suite(suite_text, {"d.csv": data}))
-    cases = list(iter_cases(suite.tasks[0]))
+    cases = list(suite.cases(suite.tasks[0]))
     assert [(c.id, c.fields["review"], c.reference) for c in cases] == [
         ("a", "great film", "positive"),
         ("b", "dull", "negative"),
@@ -107,7 +107,7 @@ def test_limit_stops_reading_before_a_later_bad_line(write_suite: Callable[..., 
     data = b"text\tlabel\na\t1\nb\t0\nc\t1\n\xff\xfe broken\t0\n"
     suite_text = CLASSIFY.replace("{path: DATA}", "{path: d.tsv, limit: 2}")
     suite = load_suite(write_suite(suite_text, {"d.tsv": data}))
-    assert count_cases(suite.tasks[0]) == 2
+    assert len(list(suite.cases(suite.tasks[0]))) == 2 and suite.counts() == {suite.tasks[0].id: 2}
     unlimited = CLASSIFY.replace("DATA", "d.tsv")
     with pytest.raises(UsageError, match=r"d\.tsv:5: byte 0xff at byte offset 23 \(byte 1 of the line\)"):
         load_suite(write_suite(unlimited, {"d.tsv": data}))
@@ -118,7 +118,7 @@ def test_iter_cases_streams(write_suite: Callable[..., Path]) -> None:
     path = write_suite(CLASSIFY.replace("DATA", "d.tsv"), {"d.tsv": good})
     suite = load_suite(path)
     (path.parent / "d.tsv").write_bytes(good + b"c\t7\n")  # the file changes after validation
-    it = iter_cases(suite.tasks[0])
+    it = suite.cases(suite.tasks[0])
     assert next(it).fields["text"] == "a" and next(it).fields["text"] == "b"
     with pytest.raises(UsageError, match=r"d\.tsv:4: label: gold value '7'"):
         next(it)
@@ -147,7 +147,8 @@ def test_dataset_search_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("LLAMACOMPARE_DATA_DIR", str(places["env"]))
 
     def used() -> int:
-        return load_suite(suite_file, data=places["given"]).tasks[0].n_cases or 0
+        suite = load_suite(suite_file, data=places["given"])
+        return suite.counts()[suite.tasks[0].id]
 
     assert used() == 1  # the --data folder first
     (places["given"] / "d.tsv").unlink()
@@ -167,7 +168,8 @@ def test_data_file_replaces_the_dataset_path(write_suite: Callable[..., Path], t
     other = tmp_path / "other.tsv"
     other.write_text("text\tlabel\na\t1\nb\t0\nc\t1\n", encoding="utf-8")
     suite = load_suite(write_suite(CLASSIFY.replace("DATA", "missing.tsv")), data=other)
-    assert suite.tasks[0].data_path == other and suite.check.total_cases == 3
+    source = suite.source(suite.tasks[0])
+    assert source is not None and source.path == other and suite.counts() == {suite.tasks[0].id: 3}
 
 
 def test_dataset_shorthand_is_a_path(write_suite: Callable[..., Path]) -> None:

@@ -16,7 +16,7 @@ from tests.support.hf_cache import hub_folder, prime_hub_cache
 from tests.support.scripted_server import ScriptedServer
 
 from llamacompare.errors import UsageError
-from llamacompare.tasks import iter_cases, load_suite
+from llamacompare.tasks import CaseSource, load_suite
 from llamacompare.tasks.hub import HubRef, parse_hub_ref
 
 GLUE_ROWS = {
@@ -60,8 +60,8 @@ def test_data_hf_reads_a_dataset_in_the_hub_layout(tmp_path: Path) -> None:
                                                                                    GLUE_ROWS.items()}})
     suite = load_suite("sst2", data=f"hf:{folder}/validation")
     task = suite.tasks[0]
-    assert task.data_path is None and task.hub_ref == HubRef(str(folder), None, "validation")
-    cases = list(iter_cases(task))
+    assert suite.source(task) == CaseSource(hub=HubRef(str(folder), None, "validation"))
+    cases = list(suite.cases(task))
     assert [c.id for c in cases] == ["0", "1", "2", "3"]
     assert [c.reference for c in cases] == ["positive", "negative", "positive", "negative"]
     assert cases[0].fields["text"] == "it 's a charming and often affecting journey . "
@@ -81,7 +81,7 @@ def test_a_suite_names_a_hub_dataset_saved_to_disk(write_suite: Callable[..., Pa
             dataset: hf:{folder}/test
             reference: summary
     """))
-    cases = list(iter_cases(suite.tasks[0]))
+    cases = list(suite.cases(suite.tasks[0]))
     assert [c.id for c in cases] == ["1", "2", "3"]  # no id_column: rows are numbered
     assert cases[1].fields["dialogue"] == "Ayşe: Yarın sinemaya gidelim mi?\nMehmet: Olur, saat kaçta?"
     assert cases[1].reference == "Ayşe ve Mehmet yarın sinemaya gidecek."
@@ -116,8 +116,8 @@ def test_data_file_wins_over_the_hub(tmp_path: Path) -> None:
     data = tmp_path / "mine.tsv"
     data.write_text("text\tlabel\ngood\t1\nbad\t0\n", encoding="utf-8")
     suite = load_suite("sst2", data=data)
-    assert suite.tasks[0].data_path == data and suite.tasks[0].hub_ref is None
-    assert [c.id for c in iter_cases(suite.tasks[0])] == ["1", "2"]  # `where` is for the shipped file only
+    assert suite.source(suite.tasks[0]) == CaseSource(path=data)
+    assert [c.id for c in suite.cases(suite.tasks[0])] == ["1", "2"]  # `where` is for the shipped file only
 
 
 def test_where_names_a_missing_column(write_suite: Callable[..., Path]) -> None:

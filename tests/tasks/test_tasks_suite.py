@@ -10,7 +10,7 @@ import pytest
 from llamacompare.errors import UsageError
 from llamacompare.models.base import Params
 from llamacompare.suites import builtin_suite_names, builtin_suite_path
-from llamacompare.tasks import Suite, fold_label, load_suite, validate_suite
+from llamacompare.tasks import LoadedSuite, Suite, fold_label, load_suite
 
 INLINE = """
     name: demo
@@ -51,7 +51,7 @@ def test_inline_suite_loads_with_defaults(write_suite: Callable[..., Path]) -> N
     assert (gen.mode, gen.reference, gen.scorers) == (None, None, ["length"])
     assert cls.labels == {"Pozitif": ["olumlu", "positive"], "Negatif": ["olumsuz"]}
     assert cls.label_map == {"1": "Pozitif", "0": "Negatif"}
-    assert suite.check.counts() == {"duygu": 3, "ozet.1": 1} and cls.n_cases == 3
+    assert suite.check.counts() == {"duygu": 3, "ozet.1": 1} and suite.counts()[cls.id] == 3
     assert suite.task("ozet.1") is gen
     with pytest.raises(UsageError, match="no task 'x'"):
         suite.task("x")
@@ -70,10 +70,9 @@ def test_models_and_params(write_suite: Callable[..., Path]) -> None:
 
 
 def test_gold_labels_resolve_through_label_map_and_synonyms(write_suite: Callable[..., Path]) -> None:
-    from llamacompare.tasks import iter_cases
 
     suite = load_suite(write_suite(INLINE))
-    cases = list(iter_cases(suite.tasks[0]))
+    cases = list(suite.cases(suite.tasks[0]))
     assert [c.id for c in cases] == ["pizza", "2", "3"]
     assert [c.reference for c in cases] == ["Pozitif", "Negatif", "Pozitif"]
     assert cases[0].fields == {"id": "pizza", "text": "Bu akşam pizza!", "label": "1"}
@@ -128,5 +127,5 @@ def test_programmatic_suite_validates_without_a_file() -> None:
         {"tasks": [{"id": "t", "type": "generate", "template": "{a}", "cases": [{"b": "x"}]}]}
     )
     with pytest.raises(UsageError) as info:
-        validate_suite(suite)
-    assert str(info.value) == "cases[0]: the case has no field 'a', used by the template (it has: b); add it"
+        LoadedSuite.of(suite).validate()
+    assert str(info.value) == "tasks[0].cases[0]: the case has no field 'a', used by the template (it has: b); add it"

@@ -16,7 +16,7 @@ from llamacompare.tasks.suite import Suite, Task
 AnswerKey = tuple[str, str, str, str, str, int]  # run, task, case, model, mode, repeat
 
 
-def score_run(store: Store, run_id: str, suite: Suite) -> int:
+def score_run(store: Store, run_id: str, suite: Suite, *, base_dir: Path | None = None) -> int:
     """Compute every score of the run and replace the stored ones. Returns the number of score rows.
 
     Streams: rows go to SQLite as they are computed; only the compact log-probabilities of logprob-mode
@@ -26,7 +26,7 @@ def score_run(store: Store, run_id: str, suite: Suite) -> int:
 
     def rows() -> Iterator[ScoreRow]:
         nonlocal count
-        for row in score_rows(store, run_id, suite):
+        for row in score_rows(store, run_id, suite, base_dir=base_dir):
             count += 1
             yield row
 
@@ -40,13 +40,15 @@ def scores_so_far(store: Store, run_id: str, suite: Suite) -> list[ScoreRow]:
     return list(score_rows(store, run_id, suite))
 
 
-def score_rows(store: Store, run_id: str, suite: Suite) -> Iterator[ScoreRow]:
-    """Every score of the run's stored answers (and stored judge verdicts), as rows of the scores table."""
+def score_rows(store: Store, run_id: str, suite: Suite, *, base_dir: Path | None = None) -> Iterator[ScoreRow]:
+    """Every score of the run's stored answers (and stored judge verdicts), as rows of the scores table.
+    `base_dir`: the suite file's folder, where the files its checks name are (None: checks that need one are not
+    run)."""
     tasks = {t.id: t for t in suite.tasks}
     label_sets = {t.id: LabelSet(t.labels or {}) for t in suite.tasks if t.type == "classify"}
     logprob_groups: dict[tuple[str, str], list[tuple[AnswerKey, str | None, dict[str, float]]]] = {}
     content_free: dict[tuple[str, str], dict[str, float]] = {}
-    checker = _Checker(suite.path.parent if suite.path is not None else None)
+    checker = _Checker(base_dir)
     for r in store.results(run_id):
         if r.status != "ok":
             continue

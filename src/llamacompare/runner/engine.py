@@ -101,19 +101,15 @@ def _check_label_scores(plan: RunPlan, clients: dict[str, ModelClient], outcome:
                                  "generated")
 
 
-def iter_task_cases(task: Task) -> Iterator[tuple[int, Case]]:
-    from llamacompare.tasks.datasets import iter_cases
-
-    yield from enumerate(iter_cases(task))
+def iter_task_cases(plan: RunPlan, task: Task) -> Iterator[tuple[int, Case]]:
+    yield from enumerate(plan.loaded.cases(task))
 
 
 async def execute(
     plan: RunPlan, store: Store, *, progress: ProgressSink | None = None, resume: bool = False
 ) -> RunOutcome:
-    from llamacompare.tasks.datasets import validate_suite
-
     # loading validated the suite (every dataset read once): bad input has failed before any request
-    check = plan.suite.check or validate_suite(plan.suite)
+    check = plan.loaded.check or plan.loaded.validate()
     outcome = RunOutcome(plan.run_id)
     clients = {m.name: _client(m, plan) for m in plan.models}
     usage_before: dict[str, ModelUsage] = {}
@@ -194,7 +190,7 @@ def _decider(plan: RunPlan, clients: dict[str, ModelClient], store: Store, resum
     decider = Decider(tasks, contenders, repeats=plan.options.repeats, seed=plan.options.seed,
                       margin=plan.options.margin, batch=RACE_BATCH)
     for task in tasks:
-        decider.order(task, list(iter_task_cases(task)))
+        decider.order(task, list(iter_task_cases(plan, task)))
     if resume:
         by_id = {t.id: t for t in tasks}
         for r in store.results(plan.run_id):
@@ -212,7 +208,7 @@ async def _check_context(plan: RunPlan, clients: dict[str, ModelClient]) -> None
         return  # nothing to check against: skip the extra pass over the data
     for task in plan.suite.tasks:
         longest, longest_id = "", ""
-        for _, case in iter_task_cases(task):
+        for _, case in iter_task_cases(plan, task):
             text = render_case(task, case).text
             if len(text) > len(longest):
                 longest, longest_id = text, case.id
@@ -259,7 +255,7 @@ async def _drive(
                 cf = content_free_case(task)
                 yield [_Item(task, cf.id, -1, name, "calibration", 0, render_case(task, cf), params,
                              jsonfast.dumps(cf.fields), None)]
-            cases = iter_task_cases(task) if decider is None else iter(decider.cases[task.id])
+            cases = iter_task_cases(plan, task) if decider is None else iter(decider.cases[task.id])
             racing = [contender(task, name, mode) for mode in modes]
             for seq, case in cases:
                 if fatal:

@@ -73,15 +73,13 @@ class PlanEstimate:
 def estimate(plan: RunPlan, store: Store, *, detect: float | None = None, alpha: float = 0.05,
              power: float = 0.8) -> PlanEstimate:
     from llamacompare.models.plugins import get
-    from llamacompare.tasks.datasets import validate_suite
     from llamacompare.tasks.template import render_case, render_few_shot
 
-    check = plan.suite.check or validate_suite(plan.suite)
-    counts = check.counts()
+    counts = plan.loaded.counts()
     texts: dict[str, list[str]] = {}
     for task in plan.suite.tasks:
         prefix = render_few_shot(task)
-        texts[task.id] = [render_case(task, case, prefix).text for _, case in iter_task_cases(task)]
+        texts[task.id] = [render_case(task, case, prefix).text for _, case in iter_task_cases(plan, task)]
     models = []
     for m in plan.models:
         facts = get(m.spec.provider).offline_facts(m.spec)

@@ -11,6 +11,7 @@ from typing import Any
 from llamacompare.errors import UsageError
 from llamacompare.models.registry import ModelSpec, resolve
 from llamacompare.store.rows import RunRow
+from llamacompare.tasks.loaded import LoadedSuite
 from llamacompare.tasks.suite import ClassifyMode, ModelConfig, Suite
 
 
@@ -41,7 +42,7 @@ class PlannedModel:
 
 @dataclass(slots=True)
 class RunPlan:
-    suite: Suite
+    loaded: LoadedSuite  # with the command line's --limit/--mode applied (a copy)
     suite_ref: str  # a built-in name or the path it was loaded from
     data: str | None
     models: list[PlannedModel]
@@ -49,6 +50,11 @@ class RunPlan:
     run_id: str = ""
     limit: int | None = None
     mode: ClassifyMode | None = None
+
+    @property
+    def suite(self) -> Suite:
+        """The suite's configuration, as this run applies it."""
+        return self.loaded.suite
 
     def config(self) -> dict[str, Any]:
         """What is stored with the run (no secrets: keys are never part of a plan)."""
@@ -68,7 +74,7 @@ def new_run_id() -> str:
 
 
 def make_plan(
-    suite: Suite,
+    suite: LoadedSuite,
     suite_ref: str,
     model_names: list[str] | None,
     options: RunOptions,
@@ -94,32 +100,7 @@ def make_plan(
             raise UsageError(f"model {spec.display!r} is listed twice; give each a different label")
         seen.add(spec.display)
         planned.append(PlannedModel(cfg, spec))
-    return RunPlan(with_overrides(suite, limit, mode), suite_ref, data, planned, options, new_run_id(), limit, mode)
-
-
-def with_overrides(suite: Suite, limit: int | None, mode: ClassifyMode | None) -> Suite:
-    """The suite with the command line's overrides, applied the same way when a run starts and when it resumes.
-    A copy: the loaded suite stays as its file says (a notebook may plan it again with other overrides)."""
-    if not limit and not mode:
-        return suite
-    suite = suite.model_copy(deep=True)
-    if limit:
-        apply_limit(suite, limit)
-    if mode:
-        for task in suite.tasks:
-            if task.type == "classify":
-                task.mode = mode
-    suite._check = None  # the loaded suite's case counts are not the limited copy's: the run counts again
-    return suite
-
-
-def apply_limit(suite: Suite, limit: int) -> None:
-    """Cut every task to its first `limit` cases (dataset or inline)."""
-    for task in suite.tasks:
-        if task.dataset is not None:
-            task.dataset.limit = min(limit, task.dataset.limit or limit)
-        elif task.cases is not None:
-            task.cases = task.cases[:limit]
+    return RunPlan(suite.with_overrides(limit, mode), suite_ref, data, planned, options, new_run_id(), limit, mode)
 
 
 def default_models() -> list[str]:
@@ -136,9 +117,9 @@ def plan_from_run(run_row: RunRow) -> RunPlan:
 
     cfg = run_row.config
     ref, data = cfg["suite_ref"], cfg.get("data")
-    suite = with_overrides(load_suite(ref, data=data), cfg.get("limit"), cfg.get("mode"))
+    suite = load_suite(ref, data=data).with_overrides(cfg.get("limit"), cfg.get("mode"))
     stored = Suite.model_validate(cfg["suite"])
-    if stored.model_dump(exclude_none=True) != suite.model_dump(exclude_none=True):
+    if stored.model_dump(exclude_none=True) != suite.suite.model_dump(exclude_none=True):
         raise UsageError(
             f"suite {ref} changed since run {run_row.id} started; start a new run (cached answers are reused)"
         )

@@ -1,12 +1,13 @@
 """Suites, tasks, their cases (inline or from CSV/TSV/JSONL files) and prompt templating."""
 
 from llamacompare.tasks.datasets import (
+    CaseSource,
     SuiteCheck,
     TaskCheck,
     count_cases,
     iter_cases,
-    validate_suite,
 )
+from llamacompare.tasks.loaded import LoadedSuite
 from llamacompare.tasks.loader import load_suite
 from llamacompare.tasks.suite import (
     Case,
@@ -23,8 +24,10 @@ from llamacompare.tasks.template import RenderedPrompt, placeholders, render_cas
 
 __all__ = [
     "Case",
+    "CaseSource",
     "DatasetSpec",
     "JudgeSpec",
+    "LoadedSuite",
     "ModelConfig",
     "ParamsSpec",
     "RenderedPrompt",
@@ -39,5 +42,4 @@ __all__ = [
     "load_suite",
     "placeholders",
     "render_case",
-    "validate_suite",
 ]

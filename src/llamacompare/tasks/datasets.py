@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ import orjson
 
 from llamacompare.errors import UsageError
 from llamacompare.tasks.hub import HubRef, load_hub_dataset
-from llamacompare.tasks.suite import Case, Loc, Suite, SuiteError, Task, display_path
+from llamacompare.tasks.suite import Case, Loc, SuiteError, Task, display_path, format_loc
 
 MAX_CELL = 1 << 20  # 1 MiB of text per field: far above any real prompt, far below a runaway line
 MAX_LINE = 4 << 20  # 4 MiB per physical line
@@ -55,6 +55,24 @@ class SuiteCheck:
         return {t.task_id: t.cases for t in self.tasks}
 
 
+@dataclass(frozen=True, slots=True)
+class CaseSource:
+    """Where one task's cases come from, as loading chose it: a data file (with the `where` filter of a shared
+    file), or a Hub dataset. Inline cases have none."""
+
+    path: Path | None = None
+    hub: HubRef | None = None
+    where: tuple[tuple[str, str], ...] = ()
+
+
+ErrorAt = Callable[[Loc, str], SuiteError]  # a task's field -> an error located in its suite file
+
+
+def unlocated(loc: Loc, message: str) -> SuiteError:
+    """An error about a task that was not loaded from a file: named by its field only."""
+    return SuiteError(message, field=format_loc(loc) or None)
+
+
 # -- locating files --------------------------------------------------------------------------------------
 def dataset_candidates(name: str, *, suite_dir: Path | None, data: Path | None) -> list[Path]:
     """Where a relative dataset path is looked for, in order."""
@@ -79,32 +97,27 @@ def find_dataset(name: str, *, suite_dir: Path | None, data: Path | None) -> tup
 
 
 def resolve_source(task: Task, *, suite_dir: Path | None, data: Path | HubRef | None = None,
-                   hub: bool = False) -> None:
+                   hub: bool = False, error: ErrorAt = unlocated) -> CaseSource:
     """Choose where a task's cases come from: `data` (a Hub dataset or a file) wins; `hub` asks for the Hub
     dataset the task names; otherwise its own file (found as `dataset_candidates` says), else its Hub dataset."""
     spec = task.dataset
     assert spec is not None
-    task._data_path, task._hub, task._row_filter = None, None, {}
     if isinstance(data, HubRef):
-        task._hub = data
-        return
+        return CaseSource(hub=data)
     if data is not None and data.is_file():
-        task._data_path = data
-        return
+        return CaseSource(path=data)
     if hub:
         if spec.hf is None:
-            raise task.error(("dataset",), "this task names no Hub dataset (`hf:`); pass --data hf:NAME[:CONFIG]/SPLIT")
-        task._hub = spec.hf.hub_ref()
-        return
+            raise error(("dataset",), "this task names no Hub dataset (`hf:`); pass --data hf:NAME[:CONFIG]/SPLIT")
+        return CaseSource(hub=spec.hf.hub_ref())
     if spec.path is not None:
         found, cands = find_dataset(spec.path, suite_dir=suite_dir, data=data)
         if found is not None:
-            task._data_path, task._row_filter = found, dict(spec.where)
-            return
+            return CaseSource(path=found, where=tuple(spec.where.items()))
         if spec.hf is None:
-            raise task.error(("dataset", "path"), not_found_message(spec.path, cands))
+            raise error(("dataset", "path"), not_found_message(spec.path, cands))
     assert spec.hf is not None
-    task._hub = spec.hf.hub_ref()
+    return CaseSource(hub=spec.hf.hub_ref())
 
 
 # -- reading lines ---------------------------------------------------------------------------------------
@@ -279,15 +292,19 @@ def _cell(value: Any) -> str | None:
 class CaseReader:
     """Iterates a task's cases once, checking each; `skipped` and `warnings` fill in as it goes."""
 
-    def __init__(self, task: Task, *, base_dir: Path | None = None, check_dir: Path | None = None):
+    def __init__(self, task: Task, *, source: CaseSource | None = None, error: ErrorAt = unlocated,
+                 base_dir: Path | None = None, check_dir: Path | None = None):
         self.task = task
+        self.error = error
         self.check_dir = check_dir  # set when validating: the files that case checks name are read then
+        if source is None and task.dataset is not None:  # a task built in code: find its data now
+            source = resolve_source(task, suite_dir=base_dir, error=error)
         self.skipped = 0
         self.warnings: list[str] = []
         self.path: Path | None = None
-        if task.dataset is not None and task.hub_ref is None:
-            self.path = task.data_path or _simple_resolve(task, base_dir)
-        self.hub: HubRef | None = task.hub_ref
+        self.hub: HubRef | None = None
+        if source is not None and task.dataset is not None:
+            self.path, self.hub = source.path, source.hub
         # where errors point: the file, or the Hub reference (rows numbered like lines)
         self.source: Path | None = self.path if self.hub is None else Path(str(self.hub))
         spec = task.dataset
@@ -297,14 +314,14 @@ class CaseReader:
             self.columns, self.id_column = spec.columns, spec.id_column
         else:
             self.columns, self.id_column = {}, "id"
-        self.where: dict[str, str] = task._row_filter if self.path is not None else {}
+        self.where: dict[str, str] = dict(source.where) if source is not None and self.path is not None else {}
 
     # errors: for a file, FILE:LINE: column; for inline cases, the suite line of the case's field
     def _err(self, rec: _Record, fld: str | None, msg: str) -> SuiteError:
         if self.source is not None:
             return SuiteError(msg, path=self.source, line=rec.line, field=fld)
         loc: Loc = ("cases", rec.number - 1) + ((fld,) if fld else ())
-        return self.task.error(loc, msg)
+        return self.error(loc, msg)
 
     def _warn(self, msg: str) -> None:
         if len(self.warnings) < MAX_WARNINGS:
@@ -322,7 +339,7 @@ class CaseReader:
         try:
             fmt = task.dataset.resolved_format(self.path)
         except UsageError as e:
-            raise task.error(("dataset", "format"), str(e)) from None
+            raise self.error(("dataset", "format"), str(e)) from None
         if fmt == "jsonl":
             return _jsonl(self.path)
         return _delimited(self.path, tsv=fmt == "tsv")
@@ -336,16 +353,16 @@ class CaseReader:
         shown = ", ".join(columns)
         for col in self.where:
             if col not in columns:
-                raise task.error(("dataset", "where", col), f"column {col!r} is not in {name} (columns: {shown}); "
+                raise self.error(("dataset", "where", col), f"column {col!r} is not in {name} (columns: {shown}); "
                                  "fix the column name")
         for fld, col in self.columns.items():
             if col not in columns:
-                raise task.error(
+                raise self.error(
                     ("dataset", *((at,) if at else ()), "columns", fld),
                     f"column {col!r} is not in {name} (columns: {shown}); fix the column name",
                 )
         if self.id_column is not None and self.id_column not in columns:
-            raise task.error(
+            raise self.error(
                 ("dataset", *((at,) if at else ()), "id_column"),
                 f"column {self.id_column!r} is not in {name} "
                 f"(columns: {shown}); fix it or remove id_column to number the rows",
@@ -355,12 +372,12 @@ class CaseReader:
             if ph in available:
                 continue
             if ph == task.reference:
-                raise task.error(
+                raise self.error(
                     ("reference",),
                     f"reference field {ph!r} is not a column of {name} "
                     f"(columns: {shown}); set `reference:` or map it in dataset.columns",
                 )
-            raise task.error(
+            raise self.error(
                 ("template",),
                 f"placeholder {{{ph}}} is not a column of {name} (columns: {shown}); "
                 f"rename the placeholder or map it with dataset.columns: {{{ph}: COLUMN}}",
@@ -388,7 +405,6 @@ class CaseReader:
             if case is not None:
                 produced += 1
                 yield case
-        task._skipped = self.skipped
 
     def _case(
         self, rec: _Record, mapping: dict[str, str], id_col: str | None, used: list[str], seen: dict[str, int]
@@ -502,12 +518,6 @@ class CaseReader:
         return label
 
 
-def _simple_resolve(task: Task, base_dir: Path | None) -> Path | None:
-    """For a task the loader did not resolve: its file, or None when its cases come from the Hub."""
-    resolve_source(task, suite_dir=base_dir)
-    return task.data_path
-
-
 def _hub_records(ref: HubRef) -> tuple[list[str], Iterator[_Record]]:
     ds = load_hub_dataset(ref)
     if len(ds) == 0:
@@ -528,36 +538,34 @@ def not_found_message(name: str, candidates: list[Path]) -> str:
     )
 
 
-def iter_cases(task: Task, *, base_dir: Path | None = None) -> Iterator[Case]:
-    """Stream a task's cases (inline or from its file); records with an empty required field are skipped and
-    counted on `task.skipped`. Raises SuiteError for anything malformed."""
-    return iter(CaseReader(task, base_dir=base_dir))
+def iter_cases(task: Task, *, source: CaseSource | None = None, error: ErrorAt = unlocated,
+               base_dir: Path | None = None) -> Iterator[Case]:
+    """Stream a task's cases (inline, or from `source`; a task built in code finds its file relative to
+    `base_dir`); records with an empty required field are skipped. Raises SuiteError for anything malformed.
+    A loaded suite's `LoadedSuite.cases(task)` passes its source and error locations."""
+    return iter(CaseReader(task, source=source, error=error, base_dir=base_dir))
 
 
-def count_cases(task: Task, *, base_dir: Path | None = None) -> int:
-    """Number of usable cases (cached once the suite was validated)."""
-    if task.n_cases is not None:
-        return task.n_cases
-    n = sum(1 for _ in iter_cases(task, base_dir=base_dir))
-    task._n_cases = n
-    return n
+def count_cases(task: Task, *, source: CaseSource | None = None, base_dir: Path | None = None) -> int:
+    """Number of usable cases (reads them all; a validated LoadedSuite knows it: `counts()`)."""
+    return sum(1 for _ in iter_cases(task, source=source, base_dir=base_dir))
 
 
-def check_task(task: Task, *, base_dir: Path | None = None) -> TaskCheck:
+def check_task(task: Task, *, source: CaseSource | None = None, error: ErrorAt = unlocated,
+               base_dir: Path | None = None) -> TaskCheck:
     """Read every case of one task once; raise on errors, return counts and warnings."""
-    check_task_files(task, base_dir)
-    reader = CaseReader(task, base_dir=base_dir, check_dir=base_dir)
+    check_task_files(task, base_dir, error)
+    reader = CaseReader(task, source=source, error=error, base_dir=base_dir, check_dir=base_dir)
     n = sum(1 for _ in reader)
-    task._n_cases, task._skipped = n, reader.skipped
     if n == 0:
         src = reader.path.name if reader.path else str(reader.hub) if reader.hub else "the inline cases"
         extra = f" ({reader.skipped} skipped for empty fields)" if reader.skipped else ""
         loc: Loc = ("dataset", "path") if reader.path else ("cases",)
-        raise task.error(loc, f"no usable cases in {src}{extra}; add rows or check the columns")
+        raise error(loc, f"no usable cases in {src}{extra}; add rows or check the columns")
     return TaskCheck(task.id, n, reader.skipped, reader.warnings)
 
 
-def check_task_files(task: Task, base_dir: Path | None) -> None:
+def check_task_files(task: Task, base_dir: Path | None, error: ErrorAt = unlocated) -> None:
     """Read the files the task's checks name (a schema file, a user's function), relative to the suite's folder:
     a missing one is a suite error before anything runs. Without the suite file (`base_dir` None) they are not run."""
     from llamacompare.tasks.checks import CheckDefinitionError, resolve
@@ -566,13 +574,4 @@ def check_task_files(task: Task, base_dir: Path | None) -> None:
         try:
             resolve(check, base_dir)
         except CheckDefinitionError as e:
-            raise task.error(("checks", i, *e.at), e.message) from None
-
-
-def validate_suite(suite: Suite, *, base_dir: Path | None = None) -> SuiteCheck:
-    """Check every task's cases up front (before any request). Stores and returns the SuiteCheck."""
-    if base_dir is None and suite.path is not None:
-        base_dir = suite.path.parent
-    check = SuiteCheck([check_task(t, base_dir=base_dir) for t in suite.tasks])
-    suite._check = check
-    return check
+            raise error(("checks", i, *e.at), e.message) from None

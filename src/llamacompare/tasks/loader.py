@@ -7,7 +7,6 @@ validated by pydantic; a pydantic error's `loc` is walked down the node tree to 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,9 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from llamacompare.errors import UsageError
-from llamacompare.tasks.datasets import resolve_source, validate_suite
+from llamacompare.tasks.datasets import resolve_source
 from llamacompare.tasks.hub import HubRef, is_hub_ref, parse_hub_ref
+from llamacompare.tasks.loaded import LoadedSuite
 from llamacompare.tasks.suite import (
     DatasetSpec,
     HubSource,
@@ -35,9 +35,10 @@ MAX_NODES = 1_000_000  # after alias expansion: stops "billion laughs" before py
 _BOM = b"\xef\xbb\xbf"
 
 
-def load_suite(path_or_name: str | Path, *, data: str | Path | None = None, validate: bool = True) -> Suite:
+def load_suite(path_or_name: str | Path, *, data: str | Path | None = None, validate: bool = True) -> LoadedSuite:
     """Load a suite file or a built-in suite by name, resolve its datasets and check everything
-    (unless `validate=False`): all errors are SuiteError (a UsageError) in one line.
+    (unless `validate=False`): all errors are SuiteError (a UsageError) in one line. The `Suite` (what the file
+    says) comes with what loading learned (`LoadedSuite`: the file, line numbers, case sources and counts).
 
     `data` replaces the dataset of every task that reads one: a file, `hf:NAME[:CONFIG]/SPLIT` (a Hugging Face
     Hub dataset), or `hf` (the Hub dataset each task names); a folder is searched first for the tasks' files.
@@ -48,7 +49,7 @@ def load_suite(path_or_name: str | Path, *, data: str | Path | None = None, vali
     suite = build_suite(obj, root, path)
     resolve_datasets(suite, data=data)
     if validate:
-        validate_suite(suite)
+        suite.validate()
     return suite
 
 
@@ -294,8 +295,8 @@ def validation_error(exc: ValidationError, root: Any, path: Path | None) -> Suit
     return SuiteError(msg, path=path, line=line, field=format_loc(tuple(shown)) or None)
 
 
-def build_suite(obj: Any, root: Any, path: Path | None) -> Suite:
-    """Validate constructed YAML data into a Suite bound to its file (for error locations)."""
+def build_suite(obj: Any, root: Any, path: Path | None) -> LoadedSuite:
+    """Validate constructed YAML data into a Suite, bound to its file for error locations."""
     if not isinstance(obj, dict):
         raise SuiteError(
             f"the suite must be a mapping (name: ..., tasks: [...]), not {_describe(obj)}; "
@@ -309,20 +310,13 @@ def build_suite(obj: Any, root: Any, path: Path | None) -> Suite:
         raise validation_error(e, root, path) from None
     except RecursionError:
         raise SuiteError("the suite is nested too deeply; flatten it", path=path) from None
-    suite._path = path
-    suite._locate = (lambda loc: line_of(root, loc)) if root is not None else None
     if suite.name is None and path is not None:
         suite.name = path.stem
-    for i, task in enumerate(suite.tasks):
-        task._where = _task_where(suite, i)
-    return suite
+    locate = (lambda loc: line_of(root, loc)) if root is not None else None
+    return LoadedSuite(suite, path=path, locate=locate, base_dir=path.parent if path is not None else None)
 
 
-def _task_where(suite: Suite, index: int) -> Callable[[Loc, str], SuiteError]:
-    return lambda loc, msg: suite.error(("tasks", index, *loc), msg)
-
-
-def resolve_datasets(suite: Suite, *, data: str | Path | None) -> None:
+def resolve_datasets(suite: LoadedSuite, *, data: str | Path | None) -> None:
     """Choose each task's cases: `data` (see load_suite), else its file (next to the suite,
     $LLAMACOMPARE_DATA_DIR, ./), else the Hub dataset it names."""
     file_tasks = [t for t in suite.tasks if t.dataset is not None]
@@ -332,12 +326,13 @@ def resolve_datasets(suite: Suite, *, data: str | Path | None) -> None:
             f"--data {data}: suite {suite.name!r} has only inline cases; --data applies to "
             "suites whose tasks read a dataset"
         )
-    suite_dir = suite.path.parent if suite.path is not None else None
+    suite_dir = suite.base_dir
     for task in file_tasks:
+        error = suite.task_error(task)
         if isinstance(source, str):  # "hf": each task's own Hub dataset
-            resolve_source(task, suite_dir=suite_dir, hub=True)
+            suite.sources[task.id] = resolve_source(task, suite_dir=suite_dir, hub=True, error=error)
         else:
-            resolve_source(task, suite_dir=suite_dir, data=source)
+            suite.sources[task.id] = resolve_source(task, suite_dir=suite_dir, data=source, error=error)
 
 
 def parse_data_option(data: str | Path | None) -> Path | HubRef | str | None:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -30,10 +29,7 @@ from pydantic_core import PydanticCustomError
 from llamacompare.errors import UsageError
 from llamacompare.models.base import Params
 from llamacompare.tasks.checks import CheckDefinitionError, TaskCheck, check_list, dump_checks, suite_error_for
-from llamacompare.tasks.template import TemplateSyntaxError, placeholders
-
-if TYPE_CHECKING:
-    from llamacompare.tasks.datasets import SuiteCheck
+from llamacompare.tasks.template import TemplateSyntaxError, placeholders, render_few_shot
 
 CLASSIFY_SCORERS = ("accuracy",)
 GENERATE_SCORERS = ("rouge", "length", "judge", "pairwise")
@@ -320,20 +316,9 @@ class Task(Strict):
     params: ParamsSpec | None = None
     checks: list[TaskCheck] | None = None  # each a metric; a case's own `checks` add to these
 
-    _data_path: Path | None = PrivateAttr(None)
-    _hub: Any = PrivateAttr(None)  # a HubRef when the cases come from the Hugging Face Hub
-    _row_filter: dict[str, str] = PrivateAttr(default_factory=dict)  # dataset.where, for the suite's own file
+    # memos of values derived from the fields above (what loading learns lives in tasks.loaded.LoadedSuite)
     _prefix_cache: str | None = PrivateAttr(None)
     _aliases: dict[str, str] | None = PrivateAttr(None)
-    _n_cases: int | None = PrivateAttr(None)
-    _skipped: int = PrivateAttr(0)
-    _where: Callable[[Loc, str], SuiteError] | None = PrivateAttr(None)  # set by the loader
-
-    def error(self, loc: Loc, message: str) -> SuiteError:
-        """A SuiteError about this task's field `loc`, with the suite file and line when loaded from one."""
-        if self._where is not None:
-            return self._where(loc, message)
-        return SuiteError(message, field=format_loc(loc) or None)
 
     @field_validator("labels", mode="before")
     @classmethod
@@ -372,26 +357,6 @@ class Task(Strict):
 
     # -- what the runner and scorers read -------------------------------------------------------------
     @property
-    def data_path(self) -> Path | None:
-        """The dataset file, resolved by the loader (None for inline cases)."""
-        return self._data_path
-
-    @property
-    def hub_ref(self) -> Any:
-        """The Hub dataset (a HubRef) the loader chose for this task, or None."""
-        return self._hub
-
-    @property
-    def n_cases(self) -> int | None:
-        """Number of usable cases, known once the suite was validated."""
-        return self._n_cases
-
-    @property
-    def skipped(self) -> int:
-        """Records skipped because a required field was empty."""
-        return self._skipped
-
-    @property
     def classify_mode(self) -> str:
         """generate | logprob | both (classify tasks; "generate" otherwise)."""
         return self.mode or "generate"
@@ -415,6 +380,12 @@ class Task(Strict):
         if self.label_map is not None and v in self.label_map:
             return self.label_map[v]
         return self.label_aliases().get(fold_label(v))
+
+    def few_shot_block(self) -> str:
+        """The rendered few-shot examples ("" without), once: thousands of cases share it."""
+        if self._prefix_cache is None:
+            self._prefix_cache = render_few_shot(self)
+        return self._prefix_cache
 
     def used_fields(self) -> list[str]:
         """Case fields the task needs: template placeholders, then the reference field."""
@@ -587,10 +558,6 @@ class Suite(Strict):
     models: list[ModelConfig] = Field(default_factory=list)
     tasks: list[Task]
 
-    _path: Path | None = PrivateAttr(None)
-    _locate: Callable[[Loc], int | None] | None = PrivateAttr(None)
-    _check: SuiteCheck | None = PrivateAttr(None)  # set by validate_suite
-
     @model_validator(mode="after")
     def _check_ids(self) -> Suite:
         if not self.tasks:
@@ -605,16 +572,6 @@ class Suite(Strict):
             seen[t.id] = i
         return self
 
-    @property
-    def path(self) -> Path | None:
-        """The suite file it was loaded from."""
-        return self._path
-
-    @property
-    def check(self) -> SuiteCheck | None:
-        """The SuiteCheck from validation (counts and warnings), or None before."""
-        return self._check
-
     def task(self, task_id: str) -> Task:
         for t in self.tasks:
             if t.id == task_id:
@@ -622,11 +579,6 @@ class Suite(Strict):
         raise UsageError(
             f"no task {task_id!r} in suite {self.name!r} (tasks: {', '.join(t.id for t in self.tasks)})"
         )
-
-    def error(self, loc: Loc, message: str) -> SuiteError:
-        """A SuiteError pointing at `loc` in this suite's file (line number where known)."""
-        line = self._locate(loc) if self._locate else None
-        return SuiteError(message, path=self._path, line=line, field=format_loc(loc) or None)
 
 
 @dataclass(slots=True)

@@ -111,15 +111,6 @@ def render_case(task: Task, case: Case, prefix: str | None = None) -> RenderedPr
 
     `prefix` is the task's few-shot block when the caller already has it (the runner, once per task)."""
     if prefix is None:
-        prefix = _prefix(task)
+        prefix = task.few_shot_block()
     text = prefix + render(task.template, case.fields) + (task.instruction or "")
     return RenderedPrompt(system=task.system, prefix=prefix, text=text)
-
-
-def _prefix(task: Task) -> str:
-    # Cached on the task so thousands of cases do not re-render the same few-shot block.
-    cached = task._prefix_cache
-    if cached is None:
-        cached = render_few_shot(task)
-        task._prefix_cache = cached
-    return cached
