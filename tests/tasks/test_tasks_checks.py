@@ -11,7 +11,6 @@ import pytest
 from tests.conftest import run_cli
 
 from llamacompare.errors import UsageError
-from llamacompare.runner.plan import with_overrides
 from llamacompare.tasks import load_suite
 from llamacompare.tasks.checks import (
     Check,
@@ -24,7 +23,6 @@ from llamacompare.tasks.checks import (
     check_list,
     label,
 )
-from llamacompare.tasks.datasets import iter_cases
 from llamacompare.tasks.suite import Suite
 
 SUITE = r"""
@@ -82,15 +80,15 @@ def test_every_kind_is_read_into_its_model(write_suite: Callable[..., Path]) -> 
 
 def test_case_checks_travel_with_the_case_and_survive_the_stored_suite(write_suite: Callable[..., Path]) -> None:
     suite = load_suite(write_suite(SUITE, FILES))
-    first, second = iter_cases(suite.tasks[0])
+    first, second = suite.cases(suite.tasks[0])
     assert case_labels(first.fields["checks"]) == ["contains", "sehir"]
     assert "checks" not in second.fields
     # a run stores `model_dump(exclude_none=True)` and reads it back: the same suite
-    dumped = suite.model_dump(exclude_none=True)
+    dumped = suite.suite.model_dump(exclude_none=True)
     again = Suite.model_validate(json.loads(json.dumps(dumped)))
     assert again.model_dump(exclude_none=True) == dumped
     assert again.tasks[0].checks == suite.tasks[0].checks
-    assert with_overrides(suite, 1, None).path == suite.path  # a limited copy still finds the check files
+    assert suite.with_overrides(1, None).base_dir == suite.base_dir  # a limited copy still finds the check files
 
 
 def test_a_jsonl_checks_column_holds_a_list_and_a_csv_one_its_text(write_suite: Callable[..., Path]) -> None:
@@ -113,11 +111,11 @@ def test_a_jsonl_checks_column_holds_a_list_and_a_csv_one_its_text(write_suite: 
             template: "{q}"
             dataset: data.csv
     """, {"data.jsonl": jsonl, "data.csv": csv}))
-    a, b, c = iter_cases(suite.tasks[0])
+    a, b, c = suite.cases(suite.tasks[0])
     assert case_labels(a.fields["checks"]) == ["icontains", "is_json"]
     assert json.loads(a.reference or "") == {"city": "Ankara"}  # a structured reference is kept as JSON text
     assert "checks" not in b.fields and case_labels(c.fields["checks"]) == ["max_words"]
-    one, two = iter_cases(suite.tasks[1])
+    one, two = suite.cases(suite.tasks[1])
     assert case_labels(one.fields["checks"]) == ["starts_with"] and "checks" not in two.fields
 
 
