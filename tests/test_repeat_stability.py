@@ -70,6 +70,11 @@ def test_repeats_show_agreement_flips_pass_k_and_clustered_intervals(tmp_path: P
     assert shown.returncode == 0, shown.stderr
     assert "pass^3" in shown.stdout and "10 flip(s)" in shown.stdout
     assert all(len(line) <= 80 for line in shown.stdout.splitlines())
+    for fmt, name in (("markdown", "r.md"), ("html", "r.html")):
+        rep = run_cli("report", "latest", "--db", db, "--format", fmt, "-o", str(tmp_path / name))
+        assert rep.returncode == 0, rep.stderr
+        text = (tmp_path / name).read_text("utf-8").replace("\\", "")  # Markdown escapes ^ ( ) [ ]
+        assert "Stability across repeats" in text and "pass^3" in text and "10 flip(s)" in text
 
 
 def test_one_answer_per_case_shows_no_stability(tmp_path: Path) -> None:

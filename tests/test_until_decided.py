@@ -79,6 +79,24 @@ def test_clearly_different_models_stop_early_and_the_better_is_named(tmp_path: P
     assert stored == {"openai:good": sent["good"], "openai:poor": sent["poor"]}
     task = out["report"]["tasks"][0]
     assert task["recommendation"]["model"] == "openai:good"
+    # kept with the run: the report, and `show` later, say why each model stopped and what it saved
+    stops = {d["model"]: d for d in task["decided"]}
+    assert {m: d["verdict"] for m, d in stops.items()} == {"openai:good": "best", "openai:poor": "worse"}
+    assert sum(d["saved"] for d in stops.values()) == outcome["saved"]
+    assert stops["openai:poor"]["saved"] == N - sent["poor"]
+    shown = run_cli("show", "latest", "--db", str(tmp_path / "r.db"))
+    assert shown.returncode == 0, shown.stderr
+    assert f"until decided: {outcome['saved']:,} request(s) not sent" in shown.stdout
+    assert "openai:poor: worse than openai:good" in shown.stdout
+    md = run_cli("report", "latest", "--db", str(tmp_path / "r.db"), "--format", "markdown", "-o",
+                 str(tmp_path / "r.md"))
+    assert md.returncode == 0, md.stderr
+    assert f"**Until decided: {outcome['saved']:,} request" in (tmp_path / "r.md").read_text("utf-8")
+    html = run_cli("report", "latest", "--db", str(tmp_path / "r.db"), "-o", str(tmp_path / "r.html"))
+    assert html.returncode == 0, html.stderr
+    page = (tmp_path / "r.html").read_text("utf-8")
+    assert f"Until decided: {outcome['saved']:,} request(s) not sent" in page
+    assert "openai:poor: worse than openai:good" in page
 
 
 def test_a_fast_model_waits_for_a_slow_one_instead_of_answering_everything(tmp_path: Path) -> None:
@@ -100,6 +118,14 @@ def test_identical_models_run_to_the_end_and_are_tied(tmp_path: Path) -> None:
     outcome = out["outcome"]
     assert outcome["saved"] == 0
     assert outcome["decisions"] == [f"openai:twin1 and openai:twin2 tied: not told apart after {N} cases"]
+    decided = out["report"]["tasks"][0]["decided"]
+    assert [d["verdict"] for d in decided] == ["tied", "tied"] and all(d["saved"] == 0 for d in decided)
+
+
+def test_a_lone_model_answers_every_case(tmp_path: Path) -> None:
+    out, sent = _run(tmp_path, {"solo": 0.7})
+    assert sent == {"solo": N}
+    assert out["outcome"]["saved"] == 0 and out["outcome"]["decisions"] == []
 
 
 def test_a_margin_stops_equivalent_models_early(tmp_path: Path) -> None:

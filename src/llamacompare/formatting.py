@@ -203,3 +203,19 @@ def judge_facts(j: Any) -> list[tuple[str, str]]:
 def judge_title(j: Any) -> str:
     kind = "pairwise judge" if j.scorer == "pairwise" else "judge"
     return f"{kind} {j.judge}: {j.verdicts:,} verdicts"
+
+
+def stability_line(st: Any, metric_name: str, name: str | None = None) -> str:
+    """Stability across repeats (an analysis.contract.RepeatStability) in one line, the same in every view."""
+    return (f"{name or st.model}, {st.repeats} repeats of {st.cases:,} cases: agree {metric(st.agreement)}, "
+            f"pass^{st.repeats} {metric(st.pass_k)}, {st.flipped:,} flip(s); {metric_name} {metric(st.mean)} "
+            "(intervals by case)")
+
+
+def decided_lines(decided: Any) -> list[str]:
+    """`run --until-decided`'s account of a task (analysis.contract.StopDecision rows): what it saved, then why
+    each model stopped (models tied share one line)."""
+    if not decided:
+        return []
+    saved = sum(d.saved for d in decided)
+    return [f"until decided: {saved:,} request(s) not sent", *dict.fromkeys(d.line for d in decided)]

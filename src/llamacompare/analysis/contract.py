@@ -141,6 +141,16 @@ class RepeatStability(_Model):
     mean: Metric  # the metric over every answer, clustered by case
 
 
+class StopDecision(_Model):
+    """`run --until-decided`: why a model stopped asking the task's cases, and the requests that saved."""
+
+    model: str
+    verdict: Literal["best", "within margin", "worse", "undecided", "tied"]
+    cases: int  # the cases the decision rests on
+    saved: int  # requests not sent
+    line: str
+
+
 class TaskSummary(_Model):
     id: str
     type: Literal["classify", "generate"]
@@ -152,6 +162,7 @@ class TaskSummary(_Model):
     confusion: dict[str, Confusion] | None = None
     judges: list[JudgeReliability] = Field(default_factory=list)  # one per judging scorer that scored
     stability: list[RepeatStability] = Field(default_factory=list)  # with repeats > 1
+    decided: list[StopDecision] = Field(default_factory=list)  # with --until-decided
 
     def row(self, model: str) -> ModelRow | None:
         return next((r for r in self.models if r.model == model), None)

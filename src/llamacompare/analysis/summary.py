@@ -26,6 +26,7 @@ from llamacompare.analysis.contract import (
     RepeatStability,
     Report,
     RunInfo,
+    StopDecision,
     TaskSummary,
 )
 from llamacompare.models.base import ModelUsage
@@ -110,10 +111,15 @@ def build_report(
 
     summaries = []
     labels = store.human_labels(run.id)
+    decided: dict[str, list[StopDecision]] = defaultdict(list)
+    for d in store.decisions(run.id):
+        decided[d.task_id].append(StopDecision(model=d.model, verdict=d.verdict,
+                                               cases=d.cases, saved=d.saved, line=d.line))
     for task in suite.tasks:
         vs = [variants[task.id][k] for k in sorted(variants[task.id], key=order)]
         summary = _task_summary(task, vs, case_info[task.id], prefer, margin)
         summary.judges = task_judges(store, run.id, task, labels)
+        summary.decided = decided.get(task.id, [])
         summaries.append(summary)
     cases = _cases(store, run.id, suite, variants, variant_name, max_cases) if include_cases else []
     n_cases = sum(len(case_info[t.id]) for t in suite.tasks)

@@ -263,6 +263,8 @@ def task_view(task: TaskSummary, anchor: str) -> dict[str, Any]:
         "charts": [c for c in plots if c is not None],
         "confusion": [_confusion_view(m, c) for m, c in (task.confusion or {}).items()],
         "judges": [{"title": fmt.judge_title(j), "facts": fmt.judge_facts(j)} for j in task.judges],
+        "stability": [fmt.stability_line(st, task.primary_metric) for st in task.stability],
+        "decided": fmt.decided_lines(task.decided),
     }
 
 

@@ -75,6 +75,13 @@ def _task_section(task: TaskSummary) -> list[str]:
             right={3, 4},
         )
         out.append("")
+    if task.stability:
+        out += ["**Stability across repeats**", ""]
+        out += [f"- {md_text(fmt.stability_line(st, task.primary_metric))}" for st in task.stability]
+        out.append("")
+    if task.decided:
+        first, *why = fmt.decided_lines(task.decided)
+        out += [f"**{md_text(first[0].upper() + first[1:])}**", "", *(f"- {md_text(w)}" for w in why), ""]
     for j in task.judges:
         out += [f"**{md_text(fmt.judge_title(j))}**", ""]
         out += [f"- {md_text(what)}: {md_text(figure)}" for what, figure in fmt.judge_facts(j)]

@@ -63,10 +63,10 @@ def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | N
             con.print(Text(f"  {fmt.judge_title(j)}", style="bold"))
             for what, figure in fmt.judge_facts(j):
                 con.print(Text(f"    {what}: {figure}"))
+        for i, line in enumerate(fmt.decided_lines(task.decided)):
+            con.print(Text(("  " if i == 0 else "    ") + line))
         for st in task.stability:
-            con.print(Text(f"  {short.get(st.model, st.model)}, {st.repeats} repeats of {st.cases} cases: agree "
-                           f"{fmt.metric(st.agreement)}, pass^{st.repeats} {fmt.metric(st.pass_k)}, {st.flipped} "
-                           f"flip(s); {task.primary_metric} {fmt.metric(st.mean)} (intervals by case)"))
+            con.print(Text("  " + fmt.stability_line(st, task.primary_metric, short.get(st.model, st.model))))
         con.print()
     if report.local:
         table = Table(title="local models on this machine", title_justify="left")

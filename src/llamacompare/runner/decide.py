@@ -48,7 +48,10 @@ def check_decidable(tasks: Iterable[Task]) -> None:
 @dataclass(slots=True)
 class StopNote:
     task: str
-    model: str
+    model: str  # the contender: the model, or model@mode
+    verdict: str  # best | within margin | worse | undecided | tied
+    cases: int
+    saved: int  # its requests not sent
     line: str
 
 
@@ -66,7 +69,7 @@ class Decider:
         self._positions: dict[str, dict[str, int]] = {}
         self.cases: dict[str, list[tuple[int, Case]]] = {}
         self._pending: dict[tuple[str, str, int], list[float | None]] = {}
-        self.saved = 0  # requests not sent because their model was decided
+        self.saved: dict[tuple[str, str], int] = {}  # (task, contender) -> requests not sent: it was decided
         self._news: asyncio.Future[None] | None = None  # resolved whenever a race hears something
         self._aborted = False
 
@@ -123,17 +126,23 @@ class Decider:
             await self._news
 
     def finish(self) -> list[StopNote]:
+        """Why each model stopped, one note per contender (models that could not be told apart share a line)."""
         notes = []
         for task_id, race in self.races.items():
             race.finish()
             if len(race.models) < 2:
                 continue
-            undecided = [m for m in race.models if race.decisions[m].verdict == "undecided"]
-            if len(undecided) == len(race.models):
-                n = max(race.decisions[m].n for m in race.models)
-                notes.append(StopNote(task_id, ", ".join(undecided),
-                                      f"{' and '.join(undecided)} tied: not told apart after {n:,} cases"))
-                continue
+            decisions = race.decisions
+            tied = all(decisions[m].verdict == "undecided" for m in race.models)
+            n = max(decisions[m].n for m in race.models)
             for m in race.models:
-                notes.append(StopNote(task_id, m, race.decisions[m].line(m, self.margin)))
+                d = decisions[m]
+                line = (f"{' and '.join(race.models)} tied: not told apart after {n:,} cases" if tied
+                        else d.line(m, self.margin))
+                notes.append(StopNote(task_id, m, "tied" if tied else d.verdict, d.n,
+                                      self.saved.get((task_id, m), 0), line))
         return notes
+
+    @property
+    def total_saved(self) -> int:
+        return sum(self.saved.values())

@@ -141,9 +141,7 @@ async def execute(
         store.start_writer()
         await _drive(plan, store, clients, done, outcome, progress, decider)
         if decider is not None:
-            outcome.saved = decider.saved
-            outcome.decisions = [f"{n.task}: {n.line}" if len(plan.suite.tasks) > 1 else n.line
-                                 for n in decider.finish()]
+            _finish_races(plan, store, decider, outcome)
         completed = True
     except (asyncio.CancelledError, KeyboardInterrupt):
         outcome.interrupted = True
@@ -198,6 +196,18 @@ def _decider(plan: RunPlan, clients: dict[str, ModelClient], store: Store, resum
             if raced is not None and r.status == "ok" and r.mode != "calibration":
                 decider.record(raced.id, r.case_id, contender(raced, r.model, r.mode), r.mode, r.text, r.reference)
     return decider
+
+
+def _finish_races(plan: RunPlan, store: Store, decider: Decider, outcome: RunOutcome) -> None:
+    """Say, and store, why each model stopped and what it saved."""
+    from llamacompare.store.rows import DecisionRow
+
+    notes = decider.finish()
+    outcome.saved = decider.total_saved
+    lines = list(dict.fromkeys((n.task, n.line) for n in notes))  # tied models share one line
+    outcome.decisions = [f"{task}: {line}" if len(plan.suite.tasks) > 1 else line for task, line in lines]
+    store.save_decisions(DecisionRow(plan.run_id, n.task, n.model, n.verdict, n.cases, n.saved, n.line)
+                         for n in notes)
 
 
 async def _check_context(plan: RunPlan, clients: dict[str, ModelClient]) -> None:
@@ -307,9 +317,10 @@ def _skip_rest(decider: Decider, task: Task, model: str, modes: list[str], reps:
     """A decided model's remaining requests for the task: not sent, counted as saved."""
     for _, case in rest:
         for mode in modes:
+            key = (task.id, contender(task, model, mode))
             for rep in range(reps):
                 if (task.id, case.id, model, mode, rep) not in done:
-                    decider.saved += 1
+                    decider.saved[key] = decider.saved.get(key, 0) + 1
                     if progress is not None:
                         progress.advance(tokens=0, cost=0.0, failed=False)
 

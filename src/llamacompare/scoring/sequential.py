@@ -189,6 +189,8 @@ class Race:
     def look(self, upto: int) -> None:
         """Feed every pair the differences on the first `upto` cases (those both have), then decide."""
         self._looked = upto
+        if len(self.models) < 2:
+            return  # nothing to compare: a lone model answers every case
         sign = 1.0 if self.higher_is_better else -1.0
         for (a, b), cs in self._pairs.items():
             end = min(upto, self._frontier[a], self._frontier[b], self._stop.get(a, upto), self._stop.get(b, upto))

@@ -26,6 +26,7 @@ from llamacompare.models.base import ModelUsage, Response
 from llamacompare.store.rows import (
     AnswerHistory,
     CachedResponse,
+    DecisionRow,
     HumanLabelRow,
     ResultRow,
     ResultStat,
@@ -322,6 +323,25 @@ class Store:
         return list(cursor.execute(
             f"SELECT {_LABEL_COLUMNS} FROM human_labels WHERE run_id = ? "
             "ORDER BY task_id, case_id, model, mode, rep, versus, reviewer", (run_id,)))
+
+    # -- `run --until-decided` -------------------------------------------------------------------------------
+
+    def save_decisions(self, rows: Iterable[DecisionRow]) -> None:
+        """Why each model stopped; a resumed run's rows replace the first's."""
+        values = [(r.run_id, r.task_id, r.model, r.verdict, r.cases, r.saved, r.line) for r in rows]
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            c.executemany("INSERT OR REPLACE INTO run_decisions VALUES (?,?,?,?,?,?,?)", values)
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+
+    def decisions(self, run_id: str) -> list[DecisionRow]:
+        cursor = self.conn.cursor()
+        cursor.row_factory = _as(DecisionRow)
+        return list(cursor.execute("SELECT * FROM run_decisions WHERE run_id = ? ORDER BY rowid", (run_id,)))
 
     # -- what earlier runs say, for `run --plan` ---------------------------------------------------------------
 

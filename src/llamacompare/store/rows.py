@@ -165,3 +165,16 @@ class AnswerHistory:
     n: int
     completion_tokens: float | None  # mean per answer
     latency_s: float | None  # mean per answer
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRow:
+    """`run --until-decided`: why a model stopped asking a task's cases, and the requests that saved."""
+
+    run_id: str
+    task_id: str
+    model: str
+    verdict: str  # best | within margin | worse | undecided | tied
+    cases: int
+    saved: int
+    line: str
