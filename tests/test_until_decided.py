@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -154,3 +155,49 @@ def test_the_order_is_seeded_and_a_resume_goes_on_deciding(tmp_path: Path) -> No
     again = json.loads(res.stdout)["outcome"]
     assert again["sent"] == 0
     assert again["decisions"] == out["outcome"]["decisions"]
+
+
+def test_a_killed_race_resumes_to_the_same_decisions(tmp_path: Path) -> None:
+    """SIGKILL part-way through a race, then --resume: the race is fed the stored answers in the seeded order and
+    goes on; it decides exactly as an uninterrupted run with the same seed does."""
+    from tests.test_runner import _spawn_run, _wait_for_rows
+
+    suite = _write(tmp_path)
+    accuracy = {"good": 0.8, "poor": 0.6}
+    args = ["-m", "openai:good", "-m", "openai:poor", "--until-decided", "--seed", "3", "--concurrency", "2"]
+    with ScriptedServer(list(accuracy), answer=_answerer(accuracy), latency=0.02) as srv:
+        ref = run_cli("run", str(suite), *args, "--base-url", srv.base_url, "--db", str(tmp_path / "ref.db"),
+                      "--json")
+        assert ref.returncode == 0, ref.stderr
+        expected = json.loads(ref.stdout)["outcome"]["decisions"]
+        assert any("worse than openai:good" in line for line in expected), expected
+        killed = tmp_path / "killed.db"
+        proc = _spawn_run(["run", str(suite), *args, "--base-url", srv.base_url, "--db", str(killed),
+                           "--no-progress"])
+        _wait_for_rows(killed, 40)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        with sqlite3.connect(killed) as db:
+            run_id = db.execute("SELECT id FROM runs").fetchone()[0]
+            assert db.execute("SELECT status FROM runs").fetchone()[0] == "running"
+            stored = db.execute("SELECT COUNT(*) FROM results WHERE status = 'ok'").fetchone()[0]
+        assert stored < json.loads(ref.stdout)["outcome"]["sent"]  # killed before the race was decided
+        res = run_cli("run", "--resume", run_id, "--db", str(killed), "--json")
+        assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["outcome"]["decisions"] == expected
+
+
+def test_compare_in_a_notebook_races_and_recommends_within_a_margin(tmp_path: Path) -> None:
+    """compare() takes the same until_decided, seed and margin; the Comparison's report says why models stopped."""
+    from llamacompare import compare
+
+    suite = _write(tmp_path)
+    accuracy = {"good": 0.9, "poor": 0.3}
+    with ScriptedServer(list(accuracy), answer=_answerer(accuracy)) as srv:
+        c = compare(suite, models=["openai:good", "openai:poor"], base_url=srv.base_url, db=tmp_path / "c.db",
+                    progress=False, until_decided=True, seed=2, margin=0.05)
+        sent = srv.stats()["by_model"]
+    task = c.data.tasks[0]
+    assert {d.model: d.verdict for d in task.decided} == {"openai:good": "best", "openai:poor": "worse"}
+    assert sent["good"] < 150 and sent["poor"] < 150
+    assert task.recommendation is not None and "within 0.05" in task.recommendation.line

@@ -180,18 +180,23 @@ def compare(
     concurrency: int = 8,
     progress: bool = True,
     prefer: Prefer = "cost",
+    margin: float = 0.0,
+    until_decided: bool = False,
+    seed: int = 0,
 ) -> Comparison:
     """Send a prompt (or a list of prompts, or a whole suite) to each model and compare the answers.
 
     `compare(prompt, models=[...])` works like the notebook's cells; `compare("sst2", models=[...],
     data="sst2_dev.tsv")` runs a built-in or YAML suite. Answers are stored and cached, so re-running a cell
-    sends nothing it already has.
+    sends nothing it already has. `margin`, `until_decided` and `seed` are `run`'s --margin, --until-decided and
+    --seed.
     """
     from llamacompare import pipeline
     from llamacompare.runner import RunOptions
     from llamacompare.store import Store
 
-    options = RunOptions(default_concurrency=concurrency, base_url=base_url)
+    options = RunOptions(default_concurrency=concurrency, base_url=base_url, margin=margin,
+                         until_decided=until_decided, seed=seed)
     names = list(models) if models else None
     if _looks_like_suite(prompt_or_suite):
         plan = pipeline.plan_run(prompt_or_suite, names, options, data=data, limit=limit)

@@ -176,3 +176,27 @@ def test_race_lower_is_better_and_out_of_order_answers() -> None:
             break
     assert race.decisions["slow"].verdict == "worse"
     assert race.decisions["fast"].verdict == "best"
+
+
+def test_race_with_a_margin_still_decides_the_worse_model() -> None:
+    """With a margin the better model qualifies early, but it keeps answering until the other is decided too:
+    a model stopped alone would freeze the comparisons the other needs."""
+    rng = np.random.default_rng(11)
+    values = {"good": (rng.random(CASES) < 0.9).astype(float), "poor": (rng.random(CASES) < 0.3).astype(float)}
+    race = _race(values, margin=0.05)
+    assert race.decisions["poor"].verdict == "worse"
+    assert race.decisions["good"].verdict == "best"
+    assert race.decisions["good"].n == race.decisions["poor"].n < 150
+
+
+def test_race_with_a_margin_keeps_the_error_rate() -> None:
+    """The race itself, 200 runs: A 0.76, B 0.70, margin 0.03. B is worse by more than the margin, so calling B
+    within the margin, or A worse, is wrong."""
+    rng = np.random.default_rng(12)
+    wrong = 0
+    runs = 200
+    for _ in range(runs):
+        race = _race({"a": (rng.random(CASES) < 0.76).astype(float), "b": (rng.random(CASES) < 0.70).astype(float)},
+                     margin=0.03)
+        wrong += race.decisions["b"].verdict in ("within margin", "best") or race.decisions["a"].verdict == "worse"
+    assert wrong / runs <= 0.05

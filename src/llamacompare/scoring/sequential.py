@@ -133,6 +133,8 @@ class Race:
     * worse: another model is better by more than `margin` (the CS of other - this lies above `margin`), or
     * within the margin (with margin 0: better than): for every other model not decided worse, the CS of
       this - other lies above -margin (one-sided), so whatever the rest do, it stays within `margin` of the best.
+      Such models stop together, once every model still racing is one: until then the others are still being
+      compared with them.
     Every pair's CS is at level alpha / (number of pairs) (Bonferroni), so all decisions of a race are right
     together with probability at least 1 - alpha. A pair is fed the differences of the positions both models
     have answered, in order; a stopped model's pairs keep their last interval. Checked every `batch` cases.
@@ -212,16 +214,19 @@ class Race:
                     break
         self._decide(worse, upto)
         standing = [m for m in self.models if not (m in self.decisions and self.decisions[m].verdict == "worse")]
+        qualified: dict[str, Decision] = {}
         for m in self.active:
             rivals = [o for o in standing if o != m]
             if not rivals:
-                self._decide({m: Decision("best", upto)}, upto)
+                qualified[m] = Decision("best", upto)
                 continue
             bounds = [(o, *self._diff(m, o)) for o in rivals]
             if all(n and lo > -self.margin for _, lo, _, n in bounds):
                 closest = min(bounds, key=lambda b: b[1])
                 verdict: Verdict = "best" if all(lo > 0 for _, lo, _, _ in bounds) else "within margin"
-                self._decide({m: Decision(verdict, upto, closest[0], closest[1], closest[2])}, upto)
+                qualified[m] = Decision(verdict, upto, closest[0], closest[1], closest[2])
+        if set(qualified) == set(self.active):  # stop together: the others are still compared against them
+            self._decide(qualified, upto)
 
     def finish(self) -> None:
         """The cases ran out: a last look at what every model still racing has, and they are undecided."""
