@@ -80,7 +80,7 @@ def run_mode(suite: Any, mode: str, db: Path, concurrency: int | None = None) ->
 
     store = Store(db)
     if concurrency:  # as a suite would set it: `models: [{name: local:gemma-3-270m, concurrency: 1}]`
-        suite.models = [ModelConfig(name=MODEL, concurrency=concurrency)]
+        suite.suite.models = [ModelConfig(name=MODEL, concurrency=concurrency)]
     plan = make_plan(suite, suite.name or "bench", [MODEL], RunOptions(), mode=mode)
     t0 = time.perf_counter()
     outcome = asyncio.run(execute(plan, store))
@@ -100,13 +100,12 @@ def task_work(llm: Any, suite: Any) -> Work:
     from llamacompare.models.base import Params
     from llamacompare.models.registry import resolve
     from llamacompare.models.render import to_request
-    from llamacompare.tasks.datasets import iter_cases
     from llamacompare.tasks.template import render_case
 
     task = suite.tasks[0]
     spec, params = resolve(MODEL), task.generation_params(Params())
     work = Work([], [], [])
-    for i, case in enumerate(iter_cases(task)):
+    for i, case in enumerate(suite.cases(task)):
         r = render_case(task, case)
         prompt = to_request(spec, r.messages(), Params()).prompt or ""
         tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
@@ -194,20 +193,13 @@ def main() -> None:
     args = ap.parse_args()
     from llamacompare.models.bundled import bundled_model_path
     from llamacompare.models.local import BATCH_TOKENS, PARALLEL, get_model
-    from llamacompare.runner.plan import apply_limit
     from llamacompare.tasks.loader import load_suite
 
     def sst2(limit: int | None) -> Any:
-        s = load_suite("sst2", data=args.data)
-        if limit:
-            apply_limit(s, limit)
-        return s
+        return load_suite("sst2", data=args.data).with_overrides(limit, None)
 
     def long_reviews() -> Any:
-        s = load_suite(LONG_SUITE)
-        if args.long_limit:
-            apply_limit(s, args.long_limit)
-        return s
+        return load_suite(LONG_SUITE).with_overrides(args.long_limit, None)
 
     def no_prefix(limit: int) -> Any:
         s = sst2(limit)

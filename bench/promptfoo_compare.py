@@ -67,17 +67,14 @@ def load_cases(suite_ref: str, data: Path | None, n: int) -> tuple[list[Case], A
     from llamacompare.models.base import Params
     from llamacompare.models.registry import resolve
     from llamacompare.models.render import to_request
-    from llamacompare.runner.plan import apply_limit
-    from llamacompare.tasks.datasets import iter_cases
     from llamacompare.tasks.loader import load_suite
     from llamacompare.tasks.template import render_case
 
-    suite = load_suite(suite_ref, data=data)
-    apply_limit(suite, n)
+    suite = load_suite(suite_ref, data=data).with_overrides(n, None)
     task = suite.tasks[0]
     spec = resolve(MODEL)
     cases = []
-    for case in iter_cases(task):
+    for case in suite.cases(task):
         prompt = to_request(spec, render_case(task, case).messages(), Params()).prompt or ""
         cases.append(Case(prompt, task.label_map.get(str(case.reference), str(case.reference))
                           if task.label_map else str(case.reference)))
