@@ -97,3 +97,33 @@ def test_plan_counts_tokens_with_the_local_models_tokenizer_and_prices_hosted_on
     # the dated table's $0.20 per million tokens, in and out
     assert hosted["cost_usd"] == (hosted["prompt_tokens"] + hosted["output_tokens"]) * 0.20 / 1e6
     assert "price table" in hosted["cost_basis"]
+
+
+JUDGED = """
+name: judged
+tasks:
+  - id: ozet
+    type: generate
+    template: "Bu e-postayı özetle: {email}"
+    params: {max_tokens: 40}
+    scorers: [judge, pairwise, length]
+    judge: {model: "openai:judge", rubric: "Özet doğru ve kısa mı?", max_tokens: 30}
+    cases:
+"""
+
+
+def test_plan_counts_the_judges_requests_too(tmp_path: Path) -> None:
+    """A judged task adds a row for its judge: a verdict per answer, and per two models both ways round."""
+    cases = "\n".join(f"      - {{id: e{i}, email: 'Toplantı {i} yarın saat onda, İzmir ofisinde.'}}" for i in range(7))
+    suite = tmp_path / "judged.yaml"
+    suite.write_text(JUDGED + cases + "\n", encoding="utf-8")
+    with ScriptedServer(["alpha", "beta", "gamma", "judge"]) as srv:
+        res = run_cli("run", str(suite), "-m", "openai:alpha", "-m", "openai:beta", "-m", "openai:gamma",
+                      "--base-url", srv.base_url, "--db", str(tmp_path / "r.db"), "--plan", "--json")
+        assert res.returncode == 0, res.stderr
+        assert srv.stats()["total"] == 0
+    rows = {m["model"]: m for m in json.loads(res.stdout)["models"]}
+    judge = rows["judge openai:judge (ozet)"]
+    assert judge["requests"] == 7 * 3 + 7 * 3 * 2  # rubric: 3 answers a case; pairwise: 3 pairs x 2 orders
+    assert judge["output_tokens"] == judge["requests"] * 30
+    assert judge["prompt_tokens"] > judge["requests"] * 40 // 4  # the answers alone are 40 tokens each

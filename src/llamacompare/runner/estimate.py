@@ -84,6 +84,7 @@ def estimate(plan: RunPlan, store: Store, *, detect: float | None = None, alpha:
     for m in plan.models:
         facts = get(m.spec.provider).offline_facts(m.spec)
         models.append(_model_estimate(plan, m, facts, texts, counts, store))
+    models += _judge_estimates(plan, store, models)
     tasks = [_task_power(plan, t, counts.get(t.id, 0), store, detect, alpha, power) for t in plan.suite.tasks]
     notes = []
     if any(not e.prompt_tokens_exact for e in models):
@@ -124,6 +125,58 @@ def _model_estimate(plan: RunPlan, m: PlannedModel, facts: Any, texts: dict[str,
     time_s, time_basis = _time(plan, m, facts, history, requests, prompt + output)
     return ModelEstimate(m.name, requests, prompt, exact, output, history.n if history.completion_tokens else 0,
                          cost, cost_basis, time_s, time_basis)
+
+
+def _judge_estimates(plan: RunPlan, store: Store, answering: list[ModelEstimate]) -> list[ModelEstimate]:
+    """A judged task's judge, as one more row: a verdict per answer (`judge`), and per case and two models both
+    ways round (`pairwise`). Its prompt is the judge's template around the case and answers of the expected
+    length (the longest expected of the models), so its tokens are an estimate even for a local judge."""
+    from llamacompare.models.plugins import get
+    from llamacompare.models.registry import resolve
+    from llamacompare.scoring.judge import pairwise_prompt, rubric_prompt
+    from llamacompare.tasks.template import input_text
+
+    out = []
+    k = len(plan.models)
+    for task in plan.suite.tasks:
+        scorers = set(task.scorers or [])
+        if task.type != "generate" or task.judge is None or not {"judge", "pairwise"} & scorers:
+            continue
+        spec = resolve(task.judge.model)
+        facts = get(spec.provider).offline_facts(spec)
+        per_model = [e.output_tokens / max(1, e.requests) for e in answering]
+        answer = "x" * (CHARS_PER_TOKEN * math.ceil(max(per_model, default=0)))
+        requests = chars = 0
+        for _, case in iter_task_cases(plan, task):
+            source = input_text(task, case.fields)
+            if "judge" in scorers:
+                size = len(rubric_prompt(answer, source=source, reference=case.reference, rubric=task.judge.rubric))
+                requests += k * plan.options.repeats
+                chars += size * k * plan.options.repeats
+            if "pairwise" in scorers and k > 1:
+                pairs = k * (k - 1)  # both orders
+                requests += pairs
+                chars += pairs * len(pairwise_prompt(answer, answer, source=source, rubric=task.judge.rubric))
+        prompt = math.ceil(chars / CHARS_PER_TOKEN)
+        history = store.answer_history(spec.name, kind="judge")
+        mean_out = history.completion_tokens if history.n and history.completion_tokens else None
+        output = math.ceil(requests * (min(mean_out, task.judge.max_tokens) if mean_out else task.judge.max_tokens))
+        if facts.free:
+            cost, basis = 0.0, "$0 in-process"
+        elif spec.price_in is not None and spec.price_out is not None:
+            cost = (prompt * spec.price_in + output * spec.price_out) / 1e6
+            basis = f"from the price table of {PRICES_AS_OF}"
+        else:
+            cost, basis = None, "unknown (no price known without asking the server)"
+        width = facts.parallel or plan.options.default_concurrency
+        if history.n and history.latency_s is not None:
+            time_s: float | None = requests * history.latency_s / width
+            time_basis = f"from {history.latency_s:.2f} s a verdict ({history.n:,} stored), {width} at once"
+        else:
+            time_s, time_basis = None, "unknown (no stored verdicts of this judge to time)"
+        out.append(ModelEstimate(f"judge {spec.name} ({task.id})", requests, prompt, False, output,
+                                 history.n if mean_out else 0, cost, basis, time_s, time_basis))
+    return out
 
 
 def _time(plan: RunPlan, m: PlannedModel, facts: Any, history: Any, requests: int,
