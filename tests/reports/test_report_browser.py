@@ -200,6 +200,27 @@ def test_word_diff_between_two_columns(page: Page) -> None:
     assert pg.locator("#case-body ins, #case-body del").count() == 0
 
 
+def test_review_marks_on_answers_not_on_failed_requests(page: Page) -> None:
+    pg = page.page
+    failed = pg.locator('tr.case-row[data-index="5"] td.answer[data-model="gemma-3-270m"]')  # a timeout
+    assert "TimeoutError" in failed.inner_text() and failed.locator("button.hl-btn").count() == 0
+    cell = pg.locator('tr.case-row[data-index="5"] td.answer[data-model="gpt-4o-mini"]')
+    cell.locator('button[data-label="wrong"]').click()
+    assert pg.locator("#case-body tr.detail-row").count() == 0  # a mark is not a click on the answer
+    assert cell.locator('button[data-label="wrong"]').get_attribute("aria-pressed") == "true"
+    saved = pg.evaluate("JSON.parse(localStorage.getItem('llamacompare-labels:20261127-0812-ab12'))")
+    assert [(v["case"], v["model"], v["mode"], v["label"]) for v in saved["labels"].values()] == [
+        ("s-005", "gpt-4o-mini", "generate", "wrong")]
+    cell.locator('button[data-label="wrong"]').click()  # again: unmarked
+    assert pg.get_attribute("#hl-count", "data-count") == "0"
+    # A pair where one side failed cannot be compared.
+    pg.select_option("#diff-a", "gpt-4o-mini")
+    pg.select_option("#diff-b", "gemma-3-270m")
+    pg.check("#diff-on")
+    assert pg.locator('tr.case-row[data-index="5"] button[data-pair]').count() == 0
+    assert pg.locator('tr.case-row[data-index="4"] button[data-pair]').count() == 3
+
+
 def test_injected_markup_is_inert_text(page: Page) -> None:
     pg = page.page
     pg.wait_for_timeout(200)

@@ -145,7 +145,9 @@
   // A pair is stored with its models in name order, so marking B-vs-A later finds the same label.
   function pairOf(c) {
     const a = c.answers[state.a], b = c.answers[state.b];
-    if (!diffActive() || !a || !b || (a.mode || "") !== (b.mode || "") || a.model === b.model) return null;
+    if (!diffActive() || !a || !b || a.error || b.error || (a.mode || "") !== (b.mode || "") || a.model === b.model) {
+      return null;
+    }
     const flip = a.model > b.model;
     const [x, y] = flip ? [b, a] : [a, b];
     return { key: JSON.stringify([c.task, c.id, x.model, x.mode || "generate", 0, y.model]), x, y, flip };
@@ -267,7 +269,7 @@
     if (meta.childNodes.length) td.append(meta);
     const text = answerText(c, m);
     if (text) td.append(text);
-    td.append(answerMarks(c, m));
+    if (!ans.error) td.append(answerMarks(c, m)); // a failed request has no answer to judge (nor does the run)
     return td;
   }
 
