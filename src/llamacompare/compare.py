@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 class Comparison:
     """The result of `compare()`. In Jupyter it shows what the HTML report shows: each task's recommendation,
     summary with 95% intervals and charts, then the cases side by side with input, reference and ✓/✗ (the first
-    rows; `report()` writes them all). Also: `to_pandas()`, `summary()`, `plot()`, `show(case_id)`,
+    rows; `report()` writes them all). Also: `to_pandas()`, `summary()`, `checks()`, `plot()`, `show(case_id)`,
     `disagreements()`."""
 
     def __init__(self, data: Report, db_path: Path, *, rows: int = ROWS, disagreements_first: bool = False) -> None:
@@ -54,7 +54,9 @@ class Comparison:
                             "model": model, "answer": a.text, "error": a.error, "label": a.label,
                             "correct": a.correct, "score": a.score, "latency_s": a.latency_s,
                             "prompt_tokens": a.prompt_tokens, "completion_tokens": a.completion_tokens,
-                            "cost_usd": a.cost_usd, "disagree": disagree})
+                            "cost_usd": a.cost_usd, "disagree": disagree,
+                            "checks": {m: o.value for m, o in a.checks.items()},
+                            "check_reasons": {m: o.reason for m, o in a.checks.items() if o.reason}})
         return out
 
     def to_pandas(self) -> Any:
@@ -76,6 +78,24 @@ class Comparison:
                              "ci_high": metric.hi if metric else None, "n": m.n, "latency_p50_s": m.latency_p50_s,
                              "cost_usd": m.cost_usd, "tied_with_best": m.tied_with_best})
         return pd.DataFrame.from_records(rows)
+
+    def checks(self) -> Any:
+        """One row per task x model x check: the share of answers passing (a user's scores: their mean) with its
+        95% CI, as in the report's checks tables; `to_pandas()` has each answer's outcomes and reasons."""
+        import pandas as pd
+
+        from llamacompare.analysis.checks import ordered_check_metrics
+
+        rows = []
+        for t in self.data.tasks:
+            for metric, name in ordered_check_metrics(t):
+                for m in t.models:
+                    v = m.metrics.get(metric)
+                    if v is not None and not m.is_baseline:
+                        rows.append({"task": t.id, "model": m.model, "check": name, "metric": metric,
+                                     "value": v.value, "ci_low": v.lo, "ci_high": v.hi})
+        return pd.DataFrame.from_records(rows, columns=["task", "model", "check", "metric", "value", "ci_low",
+                                                        "ci_high"])
 
     def disagreements(self, rows: int | None = None) -> Comparison:
         """The same comparison with the cases where the models disagree first (different labels, or different

@@ -226,3 +226,14 @@ def test_a_missing_user_function_stops_the_run_with_exit_2(tmp_path: Path) -> No
     assert res.stderr.strip().splitlines() == [
         f"error: {suite}:9: tasks[0].checks[1]: my_checks.py has no function 'has_dates' (its functions: "
         "has_date); fix the name"]
+
+
+def test_the_readme_example_loads(write_suite: Callable[..., Path]) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Checks"):]
+    example = section[section.index("```yaml\n") + 8:section.index("\n```\n")]
+    suite = load_suite(write_suite(example, {"my_checks.py": "def plausible(answer, case, task):\n    return True\n"}))
+    assert [label(c) for c in suite.tasks[0].checks or []] == [
+        "icontains:istanbul", "date", "json_schema", "max_words:60", "python:plausible"]
+    (case,) = iter_cases(suite.tasks[0])
+    assert case_labels(case.fields["checks"]) == ["contains"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 
-from llamacompare.analysis.contract import Metric, ModelRow, PairwiseRow
+from llamacompare.analysis.contract import Metric, ModelRow, PairwiseRow, TaskSummary
 
 CHECK_PREFIX = "check:"
 FIELDS_METRIC = "json_fields"  # share of the reference's fields the answer's JSON has equal (json_schema tasks)
@@ -15,6 +15,19 @@ ALL_METRIC = "all_checks"  # 1 when every check on the answer passed
 
 def is_check_metric(name: str) -> bool:
     return name.startswith(CHECK_PREFIX) or name in (FIELDS_METRIC, ALL_METRIC)
+
+
+def check_label(metric: str) -> str:
+    """How a check metric is named in tables: 'check:regex:\\d{4}' -> 'regex:\\d{4}'."""
+    return metric.removeprefix(CHECK_PREFIX)
+
+
+def ordered_check_metrics(task: TaskSummary) -> list[tuple[str, str]]:
+    """(metric, shown name) of the task's check metrics, in the suite's order, `all_checks` and `json_fields`
+    last: what the checks tables of the views list."""
+    names = check_metric_names([{"": dict.fromkeys(r.metrics)} for r in task.models if not r.is_baseline])
+    shown = {ALL_METRIC: "all checks passed", FIELDS_METRIC: "fields equal to the reference"}
+    return [(m, shown.get(m) or check_label(m)) for m in names]
 
 
 def reason_of(detail: str | None) -> str | None:
@@ -28,7 +41,7 @@ def reason_of(detail: str | None) -> str | None:
 Scores = Mapping[str, Mapping[str, list[float]]]  # case -> scorer -> values (repeats)
 
 
-def check_metric_names(scores: Iterable[Scores]) -> list[str]:
+def check_metric_names(scores: Iterable[Mapping[str, Mapping[str, object]]]) -> list[str]:
     """The check metrics present, in the order they first appear (the suite's order of checks), aggregates last."""
     names: dict[str, None] = {}
     for cases in scores:

@@ -13,15 +13,20 @@ ExportFormat = Literal["csv", "jsonl", "json"]
 
 FIELDS = ["run_id", "task", "case", "model", "mode", "repeat", "status", "error", "input", "reference", "answer",
           "finish_reason", "prompt_tokens", "completion_tokens", "latency_s", "ttft_s", "cost_usd", "cost_source",
-          "cached", "attempts", "scores", "request"]
+          "cached", "attempts", "scores", "check_reasons", "request"]
 
 
 def export_rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
     """Every answer with its request, measurements and scores; streamed, so a large run is never all in memory
     (its scores are: one small dict per answer)."""
+    from llamacompare.analysis.checks import is_check_metric, reason_of
+
     scores: dict[tuple[str, str, str, str, int], dict[str, float | None]] = {}
+    reasons: dict[tuple[str, str, str, str, int], dict[str, str]] = {}
     for s in store.scores(run_id):
         scores.setdefault(s.answer, {})[s.scorer] = s.value
+        if is_check_metric(s.scorer) and (why := reason_of(s.detail)):
+            reasons.setdefault(s.answer, {})[s.scorer] = why  # why a check failed (or did not run)
     for r in store.results(run_id):
         yield {
             "run_id": run_id, "task": r.task_id, "case": r.case_id, "model": r.model, "mode": r.mode,
@@ -29,7 +34,8 @@ def export_rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
             "answer": r.text, "finish_reason": r.finish_reason, "prompt_tokens": r.prompt_tokens,
             "completion_tokens": r.completion_tokens, "latency_s": r.latency_s, "ttft_s": r.ttft_s,
             "cost_usd": r.cost_usd, "cost_source": r.cost_source, "cached": bool(r.cached), "attempts": r.attempts,
-            "scores": scores.get((r.task_id, r.case_id, r.model, r.mode, r.rep), {}), "request": r.request,
+            "scores": scores.get((r.task_id, r.case_id, r.model, r.mode, r.rep), {}),
+            "check_reasons": reasons.get((r.task_id, r.case_id, r.model, r.mode, r.rep), {}), "request": r.request,
         }
 
 

@@ -120,7 +120,7 @@ def _generate_rows(r: ResultRow, task: Task) -> list[ScoreRow]:
     scorers = set(task.scorers or [])
     out: list[ScoreRow] = []
     fields = json.loads(r.input_json)
-    source = "\n".join(v for k, v in fields.items() if k != task.reference and isinstance(v, str))
+    source = "\n".join(v for k, v in fields.items() if k not in (task.reference, "checks") and isinstance(v, str))
     if r.reference and ("rouge" in scorers or not scorers):
         for name, value in rouge_scores(text, r.reference).items():
             out.append(ScoreRow(*r.key, name, value, None))

@@ -98,6 +98,26 @@ def answer_tags(answer: Answer, task_type: str) -> list[tuple[str, str]]:
         tags.append(("", "score " + fmt.num(answer.score, 2)))
     if answer.error:
         tags.append(("bad", "error"))
+    tags += check_tags(answer)
+    return tags
+
+
+def check_tags(answer: Answer) -> list[tuple[str, str]]:
+    """Each check on the answer: ✓ NAME, or ✗ NAME: why (a user's score below 1 shows as its value)."""
+    from llamacompare.analysis.checks import ALL_METRIC, FIELDS_METRIC, check_label
+
+    tags: list[tuple[str, str]] = []
+    for metric, outcome in answer.checks.items():
+        if metric == ALL_METRIC:
+            continue
+        name = "fields" if metric == FIELDS_METRIC else check_label(metric)
+        if outcome.value is None:
+            tags.append(("", f"{name}: {outcome.reason or 'not run'}"))
+        elif outcome.value == 1.0:
+            tags.append(("ok", f"\u2713 {name}"))
+        else:
+            why = f": {outcome.reason}" if outcome.reason else ""
+            tags.append(("bad", f"\u2717 {name}{why}"))
     return tags
 
 
@@ -117,6 +137,11 @@ def answer_facts(answer: Answer) -> list[tuple[str, str]]:
         ("Completion tokens", fmt.integer(answer.completion_tokens)), ("Cost", fmt.cost(answer.cost_usd)),
         ("Status", "error" if answer.error else "ok"),
     ]
+
+
+def failed_checks(answer: Answer) -> list[str]:
+    """The check metrics this answer did not pass: what the report's "fails check" filter matches."""
+    return [m for m, o in answer.checks.items() if o.value is not None and o.value < 1.0]
 
 
 def shown(answer: Answer, task_type: str) -> dict[str, Any]:
@@ -190,10 +215,12 @@ def _cases_payload(data: Report) -> dict[str, Any]:
         for name, a in c.answers.items():
             item["answers"][name]["shown"] = shown(a, types.get(c.task, "generate"))
             item["answers"][name]["model"] = _base_model(name, a.mode)
+            item["answers"][name]["failed_checks"] = failed_checks(a)
         cases.append(item)
     return {
         "run_id": data.run.id,
         "columns": model_columns(data),
+        "checks": check_filter_options(data),
         "tasks": [{"id": t.id, "type": t.type} for t in data.tasks],
         "cases": cases,
     }
@@ -204,11 +231,35 @@ def _base_model(name: str, mode: str | None) -> str:
     return name.removesuffix(f"@{mode}") if mode else name
 
 
+def check_filter_options(data: Report) -> list[list[str]]:
+    """[metric, shown name] of every check some answer has, for the report's "fails check" filter."""
+    from llamacompare.analysis.checks import ALL_METRIC, FIELDS_METRIC, check_label
+
+    names = dict.fromkeys(m for c in data.cases for a in c.answers.values() for m in a.checks)
+    shown_as = {ALL_METRIC: "any check", FIELDS_METRIC: "fields equal to the reference"}
+    return [[m, shown_as.get(m) or check_label(m)] for m in names]
+
+
 def _metric_names(task: TaskSummary) -> list[str]:
+    from llamacompare.analysis.checks import is_check_metric
+
     names = dict.fromkeys([task.primary_metric])
     for row in task.models:
-        names.update(dict.fromkeys(sorted(row.metrics)))
+        names.update(dict.fromkeys(m for m in sorted(row.metrics) if not is_check_metric(m)))
     return list(names)
+
+
+def checks_view(task: TaskSummary) -> dict[str, Any] | None:
+    """The task card's checks table: a row per check, a column per model, each pass rate with its interval."""
+    from llamacompare.analysis.checks import ordered_check_metrics
+
+    names = ordered_check_metrics(task)
+    if not names:
+        return None
+    models = [r for r in task.models if not r.is_baseline]
+    return {"models": [r.model for r in models],
+            "rows": [{"name": name, "cells": [fmt.metric(r.metrics.get(m)) for r in models]}
+                     for m, name in names]}
 
 
 def task_view(task: TaskSummary, anchor: str) -> dict[str, Any]:
@@ -265,6 +316,7 @@ def task_view(task: TaskSummary, anchor: str) -> dict[str, Any]:
         "judges": [{"title": fmt.judge_title(j), "facts": fmt.judge_facts(j)} for j in task.judges],
         "stability": [fmt.stability_line(st, task.primary_metric) for st in task.stability],
         "decided": fmt.decided_lines(task.decided),
+        "checks": checks_view(task),
     }
 
 

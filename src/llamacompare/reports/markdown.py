@@ -34,8 +34,11 @@ def _task_section(task: TaskSummary) -> list[str]:
     rec = task.recommendation
     if rec and rec.line:
         out += [f"> **Recommendation:** {md_text(rec.line)}", ""]
+    from llamacompare.analysis.checks import is_check_metric, ordered_check_metrics
+
     primary = task.primary_metric
-    metrics = list(dict.fromkeys([primary] + sorted({m for r in task.models for m in r.metrics})))
+    metrics = list(dict.fromkeys([primary] + sorted({m for r in task.models for m in r.metrics
+                                                     if not is_check_metric(m)})))
     header = ["Model", *(md_text(m) for m in metrics)]
     header += ["Compliance", "Latency p50 / p95", "Cost", "n", "Failed"]
     rows = []
@@ -62,6 +65,14 @@ def _task_section(task: TaskSummary) -> list[str]:
     out += _table(header, rows, right=set(range(1, len(header))))
     out += ["", f"★ tied with the best on {md_text(primary)} (not significantly different); "
             "brackets: confidence interval; cost *unknown*: no price known.", ""]
+    checks = ordered_check_metrics(task)
+    if checks:
+        models = [r for r in task.models if not r.is_baseline]
+        out += ["Checks (share of answers passing, 95% CI):", ""]
+        out += _table(["Check", *(md_text(r.model) for r in models)],
+                      [[md_text(name), *(fmt.metric(r.metrics.get(m)) for r in models)] for m, name in checks],
+                      right=set(range(1, len(models) + 1)))
+        out.append("")
     significant = [p for p in task.pairwise if fmt.significant(p.p_value)]
     if significant:
         out += ["Significant differences (p < 0.05):", ""]

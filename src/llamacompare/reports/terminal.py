@@ -9,7 +9,8 @@ from rich.table import Table
 from rich.text import Text
 
 from llamacompare import formatting as fmt
-from llamacompare.analysis.contract import Answer, Case, Report
+from llamacompare.analysis.checks import is_check_metric
+from llamacompare.analysis.contract import Answer, Case, Report, TaskSummary
 from llamacompare.reports.names import shorten
 
 
@@ -52,6 +53,8 @@ def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | N
             table.add_row(*cells)
         con.print(table)
         for p in task.pairwise:
+            if is_check_metric(p.metric):
+                continue  # the checks table below lists the significant ones
             sig = "significant" if fmt.significant(p.p_value) else "not significant"
             a, b = short.get(p.a, p.a), short.get(p.b, p.b)
             on = "" if p.metric == metric else f" on {p.metric}"
@@ -67,6 +70,7 @@ def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | N
             con.print(Text(("  " if i == 0 else "    ") + line))
         for st in task.stability:
             con.print(Text("  " + fmt.stability_line(st, task.primary_metric, short.get(st.model, st.model))))
+        _print_checks(con, task, short)
         con.print()
     if report.local:
         table = Table(title="local models on this machine", title_justify="left")
@@ -110,6 +114,31 @@ def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | N
         con.print(table)
 
 
+def _print_checks(con: Console, task: TaskSummary, short: dict[str, str]) -> None:
+    """A row per check, a column per model: the share of answers passing with its interval; then the paired
+    differences on checks that are significant."""
+    from llamacompare.analysis.checks import ordered_check_metrics
+
+    names = [(m, name) for m, name in ordered_check_metrics(task) if m != task.primary_metric]
+    if not names:
+        return
+    models = [r for r in task.models if not r.is_baseline]
+    table = Table(title=f"task {task.id}: checks passed, 95% CI", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    table.add_column("check", overflow="fold", ratio=1)
+    for r in models:
+        table.add_column(short.get(r.model, r.model), justify="right", no_wrap=True)
+    for m, name in names:
+        table.add_row(name, *(fmt.metric(r.metrics.get(m)) for r in models))
+    con.print(table)
+    shown = dict(names)
+    for p in task.pairwise:
+        if p.metric in shown and fmt.significant(p.p_value):
+            a, b = short.get(p.a, p.a), short.get(p.b, p.b)
+            con.print(f"  {shown[p.metric]}: {a} vs {b}: diff {fmt.signed_interval(p.diff, p.lo, p.hi)}, "
+                      f"p={fmt.p_value(p.p_value)} ({p.test}, significant)")
+
+
 def _answer_cell(a: Answer | None) -> str | Text:
     if a is None:
         return fmt.DASH
@@ -121,6 +150,10 @@ def _answer_cell(a: Answer | None) -> str | Text:
         mark = "✓" if a.correct else "✗"
         label = a.label if a.label is not None else "no label found"
         t.append(f"\n{mark} {label}", style="green" if a.correct else "red")
+    from llamacompare.reports.html import check_tags
+
+    for kind, tag in check_tags(a):
+        t.append(f"\n{tag}", style={"ok": "green", "bad": "red"}.get(kind, "dim"))
     return t
 
 

@@ -85,7 +85,7 @@ def placeholders(template: str) -> list[str]:
 def input_text(task: Task, fields: Mapping[str, object]) -> str:
     """What a case asks, for people and judges to read: the fields its template uses (all of them when it uses
     none of them), one a line."""
-    names = [n for n in placeholders(task.template) if n in fields] or list(fields)
+    names = [n for n in placeholders(task.template) if n in fields] or [n for n in fields if n != "checks"]
     return "\n".join(str(fields[n]) for n in names)
 
 

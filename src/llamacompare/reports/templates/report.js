@@ -13,6 +13,7 @@
   const search = $("case-search");
   const taskSel = $("case-task");
   const disagreeBox = $("case-disagree");
+  const checkSel = $("case-check");
   const diffOn = $("diff-on");
   const diffA = $("diff-a");
   const diffB = $("diff-b");
@@ -20,7 +21,7 @@
   const prev = $("page-prev");
   const next = $("page-next");
 
-  const state = { query: [], task: "", disagree: false, page: 0, size: 50, diff: false, a: "", b: "" };
+  const state = { query: [], task: "", disagree: false, check: "", page: 0, size: 50, diff: false, a: "", b: "" };
   const openCell = new Map(); // case index -> model whose details are shown
   let filtered = cases;
 
@@ -354,6 +355,7 @@
     filtered = cases.filter((c) =>
       (!state.task || c.task === state.task) &&
       (!state.disagree || c.disagree) &&
+      (!state.check || Object.values(c.answers || {}).some((a) => (a.failed_checks || []).includes(state.check))) &&
       state.query.every((q) => c._hay.includes(q)));
     state.page = 0;
     render();
@@ -400,6 +402,14 @@
   diffA.value = state.a;
   diffB.value = state.b;
 
+  // "fails check X": the cases where at least one model's answer did not pass X (html.failed_checks)
+  for (const [metric, name] of payload.checks || []) {
+    const o = el("option", null, "Fails: " + name);
+    o.value = metric;
+    checkSel.append(o);
+  }
+  checkSel.hidden = !(payload.checks || []).length;
+
   const disagreeCount = cases.filter((c) => c.disagree).length;
   disagreeBox.parentElement.append(document.createTextNode(" (" + disagreeCount + ")"));
 
@@ -413,6 +423,7 @@
   });
   taskSel.addEventListener("change", () => { state.task = taskSel.value; applyFilters(); });
   disagreeBox.addEventListener("change", () => { state.disagree = disagreeBox.checked; applyFilters(); });
+  checkSel.addEventListener("change", () => { state.check = checkSel.value; applyFilters(); });
   diffOn.addEventListener("change", () => { state.diff = diffOn.checked; render(); });
   diffA.addEventListener("change", () => { state.a = diffA.value; render(); });
   diffB.addEventListener("change", () => { state.b = diffB.value; render(); });
