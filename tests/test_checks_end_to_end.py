@@ -1,6 +1,7 @@
 """A suite with checks run on the bundled model through the command line: every check is a metric with its interval
 and paired tests in `show --json`, its reasons reach the export, the Markdown and the HTML report (whose filter to
-a failing check is driven in Chromium), and `compare()` in a notebook lists the same."""
+a failing check is driven in Chromium), and `compare()` in a notebook lists the same. User code runs only with
+the suite file."""
 
 from __future__ import annotations
 
@@ -106,6 +107,18 @@ def test_checks_reach_every_view(tmp_path: Path, browser: Any) -> None:
     page.wait_for_selector('#case-status[data-matching="2"]')
     page.close()
     assert errors == []
+
+    # the stored suite has no folder: rescoring without the suite file runs no user code, and says so
+    assert run_cli("rescore", "--db", str(db)).returncode == 0
+    again = json.loads(run_cli("show", "--db", str(db), "--json").stdout)
+    again = again.get("report", again)
+    assert "check:python:not_b" not in again["tasks"][0]["models"][0]["metrics"]
+    outcome = next(iter(again["cases"][0]["answers"].values()))["checks"]["check:python:not_b"]
+    assert outcome["value"] is None and "rescore --suite" in outcome["reason"]
+    assert run_cli("rescore", "--db", str(db), "--suite", str(suite)).returncode == 0
+    again = json.loads(run_cli("show", "--db", str(db), "--json").stdout)
+    again = again.get("report", again)
+    assert again["tasks"][0]["models"][0]["metrics"]["check:python:not_b"]["value"] == 0.5
 
     from llamacompare import compare
 

@@ -235,5 +235,5 @@ def test_the_readme_example_loads(write_suite: Callable[..., Path]) -> None:
     suite = load_suite(write_suite(example, {"my_checks.py": "def plausible(answer, case, task):\n    return True\n"}))
     assert [label(c) for c in suite.tasks[0].checks or []] == [
         "icontains:istanbul", "date", "json_schema", "max_words:60", "python:plausible"]
-    (case,) = iter_cases(suite.tasks[0])
+    (case,) = suite.cases(suite.tasks[0])
     assert case_labels(case.fields["checks"]) == ["contains"]

@@ -149,6 +149,8 @@ class _Checker:
         from llamacompare.tasks.checks import JsonSchemaCheck, check_list
         from llamacompare.tasks.suite import Case
 
+        if not task.checks and '"checks"' not in r.input_json:
+            return []  # most answers: nothing to parse
         fields = json.loads(r.input_json)
         case_checks = fields.pop("checks", None)
         checks = self._resolve("task:" + task.id, list(task.checks or []), False)
