@@ -56,16 +56,17 @@ class StopNote:
 
 
 class Decider:
-    """The races of one run, one per task, and the shared case order."""
+    """The races of one run, one per task and mode (a model's generated answers race the others' generated
+    answers, its label scores theirs), and the shared case order of each task."""
 
-    def __init__(self, tasks: list[Task], contenders: dict[str, list[str]], *, repeats: int, seed: int,
-                 margin: float, alpha: float = 0.05, batch: int = 10) -> None:
+    def __init__(self, tasks: list[Task], contenders: dict[tuple[str, str], list[str]], *, repeats: int,
+                 seed: int, margin: float, alpha: float = 0.05, batch: int = 10) -> None:
         check_decidable(tasks)
         self.tasks = {t.id: t for t in tasks}
         self.repeats = repeats
         self.seed = seed
         self.margin = margin
-        self.races = {t.id: Race(contenders[t.id], alpha=alpha, margin=margin, batch=batch) for t in tasks}
+        self.races = {key: Race(names, alpha=alpha, margin=margin, batch=batch) for key, names in contenders.items()}
         self._positions: dict[str, dict[str, int]] = {}
         self.cases: dict[str, list[tuple[int, Case]]] = {}
         self._pending: dict[tuple[str, str, int], list[float | None]] = {}
@@ -81,9 +82,9 @@ class Decider:
         self.cases[task.id] = shuffled
         return shuffled
 
-    def stopped(self, task_id: str, contenders: Iterable[str]) -> bool:
-        decided = self.races[task_id].decisions
-        return all(c in decided for c in contenders)
+    def stopped(self, task_id: str, racing: Iterable[tuple[str, str]]) -> bool:
+        """Whether every (mode, contender) of a model on the task is decided."""
+        return all(c in self.races[(task_id, mode)].decisions for mode, c in racing)
 
     def record(self, task_id: str, case_id: str, contender: str, mode: str, text: str | None,
                reference: str | None) -> None:
@@ -99,7 +100,7 @@ class Decider:
             return
         del self._pending[key]
         known = [v for v in got if v is not None]
-        self.races[task_id].add(contender, position, sum(known) / len(known) if known else None)
+        self.races[(task_id, mode)].add(contender, position, sum(known) / len(known) if known else None)
         self.wake()
 
     def abort(self) -> None:
@@ -119,8 +120,11 @@ class Decider:
         position = self._positions.get(task_id, {}).get(case_id)
         if position is None:
             return
-        race = self.races[task_id]
-        while not self._aborted and race.active and position >= min(race.frontier(m) for m in race.active) + lead:
+        races = [r for (t, _), r in self.races.items() if t == task_id]
+        while not self._aborted:
+            slowest = min((r.frontier(m) for r in races for m in r.active), default=None)
+            if slowest is None or position < slowest + lead:
+                return
             if self._news is None:
                 self._news = asyncio.get_running_loop().create_future()
             await self._news
@@ -128,7 +132,7 @@ class Decider:
     def finish(self) -> list[StopNote]:
         """Why each model stopped, one note per contender (models that could not be told apart share a line)."""
         notes = []
-        for task_id, race in self.races.items():
+        for (task_id, _), race in self.races.items():
             race.finish()
             if len(race.models) < 2:
                 continue

@@ -183,8 +183,9 @@ def _decider(plan: RunPlan, clients: dict[str, ModelClient], store: Store, resum
     from llamacompare.runner.decide import Decider
 
     tasks = list(plan.suite.tasks)
-    contenders = {t.id: [contender(t, m.name, mode) for m in plan.models for mode in modes_of(t, clients[m.name])]
-                  for t in tasks}
+    contenders = {(t.id, mode): [contender(t, m.name, mode) for m in plan.models
+                                 if mode in modes_of(t, clients[m.name])]
+                  for t in tasks for mode in modes_of(t)}
     decider = Decider(tasks, contenders, repeats=plan.options.repeats, seed=plan.options.seed,
                       margin=plan.options.margin, batch=RACE_BATCH)
     for task in tasks:
@@ -266,7 +267,7 @@ async def _drive(
                 yield [_Item(task, cf.id, -1, name, "calibration", 0, render_case(task, cf), params,
                              jsonfast.dumps(cf.fields), None)]
             cases = iter_task_cases(plan, task) if decider is None else iter(decider.cases[task.id])
-            racing = [contender(task, name, mode) for mode in modes]
+            racing = [(mode, contender(task, name, mode)) for mode in modes]
             for seq, case in cases:
                 if fatal:
                     return
