@@ -127,3 +127,20 @@ def test_plan_counts_the_judges_requests_too(tmp_path: Path) -> None:
     assert judge["requests"] == 7 * 3 + 7 * 3 * 2  # rubric: 3 answers a case; pairwise: 3 pairs x 2 orders
     assert judge["output_tokens"] == judge["requests"] * 30
     assert judge["prompt_tokens"] > judge["requests"] * 40 // 4  # the answers alone are 40 tokens each
+
+
+def test_plan_time_respects_rate_limits(tmp_path: Path) -> None:
+    """A model the suite limits to 60 requests a minute needs at least two minutes for 120 requests, stored
+    latency or not; with a token limit the tokens decide."""
+    suite = _suite(tmp_path)
+    text = suite.read_text("utf-8").replace("name: plan\n", "name: plan\nmodels:\n"
+                                            "  - {name: 'openai:alpha', rpm: 60}\n"
+                                            "  - {name: 'openai:beta', tpm: 1000}\n")
+    suite.write_text(text, encoding="utf-8")
+    res = run_cli("run", str(suite), "--base-url", "http://127.0.0.1:9/v1", "--db", str(tmp_path / "r.db"),
+                  "--plan", "--json")
+    assert res.returncode == 0, res.stderr
+    alpha, beta = json.loads(res.stdout)["models"]
+    assert alpha["time_s"] == 120.0 and "60 requests/min" in alpha["time_basis"]
+    tokens = beta["prompt_tokens"] + beta["output_tokens"]
+    assert beta["time_s"] == tokens / 1000 * 60 and "1,000 tokens/min" in beta["time_basis"]
