@@ -14,8 +14,8 @@ from llamacompare.store.db import Store
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$")
 
 
-def _item(i: int, mode: str = "generate") -> tuple[object, ...]:
-    return ("t", f"c{i}", "m", mode, 0, i, '{"text": "ç"}', None)
+def _item(i: int, mode: str = "generate", prompt: str = "") -> tuple[object, ...]:
+    return ("t", f"c{i}", "m", prompt, mode, 0, i, '{"text": "ç"}', None)
 
 
 @pytest.mark.parametrize("n", [1, 3, 513, 1234])
@@ -48,3 +48,48 @@ def test_a_failed_row_is_replaced_by_its_answer_and_an_answer_is_never_replaced(
         store.record("r", _item(0), key="k0", kind="generate", response=None, cached=False, error="late failure")
         row = store.conn.execute("SELECT status, error, attempts FROM results").fetchone()
     assert (row["status"], row["error"], row["attempts"]) == ("ok", None, 3)
+
+
+def test_prompt_variants_of_one_case_are_separate_rows(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        store.create_run("r", "suite", {})
+        for prompt in ("kisa", "uzun"):
+            ok = Response(model="m", text=f"yanıt {prompt}")
+            store.record("r", _item(0, prompt=prompt), key=f"k-{prompt}", kind="generate", response=ok, cached=False)
+        rows = list(store.results("r"))
+        assert [(r.prompt, r.text) for r in rows] == [("kisa", "yanıt kisa"), ("uzun", "yanıt uzun")]
+        assert store.done_keys("r") == {("t", "c0", "m", "kisa", "generate", 0),
+                                        ("t", "c0", "m", "uzun", "generate", 0)}
+        assert store.has_prompt_variants("r")
+
+
+def test_a_database_from_before_prompt_variants_reads_as_the_default_variant(tmp_path: Path) -> None:
+    """Migration 0004 rebuilds results and scores with a prompt column: old rows keep everything, prompt ''."""
+    import sqlite3
+
+    from llamacompare.store.db import _migrations
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)")
+    for version, name, sql in _migrations():
+        if version < 4:
+            conn.executescript(sql)
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 'then')", (version, name))
+    conn.execute("INSERT INTO runs VALUES ('r', 'suite', '{}', 'then', NULL, 'done')")
+    conn.execute("INSERT INTO responses VALUES ('k', 'm', 'generate', '{}', 'Olumlu', 'stop', 3, 1, 0.5, NULL, NULL, "
+                 "NULL, NULL, 'then')")
+    conn.execute("INSERT INTO results VALUES ('r', 't', 'c1', 'm', 'generate', 0, 0, 'ok', 'k', 0, NULL, 1, '{}', "
+                 "'Pozitif', 'then')")
+    conn.execute("INSERT INTO scores VALUES ('r', 't', 'c1', 'm', 'generate', 0, 'label', 0.0, NULL)")
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        assert store.schema_version() >= 4
+        (row,) = store.results("r")
+        assert (row.case_id, row.model, row.prompt, row.mode, row.text, row.reference) == (
+            "c1", "m", "", "generate", "Olumlu", "Pozitif")
+        (score,) = store.scores("r")
+        assert score.answer == ("t", "c1", "m", "", "generate", 0) and score.value == 0.0
+        assert not store.has_prompt_variants("r")
+        assert store.integrity_ok()

@@ -44,14 +44,25 @@ class Comparison:
             return {}
         return {m: a.text for m, a in self.data.cases[0].answers.items()}
 
+    def _variants(self) -> dict[tuple[str, str], tuple[str, str]] | None:
+        """(task, row name) -> (model, prompt variant) when a task has prompt variants, else None (no column)."""
+        if not any(t.prompts for t in self.data.tasks):
+            return None
+        return {(t.id, r.model): (r.base_model or r.model, r.prompt or "") for t in self.data.tasks for r in t.models}
+
     def records(self) -> list[dict[str, Any]]:
         out = []
         types = {t.id: t.type for t in self.data.tasks}
+        variants = self._variants()
         for case in self.data.cases:
             disagree = disagrees(case, types.get(case.task, "generate"))
             for model, a in case.answers.items():
+                named: dict[str, Any] = {"model": model}
+                if variants is not None:
+                    base, prompt = variants.get((case.task, model), (model, ""))
+                    named = {"model": base, "prompt": prompt}
                 out.append({"task": case.task, "case": case.id, "input": case.input, "reference": case.reference,
-                            "model": model, "answer": a.text, "error": a.error, "label": a.label,
+                            **named, "answer": a.text, "error": a.error, "label": a.label,
                             "correct": a.correct, "score": a.score, "latency_s": a.latency_s,
                             "prompt_tokens": a.prompt_tokens, "completion_tokens": a.completion_tokens,
                             "cost_usd": a.cost_usd, "disagree": disagree,
@@ -60,20 +71,25 @@ class Comparison:
         return out
 
     def to_pandas(self) -> Any:
-        """One row per task x case x model."""
+        """One row per task x case x model (x prompt variant, in a `prompt` column, for tasks with `prompts:`)."""
         import pandas as pd
 
         return pd.DataFrame.from_records(self.records())
 
     def summary(self) -> Any:
-        """One row per task x model: the primary metric with its 95% CI, latency and cost."""
+        """One row per task x model (x prompt variant, in a `prompt` column, for tasks with `prompts:`): the primary
+        metric with its 95% CI, latency and cost."""
         import pandas as pd
 
         rows = []
+        variants = self._variants() is not None
         for t in self.data.tasks:
             for m in t.models:
                 metric = m.metrics.get(t.primary_metric)
-                rows.append({"task": t.id, "model": m.model, "metric": t.primary_metric,
+                named: dict[str, Any] = {"model": m.model}
+                if variants:
+                    named = {"model": m.base_model or m.model, "prompt": m.prompt or ""}
+                rows.append({"task": t.id, **named, "metric": t.primary_metric,
                              "value": metric.value if metric else None, "ci_low": metric.lo if metric else None,
                              "ci_high": metric.hi if metric else None, "n": m.n, "latency_p50_s": m.latency_p50_s,
                              "cost_usd": m.cost_usd, "tied_with_best": m.tied_with_best})

@@ -101,6 +101,12 @@ def p_value(p: Any) -> str:
     return "<0.001" if f < 0.001 else f"{f:.3f}"
 
 
+def tau(x: Any) -> str:
+    """Kendall's τ: "= 0.67", or "undefined" (every model scored the same under one of the prompts)."""
+    x = finite(x)
+    return "undefined" if x is None else "= " + _fixed(x, 2)
+
+
 def significant(p: Any, alpha: float = 0.05) -> bool:
     f = finite(p)
     return f is not None and f < alpha

@@ -42,6 +42,9 @@ class ModelRow(_Model):
     tokens: int | None = None
     tied_with_best: bool = False
     is_baseline: bool = False  # the majority-class baseline row
+    # a task with prompt variants has a row per model x prompt: `model` is then "MODEL · PROMPT"
+    prompt: str | None = None  # the prompt variant's id
+    base_model: str | None = None  # the model (with @mode where a run holds both) this row is a variant of
 
 
 class PairwiseRow(_Model):
@@ -60,7 +63,36 @@ class PairwiseRow(_Model):
 
 
 class Recommendation(_Model):
-    model: str | None
+    model: str | None  # the row to choose: "MODEL · PROMPT" for a task with prompt variants
+    line: str
+    prompt: str | None = None  # the prompt variant of the chosen row
+
+
+class PromptTau(_Model):
+    """Kendall's τ-b between the models' scores under prompt `a` and under prompt `b` (None: undefined)."""
+
+    a: str
+    b: str
+    tau: float | None
+    n_models: int
+
+
+class RankSwap(_Model):
+    """Two models whose order differs between prompts: `a` is ahead under `a_ahead`, `b` under `b_ahead`."""
+
+    a: str
+    b: str
+    a_ahead: list[str]
+    b_ahead: list[str]
+
+
+class RankStability(_Model):
+    """Whether the models' order (by the primary metric) holds across a task's prompt variants."""
+
+    stable: bool
+    rankings: dict[str, list[str]]  # prompt -> models, best first
+    taus: list[PromptTau]
+    swaps: list[RankSwap] = Field(default_factory=list)
     line: str
 
 
@@ -163,9 +195,21 @@ class TaskSummary(_Model):
     judges: list[JudgeReliability] = Field(default_factory=list)  # one per judging scorer that scored
     stability: list[RepeatStability] = Field(default_factory=list)  # with repeats > 1
     decided: list[StopDecision] = Field(default_factory=list)  # with --until-decided
+    prompts: list[str] = Field(default_factory=list)  # prompt variant ids; empty for a task with one template
+    # for each model, its prompt variants compared on the same cases (a subset of `pairwise`)
+    prompt_pairs: list[PairwiseRow] = Field(default_factory=list)
+    rank_stability: RankStability | None = None
 
     def row(self, model: str) -> ModelRow | None:
         return next((r for r in self.models if r.model == model), None)
+
+    def model_pairs(self) -> list[PairwiseRow]:
+        """The comparisons between models: all of `pairwise`, or with prompt variants those under the same
+        prompt (a model under one prompt against another under another says little)."""
+        if not self.prompts:
+            return self.pairwise
+        prompt = {r.model: r.prompt for r in self.models}
+        return [p for p in self.pairwise if prompt.get(p.a) == prompt.get(p.b)]
 
 
 class CheckOutcome(_Model):
@@ -197,7 +241,7 @@ class Case(_Model):
     id: str
     input: str
     reference: str | None = None
-    answers: dict[str, Answer] = Field(default_factory=dict)  # model (variant) -> answer
+    answers: dict[str, Answer] = Field(default_factory=dict)  # model (variant: "MODEL · PROMPT") -> answer
 
 
 class DiffRow(_Model):

@@ -1,8 +1,11 @@
-"""A run's answers as flat records (one per task x case x model x mode x repeat) and their CSV/JSONL/JSON forms."""
+"""A run's answers as flat records (one per task x case x model x prompt variant x mode x repeat) and their
+CSV/JSONL/JSON forms. A run with prompt variants has a `prompt` column (the variant's id, empty for a task with one
+template); a run without has none."""
 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from collections.abc import Iterator
 from typing import Any, Literal, TextIO
@@ -11,9 +14,9 @@ from llamacompare.store.db import Store
 
 ExportFormat = Literal["csv", "jsonl", "json"]
 
-FIELDS = ["run_id", "task", "case", "model", "mode", "repeat", "status", "error", "input", "reference", "answer",
-          "finish_reason", "prompt_tokens", "completion_tokens", "latency_s", "ttft_s", "cost_usd", "cost_source",
-          "cached", "attempts", "scores", "check_reasons", "request"]
+FIELDS = ["run_id", "task", "case", "model", "prompt", "mode", "repeat", "status", "error", "input", "reference",
+          "answer", "finish_reason", "prompt_tokens", "completion_tokens", "latency_s", "ttft_s", "cost_usd",
+          "cost_source", "cached", "attempts", "scores", "check_reasons", "request"]
 
 
 def export_rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
@@ -21,22 +24,28 @@ def export_rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
     (its scores are: one small dict per answer)."""
     from llamacompare.analysis.checks import is_check_metric, reason_of
 
-    scores: dict[tuple[str, str, str, str, int], dict[str, float | None]] = {}
-    reasons: dict[tuple[str, str, str, str, int], dict[str, str]] = {}
+    scores: dict[tuple[str, str, str, str, str, int], dict[str, float | None]] = {}
+    reasons: dict[tuple[str, str, str, str, str, int], dict[str, str]] = {}
     for s in store.scores(run_id):
         scores.setdefault(s.answer, {})[s.scorer] = s.value
         if is_check_metric(s.scorer) and (why := reason_of(s.detail)):
             reasons.setdefault(s.answer, {})[s.scorer] = why  # why a check failed (or did not run)
+    with_prompts = store.has_prompt_variants(run_id)
     for r in store.results(run_id):
-        yield {
-            "run_id": run_id, "task": r.task_id, "case": r.case_id, "model": r.model, "mode": r.mode,
+        row = {
+            "run_id": run_id, "task": r.task_id, "case": r.case_id, "model": r.model, "prompt": r.prompt,
+            "mode": r.mode,
             "repeat": r.rep, "status": r.status, "error": r.error, "input": r.fields, "reference": r.reference,
             "answer": r.text, "finish_reason": r.finish_reason, "prompt_tokens": r.prompt_tokens,
             "completion_tokens": r.completion_tokens, "latency_s": r.latency_s, "ttft_s": r.ttft_s,
             "cost_usd": r.cost_usd, "cost_source": r.cost_source, "cached": bool(r.cached), "attempts": r.attempts,
-            "scores": scores.get((r.task_id, r.case_id, r.model, r.mode, r.rep), {}),
-            "check_reasons": reasons.get((r.task_id, r.case_id, r.model, r.mode, r.rep), {}), "request": r.request,
+            "scores": scores.get((r.task_id, r.case_id, r.model, r.prompt, r.mode, r.rep), {}),
+            "check_reasons": reasons.get((r.task_id, r.case_id, r.model, r.prompt, r.mode, r.rep), {}),
+            "request": r.request,
         }
+        if not with_prompts:
+            del row["prompt"]
+        yield row
 
 
 def write_export(rows: Iterator[dict[str, Any]], fmt: ExportFormat, out: TextIO) -> None:
@@ -47,8 +56,9 @@ def write_export(rows: Iterator[dict[str, Any]], fmt: ExportFormat, out: TextIO)
         json.dump(list(rows), out, ensure_ascii=False, indent=2)
         out.write("\n")
     else:
-        w = csv.DictWriter(out, fieldnames=FIELDS)
+        first = next(rows, None)
+        w = csv.DictWriter(out, fieldnames=[f for f in FIELDS if f != "prompt" or (first and "prompt" in first)])
         w.writeheader()
-        for r in rows:
+        for r in itertools.chain([first] if first else [], rows):
             w.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
                         for k, v in r.items()})

@@ -23,6 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from llamacompare.analysis.variants import split_label, variant_label
 from llamacompare.errors import UsageError
 from llamacompare.store.db import Store
 from llamacompare.store.rows import HumanLabelRow, ScoreRow
@@ -96,7 +97,7 @@ def read_labels(path: Path, store: Store, run_id: str) -> list[HumanLabelRow]:
     answered: dict[tuple[str, str, str, str, int], None] = {}
     for r in store.results(run_id):
         if r.status == "ok":
-            answered[(r.task_id, r.case_id, r.model, r.mode, r.rep)] = None
+            answered[(r.task_id, r.case_id, variant_label(r.model, r.prompt), r.mode, r.rep)] = None
     tasks = {k[0] for k in answered}
     rows = []
     for i, e in enumerate(parsed.labels):
@@ -130,8 +131,10 @@ def human_score_rows(labels: Iterable[HumanLabelRow], tasks: set[str]) -> Iterat
     for label in labels:
         if label.label in ANSWER_LABELS and label.task_id in tasks:
             marks[(label.run_id, *label.answer)].append(1.0 if label.label == "correct" else 0.0)
-    for key, values in marks.items():
-        yield ScoreRow(*key, "human", sum(values) / len(values), json.dumps({"reviewers": len(values)}))
+    for (run, task, case, name, mode, rep), values in marks.items():
+        model, prompt = split_label(name)  # a prompt variant's answers are labelled as `MODEL · PROMPT`
+        yield ScoreRow(run, task, case, model, prompt, mode, rep, "human", sum(values) / len(values),
+                       json.dumps({"reviewers": len(values)}))
 
 
 def unanimous_answer_labels(labels: Sequence[HumanLabelRow]) -> dict[tuple[str, str, str, str, int], str]:

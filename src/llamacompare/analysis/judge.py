@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from llamacompare.analysis.variants import split_label, variant_label
 from llamacompare.store.db import Store, canonical_json, response_key
 from llamacompare.store.rows import ResultRow, ScoreRow
 from llamacompare.tasks.suite import ModelConfig, Suite, Task
@@ -32,7 +33,8 @@ def judged_tasks(suite: Suite) -> list[Task]:
 
 
 def _pair_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[str, str, str, str, str]]:
-    """For each case and each two models: (case, model a, model b, prompt, key), in both orders (A/B swapped)."""
+    """For each case and each two answers to it (models, and prompt variants named `MODEL · PROMPT`): (case, a, b,
+    judge prompt, key), in both orders (A/B swapped)."""
     from llamacompare.models.registry import resolve
     from llamacompare.scoring.judge import pairwise_prompt
     from llamacompare.tasks.template import input_text
@@ -60,7 +62,7 @@ def _pair_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[str, st
             yield from pairs()
             current, answers = r.case_id, {}
             source = input_text(task, json.loads(r.input_json))
-        answers[r.model] = r.text or ""
+        answers[variant_label(r.model, r.prompt)] = r.text or ""
     yield from pairs()
 
 
@@ -156,5 +158,6 @@ def _pairwise_rows(store: Store, run_id: str, task: Task, parse: Any, combine: A
         value = {"A": 1.0, "B": 0.0, "tie": 0.5}[pref]
         wins.setdefault((case, a), []).append(value)
         wins.setdefault((case, b), []).append(1.0 - value)
-    for (case, model), values in wins.items():
-        yield ScoreRow(run_id, task.id, case, model, "generate", 0, "pairwise", sum(values) / len(values))
+    for (case, name), values in wins.items():
+        model, prompt = split_label(name)
+        yield ScoreRow(run_id, task.id, case, model, prompt, "generate", 0, "pairwise", sum(values) / len(values))

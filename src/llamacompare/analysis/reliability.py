@@ -10,6 +10,7 @@ from typing import Any
 
 from llamacompare.analysis.contract import Agreement, Correlation, JudgeReliability, SelfPreference, Share
 from llamacompare.analysis.human import pair_labels, unanimous_answer_labels
+from llamacompare.analysis.variants import split_label, variant_label
 from llamacompare.scoring.judge import Preference
 from llamacompare.store.db import Store
 from llamacompare.store.rows import HumanLabelRow
@@ -96,18 +97,18 @@ def _rubric(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]) 
         if score is None:
             unparsed += 1
             continue
-        scores[(r.task_id, r.case_id, r.model, r.mode, r.rep)] = score
+        scores[(r.task_id, r.case_id, variant_label(r.model, r.prompt), r.mode, r.rep)] = score
         lengths.append(len(words(r.text or "")))
         values.append(score)
     if not scores and not unparsed:
         return None
     length = _correlation(spearman(lengths, values), "answer length")
     preference = None
-    if any(model == judge for _, _, model, _, _ in scores):
+    if any(split_label(model)[0] == judge for _, _, model, _, _ in scores):  # under any prompt
         own: dict[str, list[float]] = defaultdict(list)
         others: dict[str, list[float]] = defaultdict(list)
         for (_, case, model, _, _), score in scores.items():
-            (own if model == judge else others)[case].append(score)
+            (own if split_label(model)[0] == judge else others)[case].append(score)
         preference = _self_preference(judge, self_preference({c: sum(v) / len(v) for c, v in own.items()}, others))
     human = None
     marked = unanimous_answer_labels(labels)
@@ -148,7 +149,7 @@ def _pairwise(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]
     lengths: dict[tuple[str, str], int] = {}
     for r in store.results(run_id, task=task.id):
         if r.status == "ok" and r.mode == "generate" and r.rep == 0:
-            lengths[(r.case_id, r.model)] = len(words(r.text or ""))
+            lengths[(r.case_id, variant_label(r.model, r.prompt))] = len(words(r.text or ""))
     both_ways = []
     combined: dict[tuple[str, str, str], Preference] = {}
     for (case, a, b), first in verdicts.items():
@@ -163,12 +164,12 @@ def _pairwise(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]
     length = _correlation(spearman([la - lb for _, la, lb in by_length], [_VALUE[p] for p, _, _ in by_length]),
                           "length difference")
     preference = None
-    if any(judge in (a, b) for _, a, b in combined):
+    if any(judge in (split_label(a)[0], split_label(b)[0]) for _, a, b in combined):
         own: dict[str, list[float]] = defaultdict(list)
         others: dict[str, list[float]] = defaultdict(list)
         for (case, a, b), pref in combined.items():
             for model, value in ((a, _VALUE[pref]), (b, 1 - _VALUE[pref])):
-                (own if model == judge else others)[case].append(value)
+                (own if split_label(model)[0] == judge else others)[case].append(value)
         preference = _self_preference(judge, self_preference({c: sum(v) / len(v) for c, v in own.items()}, others))
     human = None
     people = pair_labels(labels)

@@ -13,7 +13,7 @@ from llamacompare.store.db import Store
 from llamacompare.store.rows import ResultRow, ScoreRow
 from llamacompare.tasks.suite import Suite, Task
 
-AnswerKey = tuple[str, str, str, str, str, int]  # run, task, case, model, mode, repeat
+AnswerKey = tuple[str, str, str, str, str, str, int]  # run, task, case, model, prompt, mode, repeat
 
 
 def score_run(store: Store, run_id: str, suite: Suite, *, base_dir: Path | None = None) -> int:
@@ -46,8 +46,9 @@ def score_rows(store: Store, run_id: str, suite: Suite, *, base_dir: Path | None
     run)."""
     tasks = {t.id: t for t in suite.tasks}
     label_sets = {t.id: LabelSet(t.labels or {}) for t in suite.tasks if t.type == "classify"}
-    logprob_groups: dict[tuple[str, str], list[tuple[AnswerKey, str | None, dict[str, float]]]] = {}
-    content_free: dict[tuple[str, str], dict[str, float]] = {}
+    # calibrated per task, model and prompt variant: each variant is its own prompt to calibrate for
+    logprob_groups: dict[tuple[str, str, str], list[tuple[AnswerKey, str | None, dict[str, float]]]] = {}
+    content_free: dict[tuple[str, str, str], dict[str, float]] = {}
     checker = _Checker(base_dir)
     for r in store.results(run_id):
         if r.status != "ok":
@@ -58,17 +59,17 @@ def score_rows(store: Store, run_id: str, suite: Suite, *, base_dir: Path | None
         if r.mode != "calibration" and r.text is not None:
             yield from checker.rows(r, task)
         if r.mode == "calibration":
-            content_free[(r.task_id, r.model)] = json.loads(r.label_logprobs or "{}")
+            content_free[(r.task_id, r.model, r.prompt)] = json.loads(r.label_logprobs or "{}")
         elif task.type == "classify" and r.mode == "logprob":
-            group = logprob_groups.setdefault((r.task_id, r.model), [])
+            group = logprob_groups.setdefault((r.task_id, r.model, r.prompt), [])
             group.append((r.key, r.reference, json.loads(r.label_logprobs or "{}")))
         elif task.type == "classify":
             yield _label_row(r, label_sets[task.id])
         else:
             yield from _generate_rows(r, task)
-    for (task_id, model), group in logprob_groups.items():
+    for (task_id, model, prompt), group in logprob_groups.items():
         how = tasks[task_id].calibration
-        yield from _logprob_rows(group, how, content_free.get((task_id, model)))
+        yield from _logprob_rows(group, how, content_free.get((task_id, model, prompt)))
     from llamacompare.analysis.human import human_score_rows
     from llamacompare.analysis.judge import judge_score_rows
 

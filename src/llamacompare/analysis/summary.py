@@ -22,6 +22,9 @@ from llamacompare.analysis.contract import (
     Metric,
     ModelRow,
     PairwiseRow,
+    PromptTau,
+    RankStability,
+    RankSwap,
     Recommendation,
     RepeatStability,
     Report,
@@ -29,6 +32,7 @@ from llamacompare.analysis.contract import (
     StopDecision,
     TaskSummary,
 )
+from llamacompare.analysis.variants import variant_label
 from llamacompare.models.base import ModelUsage
 from llamacompare.scoring.recommend import Prefer
 from llamacompare.store.db import Store
@@ -40,11 +44,14 @@ GENERATE_METRICS = ("judge", "pairwise", "rougeL", "rouge1", "rouge2", "words", 
 
 @dataclass
 class _Variant:
-    """One model (in one mode) on one task, kept compact: a summary must not hold every answer in memory."""
+    """One model (in one mode, with one prompt variant) on one task, kept compact: a summary must not hold every
+    answer in memory."""
 
     name: str
     model: str
     mode: str
+    prompt: str = ""
+    base: str = ""  # the model's name with its mode where the run holds several
     ok: list[tuple[float | None, float | None, int]] = field(default_factory=list)  # latency, cost, tokens
     cases: set[str] = field(default_factory=set)
     scores: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # case -> scorer -> values
@@ -71,15 +78,16 @@ def build_report(
     case_info: dict[str, dict[str, tuple[int, str | None]]] = defaultdict(dict)
     modes_by_task = store.modes_by_task(run.id)
 
-    def variant_name(task_id: str, model: str, mode: str) -> str:
-        return model if len(modes_by_task.get(task_id, ())) == 1 else f"{model}@{mode}"
+    def variant_name(task_id: str, model: str, mode: str, prompt: str = "") -> str:
+        return variant_label(model, prompt, None if len(modes_by_task.get(task_id, ())) == 1 else mode)
 
     for r in store.result_stats(run.id):
         tid = r.task_id
         if tid not in tasks_by_id:
             continue
-        name = variant_name(tid, r.model, r.mode)
-        v = variants[tid].get(name) or variants[tid].setdefault(name, _Variant(name, r.model, r.mode))
+        name = variant_name(tid, r.model, r.mode, r.prompt)
+        v = variants[tid].get(name) or variants[tid].setdefault(
+            name, _Variant(name, r.model, r.mode, r.prompt, variant_name(tid, r.model, r.mode)))
         case_info[tid].setdefault(r.case_id, (r.seq, r.reference))
         v.cases.add(r.case_id)
         if r.status != "ok":
@@ -90,7 +98,7 @@ def build_report(
         tid = s.task_id
         if tid not in variants:
             continue
-        scored = variants[tid].get(variant_name(tid, s.model, s.mode))
+        scored = variants[tid].get(variant_name(tid, s.model, s.mode, s.prompt))
         if scored is None:
             continue
         if s.value is not None:
@@ -103,9 +111,9 @@ def build_report(
             if s.rep == 0:
                 scored.details[s.case_id] = (d.get("label"), bool(d.get("compliant")), d.get("gold"))
 
-    def order(name: str) -> tuple[int, str]:
-        base = name.split("@")[0]
-        return (model_order.index(base) if base in model_order else len(model_order), name)
+    def order(v: _Variant, prompts: list[str]) -> tuple[int, str, int, str]:
+        at = model_order.index(v.model) if v.model in model_order else len(model_order)
+        return (at, v.mode, prompts.index(v.prompt) if v.prompt in prompts else len(prompts), v.name)
 
     from llamacompare.analysis.reliability import task_judges
 
@@ -116,7 +124,8 @@ def build_report(
         decided[d.task_id].append(StopDecision(model=d.model, verdict=d.verdict,
                                                cases=d.cases, saved=d.saved, line=d.line))
     for task in suite.tasks:
-        vs = [variants[task.id][k] for k in sorted(variants[task.id], key=order)]
+        prompt_ids = [p.id for p in task.variants()]
+        vs = sorted(variants[task.id].values(), key=lambda v: order(v, prompt_ids))
         summary = _task_summary(task, vs, case_info[task.id], prefer, margin)
         summary.judges = task_judges(store, run.id, task, labels)
         summary.decided = decided.get(task.id, [])
@@ -204,8 +213,9 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
             ci_h = proportion_ci([x == 1.0 for x in marked]) if all(x in (0.0, 1.0) for x in marked) \
                 else bootstrap_ci(marked, n_resamples=2000)
             metrics["human"] = _mv(ci_h.value, ci_h.lo, ci_h.hi)
+        variant = {"prompt": v.prompt, "base_model": v.base} if v.prompt else {}
         rows.append(ModelRow(model=v.name, n=len(values), failed=v.failed, metrics=metrics, compliance=compliance,
-                             **_latency_cost(v.ok)))
+                             **variant, **_latency_cost(v.ok)))
     pairs_out: list[PairwiseRow] = []
     recommendation = None
     common = set.intersection(*(set(p) for p in per_case.values())) if per_case else set()
@@ -232,11 +242,20 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
     pairs_out += add_check_metrics(rows, {v.name: v.scores for v in variants}, lambda c: cases[c][0], skip=metric)
     pairs_out += _human_pairs(variants, cases)
     stability = [s for v in variants if binary and (s := _stability(v, scorer)) is not None]
+    prompt_of = {v.name: v.prompt for v in variants}
+    if recommendation is not None and recommendation.model is not None:
+        recommendation.prompt = prompt_of.get(recommendation.model) or None
+    prompts = [p.id for p in task.variants()] if task.prompts else []
+    base_of = {v.name: v.base for v in variants}
+    prompt_pairs = [p for p in pairs_out if prompt_of.get(p.a) and prompt_of.get(p.a) != prompt_of.get(p.b)
+                    and base_of.get(p.a) == base_of.get(p.b)]
+    rank = _rank_stability(variants, per_case, common, prompts, higher_better) if prompts else None
     if binary:
         rows.append(_baseline_row(task, cases))
     return TaskSummary(id=task.id, type=task.type, mode=task.classify_mode if binary else None,
                        primary_metric=metric, models=rows, pairwise=pairs_out, recommendation=recommendation,
-                       confusion=confusion or None, stability=stability)
+                       confusion=confusion or None, stability=stability, prompts=prompts,
+                       prompt_pairs=prompt_pairs, rank_stability=rank)
 
 
 def _stability(v: _Variant, scorer: str) -> RepeatStability | None:
@@ -255,6 +274,36 @@ def _stability(v: _Variant, scorer: str) -> RepeatStability | None:
                            agreement=_mv(st.agreement.value, st.agreement.lo, st.agreement.hi), flipped=st.flipped,
                            pass_k=_mv(st.pass_k.value, st.pass_k.lo, st.pass_k.hi),
                            mean=_mv(st.mean.value, st.mean.lo, st.mean.hi))
+
+
+def _rank_stability(variants: list[_Variant], per_case: dict[str, dict[str, float]], common: set[str],
+                    prompts: list[str], higher_is_better: bool) -> RankStability | None:
+    """The models' order under each prompt (means over the cases every variant answered, as the paired tests
+    use), Kendall's τ between every two prompts, and the pairs that swap."""
+    from llamacompare import formatting as fmt
+    from llamacompare.scoring.rank_stability import rank_stability
+
+    means: dict[str, dict[str, float]] = {p: {} for p in prompts}
+    models: list[str] = []
+    for v in variants:
+        values = [per_case[v.name][c] for c in common if c in per_case[v.name]]
+        if values and v.prompt in means:
+            means[v.prompt][v.base] = sum(values) / len(values)
+            if v.base not in models:
+                models.append(v.base)
+    found = rank_stability(means, models, higher_is_better=higher_is_better)
+    if found is None:
+        return None
+    taus = [PromptTau(a=t.a, b=t.b, tau=t.tau, n_models=t.n_models) for t in found.taus]
+    swaps = [RankSwap(a=w.a, b=w.b, a_ahead=list(w.a_ahead), b_ahead=list(w.b_ahead)) for w in found.swaps]
+    shown = ", ".join(f"{t.a} vs {t.b} {fmt.tau(t.tau)}" for t in taus) if len(taus) > 1 else fmt.tau(taus[0].tau)
+    if found.stable:
+        line = f"rank stability: the models keep their order under every prompt (Kendall τ {shown})"
+    else:
+        swapped = "; ".join(f"{w.a} ahead under {', '.join(w.a_ahead)}, {w.b} under {', '.join(w.b_ahead)}"
+                            for w in swaps)
+        line = f"rank stability: the models' order changes with the prompt (Kendall τ {shown}): {swapped}"
+    return RankStability(stable=found.stable, rankings=found.rankings, taus=taus, swaps=swaps, line=line)
 
 
 def _human_pairs(variants: list[_Variant], cases: dict[str, Any]) -> list[PairwiseRow]:
@@ -402,7 +451,7 @@ def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str
                                       reference=r.reference)
             out.append(case)
             seqs[key] = r.seq
-        name = variant_name(task.id, r.model, r.mode)
+        name = variant_name(task.id, r.model, r.mode, r.prompt)
         v = variants[task.id].get(name)
         detail = v.details.get(r.case_id) if v else None
         sc = v.scores.get(r.case_id, {}) if v else {}
@@ -440,7 +489,7 @@ def per_case_primary(store: Store, run_id: str, suite: Suite) -> dict[tuple[str,
         scorer = "label" if metric == "accuracy" else metric
         if s.scorer != scorer or s.value is None:
             continue
-        name = s.model if len(modes[s.task_id]) == 1 else f"{s.model}@{s.mode}"
+        name = variant_label(s.model, s.prompt, None if len(modes[s.task_id]) == 1 else s.mode)
         values[(s.task_id, name)][s.case_id].append(s.value)
     for key, cases in values.items():
         out[key] = (metric_of[key[0]], {c: sum(v) / len(v) for c, v in cases.items()})

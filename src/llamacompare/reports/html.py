@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from llamacompare import formatting as fmt
-from llamacompare.analysis.contract import Answer, Case, Confusion, Report, RunDiff, TaskSummary
+from llamacompare.analysis.contract import Answer, Case, Confusion, PairwiseRow, Report, RunDiff, TaskSummary
 from llamacompare.reports import charts
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -285,18 +285,7 @@ def task_view(task: TaskSummary, anchor: str) -> dict[str, Any]:
                 "failed": row.failed,
             }
         )
-    pairwise = [
-        {
-            "a": p.a,
-            "b": p.b,
-            "metric": p.metric,
-            "diff": fmt.signed_interval(p.diff, p.lo, p.hi),
-            "p": fmt.p_value(p.p_value),
-            "test": p.test,
-            "significant": fmt.significant(p.p_value),
-        }
-        for p in task.pairwise
-    ]
+    pairwise = [_pair_view(p) for p in task.model_pairs()]
     plots = [
         charts.scatter(task, "cost_usd", "Quality vs cost", "Cost (USD)", charts.cost_label, "cost"),
         charts.scatter(task, "latency_p50_s", "Quality vs latency", "Latency p50", charts.latency_label, "latency"),
@@ -310,6 +299,8 @@ def task_view(task: TaskSummary, anchor: str) -> dict[str, Any]:
         "metric_names": metrics,
         "rows": rows,
         "pairwise": pairwise,
+        "prompt_pairs": [_pair_view(p) for p in task.prompt_pairs],
+        "rank_stability": task.rank_stability,
         "recommendation": task.recommendation,
         "charts": [c for c in plots if c is not None],
         "confusion": [_confusion_view(m, c) for m, c in (task.confusion or {}).items()],
@@ -318,6 +309,11 @@ def task_view(task: TaskSummary, anchor: str) -> dict[str, Any]:
         "decided": fmt.decided_lines(task.decided),
         "checks": checks_view(task),
     }
+
+
+def _pair_view(p: PairwiseRow) -> dict[str, Any]:
+    return {"a": p.a, "b": p.b, "metric": p.metric, "diff": fmt.signed_interval(p.diff, p.lo, p.hi),
+            "p": fmt.p_value(p.p_value), "test": p.test, "significant": fmt.significant(p.p_value)}
 
 
 def _confusion_view(model: str, conf: Confusion) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from llamacompare import formatting as fmt
-from llamacompare.analysis.contract import Report, TaskSummary
+from llamacompare.analysis.contract import PairwiseRow, Report, TaskSummary
 
 # Characters that Markdown (GitHub flavour) could read as formatting, links, HTML or table structure.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
@@ -73,19 +73,16 @@ def _task_section(task: TaskSummary) -> list[str]:
                       [[md_text(name), *(fmt.metric(r.metrics.get(m)) for r in models)] for m, name in checks],
                       right=set(range(1, len(models) + 1)))
         out.append("")
-    significant = [p for p in task.pairwise if fmt.significant(p.p_value)]
+    significant = [p for p in task.model_pairs() if fmt.significant(p.p_value)]
     if significant:
-        out += ["Significant differences (p < 0.05):", ""]
-        out += _table(
-            ["A", "B", "Metric", "Difference [CI]", "p", "Test"],
-            [
-                [md_text(p.a), md_text(p.b), md_text(p.metric),
-                 fmt.signed_interval(p.diff, p.lo, p.hi), fmt.p_value(p.p_value), md_text(p.test)]
-                for p in significant
-            ],
-            right={3, 4},
-        )
-        out.append("")
+        out += ["Significant differences (p < 0.05)" + (", models under the same prompt:" if task.prompts else ":"),
+                ""]
+        out += _pair_table(significant)
+    if task.prompt_pairs:
+        out += ["Prompts compared for each model, paired on the same cases:", ""]
+        out += _pair_table(task.prompt_pairs)
+    if task.rank_stability:
+        out += [f"**Rank stability:** {md_text(task.rank_stability.line.removeprefix('rank stability: '))}", ""]
     if task.stability:
         out += ["**Stability across repeats**", ""]
         out += [f"- {md_text(fmt.stability_line(st, task.primary_metric))}" for st in task.stability]
@@ -98,6 +95,12 @@ def _task_section(task: TaskSummary) -> list[str]:
         out += [f"- {md_text(what)}: {md_text(figure)}" for what, figure in fmt.judge_facts(j)]
         out.append("")
     return out
+
+
+def _pair_table(pairs: list[PairwiseRow]) -> list[str]:
+    rows = [[md_text(p.a), md_text(p.b), md_text(p.metric), fmt.signed_interval(p.diff, p.lo, p.hi),
+             fmt.p_value(p.p_value), md_text(p.test)] for p in pairs]
+    return [*_table(["A", "B", "Metric", "Difference [CI]", "p", "Test"], rows, right={3, 4}), ""]
 
 
 def render_markdown(data: Report) -> str:

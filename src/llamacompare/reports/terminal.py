@@ -10,7 +10,7 @@ from rich.text import Text
 
 from llamacompare import formatting as fmt
 from llamacompare.analysis.checks import is_check_metric
-from llamacompare.analysis.contract import Answer, Case, Report, TaskSummary
+from llamacompare.analysis.contract import Answer, Case, PairwiseRow, Report, TaskSummary
 from llamacompare.reports.names import shorten
 
 
@@ -52,14 +52,18 @@ def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | N
             cells += [fmt.seconds(r.latency_p50_s), fmt.DASH if r.is_baseline else fmt.cost(r.cost_usd)]
             table.add_row(*cells)
         con.print(table)
-        for p in task.pairwise:
-            if is_check_metric(p.metric):
-                continue  # the checks table below lists the significant ones
-            sig = "significant" if fmt.significant(p.p_value) else "not significant"
-            a, b = short.get(p.a, p.a), short.get(p.b, p.b)
-            on = "" if p.metric == metric else f" on {p.metric}"
-            con.print(f"  {a} vs {b}{on}: diff {fmt.signed_interval(p.diff, p.lo, p.hi)}, "
-                      f"p={fmt.p_value(p.p_value)} ({p.test}, {sig})")
+        if task.prompts and task.model_pairs():
+            con.print("  models, under the same prompt:")
+        for p in task.model_pairs():
+            if not is_check_metric(p.metric):  # the checks table below lists the significant ones
+                con.print("  " + _pair_line(p, short, metric))
+        if task.prompt_pairs:
+            con.print("  prompts, for the same model (paired on the same cases):")
+        for p in task.prompt_pairs:
+            if not is_check_metric(p.metric):
+                con.print("  " + _pair_line(p, short, metric))
+        if task.rank_stability:
+            con.print(Text("  " + task.rank_stability.line, style="" if task.rank_stability.stable else "yellow"))
         if task.recommendation:
             con.print(Text("  → " + task.recommendation.line, style="bold green"))
         for j in task.judges:
@@ -137,6 +141,14 @@ def _print_checks(con: Console, task: TaskSummary, short: dict[str, str]) -> Non
             a, b = short.get(p.a, p.a), short.get(p.b, p.b)
             con.print(f"  {shown[p.metric]}: {a} vs {b}: diff {fmt.signed_interval(p.diff, p.lo, p.hi)}, "
                       f"p={fmt.p_value(p.p_value)} ({p.test}, significant)")
+
+
+def _pair_line(p: PairwiseRow, short: dict[str, str], metric: str) -> str:
+    sig = "significant" if fmt.significant(p.p_value) else "not significant"
+    a, b = short.get(p.a, p.a), short.get(p.b, p.b)
+    on = "" if p.metric == metric else f" on {p.metric}"
+    return (f"{a} vs {b}{on}: diff {fmt.signed_interval(p.diff, p.lo, p.hi)}, p={fmt.p_value(p.p_value)} "
+            f"({p.test}, {sig})")
 
 
 def _answer_cell(a: Answer | None) -> str | Text:

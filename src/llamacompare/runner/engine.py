@@ -24,7 +24,9 @@ from llamacompare.models.retry import RetryPolicy
 from llamacompare.runner.plan import PlannedModel, RunPlan
 from llamacompare.settings import redact
 from llamacompare.store.db import Store, canonical_json, response_key
-from llamacompare.tasks.suite import Case, Task
+from llamacompare.tasks.suite import Case, PromptVariant, Task
+
+DoneKey = tuple[str, str, str, str, str, int]  # task, case, model, prompt variant, mode, repeat
 
 if TYPE_CHECKING:
     from llamacompare.runner.decide import Decider
@@ -61,11 +63,13 @@ CONTENT_FREE_CASE = "(content-free)"
 RACE_BATCH = 10  # --until-decided looks at its races every this many cases
 
 
-def content_free_case(task: Task) -> Case:
-    """The task's prompt with every field replaced by "N/A" (Zhao et al. 2021), for content-free calibration."""
+def content_free_case(task: Task, variant: PromptVariant | None = None) -> Case:
+    """The (variant's) prompt with every field replaced by "N/A" (Zhao et al. 2021), for content-free
+    calibration."""
     from llamacompare.tasks.template import placeholders
 
-    return Case(CONTENT_FREE_CASE, {name: "N/A" for name in placeholders(task.template)}, None)
+    template = (variant or task.variants()[0]).template or ""
+    return Case(CONTENT_FREE_CASE, {name: "N/A" for name in placeholders(template)}, None)
 
 
 def needs_content_free(task: Task) -> bool:
@@ -101,6 +105,13 @@ def _check_label_scores(plan: RunPlan, clients: dict[str, ModelClient], outcome:
                                  "generated")
 
 
+def case_input(case: Case) -> dict[str, Any]:
+    """What is stored as a case's input: its fields, and its conversation when it has one."""
+    if case.messages is None:
+        return case.fields
+    return {**case.fields, "messages": [dict(t) for t in case.messages]}
+
+
 def iter_task_cases(plan: RunPlan, task: Task) -> Iterator[tuple[int, Case]]:
     yield from enumerate(plan.loaded.cases(task))
 
@@ -124,12 +135,12 @@ async def execute(
         _check_label_scores(plan, clients, outcome)
         counts = check.counts()
         for c in clients.values():
-            per_case = sum(len(modes_of(t, c)) * counts.get(t.id, 0) for t in plan.suite.tasks)
+            per_case = sum(len(modes_of(t, c)) * len(t.variants()) * counts.get(t.id, 0) for t in plan.suite.tasks)
             outcome.total += per_case * plan.options.repeats
-            outcome.total += sum(needs_content_free(t) and c.capabilities.label_method is not None
-                                 for t in plan.suite.tasks)
+            outcome.total += sum(len(t.variants()) for t in plan.suite.tasks
+                                 if needs_content_free(t) and c.capabilities.label_method is not None)
         await _check_context(plan, clients)
-        done: set[tuple[str, str, str, str, int]] = set()
+        done: set[DoneKey] = set()
         if resume:
             done = store.done_keys(plan.run_id)
             store.set_run_status(plan.run_id, "running")
@@ -220,9 +231,10 @@ async def _check_context(plan: RunPlan, clients: dict[str, ModelClient]) -> None
     for task in plan.suite.tasks:
         longest, longest_id = "", ""
         for _, case in iter_task_cases(plan, task):
-            text = render_case(task, case).text
-            if len(text) > len(longest):
-                longest, longest_id = text, case.id
+            for variant in task.variants():
+                text = render_case(task, case, variant=variant).text
+                if len(text) > len(longest):
+                    longest, longest_id = text, case.id
         for m in plan.models:
             client = clients[m.name]
             limit = client.context_length
@@ -241,7 +253,7 @@ async def _drive(
     plan: RunPlan,
     store: Store,
     clients: dict[str, ModelClient],
-    done: set[tuple[str, str, str, str, int]],
+    done: set[DoneKey],
     outcome: RunOutcome,
     progress: ProgressSink | None,
     decider: Decider | None = None,
@@ -252,7 +264,8 @@ async def _drive(
 
     def items_for(m: PlannedModel) -> Iterator[list[_Item]]:
         """This model's work, streamed from the datasets, one case's requests (its modes and repeats) at a time:
-        no queue, and nothing held beyond the current case."""
+        no queue, and nothing held beyond the current case. Prompt variants go one after the other over all the
+        cases, so the cases in flight share the variant's few-shot prefix (a local model's KV cache)."""
         reps = plan.options.repeats
         name = m.name
         client = clients[m.name]
@@ -260,36 +273,38 @@ async def _drive(
         for task in plan.suite.tasks:
             modes = modes_of(task, client)
             params = task.generation_params(m.config.params.apply())  # the task's settings win over the model's
-            prefix = render_few_shot(task)
-            if (needs_content_free(task) and scores_labels
-                    and (task.id, CONTENT_FREE_CASE, name, "calibration", 0) not in done):
-                cf = content_free_case(task)
-                yield [_Item(task, cf.id, -1, name, "calibration", 0, render_case(task, cf), params,
-                             jsonfast.dumps(cf.fields), None)]
-            cases = iter_task_cases(plan, task) if decider is None else iter(decider.cases[task.id])
-            racing = [(mode, contender(task, name, mode)) for mode in modes]
-            for seq, case in cases:
-                if fatal:
-                    return
-                if decider is not None and decider.stopped(task.id, racing):
-                    _skip_rest(decider, task, name, modes, reps, [(seq, case), *cases], done, progress)
-                    break
-                rendered = None
-                group: list[_Item] = []
-                for mode in modes:
-                    for rep in range(reps):
-                        if (task.id, case.id, name, mode, rep) in done:
-                            outcome.already_done += 1
-                            if progress is not None:
-                                progress.advance(tokens=0, cost=0.0, failed=False)
-                            continue
-                        if rendered is None:
-                            rendered = render_case(task, case, prefix)
-                            input_json = jsonfast.dumps(case.fields)
-                        group.append(_Item(task, case.id, seq, name, mode, rep, rendered, params, input_json,
-                                           case.reference))
-                if group:
-                    yield group
+            for variant in task.variants():  # one variant unless the task has prompts (not raced: check_decidable)
+                pid = variant.id
+                prefix = render_few_shot(task, variant)
+                if (needs_content_free(task) and scores_labels
+                        and (task.id, CONTENT_FREE_CASE, name, pid, "calibration", 0) not in done):
+                    cf = content_free_case(task, variant)
+                    yield [_Item(task, cf.id, -1, name, pid, "calibration", 0, render_case(task, cf, variant=variant),
+                                 params, jsonfast.dumps(cf.fields), None)]
+                cases = iter_task_cases(plan, task) if decider is None else iter(decider.cases[task.id])
+                racing = [(mode, contender(task, name, mode)) for mode in modes]
+                for seq, case in cases:
+                    if fatal:
+                        return
+                    if decider is not None and decider.stopped(task.id, racing):
+                        _skip_rest(decider, task, name, modes, reps, [(seq, case), *cases], done, progress)
+                        break
+                    rendered = None
+                    group: list[_Item] = []
+                    for mode in modes:
+                        for rep in range(reps):
+                            if (task.id, case.id, name, pid, mode, rep) in done:
+                                outcome.already_done += 1
+                                if progress is not None:
+                                    progress.advance(tokens=0, cost=0.0, failed=False)
+                                continue
+                            if rendered is None:
+                                rendered = render_case(task, case, prefix, variant)
+                                input_json = jsonfast.dumps(case_input(case))
+                            group.append(_Item(task, case.id, seq, name, pid, mode, rep, rendered, params, input_json,
+                                               case.reference))
+                    if group:
+                        yield group
 
     workers: list[asyncio.Task[None]] = []
     for m in plan.models:
@@ -313,14 +328,14 @@ async def _drive(
 
 
 def _skip_rest(decider: Decider, task: Task, model: str, modes: list[str], reps: int,
-               rest: list[tuple[int, Case]], done: set[tuple[str, str, str, str, int]],
+               rest: list[tuple[int, Case]], done: set[DoneKey],
                progress: ProgressSink | None) -> None:
     """A decided model's remaining requests for the task: not sent, counted as saved."""
     for _, case in rest:
         for mode in modes:
             key = (task.id, contender(task, model, mode))
             for rep in range(reps):
-                if (task.id, case.id, model, mode, rep) not in done:
+                if (task.id, case.id, model, "", mode, rep) not in done:  # raced tasks have one prompt
                     decider.saved[key] = decider.saved.get(key, 0) + 1
                     if progress is not None:
                         progress.advance(tokens=0, cost=0.0, failed=False)
@@ -339,6 +354,7 @@ class _Item:
     case: str
     seq: int
     model: str
+    prompt: str  # the prompt variant's id ("" for a task with one template)
     mode: str
     rep: int
     rendered: Any
@@ -348,7 +364,8 @@ class _Item:
 
     def ident(self) -> tuple[Any, ...]:
         """The result row's fields, in the order `Store.record` takes them."""
-        return (self.task.id, self.case, self.model, self.mode, self.rep, self.seq, self.input_json, self.reference)
+        return (self.task.id, self.case, self.model, self.prompt, self.mode, self.rep, self.seq, self.input_json,
+                self.reference)
 
 
 class RateLimits:

@@ -189,12 +189,13 @@ class Store:
         rows = self.conn.execute("SELECT key FROM responses WHERE model = ?", (model,))
         return {int(k[:16], 16) for (k,) in rows}
 
-    def done_keys(self, run_id: str) -> set[tuple[str, str, str, str, int]]:
-        """(task, case, model, mode, rep) already answered in this run: a resume skips them."""
+    def done_keys(self, run_id: str) -> set[tuple[str, str, str, str, str, int]]:
+        """(task, case, model, prompt, mode, rep) already answered in this run: a resume skips them."""
         rows = self.conn.execute(
-            "SELECT task_id, case_id, model, mode, rep FROM results WHERE run_id = ? AND status = 'ok'", (run_id,)
+            "SELECT task_id, case_id, model, prompt, mode, rep FROM results WHERE run_id = ? AND status = 'ok'",
+            (run_id,),
         )
-        return {(r[0], r[1], r[2], r[3], r[4]) for r in rows}
+        return {(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows}
 
     def record(
         self,
@@ -211,13 +212,14 @@ class Store:
     ) -> None:
         """Store one outcome: the response (none for a cache hit) and the result row, in one transaction.
 
-        `item` is (task, case, model, mode, rep, seq, input_json, reference). Timestamps are taken by SQLite when
-        the rows are written: formatting one per answer in Python was a visible cost at thousands of answers/s.
+        `item` is (task, case, model, prompt, mode, rep, seq, input_json, reference). Timestamps are taken by
+        SQLite when the rows are written: formatting one per answer in Python was a visible cost at thousands of
+        answers/s.
         """
         resp_row = _response_row(key, kind, response, request_json) if response is not None and not cached else None
         ok = cached or response is not None  # a cache hit is answered by the response already stored
-        result_row = (run_id, *item[:6], "ok" if ok else "failed", key if ok else None, int(cached), error, attempts,
-                      item[6], item[7])
+        result_row = (run_id, *item[:7], "ok" if ok else "failed", key if ok else None, int(cached), error, attempts,
+                      item[7], item[8])
         if self._writer is not None:
             self._writer.put(resp_row, result_row)
         else:
@@ -250,7 +252,7 @@ class Store:
         if max_seq is not None:
             sql += " AND r.seq < ?"
             args.append(max_seq)
-        sql += " ORDER BY r.task_id, r.seq, r.model, r.mode, r.rep"
+        sql += " ORDER BY r.task_id, r.seq, r.model, r.prompt, r.mode, r.rep"
         cursor = self.conn.cursor()
         cursor.row_factory = _as(ResultRow)
         yield from cursor.execute(sql, args)
@@ -263,8 +265,9 @@ class Store:
         try:
             c.execute("DELETE FROM scores WHERE run_id = ?", (run_id,))
             c.executemany(
-                f"INSERT INTO scores ({_SCORE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
-                ((s.run_id, s.task_id, s.case_id, s.model, s.mode, s.rep, s.scorer, s.value, s.detail) for s in rows),
+                f"INSERT INTO scores ({_SCORE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                ((s.run_id, s.task_id, s.case_id, s.model, s.prompt, s.mode, s.rep, s.scorer, s.value, s.detail)
+                 for s in rows),
             )
             c.execute("COMMIT")
         except BaseException:
@@ -281,12 +284,17 @@ class Store:
         cursor = self.conn.cursor()
         cursor.row_factory = _as(ResultStat)
         yield from cursor.execute(
-            """SELECT r.task_id, r.case_id, r.model, r.mode, r.rep, r.seq, r.status, r.reference, p.latency_s,
+            """SELECT r.task_id, r.case_id, r.model, r.prompt, r.mode, r.rep, r.seq, r.status, r.reference, p.latency_s,
                       p.cost_usd, p.prompt_tokens, p.completion_tokens
                FROM results r LEFT JOIN responses p ON p.key = r.response_key
                WHERE r.run_id = ? AND r.mode != 'calibration'""",
             (run_id,),
         )
+
+    def has_prompt_variants(self, run_id: str) -> bool:
+        """Whether any answer of the run was to a named prompt variant (a task with `prompts:`)."""
+        sql = "SELECT 1 FROM results WHERE run_id = ? AND prompt != '' LIMIT 1"
+        return self.conn.execute(sql, (run_id,)).fetchone() is not None
 
     def modes_by_task(self, run_id: str) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
@@ -394,10 +402,10 @@ class Store:
 _RESPONSE_COLUMNS = ("key, model, kind, request_json, text, finish_reason, prompt_tokens, completion_tokens, "
                      "latency_s, ttft_s, cost_usd, cost_source, label_logprobs, created_at")
 _RESULT_COLUMNS = ", ".join("r." + c for c in (
-    "run_id", "task_id", "case_id", "model", "mode", "rep", "seq", "status", "response_key", "cached", "error",
-    "attempts", "input_json", "reference", "updated_at"))
+    "run_id", "task_id", "case_id", "model", "prompt", "mode", "rep", "seq", "status", "response_key", "cached",
+    "error", "attempts", "input_json", "reference", "updated_at"))
 _LABEL_COLUMNS = "run_id, task_id, case_id, model, mode, rep, versus, label, reviewer, labelled_at"
-_SCORE_COLUMNS = "run_id, task_id, case_id, model, mode, rep, scorer, value, detail"
+_SCORE_COLUMNS = "run_id, task_id, case_id, model, prompt, mode, rep, scorer, value, detail"
 
 
 def _as(row_type: Callable[..., Any]) -> Callable[[sqlite3.Cursor, tuple[Any, ...]], Any]:
@@ -408,10 +416,10 @@ def _as(row_type: Callable[..., Any]) -> Callable[[sqlite3.Cursor, tuple[Any, ..
 _NOW = "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')"  # = datetime.now(UTC).isoformat(timespec="milliseconds")
 _RESPONSE_ROWS = ("INSERT OR IGNORE INTO responses VALUES ", f"(?,?,?,?,?,?,?,?,?,?,?,?,?,{_NOW})", "")
 _RESULT_ROWS = (
-    """INSERT INTO results (run_id, task_id, case_id, model, mode, rep, seq, status, response_key, cached, error,
-                            attempts, input_json, reference, updated_at) VALUES """,
-    f"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,{_NOW})",
-    """ ON CONFLICT (run_id, task_id, case_id, model, mode, rep) DO UPDATE SET
+    """INSERT INTO results (run_id, task_id, case_id, model, prompt, mode, rep, seq, status, response_key, cached,
+                            error, attempts, input_json, reference, updated_at) VALUES """,
+    f"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,{_NOW})",
+    """ ON CONFLICT (run_id, task_id, case_id, model, prompt, mode, rep) DO UPDATE SET
           status = excluded.status, response_key = excluded.response_key, cached = excluded.cached,
           error = excluded.error, attempts = results.attempts + excluded.attempts, updated_at = excluded.updated_at
         WHERE results.status != 'ok'""",

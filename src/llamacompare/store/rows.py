@@ -55,6 +55,7 @@ class ResultRow:
     task_id: str
     case_id: str
     model: str
+    prompt: str  # the prompt variant's id ("" for a task with one template)
     mode: str
     rep: int
     seq: int
@@ -78,9 +79,9 @@ class ResultRow:
     request_json: str | None
 
     @property
-    def key(self) -> tuple[str, str, str, str, str, int]:
-        """(run, task, case, model, mode, repeat): what a score row is about."""
-        return (self.run_id, self.task_id, self.case_id, self.model, self.mode, self.rep)
+    def key(self) -> tuple[str, str, str, str, str, str, int]:
+        """(run, task, case, model, prompt, mode, repeat): what a score row is about."""
+        return (self.run_id, self.task_id, self.case_id, self.model, self.prompt, self.mode, self.rep)
 
     @property
     def fields(self) -> dict[str, Any]:
@@ -101,6 +102,7 @@ class ResultStat:
     task_id: str
     case_id: str
     model: str
+    prompt: str
     mode: str
     rep: int
     seq: int
@@ -120,6 +122,7 @@ class ScoreRow:
     task_id: str
     case_id: str
     model: str
+    prompt: str  # the prompt variant ("" for a task with one template)
     mode: str
     rep: int
     scorer: str
@@ -127,9 +130,9 @@ class ScoreRow:
     detail: str | None = None
 
     @property
-    def answer(self) -> tuple[str, str, str, str, int]:
-        """(task, case, model, mode, repeat): the answer this score is about."""
-        return (self.task_id, self.case_id, self.model, self.mode, self.rep)
+    def answer(self) -> tuple[str, str, str, str, str, int]:
+        """(task, case, model, prompt, mode, repeat): the answer this score is about."""
+        return (self.task_id, self.case_id, self.model, self.prompt, self.mode, self.rep)
 
     def detail_dict(self) -> dict[str, Any]:
         detail: dict[str, Any] = json.loads(self.detail) if self.detail else {}

@@ -17,6 +17,8 @@ from typing import Any
 import orjson
 
 from llamacompare.errors import UsageError
+from llamacompare.prompts.templates import Message
+from llamacompare.tasks.conversation import MESSAGES, ConversationError, missing_fields, parse_turns
 from llamacompare.tasks.hub import HubRef, load_hub_dataset
 from llamacompare.tasks.suite import Case, Loc, SuiteError, Task, display_path, format_loc
 
@@ -411,7 +413,10 @@ class CaseReader:
     ) -> Case | None:
         raw = rec.values
         fields: dict[str, str] = {}
+        conversation_column = mapping.get(MESSAGES, MESSAGES)
         for key, value in raw.items():
+            if key == conversation_column:
+                continue
             if key == mapping.get("checks", "checks"):
                 if value is not None and value != "":
                     fields["checks"] = self._checks(rec, key, value)
@@ -443,8 +448,14 @@ class CaseReader:
             where = f"line {prev}" if self.source is not None else f"cases[{prev - 1}]"
             raise self._err(rec, id_col, f"duplicate case id {case_id!r} (also at {where}); make ids unique")
         seen[case_id] = rec.line if self.source is not None else rec.number
-        # required fields
+        messages = self._conversation(rec, conversation_column, fields)
+        if messages is None and all(v.template is None for v in self.task.variants()):
+            raise self._err(rec, None, "the case has no `messages` and the task no template; give the case a "
+                                       "conversation or the task a template")
+        # required fields (a conversation needs its own placeholders' fields, checked above, and the reference)
         for fld in used:
+            if messages is not None and fld != self.task.reference:
+                continue
             source = mapping.get(fld, fld)
             if source not in raw:
                 have = ", ".join(raw) or "nothing"
@@ -469,7 +480,25 @@ class CaseReader:
             reference = fields[self.task.reference]
             if self.task.type == "classify":
                 reference = self._gold(rec, reference)
-        return Case(case_id, fields, reference)
+        return Case(case_id, fields, reference, messages)
+
+    def _conversation(self, rec: _Record, column: str, fields: dict[str, str]) -> tuple[Message, ...] | None:
+        """The case's `messages`, checked (roles, order, placeholders), or None when it has none."""
+        if column not in rec.values:
+            return None
+        try:
+            turns = parse_turns(rec.values[column])
+        except ConversationError as e:
+            if self.source is None:
+                raise self.error(("cases", rec.number - 1, MESSAGES, *e.at), str(e)) from None
+            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.at)
+            raise self._err(rec, column + where, str(e)) from None
+        gap = missing_fields(turns, fields)
+        if gap is not None:
+            raise self._err(rec, f"{column}[{gap[0]}].content",
+                            f"placeholder {{{gap[1]}}} is not a field of this case (it has: "
+                            f"{', '.join(fields) or 'nothing'}); add the field or fix the placeholder")
+        return turns
 
     def _checks(self, rec: _Record, key: str, value: Any) -> str:
         """A case's checks (a list, or its JSON/YAML text) in canonical form; with `check_dir`, the files they name

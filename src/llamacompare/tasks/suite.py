@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from llamacompare.errors import UsageError
 from llamacompare.models.base import Params
+from llamacompare.prompts.templates import Message
 from llamacompare.tasks.checks import CheckDefinitionError, TaskCheck, check_list, dump_checks, suite_error_for
 from llamacompare.tasks.template import TemplateSyntaxError, placeholders, render_few_shot
 
@@ -290,8 +291,56 @@ class JudgeSpec(Strict):
         return check_model_name(v)
 
 
+def _case_fields(value: Any) -> Any:
+    """An inline case: text fields, and optionally `messages`, a list of {role, content} turns sent instead of the
+    template (checked by tasks/conversation.py)."""
+    if not isinstance(value, dict):
+        return value  # the dict type reports it
+    out: dict[Any, Any] = {}
+    for key, v in _key_text(value).items():
+        if key == "messages" and isinstance(v, list):
+            out[key] = v
+            continue
+        try:
+            v = _scalar_text(v)
+        except PydanticCustomError as e:
+            raise fail((key,), e.message()) from None
+        if not isinstance(v, str):
+            kind = "a list" if isinstance(v, list) else "a mapping" if isinstance(v, dict) else type(v).__name__
+            raise fail((key,), f"expected a text, got {kind}; fix the value (only `messages` may be a list of "
+                               "{role, content} turns)")
+        out[key] = v
+    return out
+
+
+CaseFields = Annotated[dict[str, Any], BeforeValidator(_case_fields)]
+
+
+class PromptSpec(Strict):
+    """One prompt variant of a task (`prompts:`): its template, and optionally its own system prompt, few-shot
+    template and instruction (those left out are the task's)."""
+
+    id: str
+    template: str
+    system: str | None = None
+    few_shot_template: str | None = None
+    instruction: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PromptVariant:
+    """What one variant renders: `id` is "" for a task with a single `template` (the default variant)."""
+
+    id: str
+    template: str | None
+    system: str | None
+    few_shot_template: str | None
+    instruction: str | None
+
+
 class Task(Strict):
-    """One task: a prompt template and the cases it is filled with, plus how answers are scored."""
+    """One task: a prompt template (or several, `prompts`) and the cases it is filled with, plus how answers are
+    scored."""
 
     id: str
     type: Literal["classify", "generate"]
@@ -301,14 +350,15 @@ class Task(Strict):
     labels: dict[str, list[str]] | None = None
     label_map: dict[str, str] | None = None
     system: str | None = None
-    template: str
+    template: str | None = None
+    prompts: list[PromptSpec] | None = None
     few_shot: list[Fields] | None = None
     few_shot_template: str | None = None
     instruction: str | None = None
     # appended for base models only (plain text, no chat template): e.g. "\nSummary:\n" after a document, which a
     # base model otherwise continues as a document (blank lines) instead of answering
     base_model_cue: str | None = None
-    cases: list[Fields] | None = None
+    cases: list[CaseFields] | None = None
     dataset: DatasetSpec | None = None
     reference: str | None = None
     scorers: list[Scorer] | None = None
@@ -317,7 +367,7 @@ class Task(Strict):
     checks: list[TaskCheck] | None = None  # each a metric; a case's own `checks` add to these
 
     # memos of values derived from the fields above (what loading learns lives in tasks.loaded.LoadedSuite)
-    _prefix_cache: str | None = PrivateAttr(None)
+    _prefix_cache: dict[str, str] = PrivateAttr(default_factory=dict)  # prompt variant -> its few-shot block
     _aliases: dict[str, str] | None = PrivateAttr(None)
 
     @field_validator("labels", mode="before")
@@ -381,15 +431,39 @@ class Task(Strict):
             return self.label_map[v]
         return self.label_aliases().get(fold_label(v))
 
-    def few_shot_block(self) -> str:
-        """The rendered few-shot examples ("" without), once: thousands of cases share it."""
-        if self._prefix_cache is None:
-            self._prefix_cache = render_few_shot(self)
-        return self._prefix_cache
+    def few_shot_block(self, variant: PromptVariant | None = None) -> str:
+        """The rendered few-shot examples of a prompt variant (the first by default; "" without), once: thousands
+        of cases share it."""
+        variant = variant or self.variants()[0]
+        cached = self._prefix_cache.get(variant.id)
+        if cached is None:
+            cached = self._prefix_cache[variant.id] = render_few_shot(self, variant)
+        return cached
+
+    def variants(self) -> list[PromptVariant]:
+        """The prompt variants every case is run with: one per `prompts` entry, or the task's own template."""
+        if not self.prompts:
+            return [PromptVariant("", self.template, self.system, self.few_shot_template, self.instruction)]
+        return [
+            PromptVariant(
+                p.id, p.template, p.system if p.system is not None else self.system,
+                p.few_shot_template if p.few_shot_template is not None else self.few_shot_template,
+                p.instruction if p.instruction is not None else self.instruction,
+            )
+            for p in self.prompts
+        ]
+
+    def template_fields(self) -> list[str]:
+        """Case fields the templates use (every variant's), each once, in order of first use."""
+        seen: dict[str, None] = {}
+        for v in self.variants():
+            for name in placeholders(v.template or ""):
+                seen.setdefault(name, None)
+        return list(seen)
 
     def used_fields(self) -> list[str]:
         """Case fields the task needs: template placeholders, then the reference field."""
-        out = placeholders(self.template)
+        out = self.template_fields()
         if self.reference and self.reference not in out:
             out.append(self.reference)
         return out
@@ -403,15 +477,7 @@ def task_problems(task: Task) -> list[tuple[Loc, str]]:
     probs: list[tuple[Loc, str]] = []
     if not _ID_RE.fullmatch(task.id):
         probs.append((("id",), f"task id {task.id!r} may only use letters, digits, '_', '.', '-'; rename it"))
-    for key, text in (("template", task.template), ("few_shot_template", task.few_shot_template)):
-        if text is None:
-            continue
-        try:
-            placeholders(text)
-        except TemplateSyntaxError as e:
-            probs.append(((key,), str(e)))
-    if not task.template.strip():
-        probs.append((("template",), "the template is empty; write the prompt, with {field} placeholders"))
+    probs += _template_problems(task)
     if (task.cases is None) == (task.dataset is None):
         probs.append(((), "a task needs exactly one of `cases` (inline) or `dataset` (a file); keep one"))
     if task.cases is not None and not task.cases:
@@ -428,38 +494,74 @@ def task_problems(task: Task) -> list[tuple[Loc, str]]:
     return probs
 
 
+def _template_problems(task: Task) -> list[tuple[Loc, str]]:
+    """`template` or `prompts` (exactly one, unless every inline case is a conversation); each template valid."""
+    from llamacompare.tasks.conversation import inline_conversation_problems
+
+    probs: list[tuple[Loc, str]] = []
+    texts: list[tuple[Loc, str | None]] = [(("template",), task.template),
+                                           (("few_shot_template",), task.few_shot_template)]
+    if task.template is not None and task.prompts is not None:
+        probs.append((("prompts",), "give either `template` (one prompt) or `prompts` (variants), not both; "
+                                    "move the template into prompts as {id: ..., template: ...}"))
+    if task.prompts is not None:
+        if not task.prompts:
+            probs.append((("prompts",), "no prompt variants; add at least one {id: ..., template: ...}"))
+        seen: dict[str, int] = {}
+        for i, p in enumerate(task.prompts):
+            if not _ID_RE.fullmatch(p.id):
+                probs.append((("prompts", i, "id"), f"prompt id {p.id!r} may only use letters, digits, '_', '.', "
+                                                    "'-'; rename it"))
+            elif p.id in seen:
+                probs.append((("prompts", i, "id"), f"duplicate prompt id {p.id!r} (also prompts[{seen[p.id]}]); "
+                                                    "give each variant its own id"))
+            seen.setdefault(p.id, i)
+            texts += [(("prompts", i, "template"), p.template),
+                      (("prompts", i, "few_shot_template"), p.few_shot_template)]
+    for at, text in texts:
+        if text is None:
+            continue
+        try:
+            placeholders(text)
+        except TemplateSyntaxError as e:
+            probs.append((at, str(e)))
+        if at[-1] == "template" and not text.strip():
+            probs.append((at, "the template is empty; write the prompt, with {field} placeholders"))
+    all_conversations = bool(task.cases) and all("messages" in c for c in task.cases or [])
+    if task.template is None and task.prompts is None and not all_conversations:
+        probs.append((("template",), "required field 'template' is missing; add it (the prompt, with {field} "
+                                     "placeholders), or `prompts:` for variants, each {id: ..., template: ...}"))
+    probs += inline_conversation_problems(task)
+    return probs
+
+
 def _few_shot_problems(task: Task) -> list[tuple[Loc, str]]:
+    own = [(("prompts", i, "few_shot_template"), p.few_shot_template) for i, p in enumerate(task.prompts or [])]
+    given = [(at, t) for at, t in [(("few_shot_template",), task.few_shot_template), *own] if t is not None]
     if task.few_shot is None:
-        if task.few_shot_template is not None:
-            return [
-                (
-                    ("few_shot_template",),
-                    "few_shot_template without few_shot examples; add few_shot or remove it",
-                )
-            ]
+        if given:
+            return [(given[0][0], "few_shot_template without few_shot examples; add few_shot or remove it")]
         return []
-    if task.few_shot_template is None:
-        return [
-            (
-                ("few_shot",),
-                "few_shot examples need a few_shot_template; add one, "
-                'e.g. "Text: {text}\\nLabel: {label}\\n"',
-            )
-        ]
-    try:
-        names = placeholders(task.few_shot_template)
-    except TemplateSyntaxError:
-        return []  # already reported
-    for i, ex in enumerate(task.few_shot):
-        missing = [n for n in names if n not in ex]
-        if missing:
-            return [
-                (
-                    ("few_shot", i),
-                    f"example lacks field {missing[0]!r} used by few_shot_template "
-                    f"(it has: {', '.join(ex) or 'nothing'}); add it",
-                )
-            ]
+    for i, v in enumerate(task.variants()):
+        if v.few_shot_template is None:
+            at: Loc = ("prompts", i) if task.prompts else ("few_shot",)
+            return [(at, "few_shot examples need a few_shot_template; add one, "
+                         'e.g. "Text: {text}\\nLabel: {label}\\n"')]
+    for _, template in given:
+        try:
+            names = placeholders(template)
+        except TemplateSyntaxError:
+            return []  # already reported
+        for i, ex in enumerate(task.few_shot):
+            missing = [n for n in names if n not in ex]
+            if missing:
+                return [
+                    (
+                        ("few_shot", i),
+                        f"example lacks field {missing[0]!r} used by few_shot_template "
+                        f"(it has: {', '.join(ex) or 'nothing'}); add it",
+                    )
+                ]
     return []
 
 
@@ -508,17 +610,18 @@ def _classify_problems(task: Task) -> list[tuple[Loc, str]]:
                     "map gold values to a label name",
                 )
             )
-    try:
-        if task.reference in placeholders(task.template):
-            probs.append(
-                (
-                    ("template",),
-                    f"the template shows the gold field {{{task.reference}}}: the model would "
-                    "see the answer; remove it from the template",
+    for i, v in enumerate(task.variants()):
+        try:
+            if task.reference in placeholders(v.template or ""):
+                probs.append(
+                    (
+                        ("prompts", i, "template") if task.prompts else ("template",),
+                        f"the template shows the gold field {{{task.reference}}}: the model would "
+                        "see the answer; remove it from the template",
+                    )
                 )
-            )
-    except TemplateSyntaxError:
-        pass
+        except TemplateSyntaxError:
+            pass
     return probs
 
 
@@ -583,8 +686,10 @@ class Suite(Strict):
 
 @dataclass(slots=True)
 class Case:
-    """One filled-in example; `reference` is the canonical gold label (classify) or the reference text."""
+    """One filled-in example; `reference` is the canonical gold label (classify) or the reference text.
+    `messages`: a conversation to send instead of the task's template (placeholders not yet filled)."""
 
     id: str
     fields: dict[str, str]
     reference: str | None
+    messages: tuple[Message, ...] | None = None

@@ -7,13 +7,14 @@ so rendering cannot fail on user data and the model sees exactly what the datase
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
-    from llamacompare.tasks.suite import Case, Task
+    from llamacompare.prompts.templates import Message
+    from llamacompare.tasks.suite import Case, PromptVariant, Task
 
 #: A compiled template: (literal text, field name or None) pairs, in order.
 Compiled = tuple[tuple[str, str | None], ...]
@@ -26,15 +27,20 @@ class TemplateSyntaxError(ValueError):
 @dataclass(frozen=True, slots=True)
 class RenderedPrompt:
     """One case's prompt: `prefix` is shared by all cases of a task (the few-shot block), `text` is the full
-    user prompt (prefix + rendered template + instruction)."""
+    user prompt (prefix + rendered template + instruction). A conversation case has its `turns` instead (filled),
+    and `text` is their contents, for estimates of its length."""
 
     system: str | None
     prefix: str
     text: str
+    turns: tuple[Message, ...] | None = None
 
-    def messages(self) -> list[dict[str, str]]:
-        """Chat messages for providers that take them: an optional system turn, then the user turn."""
-        out = [{"role": "system", "content": self.system}] if self.system else []
+    def messages(self) -> list[Message]:
+        """Chat messages for providers that take them: an optional system turn, then the user turn (or the case's
+        conversation)."""
+        out: list[Message] = [{"role": "system", "content": self.system}] if self.system else []
+        if self.turns is not None:
+            return out + list(self.turns)
         out.append({"role": "user", "content": self.text})
         return out
 
@@ -83,9 +89,13 @@ def placeholders(template: str) -> list[str]:
 
 
 def input_text(task: Task, fields: Mapping[str, object]) -> str:
-    """What a case asks, for people and judges to read: the fields its template uses (all of them when it uses
-    none of them), one a line."""
-    names = [n for n in placeholders(task.template) if n in fields] or [n for n in fields if n != "checks"]
+    """What a case asks, for people and judges to read: the fields its templates use (all of them when they use
+    none of them), one a line; a conversation case's turns, one a line."""
+    messages = fields.get("messages")
+    if isinstance(messages, list):
+        texts = {k: str(v) for k, v in fields.items() if isinstance(v, str)}
+        return "\n".join(f"[{m['role']}] {render(m['content'], texts)}" for m in messages)
+    names = [n for n in task.template_fields() if n in fields] or [n for n in fields if n != "checks"]
     return "\n".join(str(fields[n]) for n in names)
 
 
@@ -99,18 +109,33 @@ def render(template: str, fields: Mapping[str, str]) -> str:
     return "".join(out)
 
 
-def render_few_shot(task: Task) -> str:
-    """The few-shot block: each example rendered with few_shot_template, concatenated."""
-    if not task.few_shot or task.few_shot_template is None:
+def render_few_shot(task: Task, variant: PromptVariant | None = None) -> str:
+    """The few-shot block: each example rendered with (the variant's) few_shot_template, concatenated."""
+    template = (variant or task.variants()[0]).few_shot_template
+    if not task.few_shot or template is None:
         return ""
-    return "".join(render(task.few_shot_template, ex) for ex in task.few_shot)
+    return "".join(render(template, ex) for ex in task.few_shot)
 
 
-def render_case(task: Task, case: Case, prefix: str | None = None) -> RenderedPrompt:
-    """The prompt for one case. Parts are concatenated as written: put newlines in the templates.
+def render_case(task: Task, case: Case, prefix: str | None = None, variant: PromptVariant | None = None
+                ) -> RenderedPrompt:
+    """The prompt for one case in one prompt variant (the task's first, or only, by default). Parts are
+    concatenated as written: put newlines in the templates. A case with `messages` is that conversation, filled
+    from its fields, after the variant's system prompt unless it has its own.
 
-    `prefix` is the task's few-shot block when the caller already has it (the runner, once per task)."""
+    `prefix` is the variant's few-shot block when the caller already has it (the runner, once per variant)."""
+    variant = variant or task.variants()[0]
+    if case.messages is not None:
+        turns = fill_turns(case.messages, case.fields)
+        system = None if turns[0]["role"] == "system" else variant.system
+        return RenderedPrompt(system=system, prefix="", text="\n\n".join(t["content"] for t in turns), turns=turns)
     if prefix is None:
-        prefix = task.few_shot_block()
-    text = prefix + render(task.template, case.fields) + (task.instruction or "")
-    return RenderedPrompt(system=task.system, prefix=prefix, text=text)
+        prefix = task.few_shot_block(variant)
+    assert variant.template is not None  # a task without a template has only conversation cases (checked)
+    text = prefix + render(variant.template, case.fields) + (variant.instruction or "")
+    return RenderedPrompt(system=variant.system, prefix=prefix, text=text)
+
+
+def fill_turns(turns: Sequence[Message], fields: Mapping[str, str]) -> tuple[Message, ...]:
+    """A conversation's turns with `{field}` placeholders filled from the case."""
+    return tuple(cast("Message", {"role": t["role"], "content": render(t["content"], fields)}) for t in turns)
