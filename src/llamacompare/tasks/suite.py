@@ -527,7 +527,9 @@ def _template_problems(task: Task) -> list[tuple[Loc, str]]:
             probs.append((at, str(e)))
         if at[-1] == "template" and not text.strip():
             probs.append((at, "the template is empty; write the prompt, with {field} placeholders"))
-    all_conversations = bool(task.cases) and all("messages" in c for c in task.cases or [])
+    # conversation cases need no template: inline ones are seen here, a dataset's are checked as it is read
+    inline = task.cases or []
+    all_conversations = task.dataset is not None or (bool(inline) and all("messages" in c for c in inline))
     if task.template is None and task.prompts is None and not all_conversations:
         probs.append((("template",), "required field 'template' is missing; add it (the prompt, with {field} "
                                      "placeholders), or `prompts:` for variants, each {id: ..., template: ...}"))
