@@ -219,3 +219,12 @@ def test_the_bundled_model_and_the_llama_cpp_server_answer_the_conversation(suit
     assert by_model["openai:gemma-3-270m"]["request"]["messages"] == MESSAGES
     assert by_model["local:gemma-3-270m"]["input"]["messages"][2] == {"role": "user",
                                                                       "content": "Peki {sehir} boğazının adı ne?"}
+
+
+def test_content_free_calibration_needs_a_template(tmp_path: Path) -> None:
+    p = tmp_path / "bad.yaml"
+    p.write_text("tasks:\n  - id: t\n    type: classify\n    mode: logprob\n    calibration: content_free\n"
+                 "    labels: {Evet: [], Hayır: []}\n    cases:\n      - {id: c, label: Evet, messages: "
+                 "[{role: user, content: a}]}\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"bad\.yaml:5: tasks\[0\]\.calibration: content_free calibration fills"):
+        load_suite(p)

@@ -245,3 +245,25 @@ def test_kendall_tau_and_swaps_over_three_prompts() -> None:
     assert rank_stability({"p1": {"a": 1.0}, "p2": {"a": 0.0}}, ["a"]) is None
     steady = rank_stability({"p1": {"a": 0.9, "b": 0.2}, "p2": {"a": 0.7, "b": 0.6}}, ["a", "b"])
     assert steady is not None and steady.stable and steady.taus[0].tau == pytest.approx(1.0)
+
+
+def test_compare_frames_give_the_prompt_its_own_column(variants_run: tuple[Path, dict[str, Any], list[Any]]) -> None:
+    from llamacompare.analysis.runs import run_report
+    from llamacompare.compare import Comparison
+    from llamacompare.store import Store
+
+    db, _, _ = variants_run
+    with Store(db) as store:
+        c = Comparison(run_report(store, "latest"), db)
+    summary = c.summary()
+    rows = summary[summary["model"] != "baseline: always Negatif"]
+    assert list(zip(rows["model"], rows["prompt"], rows["value"], strict=True)) == [
+        ("openai:alpha", "kisa", 1.0), ("openai:alpha", "uzun", 0.5), ("openai:beta", "kisa", 0.5),
+        ("openai:beta", "uzun", 1.0)]
+    frame = c.to_pandas()
+    assert len(frame) == 24 and set(frame["prompt"]) == {"kisa", "uzun"}
+    pivot = frame.pivot_table(index="case", columns=["model", "prompt"], values="correct", aggfunc="first")
+    assert pivot.loc["a", ("openai:alpha", "kisa")] and not pivot.loc["a", ("openai:alpha", "uzun")]
+    assert "rank stability: the models' order changes" in repr(c)  # print(c) in plain Python
+    html = c._repr_html_()  # Jupyter: the report's task card
+    assert "Prompts compared for each model, paired on the same cases (2)" in html and "Kendall τ = -1.00" in html

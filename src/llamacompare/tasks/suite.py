@@ -530,7 +530,10 @@ def _template_problems(task: Task) -> list[tuple[Loc, str]]:
     # conversation cases need no template: inline ones are seen here, a dataset's are checked as it is read
     inline = task.cases or []
     all_conversations = task.dataset is not None or (bool(inline) and all("messages" in c for c in inline))
-    if task.template is None and task.prompts is None and not all_conversations:
+    if task.template is None and task.prompts is None and task.calibration == "content_free":
+        probs.append((("calibration",), "content_free calibration fills the template with N/A, and this task has "
+                                        "none (its cases are conversations); use calibration: batch"))
+    elif task.template is None and task.prompts is None and not all_conversations:
         probs.append((("template",), "required field 'template' is missing; add it (the prompt, with {field} "
                                      "placeholders), or `prompts:` for variants, each {id: ..., template: ...}"))
     probs += inline_conversation_problems(task)
