@@ -25,7 +25,6 @@ from llamacompare.models.base import Params
 from llamacompare.models.registry import resolve
 from llamacompare.models.render import to_request
 from llamacompare.tasks import load_suite
-from llamacompare.tasks.datasets import iter_cases
 from llamacompare.tasks.template import render_case
 
 SUITE = """
@@ -92,7 +91,7 @@ def suite_file(tmp_path: Path) -> Path:
 def test_a_conversation_case_is_filled_and_rendered_in_each_models_own_format(suite_file: Path) -> None:
     suite = load_suite(suite_file)
     task = suite.tasks[0]
-    (case,) = iter_cases(task)
+    (case,) = suite.cases(task)
     assert case.fields == {"id": "bogaz", "sehir": "İstanbul"} and case.messages is not None
     messages = render_case(task, case).messages()
     assert messages == MESSAGES  # the task's system prompt first, placeholders filled from the case
@@ -111,8 +110,9 @@ def test_a_conversations_own_system_turn_wins_over_the_tasks(tmp_path: Path) -> 
     p.write_text(SUITE.replace("          - {role: user, content: \"{sehir} hangi",
                                "          - {role: system, content: \"Türkçe yanıtla.\"}\n"
                                "          - {role: user, content: \"{sehir} hangi"), encoding="utf-8")
-    task = load_suite(p).tasks[0]
-    (case,) = iter_cases(task)
+    loaded = load_suite(p)
+    task = loaded.tasks[0]
+    (case,) = loaded.cases(task)
     messages = render_case(task, case).messages()
     assert messages[0] == {"role": "system", "content": "Türkçe yanıtla."} and len(messages) == 4
 
@@ -126,8 +126,9 @@ def test_a_jsonl_dataset_column_carries_conversations(tmp_path: Path) -> None:
                                            encoding="utf-8")
     p = tmp_path / "s.yaml"
     p.write_text("tasks:\n  - id: t\n    type: generate\n    dataset: sohbet.jsonl\n", encoding="utf-8")
-    task = load_suite(p).tasks[0]
-    a, b = iter_cases(task)
+    loaded = load_suite(p)
+    task = loaded.tasks[0]
+    a, b = loaded.cases(task)
     assert render_case(task, a).messages() == [{"role": "user", "content": "İzmir nerede?"}]
     assert [m["role"] for m in render_case(task, b).messages()] == ["user", "assistant", "user"]
 

@@ -267,3 +267,14 @@ def test_compare_frames_give_the_prompt_its_own_column(variants_run: tuple[Path,
     assert "rank stability: the models' order changes" in repr(c)  # print(c) in plain Python
     html = c._repr_html_()  # Jupyter: the report's task card
     assert "Prompts compared for each model, paired on the same cases (2)" in html and "Kendall τ = -1.00" in html
+
+
+def test_until_decided_refuses_a_task_with_prompt_variants(tmp_path: Path) -> None:
+    suite = tmp_path / "variants.yaml"
+    suite.write_text(SUITE, encoding="utf-8")
+    with ScriptedServer(["alpha", "beta"], answer=_answer) as srv:
+        res = run_cli("run", str(suite), "-m", "openai:alpha", "-m", "openai:beta", "--base-url", srv.base_url,
+                      "--until-decided", "--db", str(tmp_path / "r.db"))
+        assert not [r for r in srv.requests if r.path.endswith("/chat/completions")]
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert "task duygu: --until-decided races models under one prompt" in res.stderr
