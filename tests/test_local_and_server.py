@@ -67,7 +67,8 @@ def test_logprob_label_scores_reuse_the_prefix_and_stay_exact() -> None:
     assert bad[" negative"] > bad[" positive"]
     assert good_again == good  # warm prefix cache gives exactly the cold numbers
     assert n1 == n3 > n2  # only the prefix stays cached between cases; each case's tail is re-evaluated
-    assert cold == pytest.approx(good, abs=0.05)
+    # a prompt read in one batch or as prefix + rest: llama.cpp's rounding differs (0.06 nats with flash attention)
+    assert cold == pytest.approx(good, abs=0.1)
 
 
 def test_ask_side_by_side_local_and_server(llama_server: str) -> None:

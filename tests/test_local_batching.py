@@ -13,7 +13,10 @@ from llamacompare.models.base import Params, Request, Response
 from llamacompare.models.bundled import bundled_model_path
 from llamacompare.models.local import PARALLEL, LocalProvider
 
-NEAR_TIE = 0.05  # nats: llama.cpp's sums depend on the batch's layout, so a near-tie may go either way
+# nats: llama.cpp's sums depend on the batch's layout, so a near-tie may go either way. With flash attention (on
+# by default: its kernel rounds Q·K in f16) a label's log-probability moves by a median 0.02 nats and at most ~0.3
+# between one at a time and batched on 120 SST-2-style cases; answers flipped at margins of 0.12 and 0.17.
+NEAR_TIE = 0.3
 
 
 def _provider(**kw: Any) -> LocalProvider:
@@ -132,7 +135,9 @@ def test_stops_lengths_prefixes_and_turkish_match_one_at_a_time() -> None:
     requests = _mixed_requests()
 
     async def go() -> tuple[list[Response], list[Response]]:
-        p = _provider()
+        # Without flash attention, whose f16 rounding turns two of these (a byte-level emoji, a repeated list)
+        # into near-ties that the batch's layout decides: this test is about the bookkeeping, answer for answer.
+        p = _provider(flash_attn=0)
         return await _one_at_a_time(p, requests), await _together(p, requests)
 
     alone, together = asyncio.run(go())

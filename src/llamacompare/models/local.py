@@ -4,7 +4,7 @@ One Llama per file per process, loaded on first use; all access goes through one
 calls are serialised and the event loop never blocks. Consecutive prompts that share a prefix (few-shot examples)
 reuse its KV cache: the prefix stays in the cache and only the rest of each prompt is evaluated. Greedy answers and
 label scores requested together are computed together (`local_batch`): each forward pass is filled with up to
-`BATCH_TOKENS` tokens from up to `PARALLEL` cases.
+`BATCH_TOKENS` tokens from up to `PARALLEL` cases, with flash attention where llama.cpp has it (`_with_context`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from llamacompare.models.base import ModelUsage, Prepared, Provider, Request, Re
 from llamacompare.models.capabilities import Capabilities
 from llamacompare.models.local_batch import Batcher, Throughput, count_tokens, llama_cpp, logprobs_of
 
-_models: dict[tuple[str, int, int, int], LoadedModel] = {}
+_models: dict[tuple[str, int, int, int, int], LoadedModel] = {}
 _models_lock = threading.Lock()
 
 DEFAULT_CTX = int(os.environ.get("LLAMACOMPARE_LOCAL_CTX", "4096"))
@@ -33,15 +33,19 @@ DEFAULT_CTX = int(os.environ.get("LLAMACOMPARE_LOCAL_CTX", "4096"))
 PARALLEL = max(1, int(os.environ.get("LLAMACOMPARE_LOCAL_PARALLEL", "32")))
 #: tokens in one forward pass: llama.cpp's prompt rate on CPU is best at a few hundred (bench/local_classification.py)
 BATCH_TOKENS = max(16, int(os.environ.get("LLAMACOMPARE_LOCAL_BATCH_TOKENS", "256")))
+#: llama.cpp's flash-attention setting: -1 auto (llama.cpp's default, on where the device supports it), 0 off, 1 on
+FLASH_ATTN = int(os.environ.get("LLAMACOMPARE_LOCAL_FLASH_ATTN", "-1"))
 
 
 class LoadedModel:
     """A Llama and the single thread allowed to touch it."""
 
-    def __init__(self, path: str, n_ctx: int, parallel: int = PARALLEL, batch_tokens: int = BATCH_TOKENS) -> None:
+    def __init__(self, path: str, n_ctx: int, parallel: int = PARALLEL, batch_tokens: int = BATCH_TOKENS,
+                 flash_attn: int = FLASH_ATTN) -> None:
         self.path = path
         self.n_ctx = n_ctx
         self.parallel = parallel
+        self.flash_attn = flash_attn
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llamacompare-local")
         self._llm: Any = None
         self._prefix_cache: dict[str, list[int]] = {}
@@ -82,8 +86,7 @@ class LoadedModel:
                     swa_full=True,  # sliding-window models (Gemma 3) need it to keep a prefix and drop the rest
                     verbose=False,
                 )
-                if self.parallel > 1:
-                    _with_sequences(self._llm, self.parallel + 1)
+                _with_context(self._llm, self.parallel + 1 if self.parallel > 1 else 1, self.flash_attn)
                 # The first decode pays one-time costs (buffers, weight repacking); keep them out of latencies. The
                 # single-token step leaves llama.cpp's decode counter above its floor of 1 (`measured` takes deltas).
                 self._llm.eval(self._llm.tokenize(b"warm up", add_bos=True))
@@ -127,14 +130,20 @@ class LoadedModel:
         return len(known) if tokens[: len(known)] == known else 0
 
 
-def _with_sequences(llm: Any, n_seq: int) -> None:
-    """Give the Llama a context that holds `n_seq` sequences in one shared (unified) KV cache: llama-cpp-python
-    only asks for that when it computes embeddings. Its own calls keep using sequence 0."""
+def _with_context(llm: Any, n_seq: int, flash_attn: int) -> None:
+    """Give the Llama the context the batcher needs; llama-cpp-python's constructor can ask for neither part:
+    - `n_seq` sequences in one shared (unified) KV cache (it only asks for more than one when computing embeddings;
+      its own calls keep using sequence 0);
+    - flash attention where llama.cpp supports it (its own `auto`; llama-cpp-python offers only on or off). On
+      CPU its kernel skips the KV cells a token may not see, so cases in flight beside each other cost no attention
+      for one another: without it every token attends over every cell in use, and 20 other cases in the cache
+      slowed a 256-token forward pass by 16% (bench/local_classification.py measures the rate either way)."""
     from llama_cpp._internals import LlamaContext
 
     params = llm.context_params
     params.n_seq_max = n_seq
-    params.kv_unified = True
+    params.kv_unified = n_seq > 1
+    params.flash_attn_type = flash_attn
     ctx = LlamaContext(model=llm._model, params=params, verbose=False)
     old, llm._ctx = llm._ctx, llm._stack.enter_context(contextlib.closing(ctx))
     old.close()
@@ -198,15 +207,15 @@ def _close_models() -> None:
             model._llm = None
 
 
-def get_model(path: str, n_ctx: int = DEFAULT_CTX, parallel: int = PARALLEL,
-              batch_tokens: int = BATCH_TOKENS) -> LoadedModel:
+def get_model(path: str, n_ctx: int = DEFAULT_CTX, parallel: int = PARALLEL, batch_tokens: int = BATCH_TOKENS,
+              flash_attn: int = FLASH_ATTN) -> LoadedModel:
     with _models_lock:
-        key = (path, n_ctx, parallel, batch_tokens)
+        key = (path, n_ctx, parallel, batch_tokens, flash_attn)
         model = _models.get(key)
         if model is None:
             if not os.path.isfile(path):
                 raise UsageError(f"local model file not found: {path}")
-            model = _models[key] = LoadedModel(path, n_ctx, parallel, batch_tokens)
+            model = _models[key] = LoadedModel(path, n_ctx, parallel, batch_tokens, flash_attn)
         return model
 
 
@@ -217,9 +226,9 @@ class LocalProvider(Provider):
     )
 
     def __init__(self, path: str, *, n_ctx: int = DEFAULT_CTX, parallel: int = PARALLEL,
-                 batch_tokens: int = BATCH_TOKENS) -> None:
+                 batch_tokens: int = BATCH_TOKENS, flash_attn: int = FLASH_ATTN) -> None:
         self.path = path
-        self.model = get_model(path, n_ctx, parallel, batch_tokens)
+        self.model = get_model(path, n_ctx, parallel, batch_tokens, flash_attn)
 
     async def prepare(self, model: str) -> Prepared:
         return Prepared(model, self.capabilities, context_length=self.model.n_ctx,
