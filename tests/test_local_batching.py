@@ -211,6 +211,36 @@ def test_an_abandoned_request_leaves_the_others_and_the_cache_intact() -> None:
     assert cells > 0
 
 
+def test_an_answer_given_up_on_in_flight_stops_before_the_next_pass() -> None:
+    """An interrupted run cancels its requests: one already generating must not run on to its max_tokens (minutes
+    on a long answer) while the worker thread, and so the process's exit, waits for it."""
+    long = Request(prompt="Once upon a time", params=Params(max_tokens=1500))
+    short = Request(prompt=LISTS_A[0], params=Params(max_tokens=3))
+
+    async def go() -> tuple[dict[str, int], Response, bool]:
+        p = _provider(parallel=3, n_ctx=2048)  # a model of its own: the stats below are this test's alone
+        batcher = p.model.batcher
+        assert batcher is not None
+        task = asyncio.create_task(p.generate("m", long))
+        while batcher.stats["widest"] == 0:  # until it is in flight
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # a few tokens into its answer
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        answer = await p.generate("m", short)  # the model still answers others
+        for _ in range(100):  # and soon has nothing left to do
+            if not batcher._running:
+                break
+            await asyncio.sleep(0.05)
+        return batcher.stats, answer, batcher._running
+
+    stats, answer, running = asyncio.run(go())
+    assert stats["dropped"] == 1 and stats["answered"] == 1  # dropped in flight, never finished
+    assert answer.text.strip() and answer.finish_reason == "length"
+    assert not running
+
+
 def test_one_at_a_time_when_asked() -> None:
     p = _provider(parallel=1)
     assert p.model.batcher is None

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from llamacompare.errors import BadRequestError, UsageError
@@ -257,7 +257,7 @@ class LocalProvider(Provider):
         batcher = self.model.batcher
         if batcher is not None and p.temperature == 0:
             head = _head(request.prompt, request.prefix)
-            result = await asyncio.wrap_future(batcher.answer(request.prompt, head, p.max_tokens, p.stop))
+            result = await _awaited(batcher, batcher.answer(request.prompt, head, p.max_tokens, p.stop))
             if result is not None:
                 return self._response(model, request, result.text, result.finish_reason, result.prompt_tokens,
                                       result.completion_tokens, result.latency_s, result.ttft_s)
@@ -312,7 +312,7 @@ class LocalProvider(Provider):
     ) -> dict[str, float]:
         head = _head(prompt, prefix)
         if self.model.batcher is not None:
-            scores = await asyncio.wrap_future(self.model.batcher.score(prompt, head, labels))
+            scores = await _awaited(self.model.batcher, self.model.batcher.score(prompt, head, labels))
             if scores is not None:
                 return scores
         return await self._run(self._label_logprobs_sync, prompt, labels, head)
@@ -340,6 +340,15 @@ class LocalProvider(Provider):
         llm.n_tokens = base  # the next eval drops the label tokens from the KV cache
         llm._requires_eval = True  # the logits no longer belong to the prompt's last token
         return out
+
+
+async def _awaited(batcher: Batcher, future: Future[Any]) -> Any:
+    """The batcher's answer; a caller cancelled while waiting (an interrupted run) tells the batcher to stop."""
+    try:
+        return await asyncio.wrap_future(future)
+    except asyncio.CancelledError:
+        batcher.drop(future)
+        raise
 
 
 def _last_logprobs(llm: Any, tokens: list[int]) -> list[float]:

@@ -146,10 +146,11 @@ class Batcher:
         self._head: str | None = None  # the prefix sequence 0 holds for the active jobs
         self._prefix: list[int] = []  # ... as tokens
         self._batch: Any = None
+        self._dropped: set[Future[Any]] = set()  # requests given up on while in flight (see `drop`)
         self.throughput = throughput if throughput is not None else Throughput()
         #: what happened so far: requests answered here and handed back, requests that joined another for the same
         #: prompt, the most cases in flight at once and the most tokens in one forward pass
-        self.stats = {"answered": 0, "handed_back": 0, "joined": 0, "widest": 0, "most_tokens": 0}
+        self.stats = {"answered": 0, "handed_back": 0, "joined": 0, "widest": 0, "most_tokens": 0, "dropped": 0}
 
     def answer(self, prompt: str, head: str | None, max_tokens: int, stop: tuple[str, ...]) -> Future[Any]:
         """A greedy answer: resolves to a GreedyResult, or None where the one-at-a-time path must answer."""
@@ -159,6 +160,14 @@ class Batcher:
     def score(self, prompt: str, head: str | None, labels: list[str]) -> Future[Any]:
         """log P(label | prompt) per label: resolves to a dict, or None where the one-at-a-time path must."""
         return self._submit(_Job(prompt, head, score=Future(), labels=list(labels)))
+
+    def drop(self, future: Future[Any]) -> None:
+        """The caller gave up on this request (its run was cancelled or interrupted). A queued one is dropped when
+        it comes up; one in flight is dropped before the next forward pass, its KV cells freed, rather than
+        generated to its end: an interrupted run stops within one pass."""
+        if not future.cancel():  # already running (or done): the worker thread drops it
+            with self._lock:
+                self._dropped.add(future)
 
     def _submit(self, job: _Job) -> Future[Any]:
         """Queue a job, or join it to a queued one for the same prompt. Requests made in one turn of an event
@@ -206,6 +215,8 @@ class Batcher:
             llm = self._llm()
             while True:
                 self._admit(llm)
+                if self._dropped:
+                    self._drop_given_up(llm)
                 if not self._active:
                     with self._lock:
                         if not (self._pending and self._pending[0].ready):
@@ -227,6 +238,22 @@ class Batcher:
                         f.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise
+
+    def _drop_given_up(self, llm: Any) -> None:
+        with self._lock:
+            dropped, self._dropped = self._dropped, set()
+        for job in list(self._active):
+            for f in job.parts():
+                if f in dropped:
+                    if f is job.answer:
+                        job.answer = None
+                    else:
+                        job.score = None
+                    self.stats["dropped"] += 1
+                    f.set_exception(asyncio.CancelledError())
+            if not job.parts():
+                self._release(llm, job)
+                self._active.remove(job)
 
     def _take(self) -> _Job | None:
         """The next admissible job, off the queue (with the lock held)."""
