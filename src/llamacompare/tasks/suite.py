@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -34,6 +34,7 @@ from llamacompare.tasks.template import TemplateSyntaxError, placeholders, rende
 
 CLASSIFY_SCORERS = ("accuracy",)
 GENERATE_SCORERS = ("rouge", "length", "judge", "pairwise")
+CLASSIFY_MAX_TOKENS = 32  # a label, perhaps a few words around it; a task's `params` may say otherwise
 Scorer = Literal["accuracy", "rouge", "length", "judge", "pairwise"]
 ClassifyMode = Literal["generate", "logprob", "both"]
 _ID_RE = re.compile(r"[A-Za-z0-9_.-]+")
@@ -469,7 +470,14 @@ class Task(Strict):
         return out
 
     def generation_params(self, base: Params | None = None) -> Params:
-        return self.params.apply(base) if self.params else (base or Params())
+        """The task's parameters over the model's (`base`). A classify task's answer is a label: unless the task
+        or the model sets `max_tokens`, it gets CLASSIFY_MAX_TOKENS, not the 1024 a free answer gets (a base
+        model would otherwise write on for 1024 tokens after the label, every case)."""
+        params = self.params.apply(base) if self.params else (base or Params())
+        unset = (self.params is None or self.params.max_tokens is None) and params.max_tokens == Params().max_tokens
+        if self.type == "classify" and unset:
+            params = replace(params, max_tokens=CLASSIFY_MAX_TOKENS)
+        return params
 
 
 def task_problems(task: Task) -> list[tuple[Loc, str]]:
