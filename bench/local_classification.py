@@ -15,13 +15,18 @@ Measured side by side in one process, through the real runner (storage on, fresh
   - SST-2 `mode: both` the default way (one prompt pass gives the label scores and the answer),
   - IMDB-length reviews (bench/data/long_reviews.tsv, ~200 tokens each, nothing shared but the instruction).
 
-The limit is the best any client could do without skipping work: llama.cpp's best prompt rate measured in the same
-run on the same model object (bare `eval` of batches of 64 to 512 tokens of these prompts, after the cached
-prefix, best of 3 at each size), divided by the tokens each case adds (the tokens after the cached prefix).
-Generating also decodes: after the prompt, one token per answer token but the last (here " positive" then the
-stop "\\n": one decode per case), so generate's limit counts those tokens too, at the same rate. The old limit,
-the same work done one case at a time (bare `eval` of each case's tokens, then bare greedy decoding to the stop),
-is printed beside it.
+The limit is the best any client could do without skipping work: llama.cpp's best prompt rate on the same model
+object (bare `eval` of these prompts' tokens after the cached prefix: a sweep of 64 to 512 tokens per eval first,
+then, around every round, best of 3 at the two best sizes), divided by the tokens each case adds (the tokens after
+the cached prefix). Generating also decodes: after the prompt, one token per answer token but the last (here
+" positive" then the stop "\\n": one decode per case), so generate's limit counts those tokens too, at the same rate.
+This machine's speed drifts by 10-20% within minutes, so the batched modes run in rounds: the cases in chunks, each
+chunk run in every mode between two measurements of the limit, and each mode's figure is the median over rounds
+of its rate against the limit around it. Beside it: llama.cpp alone doing exactly the work the cases need (their
+tokens in their own sequences, a logits row for each case's last token and for each decode, passes filled to the
+same token budget, no Python between them), the part of the limit no client can pass on this model; and the old
+limit, the same work one case at a time (bare `eval` of each case's tokens, then bare greedy decoding to the
+stop).
 """
 
 from __future__ import annotations
@@ -143,13 +148,13 @@ def _to_prefix(llm: Any, prefix: list[int]) -> None:
             llm.eval(prefix)
 
 
-def batched_rates(llm: Any, work: Work, repeats: int = 3) -> dict[int, float]:
+def batched_rates(llm: Any, work: Work, sizes: tuple[int, ...] = SIZES, repeats: int = 3) -> dict[int, float]:
     """llama.cpp's prompt rate (tokens/s) by tokens per `eval`: these cases' tokens, after the cached prefix."""
     stream = [t for toks in work.added for t in toks]
-    while len(stream) < max(SIZES):
+    while len(stream) < max(sizes):
         stream += stream
     best: dict[int, float] = {}
-    for size in SIZES:
+    for size in sizes:
         times = []
         for r in range(repeats):
             start = (r * size) % (len(stream) - size + 1)
@@ -160,6 +165,56 @@ def batched_rates(llm: Any, work: Work, repeats: int = 3) -> dict[int, float]:
         best[size] = size / min(times)
     llm.reset()
     return best
+
+
+def with_rows(llm: Any, work: Work, budget: int) -> float:
+    """llama.cpp alone doing exactly the work these cases need, no Python between forward passes: each case's
+    tokens in its own sequence after the shared prefix, passes filled to `budget` tokens, a logits row at each
+    case's last token, and each decode (one token and its row) in the next pass. Tokens/s over all passes."""
+    from llama_cpp._internals import LlamaBatch
+
+    from llamacompare.models.local_batch import _put, llama_cpp
+
+    lc = llama_cpp()
+    mem = llm._ctx.memory
+    batch = LlamaBatch(n_tokens=llm.n_batch, embd=0, n_seq_max=1, verbose=False)
+    b = batch.batch
+    _to_prefix(llm, work.prefix)
+    p = len(work.prefix)
+    free = list(range(1, llm.context_params.n_seq_max))
+    live: list[tuple[int, int, int]] = []  # (sequence, next position, decodes left)
+    tokens, seconds, i = 0, 0.0, 0
+    while i < len(work.added) or live:
+        n, done, following = 0, [], []
+        for seq, pos, left in live:
+            n = _put(b, n, 0, pos, seq, True)
+            if left > 1:
+                following.append((seq, pos + 1, left - 1))
+            else:
+                done.append(seq)
+        live = following
+        while i < len(work.added) and free and n + len(work.added[i]) <= budget:
+            seq, toks = free.pop(), work.added[i]
+            if p:
+                lc.llama_memory_seq_cp(mem, 0, seq, 0, p)
+            for j, tok in enumerate(toks):
+                n = _put(b, n, tok, p + j, seq, j == len(toks) - 1)
+            if work.decodes[i]:
+                live.append((seq, p + len(toks), work.decodes[i]))
+            else:
+                done.append(seq)
+            i += 1
+        b.n_tokens = n
+        t0 = time.perf_counter()
+        if lc.llama_decode(llm._ctx.ctx, b) != 0:
+            raise RuntimeError("llama_decode failed")
+        seconds += time.perf_counter() - t0
+        tokens += n
+        for seq in done:
+            lc.llama_memory_seq_rm(mem, seq, -1, -1)
+            free.append(seq)
+    llm.reset()
+    return tokens / seconds
 
 
 def one_at_a_time(llm: Any, work: Work, cases: int = 200) -> tuple[float, float]:
@@ -180,6 +235,49 @@ def one_at_a_time(llm: Any, work: Work, cases: int = 200) -> tuple[float, float]
     return n / t_prompt, n / (t_prompt + t_decode)
 
 
+def chunks(suite: Any, work: Work, rounds: int, folder: Path, name: str) -> list[tuple[Path, Work]]:
+    """The suite's cases in `rounds` files of about equal size, in order (JSONL: `text`, `label`), each with its
+    part of `work`."""
+    import json
+
+    cases = list(suite.cases(suite.tasks[0]))
+    size = -(-len(cases) // rounds)
+    out = []
+    for k in range(0, len(cases), size):
+        path = folder / f"{name}-{len(out)}.jsonl"
+        path.write_text("".join(json.dumps(c.fields, ensure_ascii=False) + "\n" for c in cases[k : k + size]),
+                        encoding="utf-8")
+        out.append((path, Work(work.prefix, work.added[k : k + size], work.decodes[k : k + size])))
+    return out
+
+
+@dataclass
+class Rounds:
+    """A mode run chunk by chunk, each chunk between two measurements of the limit (the machine's speed drifts
+    by 10-20% within minutes here: a limit measured at another moment says little)."""
+
+    name: str
+    cases: int = 0
+    seconds: float = 0.0
+    accuracy_sum: float = 0.0
+    ratios: list[float] | None = None
+    raw: float | None = None  # llama.cpp alone on the same work, with its logits rows, of the limit
+
+    def add(self, row: Row, limit: float) -> None:
+        self.cases += row.cases
+        self.seconds += row.seconds
+        self.accuracy_sum += row.accuracy * row.cases
+        self.ratios = (self.ratios or []) + [row.rate / limit]
+
+    @property
+    def rate(self) -> float:
+        return self.cases / self.seconds
+
+    @property
+    def accuracy(self) -> float:
+        return self.accuracy_sum / self.cases
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     shared = ROOT.parent / "shared" / "datasets" / "sst2_dev.tsv"
@@ -187,19 +285,23 @@ def main() -> None:
                     help="FILE, hf:NAME[:CONFIG]/SPLIT or hf (default: ../shared/datasets/sst2_dev.tsv if present, "
                     "else the suite's shipped sample)")
     ap.add_argument("--limit", type=int, default=None, help="first N SST-2 cases (default: all)")
+    ap.add_argument("--rounds", type=int, default=4, help="SST-2 chunks, each between two limit measurements")
+    ap.add_argument("--alone-limit", type=int, default=300,
+                    help="cases for the one-case-at-a-time rows (default 300)")
     ap.add_argument("--no-prefix-limit", type=int, default=100,
                     help="cases for the slow no-shared-prefix baseline (default 100)")
     ap.add_argument("--long-limit", type=int, default=None, help="first N long reviews (default: all 96)")
+    ap.add_argument("--long-rounds", type=int, default=4, help="long-review chunks (default 4)")
     args = ap.parse_args()
     from llamacompare.models.bundled import bundled_model_path
-    from llamacompare.models.local import BATCH_TOKENS, PARALLEL, get_model
+    from llamacompare.models.local import BATCH_TOKENS, FLASH_ATTN, PARALLEL, get_model
     from llamacompare.tasks.loader import load_suite
 
-    def sst2(limit: int | None) -> Any:
-        return load_suite("sst2", data=args.data).with_overrides(limit, None)
+    def sst2(limit: int | None, data: str | Path | None = args.data) -> Any:
+        return load_suite("sst2", data=data).with_overrides(limit, None)
 
-    def long_reviews() -> Any:
-        return load_suite(LONG_SUITE).with_overrides(args.long_limit, None)
+    def long_reviews(data: Path | None = None) -> Any:
+        return load_suite(LONG_SUITE, data=data).with_overrides(None if data else args.long_limit, None)
 
     def no_prefix(limit: int) -> Any:
         s = sst2(limit)
@@ -216,51 +318,91 @@ def main() -> None:
         run_mode(sst2(2), "generate", d / "warm.db")  # load the model once, outside the timings
         llm = get_model(str(bundled_model_path())).llm()
         sst2_work, long_work = task_work(llm, sst2(args.limit)), task_work(llm, long_reviews())
-        rates_before = batched_rates(llm, sst2_work), batched_rates(llm, long_work)
-        rows: list[Row] = []
+        sst2_rates, long_rates = batched_rates(llm, sst2_work), batched_rates(llm, long_work)
+        # the limit in each round: the best of 3 at the two best sizes of this first sweep
+        sst2_sizes = tuple(sorted(sst2_rates, key=sst2_rates.__getitem__)[-2:])
+        long_sizes = tuple(sorted(long_rates, key=long_rates.__getitem__)[-2:])
+        dbs = iter(range(10**6))
 
-        def measure(name: str, suite: Any, mode: str, concurrency: int | None = None) -> Row:
-            row = run_mode(suite, mode, d / f"{len(rows)}.db", concurrency)
-            row.name = name
-            rows.append(row)
-            return row
+        def rate(work: Work, sizes: tuple[int, ...]) -> float:
+            return max(batched_rates(llm, work, sizes).values())
 
-        measure("generate, new prompt per case", no_prefix(args.no_prefix_limit), "generate")
-        measure("generate, prefix cached, one at a time", sst2(args.limit), "generate", 1)
-        gen = measure("generate, prefix cached (default)", sst2(args.limit), "generate")
-        measure("logprob, prefix cached, one at a time", sst2(args.limit), "logprob", 1)
-        lp = measure("logprob, prefix cached (default)", sst2(args.limit), "logprob")
-        both = measure("both, prefix cached (default)", sst2(args.limit), "both")
-        measure("long reviews, generate (default)", long_reviews(), "generate")
-        rates_after = batched_rates(llm, sst2_work), batched_rates(llm, long_work)
+        def once(name: str, suite: Any, mode: str, concurrency: int | None = None) -> Rounds:
+            before = rate(sst2_work, sst2_sizes)
+            row = run_mode(suite, mode, d / f"{next(dbs)}.db", concurrency)
+            tokens = sst2_work.mean_added + (sst2_work.mean_decodes if mode != "logprob" else 0)
+            r = Rounds(name)
+            r.add(row, (before + rate(sst2_work, sst2_sizes)) / 2 / tokens)
+            return r
+
+        rows = [once("generate, new prompt per case", no_prefix(args.no_prefix_limit), "generate"),
+                once("generate, prefix cached, one at a time", sst2(args.alone_limit), "generate", 1),
+                once("logprob, prefix cached, one at a time", sst2(args.alone_limit), "logprob", 1)]
+        gen, lp, both = (Rounds(f"{m}, prefix cached (default)") for m in ("generate", "logprob", "both"))
+        long = Rounds("long reviews, generate (default)")
+        raw_lp: list[float] = []
+        raw_gen: list[float] = []
+        limits_lp: list[float] = []
+        for path, work in chunks(sst2(args.limit), sst2_work, args.rounds, d, "sst2"):
+            chunk = sst2(None, path)
+            before = rate(sst2_work, sst2_sizes)
+            raw_lp.append(with_rows(llm, Work(work.prefix, work.added, [0] * len(work.added)), BATCH_TOKENS)
+                          / work.mean_added)
+            raw_gen.append(with_rows(llm, work, BATCH_TOKENS) / (work.mean_added + work.mean_decodes))
+            runs = {m: run_mode(chunk, m, d / f"{next(dbs)}.db") for m in ("generate", "logprob", "both")}
+            tokens_per_s = (before + rate(sst2_work, sst2_sizes)) / 2
+            lim_lp = tokens_per_s / sst2_work.mean_added
+            lim_gen = tokens_per_s / (sst2_work.mean_added + sst2_work.mean_decodes)
+            limits_lp.append(lim_lp)
+            raw_lp[-1] /= lim_lp
+            raw_gen[-1] /= lim_gen
+            gen.add(runs["generate"], lim_gen)
+            lp.add(runs["logprob"], lim_lp)
+            both.add(runs["both"], lim_gen)
+        lp.raw, gen.raw = statistics.median(raw_lp), statistics.median(raw_gen)
+        limits_long: list[float] = []
+        long_tokens = long_work.mean_added + long_work.mean_decodes
+        for path, _ in chunks(long_reviews(), long_work, args.long_rounds, d, "long"):
+            before = rate(long_work, long_sizes)
+            row = run_mode(long_reviews(path), "generate", d / f"{next(dbs)}.db")
+            limits_long.append((before + rate(long_work, long_sizes)) / 2 / long_tokens)
+            long.add(row, limits_long[-1])
         old_lp, old_gen = one_at_a_time(llm, sst2_work)
+        mean_limit = statistics.mean(limits_lp)
 
-    # the machine's speed drifts: each size's rate is the best of its runs before and after the timed runs
-    sst2_rates = {k: max(rates_before[0][k], rates_after[0][k]) for k in SIZES}
-    long_rates = {k: max(rates_before[1][k], rates_after[1][k]) for k in SIZES}
-    print(f"bundled model, {PARALLEL} cases in flight at most, {BATCH_TOKENS} tokens per forward pass at most")
-    print("llama.cpp prompt rate by tokens per eval (tokens/s, best of 3 before and 3 after the runs):")
+    on = "on" if FLASH_ATTN else "off"
+    print(f"bundled model, {PARALLEL} cases in flight at most, {BATCH_TOKENS} tokens per forward pass at most, "
+          f"flash attention {'auto' if FLASH_ATTN < 0 else on}")
+    print("llama.cpp prompt rate by tokens per eval (tokens/s, best of 3, before the runs):")
     print("  " + "  ".join(f"{k}: {v:,.0f}" for k, v in sst2_rates.items()) + "   (SST-2 tokens after the prefix)")
     print("  " + "  ".join(f"{k}: {v:,.0f}" for k, v in long_rates.items()) + "   (long reviews, whole prompts)")
-    best, best_long = max(sst2_rates.values()), max(long_rates.values())
-    limit_lp = best / sst2_work.mean_added
-    limit_gen = best / (sst2_work.mean_added + sst2_work.mean_decodes)
-    limit_long = best_long / (long_work.mean_added + long_work.mean_decodes)
     print(f"SST-2: each case adds {sst2_work.mean_added:.1f} tokens after the {len(sst2_work.prefix)}-token prefix "
-          f"and generate decodes {sst2_work.mean_decodes:.2f} more -> batched limit {limit_lp:.1f} cases/s (logprob), "
-          f"{limit_gen:.1f} (generate); one case at a time: {old_lp:.1f} / {old_gen:.1f}")
+          f"and generate decodes {sst2_work.mean_decodes:.2f} more -> batched limit {mean_limit:.1f} cases/s "
+          f"(logprob), {mean_limit * sst2_work.mean_added / (sst2_work.mean_added + sst2_work.mean_decodes):.1f} "
+          f"(generate); one case at a time: {old_lp:.1f} / {old_gen:.1f}")
+    print(f"  (the limit in each of {args.rounds} rounds: best of 3 at {' and '.join(map(str, sst2_sizes))} tokens "
+          f"per eval, before and after the round's runs; rounds' logprob limits {min(limits_lp):.1f}-"
+          f"{max(limits_lp):.1f} cases/s)")
+    print(f"  llama.cpp alone on the same cases with the logits row each needs, no Python between passes: "
+          f"{lp.raw:.0%} of the logprob limit, {gen.raw:.0%} of generate's")
     print(f"long reviews: {long_work.mean_added:.1f} tokens per prompt, {long_work.mean_decodes:.2f} decodes -> "
-          f"batched limit {limit_long:.1f} cases/s")
+          f"batched limit {statistics.mean(limits_long):.1f} cases/s (best of 3 at "
+          f"{' and '.join(map(str, long_sizes))} tokens per eval, around each of {len(limits_long)} rounds)")
     head = ("mode", "cases", "cases/s", "of batched limit", "of 1-at-a-time limit", "accuracy")
     print(f"{head[0]:<40} {head[1]:>6} {head[2]:>8} {head[3]:>17} {head[4]:>21} {head[5]:>9}")
-    for row in rows:
+    for row in [*rows, gen, lp, both, long]:
+        ratio = statistics.median(row.ratios or [0])
+        spread = f" ({min(row.ratios or [0]):.0%}-{max(row.ratios or [0]):.0%})" if len(row.ratios or []) > 1 else ""
         if row.name.startswith("long"):
-            batched, alone = f"{row.rate / limit_long:.0%}", "-"
+            alone = "-"
         elif row.name.startswith("logprob"):
-            batched, alone = f"{row.rate / limit_lp:.0%}", f"{row.rate / old_lp:.0%}"
+            alone = f"{row.rate / old_lp:.0%}"
         else:
-            batched, alone = f"{row.rate / limit_gen:.0%}", f"{row.rate / old_gen:.0%}"
-        print(f"{row.name:<40} {row.cases:>6} {row.rate:>8.1f} {batched:>17} {alone:>21} {row.accuracy:>9.3f}")
+            alone = f"{row.rate / old_gen:.0%}"
+        print(f"{row.name:<40} {row.cases:>6} {row.rate:>8.1f} {f'{ratio:.0%}{spread}':>17} {alone:>21} "
+              f"{row.accuracy:>9.3f}")
+    print("  (of batched limit: the median over rounds of each round's rate against the limit measured around it, "
+          "lowest-highest in brackets)")
     slower = max(gen.seconds / gen.cases, lp.seconds / lp.cases)
     print(f"mode both: {both.seconds / both.cases * 1e3:.1f} ms per case against {slower * 1e3:.1f} for the slower "
           f"single mode = {both.seconds / both.cases / slower:.2f}x")

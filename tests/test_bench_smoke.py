@@ -52,19 +52,24 @@ def test_local_classification_compares_each_mode_with_the_batched_limit(tmp_path
     import shutil
 
     shutil.copytree(REPO / "bench", tmp_path / "repo" / "bench")
-    out = bench(str(tmp_path / "repo" / "bench" / "local_classification.py"), "--limit", "12", "--no-prefix-limit", "3",
-                "--long-limit", "4")
+    out = bench(str(tmp_path / "repo" / "bench" / "local_classification.py"), "--limit", "12", "--rounds", "2",
+                "--alone-limit", "6", "--no-prefix-limit", "3", "--long-limit", "4", "--long-rounds", "2")
     rates = next(line for line in out.splitlines() if "(SST-2 tokens after the prefix)" in line)
     assert [size for size, _ in re.findall(r"(\d+): ([\d,]+)", rates)] == ["64", "128", "256", "512"]
     assert re.search(r"batched limit [\d.]+ cases/s \(logprob\), [\d.]+ \(generate\); one case at a time", out)
+    assert re.search(r"the limit in each of 2 rounds: best of 3 at \d+ and \d+ tokens per eval", out)
+    assert re.search(r"llama.cpp alone on the same cases .+: \d+% of the logprob limit, \d+% of generate's", out)
     names = ("generate, new prompt", "generate, prefix cached, one at a time", "generate, prefix cached (default)",
              "logprob, prefix cached, one at a time", "logprob, prefix cached (default)",
              "both, prefix cached (default)", "long reviews, generate (default)")
     rows = {name: line for line in out.splitlines() for name in names if line.startswith(name)}
     assert len(rows) == 7, out
-    assert all(line.count("%") == 2 for name, line in rows.items() if not name.startswith("long")), out
-    assert rows["long reviews, generate (default)"].count("%") == 1
+    for name, line in rows.items():
+        in_rounds = "(default)" in name  # a median over rounds, with the lowest and highest round beside it
+        assert bool(re.search(r" \d+% \(\d+%-\d+%\) ", line)) == in_rounds, line
+        assert line.count("%") == (3 if in_rounds else 1) + (not name.startswith("long")), line
     assert int(rows["long reviews, generate (default)"].split()[4]) == 4  # the case count column
+    assert int(rows["generate, prefix cached (default)"].split()[4]) == 12
     assert re.search(r"mode both: [\d.]+ ms per case against [\d.]+ for the slower single mode = [\d.]+x", out)
 
 
