@@ -4,7 +4,8 @@
     python bench/promptfoo_compare.py --suite bench/data/long_reviews.yaml -n 96
     python bench/promptfoo_compare.py --no-install ...      # never call npm: promptfoo only if already installed
 
-What is measured, generate mode, greedy, the task's stop and max_tokens, each whole command timed from start to end:
+What is measured, generate mode, greedy, the task's stop and max_tokens, each whole command timed from start to end
+(llamacompare twice, before and after the others, its time the mean of the two: this machine's speed drifts):
   - `llamacompare run SUITE -m local:gemma-3-270m --mode generate` (its default: the bundled model in-process,
     forward passes filled with many cases),
   - `promptfoo eval` (npm package `promptfoo`, pinned below, installed into a scratch folder) against
@@ -287,20 +288,45 @@ def main() -> None:
         server = Server(tmp)
         try:
             run_bare_client(server.url, cases[:2], params)  # the server's first requests pay one-time costs
-            rows.append(run_llamacompare(args.suite, args.data, args.n, tmp))
+            (tmp / "first").mkdir()
+            (tmp / "last").mkdir()
+            first = run_llamacompare(args.suite, args.data, args.n, tmp / "first")
             if not isinstance(found, str):
                 rows.append(run_promptfoo(*found, server.url, cases, params, tmp))
             rows.append(run_bare_client(server.url, cases, params))
+            last = run_llamacompare(args.suite, args.data, args.n, tmp / "last")
         finally:
             server.close()
+    # this machine's speed drifts within minutes: llamacompare runs before and after the others, and counts as the
+    # mean of its two times (its answers are the first run's)
+    rows.insert(0, Row(first.name, first.cases, (first.seconds + last.seconds) / 2, first.answers))
     print(f"{len(cases)} cases of {args.suite}, generate mode, bundled Gemma 3 270M; whole commands, timed")
     print(f"{'':<54} {'cases':>6} {'seconds':>8} {'cases/s':>8} {'accuracy':>9}")
     for row in rows:
         print(f"{row.name:<54} {row.cases:>6} {row.seconds:>8.1f} {row.rate():>8.1f} "
               f"{accuracy(row.answers, cases):>9.3f}")
+    print(f"(llamacompare: {first.seconds:.1f} s before the others, {last.seconds:.1f} s after them; the mean above)")
     ours = rows[0].rate()
     for row in rows[1:]:
         print(f"llamacompare is {ours / row.rate():.1f}x {row.name.split(' ->')[0]} through the server")
+    limit = batched_limit(args.suite, args.data, args.n)
+    print(f"llama.cpp's batched limit for these cases (bench/local_classification.py's, measured now): {limit:.1f} "
+          f"cases/s, {limit / rows[1].rate():.1f}x {rows[1].name.split(' ->')[0]}")
+
+
+def batched_limit(suite_ref: str, data: Path | None, n: int) -> float:
+    """Generate mode's batched limit for these cases, as bench/local_classification.py measures it: llama.cpp's best
+    prompt rate (best of 3 at 128 and 256 tokens per eval) over the tokens each case adds and decodes."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from llamacompare.models.bundled import bundled_model_path
+    from llamacompare.models.local import get_model
+    from llamacompare.tasks.loader import load_suite
+    from local_classification import batched_rates, task_work
+
+    suite = load_suite(suite_ref, data=data).with_overrides(n, None)
+    llm = get_model(str(bundled_model_path())).llm()
+    work = task_work(llm, suite)
+    return max(batched_rates(llm, work, (128, 256)).values()) / (work.mean_added + work.mean_decodes)
 
 
 if __name__ == "__main__":

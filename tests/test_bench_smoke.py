@@ -85,3 +85,5 @@ def test_promptfoo_comparison_says_when_promptfoo_is_missing_and_measures_the_re
         cases, seconds, rate, accuracy = numbers(row.split(")", 1)[-1])[-4:]
         assert cases == 4 and seconds > 0 and rate > 0 and 0 <= accuracy <= 1
     assert re.search(r"llamacompare is [\d.]+x bare aiohttp", out)
+    assert re.search(r"^\(llamacompare: [\d.]+ s before the others, [\d.]+ s after them", out, re.M)
+    assert re.search(r"llama.cpp's batched limit for these cases .+: [\d.]+ cases/s, [\d.]+x bare aiohttp", out)
