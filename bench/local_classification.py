@@ -24,7 +24,7 @@ This machine's speed drifts by 10-20% within minutes, so the batched modes run i
 chunk run in every mode between two measurements of the limit, and each mode's figure is the median over rounds
 of its rate against the limit around it. Beside it: llama.cpp alone doing exactly the work the cases need (their
 tokens in their own sequences, a logits row for each case's last token and for each decode, passes filled to the
-same token budget, no Python between them), the part of the limit no client can pass on this model; and the old
+same token budget, no Python between them), which no client can beat on this work; and the old
 limit, the same work one case at a time (bare `eval` of each case's tokens, then bare greedy decoding to the
 stop).
 """
@@ -37,7 +37,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -260,14 +260,14 @@ class Rounds:
     cases: int = 0
     seconds: float = 0.0
     accuracy_sum: float = 0.0
-    ratios: list[float] | None = None
+    ratios: list[float] = field(default_factory=list)  # each round's rate over the limit measured around it
     raw: float | None = None  # llama.cpp alone on the same work, with its logits rows, of the limit
 
     def add(self, row: Row, limit: float) -> None:
         self.cases += row.cases
         self.seconds += row.seconds
         self.accuracy_sum += row.accuracy * row.cases
-        self.ratios = (self.ratios or []) + [row.rate / limit]
+        self.ratios.append(row.rate / limit)
 
     @property
     def rate(self) -> float:
@@ -346,16 +346,15 @@ def main() -> None:
         for path, work in chunks(sst2(args.limit), sst2_work, args.rounds, d, "sst2"):
             chunk = sst2(None, path)
             before = rate(sst2_work, sst2_sizes)
-            raw_lp.append(with_rows(llm, Work(work.prefix, work.added, [0] * len(work.added)), BATCH_TOKENS)
-                          / work.mean_added)
-            raw_gen.append(with_rows(llm, work, BATCH_TOKENS) / (work.mean_added + work.mean_decodes))
+            alone_lp = with_rows(llm, Work(work.prefix, work.added, [0] * len(work.added)), BATCH_TOKENS)
+            alone_gen = with_rows(llm, work, BATCH_TOKENS)
             runs = {m: run_mode(chunk, m, d / f"{next(dbs)}.db") for m in ("generate", "logprob", "both")}
             tokens_per_s = (before + rate(sst2_work, sst2_sizes)) / 2
             lim_lp = tokens_per_s / sst2_work.mean_added
             lim_gen = tokens_per_s / (sst2_work.mean_added + sst2_work.mean_decodes)
             limits_lp.append(lim_lp)
-            raw_lp[-1] /= lim_lp
-            raw_gen[-1] /= lim_gen
+            raw_lp.append(alone_lp / work.mean_added / lim_lp)
+            raw_gen.append(alone_gen / (work.mean_added + work.mean_decodes) / lim_gen)
             gen.add(runs["generate"], lim_gen)
             lp.add(runs["logprob"], lim_lp)
             both.add(runs["both"], lim_gen)
@@ -370,9 +369,9 @@ def main() -> None:
         old_lp, old_gen = one_at_a_time(llm, sst2_work)
         mean_limit = statistics.mean(limits_lp)
 
-    on = "on" if FLASH_ATTN else "off"
+    flash = {-1: "auto", 0: "off"}.get(FLASH_ATTN, "on")
     print(f"bundled model, {PARALLEL} cases in flight at most, {BATCH_TOKENS} tokens per forward pass at most, "
-          f"flash attention {'auto' if FLASH_ATTN < 0 else on}")
+          f"flash attention {flash}")
     print("llama.cpp prompt rate by tokens per eval (tokens/s, best of 3, before the runs):")
     print("  " + "  ".join(f"{k}: {v:,.0f}" for k, v in sst2_rates.items()) + "   (SST-2 tokens after the prefix)")
     print("  " + "  ".join(f"{k}: {v:,.0f}" for k, v in long_rates.items()) + "   (long reviews, whole prompts)")
@@ -391,8 +390,8 @@ def main() -> None:
     head = ("mode", "cases", "cases/s", "of batched limit", "of 1-at-a-time limit", "accuracy")
     print(f"{head[0]:<40} {head[1]:>6} {head[2]:>8} {head[3]:>17} {head[4]:>21} {head[5]:>9}")
     for row in [*rows, gen, lp, both, long]:
-        ratio = statistics.median(row.ratios or [0])
-        spread = f" ({min(row.ratios or [0]):.0%}-{max(row.ratios or [0]):.0%})" if len(row.ratios or []) > 1 else ""
+        ratio = statistics.median(row.ratios)
+        spread = f" ({min(row.ratios):.0%}-{max(row.ratios):.0%})" if len(row.ratios) > 1 else ""
         if row.name.startswith("long"):
             alone = "-"
         elif row.name.startswith("logprob"):

@@ -159,7 +159,8 @@ def test_dataset_search_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.delenv("LLAMACOMPARE_DATA_DIR")
     assert used() == 3  # then ./
     (places["cwd/work"] / "d.tsv").unlink()
-    # and nowhere else: a file beside the checkout (../shared/datasets) is not the user's data
+    # and nowhere else: the file in tmp_path/cwd/shared/datasets (made above, where benchmark data sits beside a
+    # checkout) is not the user's data, so the loader must not look there
     with pytest.raises(UsageError, match=r"s\.yaml:\d+: tasks\[0\]\.dataset\.path: .*pass --data PATH"):
         used()
 
