@@ -277,10 +277,17 @@ def _prompt_tokens(p: LocalProvider, requests: list[Request]) -> int:
     """Tokens each prompt adds after its shared prefix: what reading every prompt once costs."""
     llm = p.model.llm()
 
-    def n(text: str) -> int:
-        return len(llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))
+    def tokens(text: str) -> list[int]:
+        return list(llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))
 
-    return sum(n(r.prompt or "") - (n(_head(r) or "") if r.prefix else 0) for r in requests)
+    def after_prefix(r: Request) -> int:
+        prompt, head = tokens(r.prompt or ""), tokens(_head(r) or "") if r.prefix else []
+        shared = 0  # the head's last token may merge with what follows it ("Review: " + "a" -> "Review:" " a")
+        while shared < min(len(prompt), len(head)) and prompt[shared] == head[shared]:
+            shared += 1
+        return len(prompt) - shared
+
+    return sum(after_prefix(r) for r in requests)
 
 
 def test_both_modes_read_each_prompt_once_from_the_same_logits() -> None:

@@ -219,7 +219,8 @@ def test_each_variant_may_bring_its_own_few_shot_template_and_instruction() -> N
     tr, en = (render_case(task, Case("1", {"text": "güzel"}, "Pozitif"), variant=v) for v in task.variants())
     assert (tr.system, tr.text) == ("Görev sistemi.", "Mesaj: harika\nDuygu: Pozitif\nMesaj: güzel\nDuygu:\n"
                                                       "Tek kelime ile yanıt ver.")
-    assert (tr.prefix, en.prefix) == ("Mesaj: harika\nDuygu: Pozitif\n", "Message: harika\nSentiment: Pozitif\n")
+    assert (tr.prefix, en.prefix) == ("Mesaj: harika\nDuygu: Pozitif\nMesaj: ",
+                                      "Message: harika\nSentiment: Pozitif\nMessage: ")
     assert (en.system, en.text) == ("Be brief.", "Message: harika\nSentiment: Pozitif\nMessage: güzel\nSentiment:")
 
 

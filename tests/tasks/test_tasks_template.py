@@ -84,8 +84,9 @@ def test_render_case_prefix_text_and_system(value: str) -> None:
     )
     r = render_case(task, Case("1", {"text": value, "label": "Pozitif"}, "Pozitif"))
     assert r.system == "Sistem {x}"  # the system prompt is literal text
-    assert r.prefix == "Mesaj: iyi\nDuygu: Pozitif\nMesaj: kötü {y}\nDuygu: Negatif\n"
-    assert r.text == r.prefix + f"Mesaj: {value}\nDuygu:" + "\nTek kelime ile yanıt ver."
+    # the shared prefix: the few-shot block and the template's text before its first field
+    assert r.prefix == "Mesaj: iyi\nDuygu: Pozitif\nMesaj: kötü {y}\nDuygu: Negatif\nMesaj: "
+    assert r.text == r.prefix + f"{value}\nDuygu:" + "\nTek kelime ile yanıt ver."
     assert r.messages() == [{"role": "system", "content": "Sistem {x}"}, {"role": "user", "content": r.text}]
 
 
@@ -93,5 +94,17 @@ def test_consecutive_cases_share_the_prefix() -> None:
     task = _task(few_shot=[{"text": "a"}], few_shot_template="Q: {text}\n", template="Q: {text}")
     a = render_case(task, Case("1", {"text": "one"}, None))
     b = render_case(task, Case("2", {"text": "two"}, None))
-    assert a.prefix == b.prefix == "Q: a\n" and a.text == "Q: a\nQ: one" and b.text == "Q: a\nQ: two"
+    assert a.prefix == b.prefix == "Q: a\nQ: " and a.text == "Q: a\nQ: one" and b.text == "Q: a\nQ: two"
     assert a.system is None and a.messages() == [{"role": "user", "content": "Q: a\nQ: one"}]
+
+
+def test_a_zero_shot_instruction_before_the_field_is_the_shared_prefix() -> None:
+    """With no few-shot block, the template's text before its first field is what every case shares (the seed's
+    e-mail summary: a local model keeps it in its KV cache); a template that starts with a field shares nothing,
+    and doubled braces in the lead are one literal brace, as in the text."""
+    task = _task(template="E-postayı özetle {{kısa}}:\n\ne-posta: {email}\nÖzet:")
+    a, b = (render_case(task, Case(str(i), {"email": e}, None)) for i, e in enumerate(["İyi günler", "{x} ışık"]))
+    assert a.prefix == b.prefix == "E-postayı özetle {kısa}:\n\ne-posta: "
+    assert a.text.startswith(a.prefix) and b.text == a.prefix + "{x} ışık\nÖzet:"
+    assert render_case(_task(template="{text} — 1"), Case("1", {"text": "x"}, None)).prefix == ""
+    assert render_case(_task(template="sabit metin"), Case("1", {"text": "x"}, None)).prefix == ""

@@ -26,8 +26,9 @@ class TemplateSyntaxError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class RenderedPrompt:
-    """One case's prompt: `prefix` is shared by all cases of a task (the few-shot block), `text` is the full
-    user prompt (prefix + rendered template + instruction). A conversation case has its `turns` instead (filled),
+    """One case's prompt: `prefix` is the start shared by all cases of a prompt variant (the few-shot block and the
+    template's text before its first field), `text` is the full user prompt (few-shot block + rendered template +
+    instruction). A conversation case has its `turns` instead (filled),
     and `text` is their contents, for estimates of its length."""
 
     system: str | None
@@ -133,7 +134,18 @@ def render_case(task: Task, case: Case, prefix: str | None = None, variant: Prom
         prefix = task.few_shot_block(variant)
     assert variant.template is not None  # a task without a template has only conversation cases (checked)
     text = prefix + render(variant.template, case.fields) + (variant.instruction or "")
-    return RenderedPrompt(system=variant.system, prefix=prefix, text=text)
+    return RenderedPrompt(system=variant.system, prefix=prefix + template_lead(variant.template), text=text)
+
+
+def template_lead(template: str) -> str:
+    """The template's text before its first field: the same in every case, so part of the shared prefix ("Review: "
+    is 2 of the ~28 tokens an SST-2 case adds; a zero-shot instruction before `{email}` is all of its prefix)."""
+    lead: list[str] = []
+    for literal, name in compile_template(template):  # a literal brace splits the text into pieces
+        lead.append(literal)
+        if name is not None:
+            return "".join(lead)
+    return ""
 
 
 def fill_turns(turns: Sequence[Message], fields: Mapping[str, str]) -> tuple[Message, ...]:
