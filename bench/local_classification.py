@@ -304,14 +304,20 @@ def main() -> None:
         return load_suite(LONG_SUITE, data=data).with_overrides(None if data else args.long_limit, None)
 
     def no_prefix(limit: int) -> Any:
-        s = sst2(limit)
-        t = s.tasks[0]
+        """The same prompts with nothing shared: the few-shot block is each case's first field (a template's
+        literal start would be shared like a few-shot block)."""
+        from llamacompare.tasks.loaded import LoadedSuite
         from llamacompare.tasks.template import render
 
+        s = sst2(limit)
+        t = s.tasks[0]
         block = "".join(render(t.few_shot_template, ex) for ex in t.few_shot or [])
-        t.template = block.replace("{", "{{").replace("}", "}}") + t.template
-        t.few_shot, t.few_shot_template = None, None
-        return s
+        cases = [{"block": block, **c.fields} for c in s.cases(t)]
+        task = type(t).model_validate({**t.model_dump(exclude_none=True), "template": "{block}" + t.template,
+                                       "few_shot": None, "few_shot_template": None, "dataset": None,
+                                       "cases": cases})
+        return LoadedSuite.of(type(s.suite).model_validate({**s.suite.model_dump(exclude_none=True),
+                                                            "tasks": [task.model_dump(exclude_none=True)]}))
 
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)

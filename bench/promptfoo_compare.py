@@ -316,7 +316,7 @@ def main() -> None:
 
 def batched_limit(suite_ref: str, data: Path | None, n: int) -> float:
     """Generate mode's batched limit for these cases, as bench/local_classification.py measures it: llama.cpp's best
-    prompt rate (best of 3 at 128 and 256 tokens per eval) over the tokens each case adds and decodes."""
+    prompt rate (best of 3 at 128, 256 and 512 tokens per eval) over the tokens each case adds and decodes."""
     sys.path.insert(0, str(ROOT / "bench"))
     from llamacompare.models.bundled import bundled_model_path
     from llamacompare.models.local import get_model
@@ -326,7 +326,7 @@ def batched_limit(suite_ref: str, data: Path | None, n: int) -> float:
     suite = load_suite(suite_ref, data=data).with_overrides(n, None)
     llm = get_model(str(bundled_model_path())).llm()
     work = task_work(llm, suite)
-    return max(batched_rates(llm, work, (128, 256)).values()) / (work.mean_added + work.mean_decodes)
+    return max(batched_rates(llm, work, (128, 256, 512)).values()) / (work.mean_added + work.mean_decodes)
 
 
 if __name__ == "__main__":
