@@ -28,8 +28,8 @@ class TemplateSyntaxError(ValueError):
 class RenderedPrompt:
     """One case's prompt: `prefix` is the start shared by all cases of a prompt variant (the few-shot block and the
     template's text before its first field), `text` is the full user prompt (few-shot block + rendered template +
-    instruction). A conversation case has its `turns` instead (filled),
-    and `text` is their contents, for estimates of its length."""
+    instruction). A conversation case has its `turns` instead (filled), and `text` is their contents, for
+    estimates of its length."""
 
     system: str | None
     prefix: str
