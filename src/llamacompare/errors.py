@@ -69,3 +69,15 @@ class ServerError(ProviderError):
 
 class ConnectionFailedError(ServerError):
     """The server could not be reached at all; the message names the URL."""
+
+
+def describe_value(value: object) -> str:
+    """A bad value as an error message shows it: its kind for containers, else its repr cut to 60 characters."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (an empty value)"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -27,6 +27,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
+from llamacompare.errors import describe_value as _describe
+
 TEXT_KINDS = ("equals", "contains", "icontains", "not_contains", "starts_with")
 KINDS = (*TEXT_KINDS, "regex", "is_json", "json_schema", "max_words", "python")
 _PYTHON_RE = re.compile(r"(?P<file>.+\.py):(?P<function>[A-Za-z_][A-Za-z0-9_]*)")
@@ -241,17 +243,6 @@ def schema_problem(schema: dict[str, Any], at: tuple[str | int, ...]) -> None:
         raise CheckDefinitionError(
             f"invalid JSON Schema{f' at {where}' if where else ''}: {e.message}; fix the schema", at
         ) from None
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def check_list(raw: Any) -> list[Check]:

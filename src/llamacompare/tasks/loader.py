@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from llamacompare.errors import UsageError
+from llamacompare.errors import describe_value as _describe
 from llamacompare.tasks.datasets import resolve_source
 from llamacompare.tasks.hub import HubRef, is_hub_ref, parse_hub_ref
 from llamacompare.tasks.loaded import LoadedSuite
@@ -214,17 +215,6 @@ _KINDS = {
     "dict_type": "a mapping (key: value)",
     "model_type": "a mapping (key: value)",
 }
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing (an empty value)"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _model_at(loc: Loc) -> type[BaseModel] | None:
