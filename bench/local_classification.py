@@ -75,6 +75,13 @@ class Work:
     def mean_decodes(self) -> float:
         return statistics.mean(self.decodes)
 
+    def per_case(self, mode: str) -> float:
+        """Tokens' worth of work per case: what it adds, and for an answer the decodes too."""
+        return self.mean_added + (self.mean_decodes if mode != "logprob" else 0)
+
+    def first(self, n: int) -> Work:
+        return Work(self.prefix, self.added[:n], self.decodes[:n])
+
 
 def run_mode(suite: Any, mode: str, db: Path, concurrency: int | None = None) -> Row:
     from llamacompare.analysis.score import score_run
@@ -333,17 +340,18 @@ def main() -> None:
         def rate(work: Work, sizes: tuple[int, ...]) -> float:
             return max(batched_rates(llm, work, sizes).values())
 
-        def once(name: str, suite: Any, mode: str, concurrency: int | None = None) -> Rounds:
+        def once(name: str, suite: Any, n: int, mode: str, concurrency: int | None = None) -> Rounds:
             before = rate(sst2_work, sst2_sizes)
             row = run_mode(suite, mode, d / f"{next(dbs)}.db", concurrency)
-            tokens = sst2_work.mean_added + (sst2_work.mean_decodes if mode != "logprob" else 0)
             r = Rounds(name)
-            r.add(row, (before + rate(sst2_work, sst2_sizes)) / 2 / tokens)
+            r.add(row, (before + rate(sst2_work, sst2_sizes)) / 2 / sst2_work.first(n).per_case(mode))
             return r
 
-        rows = [once("generate, new prompt per case", no_prefix(args.no_prefix_limit), "generate"),
-                once("generate, prefix cached, one at a time", sst2(args.alone_limit), "generate", 1),
-                once("logprob, prefix cached, one at a time", sst2(args.alone_limit), "logprob", 1)]
+        rows = [once("generate, new prompt per case", no_prefix(args.no_prefix_limit), args.no_prefix_limit,
+                     "generate"),
+                once("generate, prefix cached, one at a time", sst2(args.alone_limit), args.alone_limit, "generate",
+                     1),
+                once("logprob, prefix cached, one at a time", sst2(args.alone_limit), args.alone_limit, "logprob", 1)]
         gen, lp, both = (Rounds(f"{m}, prefix cached (default)") for m in ("generate", "logprob", "both"))
         long = Rounds("long reviews, generate (default)")
         raw_lp: list[float] = []
@@ -356,21 +364,20 @@ def main() -> None:
             alone_gen = with_rows(llm, work, BATCH_TOKENS)
             runs = {m: run_mode(chunk, m, d / f"{next(dbs)}.db") for m in ("generate", "logprob", "both")}
             tokens_per_s = (before + rate(sst2_work, sst2_sizes)) / 2
-            lim_lp = tokens_per_s / sst2_work.mean_added
-            lim_gen = tokens_per_s / (sst2_work.mean_added + sst2_work.mean_decodes)
+            # the chunk's limit over its own cases' tokens, not the whole set's mean
+            lim_lp, lim_gen = tokens_per_s / work.per_case("logprob"), tokens_per_s / work.per_case("generate")
             limits_lp.append(lim_lp)
-            raw_lp.append(alone_lp / work.mean_added / lim_lp)
-            raw_gen.append(alone_gen / (work.mean_added + work.mean_decodes) / lim_gen)
+            raw_lp.append(alone_lp / work.per_case("logprob") / lim_lp)
+            raw_gen.append(alone_gen / work.per_case("generate") / lim_gen)
             gen.add(runs["generate"], lim_gen)
             lp.add(runs["logprob"], lim_lp)
             both.add(runs["both"], lim_gen)
         lp.raw, gen.raw = statistics.median(raw_lp), statistics.median(raw_gen)
         limits_long: list[float] = []
-        long_tokens = long_work.mean_added + long_work.mean_decodes
-        for path, _ in chunks(long_reviews(), long_work, args.long_rounds, d, "long"):
+        for path, work in chunks(long_reviews(), long_work, args.long_rounds, d, "long"):
             before = rate(long_work, long_sizes)
             row = run_mode(long_reviews(path), "generate", d / f"{next(dbs)}.db")
-            limits_long.append((before + rate(long_work, long_sizes)) / 2 / long_tokens)
+            limits_long.append((before + rate(long_work, long_sizes)) / 2 / work.per_case("generate"))
             long.add(row, limits_long[-1])
         old_lp, old_gen = one_at_a_time(llm, sst2_work)
         mean_limit = statistics.mean(limits_lp)
@@ -383,7 +390,7 @@ def main() -> None:
     print("  " + "  ".join(f"{k}: {v:,.0f}" for k, v in long_rates.items()) + "   (long reviews, whole prompts)")
     print(f"SST-2: each case adds {sst2_work.mean_added:.1f} tokens after the {len(sst2_work.prefix)}-token prefix "
           f"and generate decodes {sst2_work.mean_decodes:.2f} more -> batched limit {mean_limit:.1f} cases/s "
-          f"(logprob), {mean_limit * sst2_work.mean_added / (sst2_work.mean_added + sst2_work.mean_decodes):.1f} "
+          f"(logprob), {mean_limit * sst2_work.per_case('logprob') / sst2_work.per_case('generate'):.1f} "
           f"(generate); one case at a time: {old_lp:.1f} / {old_gen:.1f}")
     print(f"  (the limit in each of {args.rounds} rounds: best of 3 at {' and '.join(map(str, sst2_sizes))} tokens "
           f"per eval, before and after the round's runs; rounds' logprob limits {min(limits_lp):.1f}-"
