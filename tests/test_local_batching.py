@@ -419,3 +419,15 @@ def test_a_run_in_mode_both_reads_each_prompt_once_and_reports_what_the_model_co
         assert res.returncode == 0, res.stderr
         text = out.read_text(encoding="utf-8")
         assert "Local models on this machine" in text and "tok/s" in text and f"({both.prompt_tokens:,})" in text
+
+
+def test_the_fast_tokenizer_gives_llama_cpp_pythons_tokens() -> None:
+    from llamacompare.models.local_batch import tokenize
+
+    llm = _provider().model.llm()
+    texts = ["", "a", " ", "Yorum: Çok güzel bir film, ağladım 🪿🪿\nDuygu:", "<start_of_turn>user\nhi<end_of_turn>\n",
+             "x" * 3000, "\u0301\u0301", "ğ" * 50]
+    for text in texts:
+        for add_bos, special in ((True, True), (False, False), (True, False)):
+            expected = llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=special)
+            assert tokenize(llm, text.encode("utf-8"), add_bos, special) == expected, (text[:20], add_bos, special)

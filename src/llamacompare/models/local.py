@@ -23,7 +23,7 @@ from typing import Any
 from llamacompare.errors import BadRequestError, UsageError
 from llamacompare.models.base import ModelUsage, Prepared, Provider, Request, Response
 from llamacompare.models.capabilities import Capabilities
-from llamacompare.models.local_batch import Batcher, Throughput, count_tokens, llama_cpp, logprobs_of
+from llamacompare.models.local_batch import Batcher, Throughput, count_tokens, llama_cpp, logprobs_of, tokenize
 
 _models: dict[tuple[str, int, int, int, int], LoadedModel] = {}
 _models_lock = threading.Lock()
@@ -267,7 +267,7 @@ class LocalProvider(Provider):
         llm = self.model.llm()
         p = request.params
         assert request.prompt is not None  # a local model is always sent text (models.render.to_request)
-        prompt_tokens = llm.tokenize(request.prompt.encode("utf-8"), add_bos=True, special=True)
+        prompt_tokens = tokenize(llm, request.prompt.encode("utf-8"), add_bos=True, special=True)
         if len(prompt_tokens) + 1 > llm.n_ctx():
             raise BadRequestError(
                 f"prompt is {len(prompt_tokens)} tokens; {os.path.basename(self.path)} is loaded with a "
@@ -320,8 +320,8 @@ class LocalProvider(Provider):
     def _label_logprobs_sync(self, prompt: str, labels: list[str], head: str | None = None) -> dict[str, float]:
         """log P(label tokens | prompt), summed over the label's tokens, sharing the prompt's KV cache."""
         llm = self.model.llm()
-        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
-        label_tokens = {lab: llm.tokenize(lab.encode("utf-8"), add_bos=False, special=False) for lab in labels}
+        tokens = tokenize(llm, prompt.encode("utf-8"), add_bos=True, special=True)
+        label_tokens = {lab: tokenize(llm, lab.encode("utf-8"), add_bos=False, special=False) for lab in labels}
         longest = max(len(t) for t in label_tokens.values())
         if len(tokens) + longest > llm.n_ctx():
             raise BadRequestError(f"prompt is {len(tokens)} tokens; the local context is {llm.n_ctx()}")
