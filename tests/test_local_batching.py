@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import run_cli
 
-from llamacompare.errors import BadRequestError
+from llamacompare.errors import BadRequestError, UsageError
 from llamacompare.models.base import Params, Request, Response
 from llamacompare.models.bundled import bundled_model_path
 from llamacompare.models.local import PARALLEL, LocalProvider
@@ -259,7 +260,31 @@ def test_a_model_that_fails_to_load_fails_its_requests(tmp_path: Path) -> None:
         return list(await asyncio.wait_for(asyncio.gather(*(p.generate("m", r) for r in requests),
                                                           return_exceptions=True), 60))
 
-    assert all(isinstance(r, ValueError) for r in asyncio.run(go()))
+    results = asyncio.run(go())
+    assert all(isinstance(r, UsageError) and "could not be loaded" in str(r) for r in results), results
+
+
+def test_a_model_file_llama_cpp_cannot_load_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    cut = tmp_path / "cut short.gguf"  # a real model's first megabyte: a download that stopped
+    with open(bundled_model_path(), "rb") as f:
+        cut.write_bytes(f.read(1 << 20))
+    text = tmp_path / "notes.gguf"
+    text.write_text("not a model", encoding="utf-8")
+    db = tmp_path / "runs.db"
+    for path, why in ((cut, "a download cut short"), (text, "not a GGUF file")):
+        res = run_cli("run", "sst2", "-m", f"local:{path}", "--limit", "2", "--db", str(db), "--no-progress")
+        assert res.returncode == 2, res.stderr
+        assert res.stderr.startswith(f"error: local model {path} could not be loaded: "), res.stderr
+        assert why in res.stderr and "Traceback" not in res.stderr and len(res.stderr.splitlines()) == 1
+        assert res.stdout == ""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:  # the model fails before the run is recorded: nothing half-written
+        assert conn.execute("SELECT COUNT(*) FROM runs").fetchone() == (0,)
+    named = run_cli("run", "sst2", "-m", "llama 3", "--limit", "2", "--db", str(db), "--no-progress")
+    assert named.returncode == 2 and named.stderr.startswith("error: -m 'llama 3': model name 'llama 3' is empty or "
+                                                             "has spaces"), named.stderr
+    assert len(named.stderr.splitlines()) == 1
 
 
 # --- mode both: one prompt pass; forward passes filled by tokens --------------------------------------------------

@@ -48,7 +48,7 @@ def test_unknown_name_lists_the_closest_known() -> None:
     assert "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("bad", ["", "   ", "has space", "tab\tname", "local:"])
+@pytest.mark.parametrize("bad", ["", "   ", "has space", "tab\tname", "local:", "local:/a\tb.gguf", "a b.ggufx"])
 def test_invalid_names_fail_clearly(bad: str) -> None:
     with pytest.raises(ModelNameError):
         resolve(bad)
@@ -60,6 +60,19 @@ def test_local_gguf_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
         resolve(f"local:{f}")
     f.write_bytes(b"GGUF")
     assert resolve(str(f)).path == str(f.resolve())
+
+
+def test_a_gguf_path_may_have_spaces(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from llamacompare.tasks.suite import ModelConfig
+
+    folder = tmp_path / "Model Files"
+    folder.mkdir()
+    f = folder / "my model.gguf"
+    f.write_bytes(b"GGUF")
+    assert resolve(f"local:{f}").path == str(f.resolve())
+    assert ModelConfig(name=f"local:{f}").name == f"local:{f}"  # as a suite lists it
+    with pytest.raises(ValueError, match="spaces"):
+        ModelConfig(name="llama 3 8b")  # only a file's path may have them
 
 
 def test_ollama_store_lookup(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

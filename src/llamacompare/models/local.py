@@ -79,13 +79,16 @@ class LoadedModel:
 
             started, rss = time.perf_counter(), rss_bytes()
             with _quiet_stderr():  # llama.cpp prints load-time notes straight to fd 2, even when not verbose
-                self._llm = Llama(
-                    self.path,
-                    n_ctx=self.n_ctx,
-                    n_threads=max(1, os.cpu_count() or 1),
-                    swa_full=True,  # sliding-window models (Gemma 3) need it to keep a prefix and drop the rest
-                    verbose=False,
-                )
+                try:
+                    self._llm = Llama(
+                        self.path,
+                        n_ctx=self.n_ctx,
+                        n_threads=max(1, os.cpu_count() or 1),
+                        swa_full=True,  # sliding-window models (Gemma 3) need it to keep a prefix and drop the rest
+                        verbose=False,
+                    )
+                except ValueError as exc:  # llama-cpp-python says no more than "Failed to load model from file"
+                    raise UsageError(_unloadable(self.path)) from exc
                 _with_context(self._llm, self.parallel + 1 if self.parallel > 1 else 1, self.flash_attn)
                 # The first decode pays one-time costs (buffers, weight repacking); keep them out of latencies. The
                 # single-token step leaves llama.cpp's decode counter above its floor of 1 (`measured` takes deltas).
@@ -128,6 +131,19 @@ class LoadedModel:
                 self._prefix_cache.clear()
             known = self._prefix_cache[head] = head_tokens[:n]
         return len(known) if tokens[: len(known)] == known else 0
+
+
+def _unloadable(path: str) -> str:
+    import llama_cpp
+
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic != b"GGUF":
+        why = f"it is not a GGUF file (it starts with {magic!r}, not b'GGUF')"
+    else:
+        why = ("llama.cpp cannot read it: a download cut short, or a model architecture newer than "
+               f"llama-cpp-python {llama_cpp.__version__} knows (pip install -U llama-cpp-python)")
+    return f"local model {path} could not be loaded: {why}"
 
 
 def _with_context(llm: Any, n_seq: int, flash_attn: int) -> None:

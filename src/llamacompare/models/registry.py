@@ -15,6 +15,7 @@ from typing import Literal
 from llamacompare.errors import ModelNameError
 
 _BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
+_BAD_IN_PATH = re.compile(r"[\t-\r\x00-\x1f\x7f]")  # a .gguf file's path may have spaces
 
 #: how a conversation is sent: as messages (the server applies its template), as text in the model family's
 #: published template, or as text: in the template the model carries (a GGUF file's), else as written
@@ -57,7 +58,7 @@ def resolve(name: str, *, base_url: str | None = None, label: str | None = None)
     from llamacompare.models.plugins import plugins
 
     raw = name.strip()
-    if not raw or _BAD_CHARS.search(raw):
+    if not raw or (_BAD_IN_PATH if raw.lower().endswith(".gguf") else _BAD_CHARS).search(raw):
         raise ModelNameError(f"invalid model name {name!r}: names have no spaces or control characters")
     installed = plugins()
     prefix, sep, rest = raw.partition(":")

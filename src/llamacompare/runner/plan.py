@@ -73,6 +73,16 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
 
 
+def _flag_model(name: str) -> ModelConfig:
+    """A model named on the command line (`-m`), checked as a suite's would be, its error in one line."""
+    from pydantic import ValidationError
+
+    try:
+        return ModelConfig(name=name)
+    except ValidationError as exc:
+        raise UsageError(f"-m {name!r}: {exc.errors()[0]['msg']}") from None
+
+
 def make_plan(
     suite: LoadedSuite,
     suite_ref: str,
@@ -87,7 +97,7 @@ def make_plan(
     if model_names:
         # a model the suite lists keeps its settings (concurrency, limits, parameters)
         listed = {m.name: m for m in suite.models}
-        configs = [listed.get(n) or ModelConfig(name=n) for n in model_names]
+        configs = [listed.get(n) or _flag_model(n) for n in model_names]
     elif suite.models:
         configs = list(suite.models)
     else:

@@ -141,8 +141,10 @@ def _nonblank(value: str, what: str) -> str:
 
 
 def check_model_name(name: str) -> str:
-    """A model name is resolved later by the registry; here it only has to be one printable word."""
-    if not name or any(c.isspace() or not c.isprintable() for c in name):
+    """A model name is resolved later by the registry; here it only has to be one printable word (or a GGUF file's
+    path, which may have spaces in it)."""
+    spaced = name.lower().endswith(".gguf") and name == name.strip()
+    if not name or any((c.isspace() and not (spaced and c == " ")) or not c.isprintable() for c in name):
         raise PydanticCustomError(
             "suite",
             "{msg}",
