@@ -166,8 +166,10 @@ def _to_prefix(llm: Any, prefix: list[int]) -> None:
             llm.eval(prefix)
 
 
-def batched_rates(llm: Any, work: Work, sizes: tuple[int, ...] = SIZES, repeats: int = 3) -> dict[int, float]:
-    """llama.cpp's prompt rate (tokens/s) by tokens per `eval`: these cases' tokens, after the cached prefix."""
+def batched_rates(llm: Any, work: Work, sizes: tuple[int, ...] = SIZES, repeats: int = 3,
+                  singles: list[float] | None = None) -> dict[int, float]:
+    """llama.cpp's prompt rate (tokens/s) by tokens per `eval`: these cases' tokens, after the cached prefix, the
+    best of `repeats`. `singles` collects every eval's own rate."""
     stream = [t for toks in work.added for t in toks]
     while len(stream) < max(sizes):
         stream += stream
@@ -181,6 +183,8 @@ def batched_rates(llm: Any, work: Work, sizes: tuple[int, ...] = SIZES, repeats:
             llm.eval(stream[start : start + size])
             times.append(time.perf_counter() - t0)
         best[size] = size / min(times)
+        if singles is not None:
+            singles.extend(size / t for t in times)
     _to_prefix(llm, work.prefix)  # left cached, as after a run
     return best
 
@@ -348,8 +352,10 @@ def main() -> None:
         long_sizes = tuple(sorted(long_rates, key=long_rates.__getitem__)[-2:])
         dbs = iter(range(10**6))
 
+        singles: list[float] = []  # every bare eval around the SST-2 rounds: how far its best is from its typical
+
         def rate(work: Work, sizes: tuple[int, ...]) -> float:
-            return max(batched_rates(llm, work, sizes).values())
+            return max(batched_rates(llm, work, sizes, singles=singles if work is sst2_work else None).values())
 
         def once(name: str, suite: Any, n: int, mode: str, concurrency: int | None = None) -> Rounds:
             before = rate(sst2_work, sst2_sizes)
@@ -368,6 +374,7 @@ def main() -> None:
         raw_lp: list[float] = []
         raw_gen: list[float] = []
         limits_lp: list[float] = []
+        sst2_limits: list[float] = []  # the limit in tokens/s, each round
         for path, work in chunks(sst2(args.limit), sst2_work, args.rounds, d, "sst2"):
             chunk = sst2(None, path)
             before = rate(sst2_work, sst2_sizes)
@@ -375,6 +382,7 @@ def main() -> None:
             alone_gen = with_rows(llm, work, BATCH_TOKENS)
             runs = {m: run_mode(chunk, m, d / f"{next(dbs)}.db") for m in ("generate", "logprob", "both")}
             tokens_per_s = (before + rate(sst2_work, sst2_sizes)) / 2
+            sst2_limits.append(tokens_per_s)
             # the chunk's limit over its own cases' tokens, not the whole set's mean
             lim_lp, lim_gen = tokens_per_s / work.per_case("logprob"), tokens_per_s / work.per_case("generate")
             limits_lp.append(lim_lp)
@@ -408,6 +416,9 @@ def main() -> None:
           f"{max(limits_lp):.1f} cases/s)")
     print(f"  llama.cpp alone on the same cases with the logits row each needs, no Python between passes: "
           f"{lp.raw:.0%} of the logprob limit, {gen.raw:.0%} of generate's")
+    print(f"  the machine's noise: the median single bare eval around the rounds ran at "
+          f"{statistics.median(singles) / statistics.mean(sst2_limits):.0%} of the limit's best-of-3 rate "
+          f"({len(singles)} evals); a run is timed over its whole length, so it sees typical speed, not the best")
     print(f"long reviews: {long_work.mean_added:.1f} tokens per prompt, {long_work.mean_decodes:.2f} decodes -> "
           f"batched limit {statistics.mean(limits_long):.1f} cases/s (best of 3 at "
           f"{' and '.join(map(str, long_sizes))} tokens per eval, around each of {len(limits_long)} rounds)")
