@@ -106,9 +106,9 @@ def run_mode(suite: Any, mode: str, db: Path, concurrency: int | None = None) ->
     return Row("", cases, elapsed, row.metrics["accuracy"].value or 0.0)
 
 
-def task_work(llm: Any, suite: Any) -> Work:
+def task_work(llm: Any, suite: Any, decodes: bool = True) -> Work:
     """Each case's tokens after the task's cached prefix (the whole prompt when there is none), and the greedy
-    decodes to the task's stop (bare llama.cpp, one case at a time)."""
+    decodes to the task's stop (bare llama.cpp, one case at a time; 0 each without `decodes`)."""
     import numpy as np
 
     from llamacompare.models.base import Params
@@ -128,6 +128,9 @@ def task_work(llm: Any, suite: Any) -> Work:
             work.prefix = shared_tokens(llm.tokenize(head.encode("utf-8"), add_bos=True, special=True), tokens)
         n = len(work.prefix) if tokens[: len(work.prefix)] == work.prefix else 0
         work.added.append(tokens[n:])
+        if not decodes:
+            work.decodes.append(0)
+            continue
         _to_prefix(llm, work.prefix)
         llm.eval(tokens[n:])
         steps, text = 0, ""

@@ -59,6 +59,7 @@ def test_local_classification_compares_each_mode_with_the_batched_limit(tmp_path
     assert re.search(r"batched limit [\d.]+ cases/s \(logprob\), [\d.]+ \(generate\); one case at a time", out)
     assert re.search(r"the limit in each of 2 rounds: best of 3 at \d+ and \d+ tokens per eval", out)
     assert re.search(r"llama.cpp alone on the same cases .+: \d+% of the logprob limit, \d+% of generate's", out)
+    assert re.search(r"the median single bare eval around the rounds ran at \d+% of the limit's best-of-3 rate", out)
     names = ("generate, new prompt", "generate, prefix cached, one at a time", "generate, prefix cached (default)",
              "logprob, prefix cached, one at a time", "logprob, prefix cached (default)",
              "both, prefix cached (default)", "long reviews, generate (default)")
@@ -71,6 +72,15 @@ def test_local_classification_compares_each_mode_with_the_batched_limit(tmp_path
     assert int(rows["long reviews, generate (default)"].split()[4]) == 4  # the case count column
     assert int(rows["generate, prefix cached (default)"].split()[4]) == 12
     assert re.search(r"mode both: [\d.]+ ms per case against [\d.]+ for the slower single mode = [\d.]+x", out)
+
+
+def test_pass_costs_times_each_way_against_the_bare_eval() -> None:
+    out = bench("bench/pass_costs.py", "-r", "3")
+    rows = [line for line in out.splitlines() if line.startswith(("bare eval", "one sequence", "a sequence", "..."))]
+    assert len(rows) == 5, out
+    assert rows[0].split()[-1] == rows[0].split()[-3] == "100.0%"  # the bare eval against itself
+    assert all(v > 0 for row in rows for v in numbers(row))
+    assert re.search(r"the bare eval's median is \d+% of a typical best of 3", out)
 
 
 def test_promptfoo_comparison_says_when_promptfoo_is_missing_and_measures_the_rest(tmp_path: Path) -> None:
