@@ -136,8 +136,11 @@ class LoadedModel:
 def _unloadable(path: str) -> str:
     import llama_cpp
 
-    with open(path, "rb") as f:
-        magic = f.read(4)
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        return f"local model {path} could not be read: {exc.strerror or exc}"
     if magic != b"GGUF":
         why = f"it is not a GGUF file (it starts with {magic!r}, not b'GGUF')"
     else:

@@ -15,7 +15,7 @@ from typing import Literal
 from llamacompare.errors import ModelNameError
 
 _BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
-_BAD_IN_PATH = re.compile(r"[\t-\r\x00-\x1f\x7f]")  # a .gguf file's path may have spaces
+_BAD_IN_PATH = re.compile(r"[\x00-\x1f\x7f]")  # a .gguf file's path may have spaces
 
 #: how a conversation is sent: as messages (the server applies its template), as text in the model family's
 #: published template, or as text: in the template the model carries (a GGUF file's), else as written
