@@ -75,3 +75,19 @@ def test_show_piped_at_80_columns_is_legible(tmp_path: Path) -> None:
     assert len(body) == 1 + 1 + 3 + 1  # header, rule, one line per model, the baseline: no row wraps
     side = out[out.index("answers side by side"):]
     assert "Llama-2-13b-chat-hf" in side and "Llama-2-7b-chat-hf" in side  # stacked, whole names
+
+
+def test_a_lone_model_named_by_a_long_path_leaves_the_case_column_legible(tmp_path: Path) -> None:
+    from llamacompare.models.bundled import bundled_model_path
+
+    suite = tmp_path / "wide.yaml"
+    suite.write_text(SUITE, encoding="utf-8")
+    db = str(tmp_path / "w.db")
+    model = f"local:{bundled_model_path()}"  # one model: no shared prefix to cut, the whole path is its name
+    res = run_cli("run", str(suite), "-m", model, "--mode", "generate", "--db", db, "--json")
+    assert res.returncode == 0, res.stderr
+    out = run_cli("show", "latest", "--db", db, env={"COLUMNS": "80"}).stdout
+    side = out[out.index("answers side by side"):]
+    assert max(len(line) for line in side.splitlines()) <= 80
+    assert "expected:" in side and "Pozitif" in side, side  # not folded a letter a line
+    assert side.count("expected:") == 3

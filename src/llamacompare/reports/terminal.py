@@ -100,7 +100,9 @@ def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | N
                       caption_justify="left")
         table.add_column("case", overflow="fold", ratio=1)
         if stacked:
-            table.add_column("model", no_wrap=True)  # its natural width: names are short now
+            # its natural width (names are short once their shared prefix is cut), but a lone model named by a long
+            # path folds rather than leave the case a column of single letters
+            table.add_column("model", overflow="fold", max_width=max(16, con.width // 4))
             table.add_column("answer", overflow="fold", ratio=4)
         else:
             for m in models:
