@@ -303,12 +303,17 @@ class Rounds:
         return self.accuracy_sum / self.cases
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_data_option(ap: argparse.ArgumentParser) -> None:
+    """--data: the SST-2 dev set beside the checkout when it is there (benchmarks may read ../shared; tests never)."""
     shared = ROOT.parent / "shared" / "datasets" / "sst2_dev.tsv"
     ap.add_argument("--data", default=str(shared) if shared.is_file() else None,
                     help="FILE, hf:NAME[:CONFIG]/SPLIT or hf (default: ../shared/datasets/sst2_dev.tsv if present, "
                     "else the suite's shipped sample)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_data_option(ap)
     ap.add_argument("--limit", type=int, default=None, help="first N SST-2 cases (default: all)")
     ap.add_argument("--rounds", type=int, default=4, help="SST-2 chunks, each between two limit measurements")
     ap.add_argument("--alone-limit", type=int, default=300,

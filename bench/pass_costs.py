@@ -25,21 +25,19 @@ BUDGET = 256
 
 
 def main() -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from local_classification import add_data_option, task_work
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    shared = ROOT.parent / "shared" / "datasets" / "sst2_dev.tsv"
-    ap.add_argument("--data", default=str(shared) if shared.is_file() else None,
-                    help="SST-2 dev file (default: ../shared/datasets/sst2_dev.tsv if present, else the suite's "
-                    "shipped sample)")
+    add_data_option(ap)
     ap.add_argument("-r", "--repeats", type=int, default=20, help="interleaved repeats of each way (default 20)")
     args = ap.parse_args()
-    sys.path.insert(0, str(ROOT / "bench"))
     from llama_cpp._internals import LlamaBatch
 
     from llamacompare.models.bundled import bundled_model_path
     from llamacompare.models.local import get_model
     from llamacompare.models.local_batch import _put, llama_cpp
     from llamacompare.tasks.loader import load_suite
-    from local_classification import task_work
 
     lc = llama_cpp()
     llm = get_model(str(bundled_model_path())).llm()
