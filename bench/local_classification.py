@@ -112,6 +112,7 @@ def task_work(llm: Any, suite: Any, decodes: bool = True) -> Work:
     import numpy as np
 
     from llamacompare.models.base import Params
+    from llamacompare.models.local import shared_prefix
     from llamacompare.models.registry import resolve
     from llamacompare.models.render import to_request
     from llamacompare.tasks.template import render_case
@@ -125,7 +126,8 @@ def task_work(llm: Any, suite: Any, decodes: bool = True) -> Work:
         tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
         if i == 0 and r.prefix:
             head = prompt[: prompt.find(r.prefix) + len(r.prefix)]
-            work.prefix = shared_tokens(llm.tokenize(head.encode("utf-8"), add_bos=True, special=True), tokens)
+            # what the runner shares: the head's tokens the prompt's own tokenization starts with
+            work.prefix = shared_prefix(llm.tokenize(head.encode("utf-8"), add_bos=True, special=True), tokens)
         n = len(work.prefix) if tokens[: len(work.prefix)] == work.prefix else 0
         work.added.append(tokens[n:])
         if not decodes:
@@ -145,15 +147,6 @@ def task_work(llm: Any, suite: Any, decodes: bool = True) -> Work:
         work.decodes.append(steps)
     llm.reset()
     return work
-
-
-def shared_tokens(head: list[int], prompt: list[int]) -> list[int]:
-    """The head's tokens that the prompt's own tokenization starts with: all a cache can share. A head ending in a
-    space ("Review: ") loses its last token, which merges with the case's first word (" it") in the prompt."""
-    n = 0
-    while n < min(len(head), len(prompt)) and head[n] == prompt[n]:
-        n += 1
-    return head[:n]
 
 
 def _to_prefix(llm: Any, prefix: list[int]) -> None:

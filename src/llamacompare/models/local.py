@@ -123,14 +123,20 @@ class LoadedModel:
         known = self._prefix_cache.get(head)
         if known is None:
             head_tokens = llm.tokenize(head.encode("utf-8"), add_bos=True, special=True)
-            n = len(head_tokens)
-            # A token may merge across the boundary; back off until the head is a true token prefix.
-            while n > 0 and tokens[:n] != head_tokens[:n]:
-                n -= 1
             if len(self._prefix_cache) > 64:
                 self._prefix_cache.clear()
-            known = self._prefix_cache[head] = head_tokens[:n]
+            known = self._prefix_cache[head] = shared_prefix(head_tokens, tokens)
         return len(known) if tokens[: len(known)] == known else 0
+
+
+def shared_prefix(head: list[int], prompt: list[int]) -> list[int]:
+    """The head's tokens that the prompt's own tokenization starts with: all a KV cache can share. A token may merge
+    across the boundary: a head ending in a space ("Review: ") loses its last token, which the prompt merges into the
+    case's first word (" it")."""
+    n = 0
+    while n < min(len(head), len(prompt)) and head[n] == prompt[n]:
+        n += 1
+    return head[:n]
 
 
 def _unloadable(path: str) -> str:
