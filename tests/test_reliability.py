@@ -152,6 +152,49 @@ def test_a_resume_that_fails_before_finishing_is_not_marked_done(tmp_path: Path)
     assert db_rows(db, "SELECT status FROM runs")[0][0] != "done"
 
 
+def test_a_resume_reaches_a_server_that_moved_and_refuses_to_change_the_work(tmp_path: Path) -> None:
+    """The server of an interrupted run comes back on another port (a restarted vLLM, a new tunnel): `--resume
+    RUN --base-url NEW` sends only the missing cases there, and the run keeps the new address and limits for
+    its next resume. A flag that would change what the run asks is one line and exit 2, not ignored."""
+    suite = numbered_suite(tmp_path, 20)
+    db = tmp_path / "r.db"
+    with ScriptedServer(["alpha"], answers=ANSWERS) as old:
+        first = run_cli("run", str(suite), "-m", "openai:alpha", "--base-url", old.base_url, "--db", str(db),
+                        "--no-progress")
+        assert first.returncode == 0, first.stderr
+        old_url = old.base_url
+    run_id = db_rows(db, "SELECT id FROM runs")[0][0]
+    complete = stored_answers(db)
+    with sqlite3.connect(db) as conn:  # as a killed run leaves it: 8 answered, not done
+        conn.execute("DELETE FROM results WHERE rowid > 8")
+        conn.execute("DELETE FROM responses WHERE key NOT IN (SELECT response_key FROM results)")
+        conn.execute("UPDATE runs SET status = 'interrupted'")
+
+    changed = [("--limit", "5"), ("-m", "openai:beta"), ("--repeats", "2"), ("--mode", "logprob"),
+               ("--until-decided",)]
+    for flag in changed:
+        refused = run_cli("run", str(suite), "--resume", run_id, *flag, "--db", str(db), "--no-progress")
+        assert refused.returncode == 2, (flag, refused.stderr)
+        line = refused.stderr.strip()
+        assert "\n" not in line and "Traceback" not in line and flag[0] in line and run_id in line, line
+    assert db_rows(db, "SELECT status FROM runs")[0][0] == "interrupted"
+    assert db_rows(db, "SELECT COUNT(*) FROM results")[0][0] == 8
+
+    with ScriptedServer(["alpha"], answers=ANSWERS) as new:
+        assert new.base_url != old_url
+        # the command line as first typed, --resume added: what matches the run is accepted
+        resumed = run_cli("run", str(suite), "-m", "openai:alpha", "--resume", run_id, "--base-url", new.base_url,
+                          "--timeout", "30", "--concurrency", "2", "--db", str(db), "--no-progress")
+        assert resumed.returncode == 0, resumed.stderr
+        sent = [r for r in new.requests if r.path.endswith("/completions")]
+        assert len(sent) == 12 and {r.outcome for r in sent} == {"ok"}
+        assert new.stats()["max_in_flight"] <= 2
+    assert db_rows(db, "SELECT status FROM runs")[0][0] == "done"
+    assert stored_answers(db) == complete
+    options = json.loads(db_rows(db, "SELECT config_json FROM runs")[0][0])["options"]
+    assert (options["base_url"], options["timeout_s"], options["default_concurrency"]) == (new.base_url, 30.0, 2)
+
+
 @pytest.mark.slow
 def test_two_processes_on_one_database(tmp_path: Path) -> None:
     a, b = numbered_suite(tmp_path, 400, "a"), numbered_suite(tmp_path, 400, "b")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from llamacompare.errors import UsageError
 from llamacompare.tasks.loaded import LoadedSuite
@@ -52,11 +52,11 @@ def plan_run(
                      mode=mode)
 
 
-def resume_plan(store: Store, run_ref: str) -> RunPlan:
-    """The plan of a stored run, to continue it where it stopped."""
+def resume_plan(store: Store, run_ref: str, given: dict[str, Any] | None = None) -> RunPlan:
+    """The plan of a stored run, to continue it where it stopped; `given` as `plan_from_run` takes it."""
     from llamacompare.runner.plan import plan_from_run
 
-    return plan_from_run(store.get_run(run_ref))
+    return plan_from_run(store.get_run(run_ref), given)
 
 
 def estimate_run(plan: RunPlan, store: Store, *, detect: float | None = None) -> PlanEstimate:

@@ -28,7 +28,10 @@ if TYPE_CHECKING:
 @click.option("--mode", type=click.Choice(["generate", "logprob", "both"]), default=None,
               help="For classify tasks: parse generated answers, score labels by log-probability, or both.")
 @db_option
-@click.option("--resume", "resume_id", default=None, metavar="RUN", help="Continue an interrupted run.")
+@click.option("--resume", "resume_id", default=None, metavar="RUN",
+              help="Continue an interrupted run as it was planned; --base-url, --concurrency, --timeout, "
+              "--retries, --retry-base and --no-stream given with it replace the run's own (a server that moved, "
+              "gentler limits).")
 @click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True,
               help="Ask each case N times (for temperature > 0).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
@@ -71,7 +74,11 @@ def command(suite: str, models: tuple[str, ...], data: str | None, limit: int | 
 
     store = Store(db_path)
     if resume_id:
-        plan = pipeline.resume_plan(store, resume_id)
+        given = {"suite": suite, "models": list(models), "data": data, "limit": limit, "mode": mode,
+                 "repeats": repeats, "until_decided": until_decided, "margin": margin, "seed": seed,
+                 "default_concurrency": concurrency, "timeout_s": timeout_s, "retry_attempts": retries + 1,
+                 "retry_base_s": retry_base, "base_url": base_url, "stream": not no_stream}
+        plan = pipeline.resume_plan(store, resume_id, {k: v for k, v in given.items() if k in _set_by_user()})
     else:
         options = RunOptions(repeats=repeats, timeout_s=timeout_s, retry_attempts=retries + 1,
                              retry_base_s=retry_base, default_concurrency=concurrency, base_url=base_url,
@@ -111,6 +118,20 @@ def command(suite: str, models: tuple[str, ...], data: str | None, limit: int | 
         print_outcome(result.outcome, db_path)
     if result.outcome.failed:
         sys.exit(1)
+
+
+#: the plan's names for the command's parameters, where they differ
+_PLAN_NAMES = {"models": "models", "concurrency": "default_concurrency", "retries": "retry_attempts",
+               "retry_base": "retry_base_s", "no_stream": "stream"}
+
+
+def _set_by_user() -> set[str]:
+    """The plan names of the options this command line (or their environment variables) set, not their defaults."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    return {_PLAN_NAMES.get(name, name) for name in ctx.params
+            if ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)}
 
 
 def _sigterm_as_interrupt() -> None:

@@ -143,6 +143,7 @@ async def execute(
         done: set[DoneKey] = set()
         if resume:
             done = store.done_keys(plan.run_id)
+            store.set_run_config(plan.run_id, plan.config())  # what it goes on with: a moved server, other limits
             store.set_run_status(plan.run_id, "running")
         else:
             store.create_run(plan.run_id, plan.suite.name or plan.suite_ref, plan.config())

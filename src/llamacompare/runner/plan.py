@@ -121,11 +121,22 @@ def default_models() -> list[str]:
     return list(SEED_MODELS) if get_env("TOGETHER_API_KEY") else [f"local:{BUNDLED_MODEL}"]
 
 
-def plan_from_run(run_row: RunRow) -> RunPlan:
-    """Rebuild the plan of a stored run, for --resume."""
+#: what a resumed run may do differently: how it reaches its models, not what it asks them
+HOW = frozenset({"default_concurrency", "timeout_s", "retry_attempts", "retry_base_s", "base_url", "stream"})
+#: the flags that say what a run asks, with where its stored config keeps them
+WHAT = {"suite": ("suite_ref",), "models": ("models",), "data": ("data",), "limit": ("limit",), "mode": ("mode",),
+        "repeats": ("options", "repeats"), "until_decided": ("options", "until_decided"),
+        "margin": ("options", "margin"), "seed": ("options", "seed")}
+
+
+def plan_from_run(run_row: RunRow, given: dict[str, Any] | None = None) -> RunPlan:
+    """Rebuild the plan of a stored run, for --resume. `given`: the options the command line set; those in HOW
+    replace the stored ones (a server that moved, gentler limits after 429s), those in WHAT must match the run."""
     from llamacompare.tasks.loader import load_suite
 
     cfg = run_row.config
+    given = given or {}
+    _check_unchanged(run_row.id, cfg, {k: v for k, v in given.items() if k not in HOW})
     ref, data = cfg["suite_ref"], cfg.get("data")
     suite = load_suite(ref, data=data).with_overrides(cfg.get("limit"), cfg.get("mode"))
     stored = Suite.model_validate(cfg["suite"])
@@ -133,7 +144,42 @@ def plan_from_run(run_row: RunRow) -> RunPlan:
         raise UsageError(
             f"suite {ref} changed since run {run_row.id} started; start a new run (cached answers are reused)"
         )
-    options = RunOptions(**cfg["options"])
+    options = RunOptions(**{**cfg["options"], **{k: v for k, v in given.items() if k in HOW}})
     models = [ModelConfig.model_validate(m) for m in cfg["models"]]
     planned = [PlannedModel(m, resolve(m.name, base_url=options.base_url, label=m.label)) for m in models]
     return RunPlan(suite, ref, data, planned, options, run_row.id, cfg.get("limit"), cfg.get("mode"))
+
+
+def _check_unchanged(run_id: str, cfg: dict[str, Any], given: dict[str, Any]) -> None:
+    """A resumed run asks what it asked before: a flag that would change that is an error, not ignored."""
+    for flag, value in given.items():
+        where = WHAT.get(flag)
+        if where is None:
+            raise ValueError(f"unknown resume option {flag}")
+        stored: Any = cfg
+        for key in where:
+            stored = stored.get(key) if isinstance(stored, dict) else None
+        if flag == "models":
+            stored = [m["name"] for m in stored or []]
+            value = list(value)
+        if value != stored and not (flag in ("suite", "data") and _same_file(value, stored)):
+            option = "SUITE" if flag == "suite" else "-m" if flag == "models" else "--" + flag.replace("_", "-")
+            raise UsageError(
+                f"--resume {run_id}: the run was planned with {option} {_shown(stored)}, not {_shown(value)}; a "
+                f"resumed run asks what it asked before (start a new run instead: answers already stored are reused)"
+            )
+
+
+def _same_file(a: Any, b: Any) -> bool:
+    from pathlib import Path
+
+    try:
+        return isinstance(a, str) and isinstance(b, str) and Path(a).is_file() and Path(a).samefile(b)
+    except OSError:
+        return False
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return " ".join(map(str, value)) or "(not set)"
+    return "(not set)" if value is None else str(value).lower() if isinstance(value, bool) else str(value)

@@ -140,6 +140,11 @@ class Store:
             (run_id, suite, json.dumps(config, ensure_ascii=False), now_iso()),
         )
 
+    def set_run_config(self, run_id: str, config: dict[str, Any]) -> None:
+        """A resumed run's plan, as it goes on (a new server address, other limits)."""
+        self.conn.execute("UPDATE runs SET config_json = ? WHERE id = ?", (json.dumps(config, ensure_ascii=False),
+                                                                           run_id))
+
     def set_run_status(self, run_id: str, status: str) -> None:
         finished = now_iso() if status != "running" else None
         self.conn.execute("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?", (status, finished, run_id))
