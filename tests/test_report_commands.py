@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -52,20 +53,54 @@ def test_gates_markdown_junit_and_diff(tmp_path: Path) -> None:
     assert with_diff.returncode == 0
 
 
-def test_view_serves_the_report_on_loopback(tmp_path: Path) -> None:
-    db, _, b = two_runs(tmp_path)
-    proc = subprocess.Popen([sys.executable, "-m", "llamacompare.cli.main", "view", b, "--db", str(db),
-                             "--no-browser"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:")
-        with urllib.request.urlopen(url, timeout=10) as r:
-            body = r.read().decode("utf-8")
-        assert r.status == 200 and b in body and "<svg" in body
-    finally:
-        proc.terminate()
-        proc.wait(10)
+def _view(*args: str) -> tuple[subprocess.Popen[str], str]:
+    """`llamacompare view ARGS --no-browser` running, and the URL it prints."""
+    proc = subprocess.Popen([sys.executable, "-m", "llamacompare.cli.main", "view", *args, "--no-browser"],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    return proc, proc.stdout.readline().strip()
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    proc.terminate()
+    return proc.communicate(timeout=10)[1]
+
+
+def test_view_serves_the_report_on_loopback_at_the_same_address_every_time(tmp_path: Path) -> None:
+    """The page keeps a run's human labels in the browser's storage, which belongs to the address: each run is
+    served on a port of its own, the same every time (a new random port would lose the labels marked last time)."""
+    from llamacompare.cli.view import PORTS, run_port
+
+    db, a, b = two_runs(tmp_path)
+    urls = []
+    for _ in range(2):
+        proc, url = _view(b, "--db", str(db))
+        try:
+            with urllib.request.urlopen(url, timeout=10) as r:
+                body = r.read().decode("utf-8")
+            assert r.status == 200 and b in body and "<svg" in body
+        finally:
+            _stop(proc)
+        urls.append(url)
+    assert urls[0] == urls[1] == f"http://127.0.0.1:{run_port(b)}/" and run_port(b) in PORTS
+    proc, url = _view("latest", "--db", str(db))  # the same run by another name: the same address
+    _stop(proc)
+    assert url == urls[0]
+
+    with socket.socket() as taken:  # something else holds the run's port: served elsewhere, and said so
+        taken.bind(("127.0.0.1", run_port(a)))
+        taken.listen()
+        proc, url = _view(a, "--db", str(db))
+        try:
+            assert url.startswith("http://127.0.0.1:") and url != f"http://127.0.0.1:{run_port(a)}/"
+            with urllib.request.urlopen(url, timeout=10) as r:
+                assert r.status == 200 and a in r.read().decode("utf-8")
+        finally:
+            err = _stop(proc)
+        assert f"port {run_port(a)}" in err and "in use" in err
+        asked = run_cli("view", a, "--db", str(db), "--port", str(run_port(a)), "--no-browser")
+        assert asked.returncode == 2 and "Traceback" not in asked.stderr
+        assert asked.stderr.count("\n") == 1 and f"127.0.0.1:{run_port(a)}" in asked.stderr
 
 
 def test_a_two_model_diff_names_the_model_on_every_row(tmp_path: Path) -> None:
