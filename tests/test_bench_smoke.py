@@ -47,12 +47,17 @@ def test_startup_times_the_help() -> None:
     assert re.search(r"llamacompare --help:\s+\d+ ms", out)
 
 
-def test_local_classification_compares_each_mode_with_the_batched_limit(tmp_path: Path) -> None:
-    """Run from a copy of bench/ with nothing beside it: the sst2 suite's shipped sample is the default."""
+def bench_copy(tmp_path: Path) -> Path:
+    """A copy of bench/ with nothing beside it, where the local benches default to the sst2 suite's shipped sample
+    (from the checkout they read ../shared/datasets when it is there, and tests read nothing outside the checkout)."""
     import shutil
 
     shutil.copytree(REPO / "bench", tmp_path / "repo" / "bench")
-    out = bench(str(tmp_path / "repo" / "bench" / "local_classification.py"), "--limit", "12", "--rounds", "2",
+    return tmp_path / "repo" / "bench"
+
+
+def test_local_classification_compares_each_mode_with_the_batched_limit(tmp_path: Path) -> None:
+    out = bench(str(bench_copy(tmp_path) / "local_classification.py"), "--limit", "12", "--rounds", "2",
                 "--alone-limit", "6", "--no-prefix-limit", "3", "--long-limit", "4", "--long-rounds", "2")
     rates = next(line for line in out.splitlines() if "(SST-2 tokens after the prefix)" in line)
     assert [size for size, _ in re.findall(r"(\d+): ([\d,]+)", rates)] == ["64", "128", "256", "512"]
@@ -74,13 +79,23 @@ def test_local_classification_compares_each_mode_with_the_batched_limit(tmp_path
     assert re.search(r"mode both: [\d.]+ ms per case against [\d.]+ for the slower single mode = [\d.]+x", out)
 
 
-def test_pass_costs_times_each_way_against_the_bare_eval() -> None:
-    out = bench("bench/pass_costs.py", "-r", "3")
+def test_pass_costs_times_each_way_against_the_bare_eval(tmp_path: Path) -> None:
+    out = bench(str(bench_copy(tmp_path) / "pass_costs.py"), "-r", "3")
     rows = [line for line in out.splitlines() if line.startswith(("bare eval", "one sequence", "a sequence", "..."))]
     assert len(rows) == 5, out
     assert rows[0].split()[-1] == rows[0].split()[-3] == "100.0%"  # the bare eval against itself
     assert all(v > 0 for row in rows for v in numbers(row))
     assert re.search(r"the bare eval's median is \d+% of a typical best of 3", out)
+
+
+def test_runner_vs_engine_pairs_each_mode_with_llama_cpp_alone(tmp_path: Path) -> None:
+    out = bench(str(bench_copy(tmp_path) / "runner_vs_engine.py"), "-n", "8", "-r", "2")
+    assert re.search(r"^8 SST-2 cases, .+; 2 pairs per mode in \d+ s$", out, re.M), out
+    for mode in ("logprob", "generate"):
+        row = next(line for line in out.splitlines() if line.startswith(mode + " "))
+        runner, alone, *pairs, median = numbers(row)
+        assert runner > 0 and alone > 0 and len(pairs) == 2 and all(p > 0 for p in pairs), row
+        assert min(pairs) <= median <= max(pairs), row
 
 
 def test_promptfoo_comparison_says_when_promptfoo_is_missing_and_measures_the_rest(tmp_path: Path) -> None:
