@@ -121,7 +121,7 @@ def command(suite: str, models: tuple[str, ...], data: str | None, limit: int | 
 
 
 #: the plan's names for the command's parameters, where they differ
-_PLAN_NAMES = {"models": "models", "concurrency": "default_concurrency", "retries": "retry_attempts",
+_PLAN_NAMES = {"concurrency": "default_concurrency", "retries": "retry_attempts",
                "retry_base": "retry_base_s", "no_stream": "stream"}
 
 

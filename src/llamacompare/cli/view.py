@@ -12,6 +12,16 @@ import click
 from llamacompare.cli.options import db_option
 from llamacompare.errors import UsageError
 
+#: the ports runs are served on: below Linux's ephemeral range (32768-60999), clear of the usual 8000s
+PORTS = range(18300, 19300)
+
+
+def run_port(run_id: str) -> int:
+    """The run's own port. The page keeps a run's human labels in the browser's storage, which belongs to an
+    address (http://127.0.0.1:PORT): on a new port each time, the labels marked last time would seem gone."""
+    digest = int.from_bytes(hashlib.sha256(run_id.encode("utf-8")).digest()[:4], "big")
+    return PORTS[digest % len(PORTS)]
+
 
 @click.command("view")
 @click.argument("run", default="latest")
@@ -65,14 +75,3 @@ def command(run: str, db_path: str | None, port: int | None, no_browser: bool) -
         pass
     finally:
         server.server_close()
-
-
-#: the ports runs are served on: below Linux's ephemeral range (32768-60999), clear of the usual 8000s
-PORTS = range(18300, 19300)
-
-
-def run_port(run_id: str) -> int:
-    """The run's own port. The page keeps a run's human labels in the browser's storage, which belongs to an
-    address (http://127.0.0.1:PORT): on a new port each time, the labels marked last time would seem gone."""
-    digest = int.from_bytes(hashlib.sha256(run_id.encode("utf-8")).digest()[:4], "big")
-    return PORTS[digest % len(PORTS)]
