@@ -100,9 +100,24 @@ def test_a_conversation_case_is_filled_and_rendered_in_each_models_own_format(su
     assert to_request(resolve("META-LLAMA/Llama-3-8B-CHAT-HF"), messages, params).prompt == LLAMA3
     server = to_request(resolve("openai:gemma-3-270m", base_url="http://127.0.0.1:1/v1"), messages, params)
     assert server.prompt is None and list(server.messages or ()) == MESSAGES
-    assert to_request(resolve("local:gemma-3-270m"), messages, params).prompt == PLAIN
+    plain = to_request(resolve("local:gemma-3-270m"), messages, params)
+    assert plain.prompt == PLAIN and plain.params.stop == ("\nUser:",)  # the answer ends where the next turn begins
     gguf = to_request(resolve("local:gemma-3-270m"), messages, params, gguf_template=GEMMA3_CHAT_TEMPLATE)
     assert gguf.prompt == GEMMA3  # BOS is the tokenizer's to add, as llama.cpp does for the local model
+
+
+def test_a_base_model_answers_one_turn_of_a_transcript_not_the_users_next_ones() -> None:
+    """Without a chat template the bundled base model reads a plain "User:/Assistant:" transcript and, left alone,
+    writes the user's next turn and its own answer to it, again and again, up to max_tokens. Its answer stops at
+    the next "User:"; a caller's own stops win; a single prompt, sent verbatim, gets none."""
+    from llamacompare import llama_chat
+
+    local = resolve("local:gemma-3-270m")
+    assert to_request(local, MESSAGES, Params(stop=("###",))).params.stop == ("###",)
+    assert to_request(local, MESSAGES[:2], Params()).params.stop == ()  # one user turn: verbatim, no transcript
+    assert to_request(local, MESSAGES, Params(), add_inst=False).params.stop == ("\nUser:",)
+    answer = llama_chat([U1, U2], [A1], model="local:gemma-3-270m", system=SYSTEM, max_tokens=48)
+    assert answer.strip() and "User:" not in answer and "Assistant:" not in answer, answer
 
 
 def test_a_conversations_own_system_turn_wins_over_the_tasks(tmp_path: Path) -> None:
@@ -217,6 +232,7 @@ def test_the_bundled_model_and_the_llama_cpp_server_answer_the_conversation(suit
     assert set(by_model) == {"local:gemma-3-270m", "openai:gemma-3-270m"}
     assert all(r["status"] == "ok" and (r["answer"] or "").strip() for r in rows)
     assert by_model["local:gemma-3-270m"]["request"]["prompt"] == PLAIN
+    assert "User:" not in by_model["local:gemma-3-270m"]["answer"]
     assert by_model["openai:gemma-3-270m"]["request"]["messages"] == MESSAGES
     assert by_model["local:gemma-3-270m"]["input"]["messages"][2] == {"role": "user",
                                                                       "content": "Peki {sehir} boğazının adı ne?"}

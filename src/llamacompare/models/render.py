@@ -8,6 +8,7 @@ a local GGUF file gets its own embedded template, or plain text when it has none
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -32,16 +33,20 @@ def to_request(
     to frame the prompt as a document whose continuation is the answer."""
     if not add_inst:
         # The caller's text goes out exactly as written (the seed's add_inst=False).
-        return Request(prompt=plain_text(messages), params=params, prefix=prefix)
+        return Request(prompt=plain_text(messages), params=_turn_ends(messages, params), prefix=prefix)
     if spec.prompt_format == "text":
         if gguf_template:
             prompt = render_jinja(gguf_template, messages, bos_token, eos_token)
             return Request(prompt=prompt, params=params, prefix=prefix)
-        return Request(prompt=plain_text(messages) + (cue or ""), params=params, prefix=prefix)
+        return Request(prompt=plain_text(messages) + (cue or ""), params=_turn_ends(messages, params), prefix=prefix)
     if spec.prompt_format == "family_text" and spec.family in RENDERERS:
         return Request(prompt=RENDERERS[spec.family](messages), params=params, prefix=prefix)
     return Request(messages=tuple({"role": m["role"], "content": m["content"]} for m in messages), params=params,
                    prefix=prefix)
+
+
+#: where the answer to a plain transcript ends: a base model goes on to write the user's next turn itself
+TURN_END = "\nUser:"
 
 
 def plain_text(messages: Sequence[Message]) -> str:
@@ -49,7 +54,7 @@ def plain_text(messages: Sequence[Message]) -> str:
     transcript."""
     users = [m for m in messages if m["role"] == "user"]
     system = next((m["content"] for m in messages if m["role"] == "system"), None)
-    if len(users) == 1 and len(messages) - (system is not None) == 1:
+    if not _is_transcript(messages):
         return f"{system}\n\n{users[0]['content']}" if system else users[0]["content"]
     lines = [system, ""] if system else []
     for m in messages:
@@ -59,6 +64,16 @@ def plain_text(messages: Sequence[Message]) -> str:
             lines.append(f"Assistant: {m['content']}")
     lines.append("Assistant:")
     return "\n".join(lines)
+
+
+def _is_transcript(messages: Sequence[Message]) -> bool:
+    turns = [m for m in messages if m["role"] != "system"]
+    return not (len(turns) == 1 and turns[0]["role"] == "user")
+
+
+def _turn_ends(messages: Sequence[Message], params: Params) -> Params:
+    """A transcript's answer stops where the model starts the next "User:" turn, unless the caller chose stops."""
+    return replace(params, stop=(TURN_END,)) if _is_transcript(messages) and not params.stop else params
 
 
 def render_jinja(template: str, messages: Sequence[Message], bos_token: str, eos_token: str) -> str:
