@@ -84,6 +84,10 @@ class Work:
     def first(self, n: int) -> Work:
         return Work(self.prefix, self.added[:n], self.decodes[:n])
 
+    def without_decodes(self) -> Work:
+        """The same cases scored, not answered (logprob): their tokens and a logits row each, no decodes."""
+        return Work(self.prefix, self.added, [0] * len(self.added))
+
 
 def run_mode(suite: Any, mode: str, db: Path, concurrency: int | None = None) -> Row:
     from llamacompare.analysis.score import score_run
@@ -379,7 +383,7 @@ def main() -> None:
         for path, work in chunks(sst2(args.limit), sst2_work, args.rounds, d, "sst2"):
             chunk = sst2(None, path)
             before = rate(sst2_work, sst2_sizes)
-            alone_lp = with_rows(llm, Work(work.prefix, work.added, [0] * len(work.added)), BATCH_TOKENS)
+            alone_lp = with_rows(llm, work.without_decodes(), BATCH_TOKENS)
             alone_gen = with_rows(llm, work, BATCH_TOKENS)
             runs = {m: run_mode(chunk, m, d / f"{next(dbs)}.db") for m in ("generate", "logprob", "both")}
             tokens_per_s = (before + rate(sst2_work, sst2_sizes)) / 2

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     sys.path.insert(0, str(ROOT / "bench"))
-    from local_classification import Work, add_data_option, chunks, run_mode, task_work, with_rows
+    from local_classification import add_data_option, chunks, run_mode, task_work, with_rows
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_data_option(ap)
@@ -52,8 +52,8 @@ def main() -> None:
         t0 = time.perf_counter()
         for r in range(args.repeats):
             for mode, ratio in ratios.items():
-                alone_work = work if mode == "generate" else Work(work.prefix, work.added, [0] * len(work.added))
-                per_case = alone_work.mean_added + alone_work.mean_decodes
+                alone_work = work if mode == "generate" else work.without_decodes()
+                per_case = work.per_case(mode)
                 before = with_rows(llm, alone_work, BATCH_TOKENS) / per_case
                 row = run_mode(sst2(path), mode, d / f"{mode}-{r}.db")
                 alone = (before + with_rows(llm, alone_work, BATCH_TOKENS) / per_case) / 2

@@ -49,7 +49,8 @@ def test_startup_times_the_help() -> None:
 
 def bench_copy(tmp_path: Path) -> Path:
     """A copy of bench/ with nothing beside it, where the local benches default to the sst2 suite's shipped sample
-    (from the checkout they read ../shared/datasets when it is there, and tests read nothing outside the checkout)."""
+    (from the checkout they default to the SST-2 file kept beside it where there is one; a test reads nothing
+    outside the checkout)."""
     import shutil
 
     shutil.copytree(REPO / "bench", tmp_path / "repo" / "bench")

@@ -53,11 +53,12 @@ def command(run: str, db_path: str | None, port: int | None, no_browser: bool) -
             pass
 
     own = run_port(report.run.id)
+    wanted = own if port is None else port
     try:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", own if port is None else port), Handler)
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", wanted), Handler)
     except OSError as exc:
         if port is not None or exc.errno != errno.EADDRINUSE:
-            raise UsageError(f"cannot serve on 127.0.0.1:{own if port is None else port}: {exc.strerror} "
+            raise UsageError(f"cannot serve on 127.0.0.1:{wanted}: {exc.strerror} "
                              "(--port N for another port, 0 for any free one)") from None
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         click.echo(f"port {own}, where this run is always served, is in use (another view of it?): labels marked "

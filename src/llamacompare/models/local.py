@@ -182,7 +182,7 @@ def vocab_tokenizer(path: str) -> Callable[[str], int]:
         llm = Llama(path, vocab_only=True, verbose=False)
 
     def count(text: str) -> int:
-        return len(llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))
+        return len(tokenize(llm, text.encode("utf-8"), add_bos=True, special=True))
 
     return count
 
