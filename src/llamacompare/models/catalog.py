@@ -47,7 +47,12 @@ SEED_MODELS: tuple[str, ...] = (
     "together:meta-llama/Llama-3-70b-chat-hf",
 )
 
+#: the bundled base model (Gemma 3 270M, no chat template): `local:gemma-3-270m`
 BUNDLED_MODEL = "gemma-3-270m"
+#: the bundled instruction-tuned model (SmolLM2-135M-Instruct, its GGUF's own chat template)
+BUNDLED_INSTRUCT = "smollm2-135m-instruct"
+#: both, base first: what the default run compares when no key is set
+BUNDLED_MODELS: tuple[str, ...] = (BUNDLED_MODEL, BUNDLED_INSTRUCT)
 
 
 def find_together(name: str) -> KnownModel | None:

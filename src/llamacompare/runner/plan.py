@@ -114,11 +114,12 @@ def make_plan(
 
 
 def default_models() -> list[str]:
-    """The seed's five Llama models on Together when a key is set; otherwise the bundled local model."""
-    from llamacompare.models.catalog import BUNDLED_MODEL, SEED_MODELS
+    """The seed's five Llama models on Together when a key is set; otherwise the two bundled local models, base and
+    instruct (a missing one fails when it is opened, with the command that installs it)."""
+    from llamacompare.models.catalog import BUNDLED_MODELS, SEED_MODELS
     from llamacompare.settings import get_env
 
-    return list(SEED_MODELS) if get_env("TOGETHER_API_KEY") else [f"local:{BUNDLED_MODEL}"]
+    return list(SEED_MODELS) if get_env("TOGETHER_API_KEY") else [f"local:{n}" for n in BUNDLED_MODELS]
 
 
 #: what a resumed run may do differently: how it reaches its models, not what it asks them

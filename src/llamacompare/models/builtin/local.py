@@ -1,5 +1,5 @@
-"""GGUF models run in-process through llama-cpp-python: the bundled Gemma 3 270M, any .gguf file, or a model Ollama
-has pulled (read from its store)."""
+"""GGUF models run in-process through llama-cpp-python: the bundled Gemma 3 270M (base) and SmolLM2-135M-Instruct,
+any .gguf file, or a model Ollama has pulled (read from its store)."""
 
 from __future__ import annotations
 
@@ -7,23 +7,32 @@ from pathlib import Path
 
 from llamacompare.errors import ModelNameError
 from llamacompare.models.base import Provider
-from llamacompare.models.catalog import BUNDLED_MODEL
+from llamacompare.models.catalog import BUNDLED_INSTRUCT, BUNDLED_MODEL
 from llamacompare.models.plugins import OfflineFacts, ProviderPlugin
 from llamacompare.models.registry import ModelSpec
 
-_BUNDLED_SPELLINGS = (BUNDLED_MODEL, "gemma3-270m", "gemma-3-270m-q4_k_m")
+#: each bundled model's accepted spellings (lower case) and its training context
+_BUNDLED = {
+    BUNDLED_MODEL: (("gemma3-270m", "gemma-3-270m-q4_k_m"), 32768),
+    BUNDLED_INSTRUCT: (("smollm2", "smollm2-135m", "smollm2-135m-instruct-q4_1"), 8192),
+}
+
+
+def _bundled(key: str) -> str | None:
+    return next((name for name, (spellings, _) in _BUNDLED.items() if key == name or key in spellings), None)
 
 
 class LocalPlugin(ProviderPlugin):
     description = "a GGUF model in-process (no key, no network)"
 
     def claims(self, name: str) -> bool:
-        return name.lower().endswith(".gguf") or name.lower() == BUNDLED_MODEL
+        return name.lower().endswith(".gguf") or name.lower() in _BUNDLED
 
     def resolve(self, rest: str, *, base_url: str | None = None) -> ModelSpec:
         key = rest.lower()
-        if key in _BUNDLED_SPELLINGS:
-            return ModelSpec(self.name, BUNDLED_MODEL, "gguf", context_length=32768, prompt_format="text")
+        bundled = _bundled(key)
+        if bundled is not None:
+            return ModelSpec(self.name, bundled, "gguf", context_length=_BUNDLED[bundled][1], prompt_format="text")
         if key.startswith("ollama/"):
             from llamacompare.models.ollama_store import find_ollama_blob
 
@@ -32,7 +41,8 @@ class LocalPlugin(ProviderPlugin):
         file = Path(rest).expanduser()
         if file.suffix.lower() != ".gguf":
             raise ModelNameError(
-                f"unknown local model {rest!r}: use local:{BUNDLED_MODEL} (bundled), local:/path/to/model.gguf, "
+                f"unknown local model {rest!r}: use local:{BUNDLED_MODEL} or local:{BUNDLED_INSTRUCT} (bundled), "
+                "local:/path/to/model.gguf, "
                 "or local:ollama/NAME[:TAG] for a model Ollama has pulled"
             )
         if not file.is_file():
@@ -45,13 +55,19 @@ class LocalPlugin(ProviderPlugin):
         from llamacompare.models.bundled import bundled_model_path
         from llamacompare.models.local import PARALLEL, vocab_tokenizer
 
-        return OfflineFacts(vocab_tokenizer(spec.path or str(bundled_model_path())), free=True, parallel=PARALLEL)
+        return OfflineFacts(vocab_tokenizer(spec.path or str(bundled_model_path(spec.id))), free=True,
+                            parallel=PARALLEL)
 
     def known_names(self) -> list[str]:
-        return [f"{self.name}:{BUNDLED_MODEL}"]
+        return [f"{self.name}:{name}" for name in _BUNDLED]
 
     def listing(self) -> list[str]:
-        return [f"{self.name}:{BUNDLED_MODEL}  (bundled, in-process, no key)",
+        from llamacompare.models.bundled import SMOLLM2, is_installed
+
+        missing = "" if is_installed(BUNDLED_INSTRUCT) else f"; not installed: {SMOLLM2.install}"
+        return [f"{self.name}:{BUNDLED_MODEL}  (bundled base model, Gemma 3 270M; in-process, no key)",
+                f"{self.name}:{BUNDLED_INSTRUCT}  (bundled instruct model, SmolLM2-135M-Instruct, its own chat "
+                f"template; in-process, no key{missing})",
                 f"{self.name}:/path/model.gguf, {self.name}:ollama/NAME[:TAG]  {self.description}"]
 
     def open(self, spec: ModelSpec, *, api_key: str | None = None, timeout_s: float = 120.0,
@@ -59,7 +75,7 @@ class LocalPlugin(ProviderPlugin):
         from llamacompare.models.bundled import bundled_model_path
         from llamacompare.models.local import LocalProvider
 
-        return LocalProvider(spec.path or str(bundled_model_path()))
+        return LocalProvider(spec.path or str(bundled_model_path(spec.id)))
 
 
 plugin = LocalPlugin()
