@@ -70,15 +70,17 @@ def test_models_and_params(write_suite: Callable[..., Path]) -> None:
 
 
 def test_a_classify_task_answers_in_a_few_tokens_unless_told_otherwise(write_suite: Callable[..., Path]) -> None:
-    """A label needs a few tokens, not a free answer's 1024 (a base model writes on after the label)."""
+    """A label needs room for a chat model's sentence, not a free answer's 1024 (a base model writes on after the
+    label)."""
     suite = load_suite(write_suite(INLINE.replace("        params: {max_tokens: 8}\n", "")))
     cls, gen = suite.tasks
     assert cls.params is None
-    assert cls.generation_params() == Params(max_tokens=32)
+    assert cls.generation_params() == Params(max_tokens=64)
     assert gen.generation_params() == Params(max_tokens=1024)  # a free answer keeps the default
     m1 = suite.models[1].params.apply()  # the model sets max_tokens 64: it stands
     assert cls.generation_params(m1) == Params(temperature=0.2, max_tokens=64, stop=("\n",))
-    assert cls.generation_params(Params(temperature=0.5)) == Params(temperature=0.5, max_tokens=32)
+    assert cls.generation_params(Params(temperature=0.5)) == Params(temperature=0.5, max_tokens=64)
+    assert cls.generation_params(Params(max_tokens=16)) == Params(max_tokens=16)
 
 
 def test_gold_labels_resolve_through_label_map_and_synonyms(write_suite: Callable[..., Path]) -> None:

@@ -69,10 +69,10 @@ class ModelClient:
 
     def request_for(
         self, messages: Sequence[Message], params: Params, *, add_inst: bool = True, prefix: str | None = None,
-        cue: str | None = None,
+        cue: str | None = None, base_stop: Sequence[str] = (), chat: Sequence[Message] | None = None,
     ) -> Request:
         return to_request(self.spec, messages, params, add_inst=add_inst, gguf_template=self._gguf_template,
-                          prefix=prefix, cue=cue)
+                          prefix=prefix, cue=cue, base_stop=base_stop, chat=chat)
 
     def label_request(self, request: Request, labels: list[str]) -> tuple[Request, dict[str, str]]:
         """What to score labels after, and each label as it is scored. A label continues a raw prompt (after a

@@ -28,21 +28,37 @@ def to_request(
     eos_token: str = "",
     prefix: str | None = None,
     cue: str | None = None,
+    base_stop: Sequence[str] = (),
+    chat: Sequence[Message] | None = None,
 ) -> Request:
-    """`cue` is appended only where a model gets plain text (a local model without a chat template: a base model),
-    to frame the prompt as a document whose continuation is the answer."""
+    """`messages` is what a model without a chat format reads as text; `chat`, when given, what a model with one is
+    sent instead (a task's few-shot examples as turns). `cue` is appended only where a model gets plain text (a
+    local model without a chat template: a base model), to frame the prompt as a document whose continuation is
+    the answer; `base_stop` is added to its stop sequences there only, to end the answer where a base model would
+    go on writing the document."""
     if not add_inst:
         # The caller's text goes out exactly as written (the seed's add_inst=False).
         return Request(prompt=plain_text(messages), params=_turn_ends(messages, params), prefix=prefix)
     if spec.prompt_format == "text":
         if gguf_template:
-            prompt = render_jinja(gguf_template, messages, bos_token, eos_token)
-            return Request(prompt=prompt, params=params, prefix=prefix)
-        return Request(prompt=plain_text(messages) + (cue or ""), params=_turn_ends(messages, params), prefix=prefix)
+            prompt = render_jinja(gguf_template, chat or messages, bos_token, eos_token)
+            return Request(prompt=prompt, params=params, prefix=_turns_head(prompt, chat) if chat else prefix)
+        params = _turn_ends(messages, params)
+        if base_stop:
+            params = replace(params, stop=(*params.stop, *(s for s in base_stop if s not in params.stop)))
+        return Request(prompt=plain_text(messages) + (cue or ""), params=params, prefix=prefix)
+    messages = chat or messages
     if spec.prompt_format == "family_text" and spec.family in RENDERERS:
         return Request(prompt=RENDERERS[spec.family](messages), params=params, prefix=prefix)
     return Request(messages=tuple({"role": m["role"], "content": m["content"]} for m in messages), params=params,
                    prefix=prefix)
+
+
+def _turns_head(prompt: str, chat: Sequence[Message]) -> str | None:
+    """The rendered conversation up to the last user turn's content: the same for every case of a task (its system
+    turn and few-shot turns), so an in-process model keeps it in its KV cache."""
+    at = prompt.rfind(chat[-1]["content"])
+    return prompt[:at] if at > 0 else None
 
 
 #: where the answer to a plain transcript ends: a base model goes on to write the user's next turn itself

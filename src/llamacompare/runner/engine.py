@@ -470,8 +470,10 @@ async def _process(
     decider: Decider | None = None,
 ) -> None:
     task = item.task
-    request = client.request_for(item.rendered.messages(), item.params, prefix=item.rendered.prefix or None,
-                                 cue=task.base_model_cue)
+    rendered = item.rendered
+    request = client.request_for(rendered.messages(), item.params, prefix=rendered.prefix or None,
+                                 cue=task.base_model_cue, base_stop=task.base_model_stop or (),
+                                 chat=rendered.chat_messages() if rendered.shots else None)
     if item.mode in ("logprob", "calibration"):
         request, surface = client.label_request(request, task.label_names())
         sent: dict[str, Any] = {**_scored_after(request), "labels": surface, "mode": "logprob"}

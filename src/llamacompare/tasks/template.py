@@ -35,15 +35,27 @@ class RenderedPrompt:
     prefix: str
     text: str
     turns: tuple[Message, ...] | None = None
+    #: for a model with a chat format: the few-shot examples as user/assistant turns, then `query` as the user turn
+    #: (empty: the task has no examples, or asks for them as text)
+    shots: tuple[Message, ...] = ()
+    query: str = ""
 
     def messages(self) -> list[Message]:
-        """Chat messages for providers that take them: an optional system turn, then the user turn (or the case's
-        conversation)."""
+        """The prompt as one user turn (the few-shot block inside it), after an optional system turn, or the case's
+        conversation: what a model without a chat format (a base model) reads as text."""
         out: list[Message] = [{"role": "system", "content": self.system}] if self.system else []
         if self.turns is not None:
             return out + list(self.turns)
         out.append({"role": "user", "content": self.text})
         return out
+
+    def chat_messages(self) -> list[Message]:
+        """What a model with a chat format is sent: the few-shot examples as turns of the conversation when there
+        are any (as chat models are shown examples: lm-eval's `--fewshot_as_multiturn`), else `messages()`."""
+        if not self.shots:
+            return self.messages()
+        out: list[Message] = [{"role": "system", "content": self.system}] if self.system else []
+        return [*out, *self.shots, {"role": "user", "content": self.query}]
 
 
 @lru_cache(maxsize=512)
@@ -133,8 +145,33 @@ def render_case(task: Task, case: Case, prefix: str | None = None, variant: Prom
     if prefix is None:
         prefix = task.few_shot_block(variant)
     assert variant.template is not None  # a task without a template has only conversation cases (checked)
-    text = prefix + render(variant.template, case.fields) + (variant.instruction or "")
-    return RenderedPrompt(system=variant.system, prefix=prefix + template_lead(variant.template), text=text)
+    asked = render(variant.template, case.fields) + (variant.instruction or "")
+    shots = task.few_shot_turns(variant)
+    return RenderedPrompt(system=variant.system, prefix=prefix + template_lead(variant.template), text=prefix + asked,
+                          shots=shots, query=asked.strip() if shots else "")
+
+
+def few_shot_turns(task: Task, variant: PromptVariant) -> tuple[Message, ...]:
+    """The few-shot examples as a conversation: each example's `few_shot_template` up to its last field is a user
+    turn, that field and what follows it the assistant's answer, both stripped ("Review: {text}\nSentiment:
+    {label}\n\n" gives "Review: …\nSentiment:" and "positive"). () for a task that asks for its examples as text
+    (`few_shot_format: text`), or whose template has no field before the answer's."""
+    template = variant.few_shot_template
+    if not task.few_shot or template is None or task.few_shot_format == "text":
+        return ()
+    pieces = compile_template(template)
+    fields = [i for i, (_, name) in enumerate(pieces) if name is not None]
+    if len(fields) < 2:
+        return ()
+    last = fields[-1]
+    answer_field = pieces[last][1]
+    assert answer_field is not None
+    turns: list[Message] = []
+    for ex in task.few_shot:
+        user = "".join(lit + (ex[name] if name else "") for lit, name in pieces[:last]) + pieces[last][0]
+        answer = ex[answer_field] + "".join(lit for lit, _ in pieces[last + 1:])
+        turns += [{"role": "user", "content": user.strip()}, {"role": "assistant", "content": answer.strip()}]
+    return tuple(turns)
 
 
 def template_lead(template: str) -> str:
