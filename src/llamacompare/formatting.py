@@ -203,12 +203,44 @@ def judge_facts(j: Any) -> list[tuple[str, str]]:
                     f"Cohen's κ {interval(h.kappa, h.lo, h.hi, digits=2)}, agree {pct(h.observed)}, n={h.n:,}"))
     if j.unparsed:
         out.append(("judge answers with no verdict", integer(j.unparsed)))
+        if j.unparsed_stopped:
+            at = "max_tokens" + (f"={j.max_tokens}" if j.max_tokens is not None else "")
+            out.append((f"of them cut at the judge's {at}", f"{integer(j.unparsed_stopped)} (raise its max_tokens)"))
+        if j.asked_for:
+            out.append(("it was asked to end with", j.asked_for))
+        out += [("it answered, e.g.", f"“{example}”" if example else "(blank)") for example in j.unparsed_examples]
     return out
 
 
 def judge_title(j: Any) -> str:
     kind = "pairwise judge" if j.scorer == "pairwise" else "judge"
     return f"{kind} {j.judge}: {j.verdicts:,} verdicts"
+
+
+def diagnosis_lines(task: Any) -> list[str]:
+    """Why a task's answers failed (an analysis.contract.TaskSummary's `max_tokens_stops` and `looping`), a line
+    each naming the task and the model, with what to do; the same in every view."""
+    out = []
+    for s in task.max_tokens_stops:
+        at = "max_tokens" + (f"={s.max_tokens}" if s.max_tokens is not None else "")
+        what = "stopped at " + at + " before a label" if s.before == "label" else "were cut at " + at + \
+            " before they ended"
+        fix = ("most of them in a loop, which a higher max_tokens would not end" if 2 * s.looping > s.k
+               else "raise max_tokens")
+        out.append(f"task {task.id}, {s.model}: {_whole_pct(s.share)} of answers ({s.k:,} of {s.n:,}) {what}: {fix}")
+    for lp in task.looping:
+        out.append(f"task {task.id}, {lp.model}: {_whole_pct(lp.share)} of answers ({lp.k:,} of {lp.n:,}) loop (at "
+                   f"least {_whole_pct(lp.threshold)} of their word 4-grams repeat): their word counts overstate what "
+                   "they say")
+    return out
+
+
+REPETITION_NOTE = ("Repetition: 1 − distinct word 4-grams / all word 4-grams of an answer (0 = none repeats; lower is "
+                   "better), the mean over answers")
+
+
+def _whole_pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
 
 
 def stability_line(st: Any, metric_name: str, name: str | None = None) -> str:

@@ -153,6 +153,12 @@ class JudgeReliability(_Model):
     scorer: Literal["judge", "pairwise"]
     verdicts: int  # verdicts read
     unparsed: int = 0  # judge answers with no verdict in them
+    # with unparsed > 0: the verdict line the judge was asked to end with ("Winner: A | Winner: B | Winner: tie",
+    # "Score: N (1-5)"), and up to two of its answers with no verdict, shortened in the middle
+    asked_for: str | None = None
+    unparsed_examples: list[str] = Field(default_factory=list)
+    unparsed_stopped: int = 0  # of the unparsed, those cut at the judge's `max_tokens` (before any verdict line)
+    max_tokens: int | None = None  # the judge's max_tokens (its `judge: {max_tokens: N}`)
     flip_rate: Share | None = None  # pairwise: pairs whose verdict changes when the answers swap places
     first_position: Share | None = None  # pairwise: decisive verdicts for the answer shown first
     longer_wins: Share | None = None  # pairwise: decisive verdicts won by the longer answer
@@ -183,6 +189,31 @@ class StopDecision(_Model):
     line: str
 
 
+class MaxTokensStop(_Model):
+    """A model whose answers stopped at `max_tokens` before they were done, in at least
+    `scoring.diagnostics.NOTE_SHARE` of its answers: on a classify task before any label was in them (`before`
+    "label"), on a generate task before the text ended (`before` "end")."""
+
+    model: str
+    max_tokens: int | None  # what the stored requests asked for (the most common value where they differ)
+    before: Literal["label", "end"]
+    k: int  # answers that stopped there
+    n: int  # the model's answers
+    share: float  # k / n
+    looping: int = 0  # of the k, those caught in a loop (scoring.repetition): a higher max_tokens would not end them
+
+
+class Looping(_Model):
+    """A model whose generated answers loop, in at least `scoring.diagnostics.NOTE_SHARE` of them: an answer loops
+    when its `repetition` (share of repeated word 4-grams, `scoring/repetition.py`) is at least `threshold`."""
+
+    model: str
+    threshold: float
+    k: int  # answers that loop
+    n: int  # the model's answers
+    share: float  # k / n
+
+
 class TaskSummary(_Model):
     id: str
     type: Literal["classify", "generate"]
@@ -199,6 +230,9 @@ class TaskSummary(_Model):
     # for each model, its prompt variants compared on the same cases (a subset of `pairwise`)
     prompt_pairs: list[PairwiseRow] = Field(default_factory=list)
     rank_stability: RankStability | None = None
+    # why answers failed, only where it concerns enough of a model's answers (views say it in one line each)
+    max_tokens_stops: list[MaxTokensStop] = Field(default_factory=list)
+    looping: list[Looping] = Field(default_factory=list)
 
     def row(self, model: str) -> ModelRow | None:
         return next((r for r in self.models if r.model == model), None)

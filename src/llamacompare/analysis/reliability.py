@@ -71,6 +71,34 @@ def task_judges(store: Store, run_id: str, task: Task, labels: Sequence[HumanLab
     return out
 
 
+class _Unparsed:
+    """Judge answers with no verdict: how many, how many of them were cut at the judge's max_tokens (a verdict line
+    comes last), and the first two (shortened) with the verdict line asked for."""
+
+    def __init__(self, max_tokens: int) -> None:
+        self.count = 0
+        self.stopped = 0
+        self.max_tokens = max_tokens
+        self.examples: list[str] = []
+        self.asked_for: str | None = None
+
+    def add(self, text: str, prompt: str, finish_reason: str | None) -> None:
+        from llamacompare.scoring.diagnostics import excerpt
+        from llamacompare.scoring.judge import asked_verdict
+
+        self.count += 1
+        self.stopped += finish_reason == "length"
+        if self.asked_for is None:
+            self.asked_for = asked_verdict(prompt, SCORE_SCALE)
+        shown = excerpt(text)  # "" for a blank answer
+        if len(self.examples) < 2 and shown not in self.examples:
+            self.examples.append(shown)
+
+    def fields(self) -> dict[str, Any]:
+        return {"unparsed": self.count, "asked_for": self.asked_for, "unparsed_examples": self.examples,
+                "unparsed_stopped": self.stopped, "max_tokens": self.max_tokens}
+
+
 def _judge_name(task: Task) -> str:
     from llamacompare.models.registry import resolve
 
@@ -88,19 +116,20 @@ def _rubric(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]) 
     scores: dict[tuple[str, str, str, str, int], float] = {}
     lengths: list[float] = []
     values: list[float] = []
-    unparsed = 0
-    for r, _, key in judge_items(store, run_id, task):
+    assert task.judge is not None
+    unparsed = _Unparsed(task.judge.max_tokens)
+    for r, prompt, key in judge_items(store, run_id, task):
         hit = store.cached_response(key)
         if hit is None:
             continue
         score = parse_score(hit.text or "", SCORE_SCALE)
         if score is None:
-            unparsed += 1
+            unparsed.add(hit.text or "", prompt, hit.finish_reason)
             continue
         scores[(r.task_id, r.case_id, variant_label(r.model, r.prompt), r.mode, r.rep)] = score
         lengths.append(len(words(r.text or "")))
         values.append(score)
-    if not scores and not unparsed:
+    if not scores and not unparsed.count:
         return None
     length = _correlation(spearman(lengths, values), "answer length")
     preference = None
@@ -115,8 +144,8 @@ def _rubric(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]) 
     both = [(marked[k], "correct" if s > sum(SCORE_SCALE) / 2 else "wrong") for k, s in scores.items() if k in marked]
     if both:
         human = _agreement(cohen_kappa([h for h, _ in both], [j for _, j in both]), ["correct", "wrong"])
-    return JudgeReliability(judge=judge, scorer="judge", verdicts=len(scores), unparsed=unparsed, length=length,
-                            self_preference=preference, human=human)
+    return JudgeReliability(judge=judge, scorer="judge", verdicts=len(scores), length=length,
+                            self_preference=preference, human=human, **unparsed.fields())
 
 
 def _pairwise(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]) -> JudgeReliability | None:
@@ -134,17 +163,18 @@ def _pairwise(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]
 
     judge = _judge_name(task)
     verdicts: dict[tuple[str, str, str], Preference] = {}
-    unparsed = 0
-    for case, a, b, _, key in _pair_items(store, run_id, task):
+    assert task.judge is not None
+    unparsed = _Unparsed(task.judge.max_tokens)
+    for case, a, b, prompt, key in _pair_items(store, run_id, task):
         hit = store.cached_response(key)
         if hit is None:
             continue
         pref = parse_preference(hit.text or "")
         if pref is None:
-            unparsed += 1
+            unparsed.add(hit.text or "", prompt, hit.finish_reason)
             continue
         verdicts[(case, a, b)] = pref
-    if not verdicts and not unparsed:
+    if not verdicts and not unparsed.count:
         return None
     lengths: dict[tuple[str, str], int] = {}
     for r in store.results(run_id, task=task.id):
@@ -177,7 +207,7 @@ def _pairwise(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]
     if rated:
         human = _agreement(cohen_kappa([h for h, _ in rated], [j for _, j in rated]), ["A", "B", "tie"])
     return JudgeReliability(
-        judge=judge, scorer="pairwise", verdicts=len(verdicts), unparsed=unparsed,
+        judge=judge, scorer="pairwise", verdicts=len(verdicts), **unparsed.fields(),
         flip_rate=_share(flip_rate(both_ways)), first_position=_share(first_position_share(list(verdicts.values()))),
         longer_wins=_share(longer_wins(by_length)), length=length, self_preference=preference, human=human,
     )

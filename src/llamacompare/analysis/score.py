@@ -86,7 +86,22 @@ def _label_row(r: ResultRow, labels: LabelSet) -> ScoreRow:
         detail["ambiguous"] = True
     if match.negated:
         detail["negated"] = True
+    detail.update(_stopped(r))
     return ScoreRow(*r.key, "label", correct, json.dumps(detail, ensure_ascii=False))
+
+
+def _stopped(r: ResultRow) -> dict[str, Any]:
+    """{"stopped": True, "max_tokens": N} for an answer cut at max_tokens (N as its stored request asked), else {}:
+    what the summary counts to say why answers have no label or end mid-sentence."""
+    from llamacompare.scoring.repetition import is_looping, repetition
+
+    if r.finish_reason != "length":
+        return {}
+    params = (r.request or {}).get("params") or {}
+    max_tokens = params.get("max_tokens")
+    out = {"stopped": True, "max_tokens": max_tokens if isinstance(max_tokens, int) else None}
+    # a looping answer would loop on to any limit: the advice is not "raise max_tokens"
+    return {**out, "loops": True} if is_looping(repetition(r.text or "")) else out
 
 
 def _logprob_rows(
@@ -115,6 +130,7 @@ def _logprob_rows(
 
 
 def _generate_rows(r: ResultRow, task: Task) -> list[ScoreRow]:
+    from llamacompare.scoring.repetition import repetition
     from llamacompare.scoring.rouge import length_stats, rouge_scores
 
     text = r.text or ""
@@ -125,8 +141,11 @@ def _generate_rows(r: ResultRow, task: Task) -> list[ScoreRow]:
     if r.reference and ("rouge" in scorers or not scorers):
         for name, value in rouge_scores(text, r.reference).items():
             out.append(ScoreRow(*r.key, name, value, None))
+    stopped = _stopped(r)
     for name, value in length_stats(text, source).items():  # cheap, and useful beside any other metric
-        out.append(ScoreRow(*r.key, name, value, None))
+        detail = json.dumps(stopped) if name == "words" and stopped else None
+        out.append(ScoreRow(*r.key, name, value, detail))
+    out.append(ScoreRow(*r.key, "repetition", repetition(text), None))  # a long answer may be one phrase, looped
     return out
 
 

@@ -19,6 +19,8 @@ from llamacompare.analysis.contract import (
     CheckOutcome,
     Confusion,
     LocalModelUsage,
+    Looping,
+    MaxTokensStop,
     Metric,
     ModelRow,
     PairwiseRow,
@@ -39,7 +41,8 @@ from llamacompare.store.db import Store
 from llamacompare.store.rows import ScoreRow
 from llamacompare.tasks.suite import Suite, Task
 
-GENERATE_METRICS = ("judge", "pairwise", "rougeL", "rouge1", "rouge2", "words", "compression")
+# `repetition` (lower is better) is a diagnostic beside `words`: never a task's primary metric
+GENERATE_METRICS = ("judge", "pairwise", "rougeL", "rouge1", "rouge2", "words", "repetition", "compression")
 
 
 @dataclass
@@ -60,6 +63,9 @@ class _Variant:
     failed: int = 0
     # case -> check metric -> (value, reason), first repeat only: shown per answer
     checks: dict[str, dict[str, tuple[float | None, str | None]]] = field(default_factory=dict)
+    answered: int = 0  # answers with a label (classify) or word count (generate) row: what `stops` is out of
+    stops: list[int | None] = field(default_factory=list)  # max_tokens of each answer cut there before a label/end
+    stops_looping: int = 0  # of those, the answers that loop (more tokens would not end them)
 
 
 def build_report(
@@ -110,6 +116,15 @@ def build_report(
             scored.labels.setdefault(s.case_id, []).append(d.get("label"))
             if s.rep == 0:
                 scored.details[s.case_id] = (d.get("label"), bool(d.get("compliant")), d.get("gold"))
+            scored.answered += 1
+            if d.get("stopped") and d.get("label") is None:
+                scored.stops.append(d.get("max_tokens"))
+                scored.stops_looping += bool(d.get("loops"))
+        elif s.scorer == "words":
+            scored.answered += 1
+            if s.detail and (d := json.loads(s.detail)).get("stopped"):
+                scored.stops.append(d.get("max_tokens"))
+                scored.stops_looping += bool(d.get("loops"))
 
     def order(v: _Variant, prompts: list[str]) -> tuple[int, str, int, str]:
         at = model_order.index(v.model) if v.model in model_order else len(model_order)
@@ -252,10 +267,32 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
     rank = _rank_stability(variants, per_case, common, prompts, higher_better) if prompts else None
     if binary:
         rows.append(_baseline_row(task, cases))
+    stops, looping = _diagnoses(task, variants)
     return TaskSummary(id=task.id, type=task.type, mode=task.classify_mode if binary else None,
                        primary_metric=metric, models=rows, pairwise=pairs_out, recommendation=recommendation,
                        confusion=confusion or None, stability=stability, prompts=prompts,
-                       prompt_pairs=prompt_pairs, rank_stability=rank)
+                       prompt_pairs=prompt_pairs, rank_stability=rank, max_tokens_stops=stops, looping=looping)
+
+
+def _diagnoses(task: Task, variants: list[_Variant]) -> tuple[list[MaxTokensStop], list[Looping]]:
+    """The models whose answers often stopped at max_tokens before a label (or before their end), and those whose
+    answers often loop: only where `scoring.diagnostics.matters`."""
+    from llamacompare.scoring.diagnostics import matters, usual
+    from llamacompare.scoring.repetition import LOOPING, is_looping
+
+    stops: list[MaxTokensStop] = []
+    looping: list[Looping] = []
+    for v in variants:
+        k, n = len(v.stops), v.answered
+        if matters(k, n):
+            stops.append(MaxTokensStop(model=v.name, max_tokens=usual(v.stops), k=k, n=n, share=k / n,
+                                       before="label" if task.type == "classify" else "end",
+                                       looping=v.stops_looping))
+        values = [x for case in v.scores.values() for x in case.get("repetition", ())]
+        k = sum(is_looping(x) for x in values)
+        if matters(k, len(values)):
+            looping.append(Looping(model=v.name, threshold=LOOPING, k=k, n=len(values), share=k / len(values)))
+    return stops, looping
 
 
 def _stability(v: _Variant, scorer: str) -> RepeatStability | None:

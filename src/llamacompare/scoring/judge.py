@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from llamacompare.scoring.labels import ascii_fold
 
-__all__ = ["combine_swapped", "pairwise_prompt", "parse_preference", "parse_score", "rubric_prompt"]
+__all__ = ["asked_verdict", "combine_swapped", "pairwise_prompt", "parse_preference", "parse_score", "rubric_prompt"]
 
 Preference = Literal["A", "B", "tie"]
 
@@ -74,6 +74,23 @@ _TEXT = {
         "sadık ve açık olan hangisi?",
     },
 }
+
+
+# the words of the verdict line each language's prompts ask for (as their score_rule / pair_rule say)
+_VERDICT_WORDS = {"en": ("Score", "Winner", "tie"), "tr": ("Puan", "Kazanan", "berabere")}
+
+
+def asked_verdict(prompt: str, scale: tuple[int, int] = (1, 5)) -> str | None:
+    """The verdict line a prompt built here asks the judge to end with, in the prompt's language: "Score: N (1-5)"
+    or "Winner: A | Winner: B | Winner: tie". None for a prompt this module did not build."""
+    lo, hi = _check_scale(scale)
+    for language, t in _TEXT.items():
+        score, winner, tie = _VERDICT_WORDS[language]
+        if prompt.startswith(t["rubric_intro"]):
+            return f"{score}: N ({lo}-{hi})"
+        if prompt.startswith(t["pair_intro"]):
+            return " | ".join(f"{winner}: {v}" for v in ("A", "B", tie))
+    return None
 
 
 def _lang(language: str) -> dict[str, str]:
