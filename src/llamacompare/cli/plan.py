@@ -3,13 +3,15 @@ cases can detect. Nothing is sent."""
 
 from __future__ import annotations
 
-from rich import box
+from collections.abc import Sequence
+
 from rich.table import Table
 from rich.text import Text
 
 from llamacompare import formatting as fmt
 from llamacompare.cli.render import console
-from llamacompare.reports.names import shorten
+from llamacompare.reports.names import display_names, fold
+from llamacompare.reports.terminal import MODEL_LEAST, Layout, fit, plain_table
 from llamacompare.runner.estimate import PlanEstimate
 
 
@@ -25,44 +27,53 @@ def duration(s: float | None) -> str:
 
 def print_plan(est: PlanEstimate) -> None:
     con = console()
-    short, prefix = shorten([m.model for m in est.models])
+    short, prefix = display_names(m.model for m in est.models)
     single = len(est.tasks) == 1
     reps = f", {est.repeats} repeats" if est.repeats > 1 else ""
-    table = Table(title=f"plan: suite {est.suite}{reps}, tokens in and out — nothing sent", title_justify="left",
-                  box=box.SIMPLE_HEAD,
-                  caption=f"model names start with {prefix}" if prefix else None, caption_justify="left",
-                  pad_edge=False)
-    table.add_column("model", overflow="fold", ratio=1)
-    for name in ("requests", "prompt", "output", "cost", "time"):
-        table.add_column(name, justify="right", no_wrap=True)
-    if single:
-        table.add_column("detects", justify="right", no_wrap=True)
-    for m in est.models:
-        cells = [short.get(m.model, m.model), f"{m.requests:,}",
-                 ("" if m.prompt_tokens_exact else "~") + f"{m.prompt_tokens:,}",
-                 ("" if m.output_observed else "<=") + f"{m.output_tokens:,}", fmt.cost(m.cost_usd),
-                 duration(m.time_s)]
+    names = [short[m.model] for m in est.models]
+
+    def models(widths: Sequence[int]) -> Table:
+        folded = [fold(n, widths[0]) for n in names]
+        table = plain_table(f"plan: suite {est.suite}{reps}, tokens in and out — nothing sent",
+                            caption=f"model names start with {prefix}" if prefix else None,
+                            lines=any("\n" in f for f in folded))
+        table.add_column("model", no_wrap=True)
+        for name in ("requests", "prompt", "output", "cost", "time"):
+            table.add_column(name, justify="right", no_wrap=True)
         if single:
-            cells.append(_diff(est.tasks[0].detectable))
-        table.add_row(*cells)
-    con.print(table)
+            table.add_column("detects", justify="right", no_wrap=True)
+        for m, name in zip(est.models, folded, strict=True):
+            cells = [name, f"{m.requests:,}", ("" if m.prompt_tokens_exact else "~") + f"{m.prompt_tokens:,}",
+                     ("" if m.output_observed else "<=") + f"{m.output_tokens:,}", fmt.cost(m.cost_usd),
+                     duration(m.time_s)]
+            if single:
+                cells.append(_diff(est.tasks[0].detectable))
+            table.add_row(*cells)
+        return table
+
+    con.print(fit(con, [Layout(models, [names], [MODEL_LEAST])]))
     for m in est.models:
         con.print(Text(f"  {short.get(m.model, m.model)}: cost {m.cost_basis}; time {m.time_basis}"))
     power = f"{est.power:.0%} power, alpha {est.alpha:g} two-sided, paired"
     if not single:
-        stats = Table(title=f"what the cases can detect ({power})", title_justify="left", box=box.SIMPLE_HEAD,
-                      pad_edge=False)
-        stats.add_column("task", overflow="fold", ratio=1)
-        for name in ("cases", "metric", "detects"):
-            stats.add_column(name, justify="right", no_wrap=True)
-        if any(t.detect for t in est.tasks):
-            stats.add_column("cases needed", justify="right", no_wrap=True)
-        for t in est.tasks:
-            row = [t.task, f"{t.cases:,}", t.metric, _diff(t.detectable)]
-            if t.detect:
-                row.append(_needed(t.cases_needed))
-            stats.add_row(*row)
-        con.print(stats)
+        tasks = [t.task for t in est.tasks]
+
+        def stats(widths: Sequence[int]) -> Table:
+            folded = [fold(t, widths[0]) for t in tasks]
+            table = plain_table(f"what the cases can detect ({power})", lines=any("\n" in f for f in folded))
+            table.add_column("task", no_wrap=True)
+            for name in ("cases", "metric", "detects"):
+                table.add_column(name, justify="right", no_wrap=True)
+            if any(t.detect for t in est.tasks):
+                table.add_column("cases needed", justify="right", no_wrap=True)
+            for t, task in zip(est.tasks, folded, strict=True):
+                row = [task, f"{t.cases:,}", t.metric, _diff(t.detectable)]
+                if t.detect:
+                    row.append(_needed(t.cases_needed))
+                table.add_row(*row)
+            return table
+
+        con.print(fit(con, [Layout(stats, [tasks], [16])]))
     for t in est.tasks:
         line = f"  {t.task}: {t.cases:,} cases detect a difference in {t.metric} of {_diff(t.detectable)} ({power})"
         if t.detect:

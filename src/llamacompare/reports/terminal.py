@@ -3,55 +3,29 @@ command line prints them, and a notebook shows them as text."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
 from rich import box
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
 from llamacompare import formatting as fmt
 from llamacompare.analysis.checks import is_check_metric
 from llamacompare.analysis.contract import Answer, Case, PairwiseRow, Report, TaskSummary
-from llamacompare.reports.names import shorten
+from llamacompare.reports.names import display_names, fold, narrowest
 
 
 def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | None = None) -> None:
     con = con or Console(highlight=False)
     for task in report.tasks:
         metric = task.primary_metric
-        # 80 columns, piped: names without the prefix they share (said once, below), no vertical rules, short
-        # headers, numbers never wrapped; the model column takes what is left and folds only there
-        short, prefix = shorten([r.model for r in task.models if not r.is_baseline])
-        caption = f"model names start with {prefix}" if prefix else None
-        table = Table(title=f"task {task.id} ({task.type}) — {metric}, 95% CI", title_justify="left",
-                      box=box.SIMPLE_HEAD, caption=caption, caption_justify="left", pad_edge=False)
-        table.add_column("model", overflow="fold", ratio=1)
-        table.add_column(metric, justify="right", no_wrap=True)
-        extra = [k for k in ("rouge1", "words") if any(k in r.metrics for r in task.models) and k != metric]
-        for k in extra:
-            table.add_column(k, justify="right", no_wrap=True)
-        if task.type == "classify":
-            table.add_column("format", justify="right", no_wrap=True)
-        table.add_column("n", justify="right", no_wrap=True)
-        any_failed = any(r.failed for r in task.models)
-        if any_failed:
-            table.add_column("failed", justify="right", no_wrap=True)
-        table.add_column("p50", justify="right", no_wrap=True)
-        table.add_column("cost", justify="right", no_wrap=True)
-        for r in task.models:
-            shown = r.model if r.is_baseline else short.get(r.model, r.model)
-            name = Text(shown, style="dim" if r.is_baseline else ("bold" if r.tied_with_best else ""))
-            if r.tied_with_best and not r.is_baseline:
-                name.append(" *", style="green")
-            cells: list[str | Text] = [name, fmt.metric(r.metrics.get(metric)),
-                                       *(fmt.metric(r.metrics.get(k)) for k in extra)]
-            if task.type == "classify":
-                cells.append(fmt.pct(r.compliance))
-            cells.append(str(r.n))
-            if any_failed:
-                cells.append(str(r.failed) if r.failed else fmt.DASH)
-            cells += [fmt.seconds(r.latency_p50_s), fmt.DASH if r.is_baseline else fmt.cost(r.cost_usd)]
-            table.add_row(*cells)
-        con.print(table)
+        # names without the prefix they share (said once, below) and local paths by their file names
+        short, prefix = display_names(r.model for r in task.models if not r.is_baseline)
+        con.print(_summary_table(con, task, short, prefix))
+        _print_diagnoses(con, task, short)
         if task.prompts and task.model_pairs():
             con.print("  models, under the same prompt:")
         for p in task.model_pairs():
@@ -77,13 +51,7 @@ def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | N
         _print_checks(con, task, short)
         con.print()
     if report.local:
-        table = Table(title="local models on this machine", title_justify="left")
-        table.add_column("model", overflow="fold")
-        for column in fmt.LOCAL_USAGE_HEADER:
-            table.add_column(column, justify="right")
-        for u in report.local:
-            table.add_row(u.model, *fmt.local_usage_cells(u))
-        con.print(table)
+        con.print(_local_table(con, report))
         con.print(Text(f"  {fmt.LOCAL_USAGE_NOTE}", style="dim"))
         con.print()
     by_task: dict[str, list[Case]] = {}
@@ -92,32 +60,63 @@ def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | N
     for task_id, task_cases in by_task.items():
         if len(task_cases) > side_by_side_max:
             continue
-        models = list(dict.fromkeys(m for c in task_cases for m in c.answers))
-        short, prefix = shorten(models)
-        stacked = len(models) > 2 or con.width < 100  # a column per model would leave each a few characters
-        table = Table(title=f"task {task_id}: answers side by side", title_justify="left", show_lines=not stacked,
-                      expand=True, caption=f"model names start with {prefix}" if prefix else None,
-                      caption_justify="left")
-        table.add_column("case", overflow="fold", ratio=1)
-        if stacked:
-            # its natural width (names are short once their shared prefix is cut), but a lone model named by a long
-            # path folds rather than leave the case a column of single letters
-            table.add_column("model", overflow="fold", max_width=max(16, con.width // 4))
-            table.add_column("answer", overflow="fold", ratio=4)
-        else:
-            for m in models:
-                table.add_column(short[m], overflow="fold", ratio=2)
-        for c in task_cases:
-            head = Text(c.id, style="bold")
-            if c.reference:
-                head.append(f"\nexpected: {_short(c.reference, 80)}", style="dim")
-            cells = [_answer_cell(c.answers.get(m)) for m in models]
-            if not stacked:
-                table.add_row(head, *cells)
-                continue
-            for i, (m, cell) in enumerate(zip(models, cells, strict=True)):
-                table.add_row(head if i == 0 else "", short[m], cell, end_section=i == len(models) - 1)
-        con.print(table)
+        con.print(_side_by_side(con, task_id, task_cases))
+
+
+def _side_by_side(con: Console, task_id: str, task_cases: list[Case]) -> Table:
+    """Each case's answers, a row per model (or, wide and with two models, a column each). Case ids and model
+    names keep their width and fold only at separators; the answers take the rest."""
+    models = list(dict.fromkeys(m for c in task_cases for m in c.answers))
+    short, prefix = display_names(models)
+    stacked = len(models) > 2 or con.width < 100  # a column per model would leave each a few characters
+    table = Table(title=f"task {task_id}: answers side by side", title_justify="left", show_lines=not stacked,
+                  expand=True, caption=f"model names start with {prefix}" if prefix else None,
+                  caption_justify="left")
+    # a fixed width (expand ignores a ratio column's min_width): ids up to a third of the width stay whole
+    ids = {c.id: fold(c.id, max(narrowest(c.id), con.width // 3)) for c in task_cases}
+    id_width = max((_widest(i) for i in ids.values()), default=4)
+    columns = 3 if stacked else 1 + len(models)
+    edges = 2 + (columns - 1) + 2 * columns  # the box's edges and dividers, a space each side of a cell
+    if stacked:
+        names = [short[m] for m in models]
+        model_width = max(_widest(fold(n, max(narrowest(n), 16, con.width // 4))) for n in names)
+        shown = {m: fold(short[m], model_width) for m in models}
+        rest = con.width - edges - model_width
+        table.add_column("case", width=max(id_width, 4, rest // 5), overflow="fold")
+        table.add_column("model", width=max(model_width, 5), no_wrap=True)
+        table.add_column("answer", overflow="fold", ratio=1)
+    else:
+        rest = con.width - edges
+        case_width = max(id_width, 4, rest // (1 + 2 * len(models)))
+        table.add_column("case", width=case_width, overflow="fold")
+        each = (rest - case_width) // len(models)
+        for m in models:
+            table.add_column(fold(short[m], max(narrowest(short[m]), each)), overflow="fold", ratio=2)
+    for c in task_cases:
+        head = Text(ids[c.id], style="bold")
+        if c.reference:
+            head.append(f"\nexpected: {_short(c.reference, 80)}", style="dim")
+        cells = [_answer_cell(c.answers.get(m)) for m in models]
+        if not stacked:
+            table.add_row(head, *cells)
+            continue
+        for i, (m, cell) in enumerate(zip(models, cells, strict=True)):
+            table.add_row(head if i == 0 else "", shown[m], cell, end_section=i == len(models) - 1)
+    return table
+
+
+def _print_diagnoses(con: Console, task: TaskSummary, short: dict[str, str]) -> None:
+    """Repetition beside the word counts (where words are what the task measures, or some model loops), then why
+    answers failed: a line each."""
+    if "repetition" in {m for r in task.models for m in r.metrics} and (task.primary_metric == "words"
+                                                                         or task.looping):
+        looping = {lp.model for lp in task.looping}
+        figures = ", ".join(f"{short.get(r.model, r.model)} {fmt.metric(r.metrics.get('repetition'))}"
+                            + (" loops" if r.model in looping else "")
+                            for r in task.models if "repetition" in r.metrics)
+        con.print(Text(f"  repetition (share of repeated word 4-grams, lower is better), 95% CI: {figures}"))
+    for line in fmt.diagnosis_lines(task):  # full names: a line read on its own
+        con.print(Text(f"  ! {line}", style="yellow"))
 
 
 def _print_checks(con: Console, task: TaskSummary, short: dict[str, str]) -> None:
@@ -129,14 +128,33 @@ def _print_checks(con: Console, task: TaskSummary, short: dict[str, str]) -> Non
     if not names:
         return
     models = [r for r in task.models if not r.is_baseline]
-    table = Table(title=f"task {task.id}: checks passed, 95% CI", title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False)
-    table.add_column("check", overflow="fold", ratio=1)
-    for r in models:
-        table.add_column(short.get(r.model, r.model), justify="right", no_wrap=True)
-    for m, name in names:
-        table.add_row(name, *(fmt.metric(r.metrics.get(m)) for r in models))
-    con.print(table)
+    title = f"task {task.id}: checks passed, 95% CI"
+    labels = [short.get(r.model, r.model) for r in models]
+    checks = [name for _, name in names]
+
+    def wide(widths: Sequence[int]) -> Table:  # a column per model, its name folded in the header
+        table = plain_table(title)
+        table.add_column("check", no_wrap=True)
+        for label, w in zip(labels, widths[1:], strict=True):
+            table.add_column(fold(label, w), justify="right", no_wrap=True)
+        for m, name in names:
+            table.add_row(fold(name, widths[0]), *(fmt.metric(r.metrics.get(m)) for r in models))
+        return table
+
+    def stacked(widths: Sequence[int]) -> Table:  # too many models for a column each: a row each
+        folds = [fold(t, w) for texts, w in ((checks, widths[0]), (labels, widths[1])) for t in texts]
+        table = plain_table(title, lines=any("\n" in f for f in folds))
+        table.add_column("check", no_wrap=True)
+        table.add_column("model", no_wrap=True)
+        table.add_column("passed", justify="right", no_wrap=True)
+        for m, name in names:
+            for i, (r, label) in enumerate(zip(models, labels, strict=True)):
+                table.add_row(fold(name, widths[0]) if i == 0 else "", fold(label, widths[1]),
+                              fmt.metric(r.metrics.get(m)), end_section=i == len(models) - 1)
+        return table
+
+    con.print(fit(con, [Layout(wide, [checks, *([label] for label in labels)], [16, *(0 for _ in labels)]),
+                        Layout(stacked, [checks, labels], [16, MODEL_LEAST])]))
     shown = dict(names)
     for p in task.pairwise:
         if p.metric in shown and fmt.significant(p.p_value):
@@ -173,3 +191,158 @@ def _answer_cell(a: Answer | None) -> str | Text:
 
 def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+#: a model name folded into lines this wide still reads as one; below it, other columns give way first
+MODEL_LEAST = 20
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One way to lay a table out. `build` makes it with each foldable column's texts folded to the given widths;
+    `texts` are those columns' texts; a column narrower than its `legible` width (or its longest piece, or its
+    widest text, whichever is between) is squeezed, and the next layout is tried instead."""
+
+    build: Callable[[Sequence[int]], RenderableType]
+    texts: Sequence[Sequence[str]]
+    legible: Sequence[int]
+
+
+def fit(con: Console, layouts: Sequence[Layout]) -> RenderableType:
+    """The first layout that fits the console's width without squeezing a foldable column, each folded no more
+    than it must be; else the last one folded as far as it goes (rich then narrows what remains). A table that
+    fits is never narrowed by rich, so no number is cut to `…` and no id wraps."""
+    table: RenderableType = ""
+    for i, layout in enumerate(layouts):
+        widest = [max((_widest(t) for t in texts), default=0) for texts in layout.texts]
+        least = [max((narrowest(t) for t in texts), default=0) for texts in layout.texts]
+        if i < len(layouts) - 1:
+            least = [max(lo, min(hi, want)) for lo, hi, want in zip(least, widest, layout.legible, strict=True)]
+        widths = list(widest)
+        while True:
+            table = layout.build(widths)
+            estimate = natural_width(con, table)
+            if estimate <= con.width:
+                return table
+            # narrow on paper (what a fold takes is known without rich; rich measures a long table slowly): the
+            # widest column that can give, toward the next widest, until the estimate fits; then measure again
+            folded = [_folded(texts, w) for texts, w in zip(layout.texts, widths, strict=True)]
+            widths = list(folded)
+            while estimate > con.width:
+                can = [k for k, w in enumerate(widths) if w > least[k]]
+                if not can:
+                    break
+                k = max(can, key=lambda k: widths[k])
+                second = max((widths[j] for j in can if j != k), default=0)
+                widths[k] -= min(estimate - con.width, widths[k] - least[k], max(1, widths[k] - second))
+                now = _folded(layout.texts[k], widths[k])
+                estimate -= folded[k] - now
+                folded[k], widths[k] = now, min(widths[k], now)
+            if estimate > con.width:  # a header may keep a column wider than its folds, never narrower
+                break
+    return layouts[-1].build(widths) if layouts else table  # the last, folded as far as it goes
+
+
+def _folded(texts: Sequence[str], width: int) -> int:
+    return max((_widest(fold(t, width)) for t in texts), default=0)
+
+
+def natural_width(con: Console, table: RenderableType) -> int:
+    """The columns `table` (or a group of tables) takes when none of its cells has to fold."""
+    return Measurement.get(con, con.options.update_width(10_000), table).maximum
+
+
+def _widest(text: str) -> int:
+    return max((len(line) for line in text.split("\n")), default=0)
+
+
+def plain_table(title: str, *, caption: str | None = None, lines: bool = False) -> Table:
+    """The summary tables' look: no vertical rules, no padding at the edges; a blank line between rows where a
+    row takes several lines."""
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, caption=caption, caption_justify="left",
+                 pad_edge=False, show_lines=lines)
+
+
+def _summary_table(con: Console, task: TaskSummary, short: dict[str, str], prefix: str) -> RenderableType:
+    """A row per model: the metric with its interval, the other figures, n, failures, latency and cost. Where
+    they do not fit, the extra metrics lose their intervals, then go (the caption says so), then p50, then the
+    metric's interval moves under its value: the model column keeps room to name each model."""
+    metric = task.primary_metric
+    extra = [k for k in ("rouge1", "words") if any(k in r.metrics for r in task.models) and k != metric]
+    any_failed = any(r.failed for r in task.models)
+    names = [(r.model if r.is_baseline else short.get(r.model, r.model))
+             + (" *" if r.tied_with_best and not r.is_baseline else "") for r in task.models]
+
+    def build(extras: str, p50: bool, split: bool) -> Callable[[Sequence[int]], Table]:
+        shown = extra if extras != "drop" else []
+        left_out = [*(k for k in extra if k not in shown), *([] if p50 else ["p50"])]
+
+        def make(widths: Sequence[int]) -> Table:
+            folded = [fold(n, widths[0]) for n in names]
+            caption = [f"model names start with {prefix}"] if prefix else []
+            if left_out:
+                caption.append(f"left out at this width: {', '.join(left_out)} (llamacompare report shows them)")
+            table = plain_table(f"task {task.id} ({task.type}) — {metric}, 95% CI",
+                                caption="\n".join(caption) or None, lines=split or any("\n" in f for f in folded))
+            table.add_column("model", no_wrap=True)
+            table.add_column(metric, justify="right", no_wrap=True)
+            for k in shown:
+                table.add_column(k, justify="right", no_wrap=True)
+            if task.type == "classify":
+                table.add_column("format", justify="right", no_wrap=True)
+            table.add_column("n", justify="right", no_wrap=True)
+            if any_failed:
+                table.add_column("failed", justify="right", no_wrap=True)
+            if p50:
+                table.add_column("p50", justify="right", no_wrap=True)
+            table.add_column("cost", justify="right", no_wrap=True)
+            for r, name in zip(task.models, folded, strict=True):
+                cell = Text(name, style="dim" if r.is_baseline else ("bold" if r.tied_with_best else ""))
+                if r.tied_with_best and not r.is_baseline:
+                    cell.stylize("green", len(name) - 1)
+                value = fmt.metric(r.metrics.get(metric))
+                cells: list[str | Text] = [cell, value.replace(" [", "\n[", 1) if split else value]
+                for k in shown:
+                    v = fmt.metric(r.metrics.get(k))
+                    cells.append(v if extras == "ci" else v.split(" [", 1)[0])
+                if task.type == "classify":
+                    cells.append(fmt.pct(r.compliance))
+                cells.append(str(r.n))
+                if any_failed:
+                    cells.append(str(r.failed) if r.failed else fmt.DASH)
+                if p50:
+                    cells.append(fmt.seconds(r.latency_p50_s))
+                cells.append(fmt.DASH if r.is_baseline else fmt.cost(r.cost_usd))
+                table.add_row(*cells)
+            return table
+
+        return make
+
+    steps = [("ci", True, False), *([("point", True, False), ("drop", True, False)] if extra else []),
+             ("drop", False, False), ("drop", False, True)]
+    return fit(con, [Layout(build(*step), [names], [MODEL_LEAST]) for step in steps])
+
+
+def _local_table(con: Console, report: Report) -> RenderableType:
+    """Load time, memory and rates of each local model; where they do not fit, figures and headers break before
+    their parenthesis."""
+    short, _ = display_names(u.model for u in report.local)  # the title says they are local
+    names = [short[u.model] for u in report.local]
+
+    def build(split: bool) -> Callable[[Sequence[int]], Table]:
+        def cut(text: str) -> str:
+            return text.replace(" (", "\n(", 1) if split else text
+
+        def make(widths: Sequence[int]) -> Table:
+            folded = [fold(n, widths[0]) for n in names]
+            table = plain_table("local models on this machine", lines=split or any("\n" in f for f in folded))
+            table.add_column("model", no_wrap=True)
+            for column in fmt.LOCAL_USAGE_HEADER:
+                table.add_column(cut(column), justify="right", no_wrap=True)
+            for u, name in zip(report.local, folded, strict=True):
+                table.add_row(name, *(cut(cell) for cell in fmt.local_usage_cells(u)))
+            return table
+
+        return make
+
+    return fit(con, [Layout(build(False), [names], [MODEL_LEAST]), Layout(build(True), [names], [MODEL_LEAST])])
