@@ -23,7 +23,15 @@ from typing import Any
 from llamacompare.errors import BadRequestError, UsageError
 from llamacompare.models.base import ModelUsage, Prepared, Provider, Request, Response
 from llamacompare.models.capabilities import Capabilities
-from llamacompare.models.local_batch import Batcher, Throughput, count_tokens, llama_cpp, logprobs_of, tokenize
+from llamacompare.models.local_batch import (
+    COMPUTE,
+    Batcher,
+    Throughput,
+    count_tokens,
+    llama_cpp,
+    logprobs_of,
+    tokenize,
+)
 
 _models: dict[tuple[str, int, int, int, int], LoadedModel] = {}
 _models_lock = threading.Lock()
@@ -67,7 +75,8 @@ class LoadedModel:
         lc = llama_cpp()
         before = lc.llama_perf_context(llm._ctx.ctx)
         try:
-            yield
+            with COMPUTE:  # the one-at-a-time path takes its turn with other models' passes (local_batch.COMPUTE)
+                yield
         finally:
             after = lc.llama_perf_context(llm._ctx.ctx)
             self.throughput.add(after.n_p_eval - before.n_p_eval, 0, (after.t_p_eval_ms - before.t_p_eval_ms) / 1e3)
@@ -92,8 +101,9 @@ class LoadedModel:
                 _with_context(self._llm, self.parallel + 1 if self.parallel > 1 else 1, self.flash_attn)
                 # The first decode pays one-time costs (buffers, weight repacking); keep them out of latencies. The
                 # single-token step leaves llama.cpp's decode counter above its floor of 1 (`measured` takes deltas).
-                self._llm.eval(self._llm.tokenize(b"warm up", add_bos=True))
-                self._llm.eval([self._llm.token_bos()])
+                with COMPUTE:
+                    self._llm.eval(self._llm.tokenize(b"warm up", add_bos=True))
+                    self._llm.eval([self._llm.token_bos()])
                 self._llm.reset()
             self.load_s = time.perf_counter() - started
             self.memory_bytes = max(0, rss_bytes() - rss) if rss else None
@@ -115,7 +125,8 @@ class LoadedModel:
             llm.n_tokens = n
         else:
             llm.reset()
-            llm.eval(tokens[:n])
+            with COMPUTE:
+                llm.eval(tokens[:n])
         llm._requires_eval = True  # the logits are the prefix's, never sample from them directly
         return n
 

@@ -32,6 +32,12 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+#: one forward pass at a time in this process. Each pass uses every core (n_threads = cpu_count), and llama.cpp's
+#: threads spin while they wait for each other: two local models computing side by side (a run comparing them)
+#: oversubscribe the cores and slowed each several-fold (the default run's two bundled models: 4x the time of one).
+#: Passes of different models take turns instead; one model's passes are serial on its worker thread anyway.
+COMPUTE = threading.RLock()
+
 
 @dataclass(slots=True)
 class GreedyResult:
@@ -368,9 +374,10 @@ class Batcher:
                 if job.fed == len(job.tokens):
                     wants.append((job, n - 1, 1))
         b.n_tokens = n
-        t0 = time.perf_counter()
-        rc = lc.llama_decode(llm._ctx.ctx, b)
-        now = time.perf_counter()
+        with COMPUTE:
+            t0 = time.perf_counter()
+            rc = lc.llama_decode(llm._ctx.ctx, b)
+            now = time.perf_counter()
         if rc == 1:  # no room in the KV cache for this batch: answer these one at a time instead
             for job in self._active:
                 self._release(llm, job)
