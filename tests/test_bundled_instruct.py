@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.conftest import run_cli
 
 from llamacompare.errors import UsageError
 from llamacompare.models.bundled import SMOLLM2, _Packaged, _packaged_path, bundled_model_path, is_installed
@@ -17,7 +18,6 @@ from llamacompare.scoring.labels import LabelSet, extract_label
 from llamacompare.sync import run_sync
 from llamacompare.tasks.loader import load_suite
 from llamacompare.tasks.template import render_case
-from tests.conftest import run_cli
 
 INSTRUCT = "local:smollm2-135m-instruct"
 
@@ -111,7 +111,8 @@ def test_the_instruct_model_answers_sst2_with_its_labels_not_cut(tmp_path: Path,
     db = str(tmp_path / "i.db")
     res = run_cli("run", "sst2", "--limit", "40", "-m", INSTRUCT, "--db", db, "--no-progress")
     assert res.returncode == 0, res.stderr
-    rows = [json.loads(line) for line in run_cli("export", "latest", "--db", db, "--format", "jsonl").stdout.splitlines()]
+    exported = run_cli("export", "latest", "--db", db, "--format", "jsonl").stdout
+    rows = [json.loads(line) for line in exported.splitlines()]
     assert len(rows) == 40
     labels = LabelSet({"positive": ["pos"], "negative": ["neg"]})
     cut = [r for r in rows if r["finish_reason"] == "length" and extract_label(r["answer"], labels).label is None]

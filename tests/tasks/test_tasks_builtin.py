@@ -56,8 +56,9 @@ def test_seed_sentiment_is_the_notebook_prompt_byte_for_byte() -> None:
         ("negative", "Negatif"),
     ]:
         assert task.gold_label(answer) == label
-    # the notebook's helper: its whole answer, up to 1024 tokens; chat models get its prompt as one turn too
-    assert task.generation_params().max_tokens == 1024
+    # a chat model's whole answer, preamble and all (not the 8 tokens that cut it before the label); chat models
+    # get the notebook's prompt as one turn too
+    assert task.generation_params().max_tokens == 256
     assert prompt.chat_messages() == [{"role": "user", "content": SEED_PROMPT_TR}]
 
 
