@@ -49,7 +49,9 @@ def _sst2_requests(n: int) -> list[Request]:
     out = []
     for case in suite.cases(task):
         rendered = render_case(task, case)
-        out.append(to_request(spec, rendered.messages(), params, prefix=rendered.prefix))
+        # as the runner sends them: a base model's answer ends at its line (the suite's base_model_stop)
+        out.append(to_request(spec, rendered.messages(), params, prefix=rendered.prefix,
+                              base_stop=task.base_model_stop or ()))
     return out
 
 
