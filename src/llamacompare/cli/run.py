@@ -13,6 +13,7 @@ import click
 from llamacompare.cli.options import base_url_option, db_option, prefer_option
 
 if TYPE_CHECKING:
+    from llamacompare.models.registry import Api
     from llamacompare.scoring.recommend import Prefer
     from llamacompare.tasks.suite import ClassifyMode
 
@@ -42,6 +43,10 @@ if TYPE_CHECKING:
 @click.option("--retry-base", type=click.FloatRange(min=0.0), default=1.0, show_default=True,
               help="First backoff in seconds (doubles each retry, with jitter; Retry-After wins).")
 @base_url_option
+@click.option("--api", type=click.Choice(["chat", "completions"]), default=None,
+              help="How models are sent conversations: chat (messages; the server applies its chat template) or "
+              "completions (plain text on /completions, as a base model reads it). Default: as the server says "
+              "(llama-server: rendered here with the model's own template, plain text for a base model).")
 @prefer_option
 @click.option("--no-stream", is_flag=True,
               help="Ask for whole answers instead of streams: less work per request, but no time to first token.")
@@ -62,7 +67,8 @@ if TYPE_CHECKING:
 def command(suite: str, models: tuple[str, ...], data: str | None, limit: int | None, mode: ClassifyMode | None,
             db_path: str | None,
             resume_id: str | None, repeats: int, concurrency: int, timeout_s: float, retries: int,
-            retry_base: float, base_url: str | None, prefer: Prefer, no_stream: bool, until_decided: bool,
+            retry_base: float, base_url: str | None, api: Api | None, prefer: Prefer, no_stream: bool,
+            until_decided: bool,
             margin: float, seed: int, plan_only: bool, detect: float | None, no_progress: bool,
             as_json: bool) -> None:
     """Run SUITE (a built-in name such as seed, sst2, tr_polarity, samsum, xsum, or a YAML file; default: seed)."""
@@ -77,11 +83,11 @@ def command(suite: str, models: tuple[str, ...], data: str | None, limit: int | 
         given = {"suite": suite, "models": list(models), "data": data, "limit": limit, "mode": mode,
                  "repeats": repeats, "until_decided": until_decided, "margin": margin, "seed": seed,
                  "default_concurrency": concurrency, "timeout_s": timeout_s, "retry_attempts": retries + 1,
-                 "retry_base_s": retry_base, "base_url": base_url, "stream": not no_stream}
+                 "retry_base_s": retry_base, "base_url": base_url, "stream": not no_stream, "api": api}
         plan = pipeline.resume_plan(store, resume_id, {k: v for k, v in given.items() if k in _set_by_user()})
     else:
         options = RunOptions(repeats=repeats, timeout_s=timeout_s, retry_attempts=retries + 1,
-                             retry_base_s=retry_base, default_concurrency=concurrency, base_url=base_url,
+                             retry_base_s=retry_base, default_concurrency=concurrency, base_url=base_url, api=api,
                              stream=not no_stream, until_decided=until_decided, margin=margin, seed=seed)
         plan = pipeline.plan_run(suite, list(models) or None, options, data=data, limit=limit, mode=mode)
     if plan_only or detect is not None:

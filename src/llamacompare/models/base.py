@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import abc
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llamacompare.models.capabilities import Capabilities
+
+if TYPE_CHECKING:
+    from llamacompare.models.registry import PromptFormat
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,11 @@ class Prepared:
     context_length: int | None = None
     chat_template: str | None = None
     notes: tuple[str, ...] = ()
+    #: how conversations should reach this model, where the provider knows better than the model's name: "text"
+    #: for a server that takes rendered text (the template above, or none for a base model)
+    prompt_format: PromptFormat | None = None
+    #: the server would wrap messages in a default template of its own: the model carries none (a base model)
+    server_default_template: bool = False
 
 
 @dataclass(slots=True)

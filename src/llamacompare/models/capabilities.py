@@ -9,10 +9,11 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 #: how label log-probabilities are obtained, in the order a provider prefers them
-LabelMethod = Literal["in_process", "echo", "completion_top_logprobs", "chat_top_logprobs"]
+LabelMethod = Literal["in_process", "forced_tokens", "echo", "completion_top_logprobs", "chat_top_logprobs"]
 
 LABEL_METHOD_WORDS: dict[str, str] = {
     "in_process": "computed in-process",
+    "forced_tokens": "each label's tokens forced after the prompt, their log-probs read (exact)",
     "echo": "echoed prompt log-probs",
     "completion_top_logprobs": "top log-probs of the first answer tokens of a completion",
     "chat_top_logprobs": "top log-probs of the first answer tokens of a chat answer",
@@ -44,6 +45,9 @@ class Capabilities:
     exact_tokens: bool = False
     #: answers cost nothing per token (in-process)
     free: bool = False
+    #: the server tells its chat template (llama-server's /props): conversations are rendered here, as in-process,
+    #: and sent as text on /completions, so every engine reads the same text
+    template_from_server: bool = False
 
     def with_(self, **changes: object) -> Capabilities:
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -7,11 +7,12 @@ model is served, retries and measures the same way.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import cast
 
 from llamacompare.errors import ProviderError
 from llamacompare.models import open_provider
-from llamacompare.models.base import LabelScores, Params, Provider, Request, Response
+from llamacompare.models.base import LabelScores, Params, Prepared, Provider, Request, Response
 from llamacompare.models.capabilities import Capabilities
 from llamacompare.models.registry import ModelSpec
 from llamacompare.models.render import plain_text, to_request
@@ -53,9 +54,11 @@ class ModelClient:
         prepared = await self.provider.prepare(self.spec.id)
         self.served_id = prepared.served_id
         self.capabilities = prepared.capabilities
+        if prepared.prompt_format is not None and self.spec.api is None:
+            self.spec = replace(self.spec, prompt_format=prepared.prompt_format)
         self._gguf_template = prepared.chat_template
         self.context_length = prepared.context_length or self.context_length
-        self.notes = prepared.notes
+        self.notes = prepared.notes + _default_template_note(self.spec, prepared)
         self._prepared = True
 
     def width(self, hosted_concurrency: int) -> int:
@@ -71,7 +74,9 @@ class ModelClient:
         self, messages: Sequence[Message], params: Params, *, add_inst: bool = True, prefix: str | None = None,
         cue: str | None = None, base_stop: Sequence[str] = (), chat: Sequence[Message] | None = None,
     ) -> Request:
-        return to_request(self.spec, messages, params, add_inst=add_inst, gguf_template=self._gguf_template,
+        # `--api completions` asks for the model's plain text, as a base model gets it: no template
+        template = None if self.spec.api == "completions" else self._gguf_template
+        return to_request(self.spec, messages, params, add_inst=add_inst, gguf_template=template,
                           prefix=prefix, cue=cue, base_stop=base_stop, chat=chat)
 
     def label_request(self, request: Request, labels: list[str]) -> tuple[Request, dict[str, str]]:
@@ -114,3 +119,15 @@ class ModelClient:
 
     async def aclose(self) -> None:
         await self.provider.aclose()
+
+
+def _default_template_note(spec: ModelSpec, prepared: Prepared) -> tuple[str, ...]:
+    """One line where a server would apply a chat template the model does not carry: what is sent instead, or, when
+    the user asked for chat, that the answers come through the server's default template."""
+    if not prepared.server_default_template:
+        return ()
+    if spec.prompt_format == "messages":
+        return ("no chat template in the model: the server wraps its messages in a default template of its own "
+                "(--api completions sends the text as a base model reads it)",)
+    return ("no chat template in the model: sent as plain text on /completions, as in-process (the server would "
+            "wrap messages in a default template of its own)",)

@@ -11,6 +11,7 @@ import asyncio
 import builtins
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -78,6 +79,7 @@ class OpenAICompatProvider(Provider):
         self._declared = capabilities
         self._caps: dict[str, Capabilities] = {}
         self.capabilities = capabilities("") if callable(capabilities) else capabilities
+        self._label_ids: dict[tuple[str, str], list[int]] = {}  # llama-server's tokens of each label
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAICompatProvider(name={self.name!r}, base_url={self.base_url!r})"
@@ -127,7 +129,27 @@ class OpenAICompatProvider(Provider):
             )
         info = by_id[served]
         caps = self._caps[served] = servers.discovered(self.capabilities_for(served), info)
+        if caps.template_from_server:
+            return await self._with_server_template(Prepared(served, caps, info.context_length, notes=notes))
         return Prepared(served, caps, context_length=info.context_length, notes=notes)
+
+    async def _with_server_template(self, prepared: Prepared) -> Prepared:
+        """llama-server's chat template (GET /props, beside /v1): rendered here and sent as text, exactly as the
+        in-process engine renders the same GGUF. Its ChatML fallback stands in for a model that carries none (a base
+        model): that model gets plain text, as in-process. A server that does not answer keeps messages."""
+        try:
+            status, body, _ = await self._request("GET", self._root() + "/props", None, absolute=True)
+        except ProviderError:
+            return prepared
+        template = body.get("chat_template") if status == 200 and isinstance(body, dict) else None
+        if not isinstance(template, str):
+            return prepared
+        own = template if template.strip() != servers.LLAMA_SERVER_CHATML_FALLBACK.strip() else None
+        return replace(prepared, chat_template=own, prompt_format="text", server_default_template=own is None)
+
+    def _root(self) -> str:
+        """The server's own root, where llama-server serves /props, /tokenize and /completion."""
+        return self.base_url.removesuffix("/v1")
 
     async def check_model(self, model: str) -> ModelInfo | None:
         """The listed model `model` names, None where the server does not list models; ModelNotFoundError when
@@ -275,6 +297,8 @@ class OpenAICompatProvider(Provider):
             if method != "chat_top_logprobs" and request.prompt is None:
                 continue
             try:
+                if method == "forced_tokens":
+                    return await self._score_by_forcing(model, request.prompt or "", labels)
                 if method == "echo":
                     return await self._score_by_echo(model, request.prompt or "", labels)
                 if method == "completion_top_logprobs":
@@ -287,6 +311,43 @@ class OpenAICompatProvider(Provider):
                 left = tuple(m for m in current.label_methods if m != method)
                 self._caps[model] = current.with_(label_methods=left, no_label_reason=reason)
         raise BadRequestError(f"{model} gives no label scores ({reason}); use mode: generate")
+
+    async def _score_by_forcing(self, model: str, prompt: str, labels: list[str]) -> LabelScores:
+        """Exact log P(label | prompt) on llama-server, as in-process: the prompt tokenized as a completion prompt is
+        (BOS, special tokens parsed), each label on its own (neither), then per label one /completion whose grammar
+        admits only the label's tokens; llama-server reports each sampled token's log-prob from the raw logits,
+        before sampling (tools/server/server-common.cpp `get_token_probabilities`), so forcing changes nothing."""
+        root = self._root()
+        prompt_ids = await self._tokenize(root, prompt, special=True)
+        out: dict[str, float] = {}
+        pt = ct = 0
+        for label in labels:
+            ids = self._label_ids.get((model, label))
+            if ids is None:
+                ids = self._label_ids[(model, label)] = await self._tokenize(root, label, special=False)
+            body = {"prompt": prompt_ids, "n_predict": len(ids), "n_probs": 1, "temperature": 0.0,
+                    "grammar": "root ::= " + " ".join(f"<[{i}]>" for i in ids), "cache_prompt": True}
+            status, data, headers = await self._request("POST", root + "/completion", body, absolute=True)
+            self._raise_for(status, data, headers)
+            probs = data.get("completion_probabilities") if isinstance(data, dict) else None
+            if not isinstance(probs, list) or [p.get("id") for p in probs if isinstance(p, dict)] != ids:
+                raise NoLogprobs("/completion did not give each forced label token's log-prob")
+            out[label] = sum(float(p["logprob"]) for p in probs)
+            pt += len(prompt_ids)
+            ct += len(ids)
+        cost, source = self._cost(model, pt, ct)
+        return LabelScores(out, pt, ct, cost, source, "forced_tokens")
+
+    async def _tokenize(self, root: str, text: str, *, special: bool) -> list[int]:
+        """llama-server's tokens for `text`: a prompt with BOS and special tokens parsed, as /completion reads a text
+        prompt; a label alone with neither, as the in-process engine tokenizes one."""
+        body = {"content": text, "add_special": special, "parse_special": special}
+        status, data, headers = await self._request("POST", root + "/tokenize", body, absolute=True)
+        self._raise_for(status, data, headers)
+        tokens = data.get("tokens") if isinstance(data, dict) else None
+        if not isinstance(tokens, list) or not all(isinstance(t, int) for t in tokens):
+            raise NoLogprobs("/tokenize gave no token ids")
+        return tokens
 
     async def _score_by_echo(self, model: str, prompt: str, labels: list[str]) -> LabelScores:
         out: dict[str, float] = {}
@@ -346,8 +407,9 @@ class OpenAICompatProvider(Provider):
 
     # -- transport -----------------------------------------------------------------------------------------
 
-    async def _request(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, Any, Any]:
-        url = self.base_url + path
+    async def _request(self, method: str, path: str, body: dict[str, Any] | None, *,
+                       absolute: bool = False) -> tuple[int, Any, Any]:
+        url = path if absolute else self.base_url + path
         data = jsonfast.dumps_bytes(body) if body is not None else None
         with _transport_errors(url, self.timeout_s, "no answer", "connection to"), self._deadlines.guard():
             async with self._sess().request(method, url, data=data) as resp:

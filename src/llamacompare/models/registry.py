@@ -20,6 +20,8 @@ _BAD_IN_PATH = re.compile(r"[\x00-\x1f\x7f]")  # a .gguf file's path may have sp
 #: how a conversation is sent: as messages (the server applies its template), as text in the model family's
 #: published template, or as text: in the template the model carries (a GGUF file's), else as written
 PromptFormat = Literal["messages", "family_text", "text"]
+#: what the user asked a server for: chat (messages, the server's template) or completions (text, rendered here)
+Api = Literal["chat", "completions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,16 @@ class ModelSpec:
     price_out: float | None = None
     label: str | None = None
     prompt_format: PromptFormat = "messages"
+    api: Api | None = None  # chosen by the user (`--api`, a suite model's `api:`); None: as the server says
+
+    def with_api(self, api: Api | None) -> ModelSpec:
+        """`completions`: text on /completions, with no template (a base model's plain text); `chat`: messages for
+        the server's template (an in-process model keeps its GGUF's template, which is its chat format)."""
+        if api == "completions":
+            return replace(self, api=api, prompt_format="text")
+        if api == "chat":
+            return replace(self, api=api, prompt_format="text" if self.provider == "local" else "messages")
+        return self
 
     @property
     def name(self) -> str:
@@ -53,7 +65,8 @@ def known_names() -> list[str]:
     return [n for plugin in plugins().values() for n in plugin.known_names()]
 
 
-def resolve(name: str, *, base_url: str | None = None, label: str | None = None) -> ModelSpec:
+def resolve(name: str, *, base_url: str | None = None, label: str | None = None, api: Api | None = None
+            ) -> ModelSpec:
     """Resolve a user-typed model name. Raises ModelNameError with the closest known names."""
     from llamacompare.models.plugins import plugins
 
@@ -71,7 +84,7 @@ def resolve(name: str, *, base_url: str | None = None, label: str | None = None)
         plugin = next((p for p in installed.values() if p.claims(raw)), None)
         if plugin is None:
             raise ModelNameError(_unknown_message(raw, sorted(installed)))
-    spec = plugin.resolve(rest, base_url=base_url)
+    spec = plugin.resolve(rest, base_url=base_url).with_api(api)
     return replace(spec, label=label) if label else spec
 
 

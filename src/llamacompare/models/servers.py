@@ -38,7 +38,19 @@ OLLAMA = Capabilities(
     label_methods=("chat_top_logprobs",), name_rules=("exact", "casefold", "ollama_tag"),
 )
 
-LLAMA_SERVER = Capabilities(label_methods=("chat_top_logprobs",))
+#: what llama-server's /props says a model's chat template is when the GGUF carries none: its ChatML fallback
+#: (common/chat.cpp `CHATML_TEMPLATE_SRC`, llama.cpp as vendored in llama-cpp-python 0.3.36); nothing else in /props
+#: tells the fallback from a model's own template
+LLAMA_SERVER_CHATML_FALLBACK = (
+    "{%- for message in messages -%}\n"
+    "  {{- '<|im_start|>' + message.role + '\n' + message.content + '<|im_end|>\n' -}}\n"
+    "{%- endfor -%}\n"
+    "{%- if add_generation_prompt -%}\n"
+    "  {{- '<|im_start|>assistant\n' -}}\n"
+    "{%- endif -%}"
+)
+
+LLAMA_SERVER = Capabilities(label_methods=("forced_tokens", "chat_top_logprobs"), template_from_server=True)
 
 LLAMA_CPP_PYTHON = Capabilities(label_methods=("completion_top_logprobs", "echo", "chat_top_logprobs"))
 

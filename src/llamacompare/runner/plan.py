@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from llamacompare.errors import UsageError
-from llamacompare.models.registry import ModelSpec, resolve
+from llamacompare.models.registry import Api, ModelSpec, resolve
 from llamacompare.store.rows import RunRow
 from llamacompare.tasks.loaded import LoadedSuite
 from llamacompare.tasks.suite import ClassifyMode, ModelConfig, Suite
@@ -24,6 +24,9 @@ class RunOptions:
     default_concurrency: int = 8
     stream: bool = True
     base_url: str | None = None
+    #: `--api`: how every model without its own `api:` is sent conversations (chat or completions); None: as its
+    #: server says
+    api: Api | None = None
     #: `run --until-decided`: cases in a seeded random order, a model stopped once its race decides it
     until_decided: bool = False
     margin: float = 0.0
@@ -105,7 +108,7 @@ def make_plan(
     planned = []
     seen: set[str] = set()
     for cfg in configs:
-        spec = resolve(cfg.name, base_url=options.base_url, label=cfg.label)
+        spec = resolve(cfg.name, base_url=options.base_url, label=cfg.label, api=cfg.api or options.api)
         if spec.display in seen:
             raise UsageError(f"model {spec.display!r} is listed twice; give each a different label")
         seen.add(spec.display)
@@ -127,7 +130,7 @@ HOW = frozenset({"default_concurrency", "timeout_s", "retry_attempts", "retry_ba
 #: the flags that say what a run asks, with where its stored config keeps them
 WHAT = {"suite": ("suite_ref",), "models": ("models",), "data": ("data",), "limit": ("limit",), "mode": ("mode",),
         "repeats": ("options", "repeats"), "until_decided": ("options", "until_decided"),
-        "margin": ("options", "margin"), "seed": ("options", "seed")}
+        "margin": ("options", "margin"), "seed": ("options", "seed"), "api": ("options", "api")}
 
 
 def plan_from_run(run_row: RunRow, given: dict[str, Any] | None = None) -> RunPlan:
@@ -147,7 +150,8 @@ def plan_from_run(run_row: RunRow, given: dict[str, Any] | None = None) -> RunPl
         )
     options = RunOptions(**{**cfg["options"], **{k: v for k, v in given.items() if k in HOW}})
     models = [ModelConfig.model_validate(m) for m in cfg["models"]]
-    planned = [PlannedModel(m, resolve(m.name, base_url=options.base_url, label=m.label)) for m in models]
+    planned = [PlannedModel(m, resolve(m.name, base_url=options.base_url, label=m.label, api=m.api or options.api))
+               for m in models]
     return RunPlan(suite, ref, data, planned, options, run_row.id, cfg.get("limit"), cfg.get("mode"))
 
 

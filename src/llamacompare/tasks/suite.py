@@ -195,6 +195,9 @@ class ModelConfig(Strict):
     tpm: StrictInt | None = Field(None, gt=0)
     timeout_s: StrictFloat | None = Field(None, gt=0)
     label: str | None = None
+    # chat: messages, for the server's chat template; completions: plain text on /completions, no template (what
+    # a base model reads); unset: as the server says (llama-server: text rendered here, plain for a base model)
+    api: Literal["chat", "completions"] | None = None
 
     @model_validator(mode="before")
     @classmethod
