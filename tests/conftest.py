@@ -82,17 +82,7 @@ def llama_server(bundled_model_file: Path, tmp_path_factory: pytest.TempPathFact
         )
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/models", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"llama_cpp.server did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.3)
+        _wait_healthy(proc, url + "/models", log, "llama_cpp.server")
         yield url
     finally:
         proc.terminate()
@@ -126,7 +116,7 @@ def cpp_server(isolated_home: Path, tmp_path_factory: pytest.TempPathFactory) ->
                      "127.0.0.1", "--port", str(port), "-c", "8192", "-np", "4", "-t", "2", "--no-webui"],
                     stdout=out, stderr=subprocess.STDOUT)
             started[name] = (proc, f"http://127.0.0.1:{port}/v1")
-            _wait_healthy(proc, f"http://127.0.0.1:{port}/health", log)
+            _wait_healthy(proc, f"http://127.0.0.1:{port}/health", log, "llama-server")
         return started[name][1]
 
     try:
@@ -140,7 +130,8 @@ def cpp_server(isolated_home: Path, tmp_path_factory: pytest.TempPathFactory) ->
                 proc.kill()
 
 
-def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
+def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path, what: str) -> None:
+    """Until `url` answers 200; the server's log in the error when it exits or takes over two minutes."""
     deadline = time.monotonic() + 120
     while True:
         try:
@@ -150,7 +141,7 @@ def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
         except OSError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"llama-server did not start: {log.read_text()[-2000:]}")
+            raise RuntimeError(f"{what} did not start: {log.read_text()[-2000:]}")
         time.sleep(0.3)
 
 
