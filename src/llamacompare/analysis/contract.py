@@ -60,6 +60,9 @@ class PairwiseRow(_Model):
     test: str
     n: int | None = None  # cases both answered
     needed_cases: int | None = None  # about how many would separate the two (None: not applicable)
+    # classify: the share of those cases where both gave the same label (first repeat), the check that two engines
+    # (or quantizations) of one model behave alike; None for other tasks
+    agree: float | None = None
 
 
 class Recommendation(_Model):

@@ -239,9 +239,12 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
         aligned = {name: [vals[c] for c in ids] for name, vals in per_case.items()}
         all_binary = binary_metric and all(x in (0.0, 1.0) for xs in aligned.values() for x in xs)  # repeats average
         pairs = compare_all(aligned, binary=all_binary, higher_is_better=higher_better, n_resamples=5000)
+        by_name = {v.name: v for v in variants}
         for p in pairs:
+            agree = _agreement(by_name[p.a], by_name[p.b], ids) if binary else None
             pairs_out.append(PairwiseRow(a=p.a, b=p.b, metric=metric, diff=p.diff, lo=p.lo, hi=p.hi,
-                                         p_value=p.p_value, test=p.method, n=p.n, needed_cases=p.needed_cases))
+                                         p_value=p.p_value, test=p.method, n=p.n, needed_cases=p.needed_cases,
+                                         agree=agree))
         means = {name: sum(x) / len(x) for name, x in aligned.items()}
         best = (max if higher_better else min)(means, key=means.__getitem__)
         tied, _, _ = tied_from_pairs(best, pairs)  # Holm-adjusted across the comparisons with the best
@@ -357,6 +360,14 @@ def _human_pairs(variants: list[_Variant], cases: dict[str, Any]) -> list[Pairwi
     return [PairwiseRow(a=p.a, b=p.b, metric="human", diff=p.diff, lo=p.lo, hi=p.hi, p_value=p.p_value,
                         test=p.method, n=p.n, needed_cases=p.needed_cases)
             for p in compare_all(aligned, binary=binary, n_resamples=5000)]
+
+
+def _agreement(a: _Variant, b: _Variant, ids: list[str]) -> float | None:
+    """The share of cases where both gave the same label, first repeat (a label score's label is its best label)."""
+    both = [c for c in ids if a.labels.get(c) and b.labels.get(c)]
+    if not both:
+        return None
+    return sum(a.labels[c][0] == b.labels[c][0] for c in both) / len(both)
 
 
 def _mv(value: float, lo: float | None, hi: float | None) -> Metric:

@@ -167,8 +167,9 @@ def _pair_line(p: PairwiseRow, short: dict[str, str], metric: str) -> str:
     sig = "significant" if fmt.significant(p.p_value) else "not significant"
     a, b = short.get(p.a, p.a), short.get(p.b, p.b)
     on = "" if p.metric == metric else f" on {p.metric}"
+    same = f"; same label in {fmt.pct(p.agree)} of {p.n:,} cases" if p.agree is not None and p.n else ""
     return (f"{a} vs {b}{on}: diff {fmt.signed_interval(p.diff, p.lo, p.hi)}, p={fmt.p_value(p.p_value)} "
-            f"({p.test}, {sig})")
+            f"({p.test}, {sig}){same}")
 
 
 def _answer_cell(a: Answer | None) -> str | Text:
