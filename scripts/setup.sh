@@ -66,11 +66,16 @@ if [ "${1:-}" = "dev" ] && [ ! -x "$server" ]; then
   src=$(mktemp -d)
   .venv/bin/pip download -q --no-deps --no-binary :all: --no-cache-dir -d "$src" "llama-cpp-python==$LCP_VERSION"
   tar xzf "$src/llama_cpp_python-$LCP_VERSION.tar.gz" -C "$src"
+  # compiler warnings go to a log, shown only if the build fails
   # shellcheck disable=SC2086  # cmake_args is a list of flags
-  cmake -S "$src/llama_cpp_python-$LCP_VERSION/vendor/llama.cpp" -B "$src/build" -DCMAKE_BUILD_TYPE=Release \
-    -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
-    -DLLAMA_BUILD_APP=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_UI=OFF $cmake_args >/dev/null
-  cmake --build "$src/build" --target llama-server -j "$(nproc)" >/dev/null
+  if ! { cmake -S "$src/llama_cpp_python-$LCP_VERSION/vendor/llama.cpp" -B "$src/build" -DCMAKE_BUILD_TYPE=Release \
+      -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+      -DLLAMA_BUILD_APP=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_UI=OFF $cmake_args &&
+      cmake --build "$src/build" --target llama-server -j "$(nproc)"; } >"$src/build.log" 2>&1; then
+    tail -n 40 "$src/build.log" >&2
+    echo "setup: building llama-server failed (the end of its log is above)" >&2
+    exit 1
+  fi
   cp "$src/build/bin/llama-server" "$server.tmp$$" && mv "$server.tmp$$" "$server"
   rm -rf "$src"
 fi
