@@ -235,6 +235,24 @@ def diagnosis_lines(task: Any) -> list[str]:
     return out
 
 
+def beside_words(metrics: list[str]) -> list[str]:
+    """`repetition` right after `words`: the two read together (a long answer may be one phrase, looped)."""
+    if "repetition" not in metrics or "words" not in metrics:
+        return metrics
+    rest = [m for m in metrics if m != "repetition"]
+    at = rest.index("words") + 1
+    return rest[:at] + ["repetition"] + rest[at:]
+
+
+def metric_cell(task: Any, row: Any, name: str) -> str:
+    """A row's figure for one metric (an analysis.contract.ModelRow of a TaskSummary), with "loops" after the
+    repetition of a model whose answers loop: the same in every view."""
+    shown = metric(row.metrics.get(name))
+    if name == "repetition" and any(lp.model == row.model for lp in task.looping):
+        return shown + " loops"
+    return shown
+
+
 REPETITION_NOTE = ("Repetition: 1 − distinct word 4-grams / all word 4-grams of an answer (0 = none repeats; lower is "
                    "better), the mean over answers")
 

@@ -246,16 +246,7 @@ def _metric_names(task: TaskSummary) -> list[str]:
     names = dict.fromkeys([task.primary_metric])
     for row in task.models:
         names.update(dict.fromkeys(m for m in sorted(row.metrics) if not is_check_metric(m)))
-    return beside_words(list(names))
-
-
-def beside_words(metrics: list[str]) -> list[str]:
-    """`repetition` right after `words`: the two read together (a long answer may be one phrase, looped)."""
-    if "repetition" not in metrics or "words" not in metrics:
-        return metrics
-    rest = [m for m in metrics if m != "repetition"]
-    at = rest.index("words") + 1
-    return rest[:at] + ["repetition"] + rest[at:]
+    return fmt.beside_words(list(names))
 
 
 def checks_view(task: TaskSummary) -> dict[str, Any] | None:
@@ -276,7 +267,6 @@ def task_view(task: TaskSummary, anchor: str) -> dict[str, Any]:
     metrics = _metric_names(task)
     rows = []
     recommended = task.recommendation.model if task.recommendation else None
-    looping = {lp.model for lp in task.looping}
     for row in task.models:
         rows.append(
             {
@@ -284,8 +274,7 @@ def task_view(task: TaskSummary, anchor: str) -> dict[str, Any]:
                 "baseline": row.is_baseline,
                 "tied": row.tied_with_best,
                 "recommended": recommended is not None and recommended == row.model,
-                "metrics": [fmt.metric(row.metrics.get(m)) + (" loops" if m == "repetition" and row.model in looping
-                                                               else "") for m in metrics],
+                "metrics": [fmt.metric_cell(task, row, m) for m in metrics],
                 "compliance": fmt.pct(row.compliance),
                 "p50": fmt.seconds(row.latency_p50_s),
                 "p95": fmt.seconds(row.latency_p95_s),

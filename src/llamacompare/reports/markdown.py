@@ -6,7 +6,6 @@ import re
 
 from llamacompare import formatting as fmt
 from llamacompare.analysis.contract import PairwiseRow, Report, TaskSummary
-from llamacompare.reports.html import beside_words
 
 # Characters that Markdown (GitHub flavour) could read as formatting, links, HTML or table structure.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
@@ -38,20 +37,18 @@ def _task_section(task: TaskSummary) -> list[str]:
     from llamacompare.analysis.checks import is_check_metric, ordered_check_metrics
 
     primary = task.primary_metric
-    metrics = beside_words(list(dict.fromkeys([primary] + sorted({m for r in task.models for m in r.metrics
+    metrics = fmt.beside_words(list(dict.fromkeys([primary] + sorted({m for r in task.models for m in r.metrics
                                                                   if not is_check_metric(m)}))))
     header = ["Model", *(md_text(m) for m in metrics)]
     header += ["Compliance", "Latency p50 / p95", "Cost", "n", "Failed"]
     rows = []
-    looping = {lp.model for lp in task.looping}
     for r in task.models:
         name = md_text(r.model)
         if r.is_baseline:
             name = f"*{name} (baseline)*"
         elif r.tied_with_best:
             name = f"**{name}** ★"
-        values = [fmt.metric(r.metrics.get(m)) + (" loops" if m == "repetition" and r.model in looping else "")
-                  for m in metrics]
+        values = [fmt.metric_cell(task, r, m) for m in metrics]
         if r.tied_with_best and not r.is_baseline and values[0] != fmt.DASH:
             values[0] = f"**{values[0]}**"
         rows.append(

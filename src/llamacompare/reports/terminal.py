@@ -110,9 +110,7 @@ def _print_diagnoses(con: Console, task: TaskSummary, short: dict[str, str]) -> 
     answers failed: a line each."""
     if "repetition" in {m for r in task.models for m in r.metrics} and (task.primary_metric == "words"
                                                                          or task.looping):
-        looping = {lp.model for lp in task.looping}
-        figures = ", ".join(f"{short.get(r.model, r.model)} {fmt.metric(r.metrics.get('repetition'))}"
-                            + (" loops" if r.model in looping else "")
+        figures = ", ".join(f"{short.get(r.model, r.model)} {fmt.metric_cell(task, r, 'repetition')}"
                             for r in task.models if "repetition" in r.metrics)
         con.print(Text(f"  repetition (share of repeated word 4-grams, lower is better), 95% CI: {figures}"))
     for line in fmt.diagnosis_lines(task):  # full names: a line read on its own
