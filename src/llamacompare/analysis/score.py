@@ -90,9 +90,10 @@ def _label_row(r: ResultRow, labels: LabelSet) -> ScoreRow:
     return ScoreRow(*r.key, "label", correct, json.dumps(detail, ensure_ascii=False))
 
 
-def _stopped(r: ResultRow) -> dict[str, Any]:
+def _stopped(r: ResultRow, rep: float | None = None) -> dict[str, Any]:
     """{"stopped": True, "max_tokens": N} for an answer cut at max_tokens (N as its stored request asked), else {}:
-    what the summary counts to say why answers have no label or end mid-sentence."""
+    what the summary counts to say why answers have no label or end mid-sentence. `rep`: the answer's repetition
+    where the caller has it."""
     from llamacompare.scoring.repetition import is_looping, repetition
 
     if r.finish_reason != "length":
@@ -101,7 +102,7 @@ def _stopped(r: ResultRow) -> dict[str, Any]:
     max_tokens = params.get("max_tokens")
     out = {"stopped": True, "max_tokens": max_tokens if isinstance(max_tokens, int) else None}
     # a looping answer would loop on to any limit: the advice is not "raise max_tokens"
-    return {**out, "loops": True} if is_looping(repetition(r.text or "")) else out
+    return {**out, "loops": True} if is_looping(repetition(r.text or "") if rep is None else rep) else out
 
 
 def _logprob_rows(
@@ -141,11 +142,12 @@ def _generate_rows(r: ResultRow, task: Task) -> list[ScoreRow]:
     if r.reference and ("rouge" in scorers or not scorers):
         for name, value in rouge_scores(text, r.reference).items():
             out.append(ScoreRow(*r.key, name, value, None))
-    stopped = _stopped(r)
+    rep = repetition(text)  # a long answer may be one phrase, looped
+    stopped = _stopped(r, rep)
     for name, value in length_stats(text, source).items():  # cheap, and useful beside any other metric
         detail = json.dumps(stopped) if name == "words" and stopped else None
         out.append(ScoreRow(*r.key, name, value, detail))
-    out.append(ScoreRow(*r.key, "repetition", repetition(text), None))  # a long answer may be one phrase, looped
+    out.append(ScoreRow(*r.key, "repetition", rep, None))
     return out
 
 
