@@ -43,19 +43,19 @@ class RenderedPrompt:
     def messages(self) -> list[Message]:
         """The prompt as one user turn (the few-shot block inside it), after an optional system turn, or the case's
         conversation: what a model without a chat format (a base model) reads as text."""
-        out: list[Message] = [{"role": "system", "content": self.system}] if self.system else []
         if self.turns is not None:
-            return out + list(self.turns)
-        out.append({"role": "user", "content": self.text})
-        return out
+            return [*self._system(), *self.turns]
+        return [*self._system(), {"role": "user", "content": self.text}]
 
     def chat_messages(self) -> list[Message]:
         """What a model with a chat format is sent: the few-shot examples as turns of the conversation when there
         are any (as chat models are shown examples: lm-eval's `--fewshot_as_multiturn`), else `messages()`."""
         if not self.shots:
             return self.messages()
-        out: list[Message] = [{"role": "system", "content": self.system}] if self.system else []
-        return [*out, *self.shots, {"role": "user", "content": self.query}]
+        return [*self._system(), *self.shots, {"role": "user", "content": self.query}]
+
+    def _system(self) -> list[Message]:
+        return [{"role": "system", "content": self.system}] if self.system else []
 
 
 @lru_cache(maxsize=512)
@@ -114,8 +114,12 @@ def input_text(task: Task, fields: Mapping[str, object]) -> str:
 
 def render(template: str, fields: Mapping[str, str]) -> str:
     """Fill a template; a field missing from `fields` raises KeyError (the loader checks this up front)."""
+    return _fill(compile_template(template), fields)
+
+
+def _fill(pieces: Sequence[tuple[str, str | None]], fields: Mapping[str, str]) -> str:
     out: list[str] = []
-    for literal, name in compile_template(template):
+    for literal, name in pieces:
         out.append(literal)
         if name is not None:
             out.append(fields[name])
@@ -163,14 +167,13 @@ def few_shot_turns(task: Task, variant: PromptVariant) -> tuple[Message, ...]:
     fields = [i for i, (_, name) in enumerate(pieces) if name is not None]
     if len(fields) < 2:
         return ()
+    # the template split before its last field: the user's part, and the answer's (that field and what follows)
     last = fields[-1]
-    answer_field = pieces[last][1]
-    assert answer_field is not None
+    user_part, answer_part = (*pieces[:last], (pieces[last][0], None)), (("", pieces[last][1]), *pieces[last + 1:])
     turns: list[Message] = []
     for ex in task.few_shot:
-        user = "".join(lit + (ex[name] if name else "") for lit, name in pieces[:last]) + pieces[last][0]
-        answer = ex[answer_field] + "".join(lit for lit, _ in pieces[last + 1:])
-        turns += [{"role": "user", "content": user.strip()}, {"role": "assistant", "content": answer.strip()}]
+        turns += [{"role": "user", "content": _fill(user_part, ex).strip()},
+                  {"role": "assistant", "content": _fill(answer_part, ex).strip()}]
     return tuple(turns)
 
 
