@@ -121,3 +121,23 @@ def test_the_instruct_model_answers_sst2_with_its_labels_not_cut(tmp_path: Path,
     assert len(labelled) >= 36
     assert all(r["request"]["prompt"].startswith("<|im_start|>system\n") for r in rows)
     assert "stopped at max_tokens" not in res.stdout
+
+
+def test_models_loading_side_by_side_leave_stdout_and_stderr_alone(instruct_file: Path) -> None:
+    """Two local models load on two worker threads in a run comparing them; each load swaps fds 1 and 2 for
+    /dev/null and back (llama-cpp-python when not verbose, and our own quiet stderr). Interleaved, one thread
+    restored the other's /dev/null: a run's summary on stdout was lost about one time in six."""
+    import os
+    import threading
+
+    from llamacompare.models.local import vocab_tokenizer
+
+    paths = [str(bundled_model_path()), str(instruct_file)]
+    before = (os.fstat(1).st_ino, os.fstat(2).st_ino)
+    for _ in range(8):
+        threads = [threading.Thread(target=vocab_tokenizer, args=(paths[i % 2],)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert (os.fstat(1).st_ino, os.fstat(2).st_ino) == before

@@ -216,21 +216,30 @@ def peak_rss_bytes() -> int | None:
     return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB elsewhere
 
 
+#: one swap of the process's stderr (and llama-cpp-python's of stdout and stderr) at a time: two models loading on
+#: two worker threads (a run comparing two local models) interleaved their save/redirect/restore, and one of them
+#: restored the other's /dev/null: a run's whole summary, on stdout, was lost about one time in six
+_fd_swap = threading.Lock()
+
+
 @contextlib.contextmanager
 def _quiet_stderr() -> Iterator[None]:
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+    """Nothing on fd 2 inside the block; the block holds `_fd_swap`, so every Llama(...) built in one (they swap
+    fds 1 and 2 themselves when not verbose: llama_cpp._utils.suppress_stdout_stderr) is built alone."""
+    with _fd_swap:
+        try:
+            saved = os.dup(2)
+        except OSError:
+            yield
+            return
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
 
 
 @atexit.register
