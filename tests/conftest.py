@@ -96,28 +96,29 @@ LLAMA_CPP_SERVER = REPO / ".venv" / "bin" / "llama-server"
 
 
 @pytest.fixture(scope="session")
-def cpp_server(isolated_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
+def cpp_server(isolated_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., str]]:
     """llama.cpp's own C++ server (`llama-server`, built by scripts/setup.sh dev from the llama.cpp source of the
-    in-process engine) on 127.0.0.1: `cpp_server(BUNDLED_NAME)` starts one for that bundled model, once per session,
-    and gives its base URL; the model is served as `openai:BUNDLED_NAME`."""
+    in-process engine) on 127.0.0.1: `cpp_server(BUNDLED_NAME, *EXTRA_ARGS)` starts one for that bundled model (and
+    those server options), once per session, and gives its base URL; the model is served as `openai:BUNDLED_NAME`."""
     from llamacompare.models.bundled import bundled_model_path
 
     if not LLAMA_CPP_SERVER.exists():
         pytest.fail(f"{LLAMA_CPP_SERVER} not found: run bash scripts/setup.sh dev (it builds llama-server once)")
-    started: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
+    started: dict[tuple[str, ...], tuple[subprocess.Popen[bytes], str]] = {}
 
-    def start(name: str) -> str:
-        if name not in started:
+    def start(name: str, *extra: str) -> str:
+        key = (name, *extra)
+        if key not in started:
             port = free_port()
             log = tmp_path_factory.mktemp("cpp-server") / "server.log"
             with log.open("w") as out:
                 proc = subprocess.Popen(
                     [str(LLAMA_CPP_SERVER), "-m", str(bundled_model_path(name)), "--alias", name, "--host",
-                     "127.0.0.1", "--port", str(port), "-c", "8192", "-np", "4", "-t", "2", "--no-webui"],
+                     "127.0.0.1", "--port", str(port), "-c", "8192", "-np", "4", "-t", "2", "--no-webui", *extra],
                     stdout=out, stderr=subprocess.STDOUT)
-            started[name] = (proc, f"http://127.0.0.1:{port}/v1")
+            started[key] = (proc, f"http://127.0.0.1:{port}/v1")
             _wait_healthy(proc, f"http://127.0.0.1:{port}/health", log, "llama-server")
-        return started[name][1]
+        return started[key][1]
 
     try:
         yield start
