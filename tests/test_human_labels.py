@@ -178,7 +178,7 @@ def test_mark_in_chromium_export_rescore_and_the_report_shows_kappa(tmp_path: Pa
 
     # 6. And so does compare()'s view of the run in Jupyter (the report's task card) and as text.
     from llamacompare.analysis.runs import run_report
-    from llamacompare.compare import Comparison
+    from llamacompare.comparison import Comparison
     from llamacompare.store import Store
 
     with Store(db) as store:

@@ -224,3 +224,16 @@ def test_comparison_and_compare_import_together() -> None:
     code = "from llamacompare import Comparison, compare\nassert callable(compare), type(compare)\n"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
+
+
+def test_the_public_names_survive_importing_their_modules_first() -> None:
+    """A notebook that imports a submodule first (`from llamacompare.comparison import Comparison`) still gets the
+    functions from the package: no public name is also a submodule's name."""
+    import subprocess
+    import sys
+
+    code = ("import llamacompare.comparison, llamacompare.helpers, llamacompare.models.registry\n"
+            "from llamacompare import compare, llama, llama_chat, resolve\n"
+            "assert all(callable(f) and type(f).__name__ == 'function' for f in (compare, llama, llama_chat, resolve))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr

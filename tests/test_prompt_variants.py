@@ -250,7 +250,7 @@ def test_kendall_tau_and_swaps_over_three_prompts() -> None:
 
 def test_compare_frames_give_the_prompt_its_own_column(variants_run: tuple[Path, dict[str, Any], list[Any]]) -> None:
     from llamacompare.analysis.runs import run_report
-    from llamacompare.compare import Comparison
+    from llamacompare.comparison import Comparison
     from llamacompare.store import Store
 
     db, _, _ = variants_run

@@ -11,8 +11,8 @@ _LAZY = {
     "llama": "llamacompare.helpers",
     "llama_chat": "llamacompare.helpers",
     "agenerate": "llamacompare.helpers",
-    "compare": "llamacompare.compare",
-    "Comparison": "llamacompare.compare",
+    "compare": "llamacompare.comparison",
+    "Comparison": "llamacompare.comparison",
     "Response": "llamacompare.models.base",
     "Params": "llamacompare.models.base",
     "resolve": "llamacompare.models.registry",
@@ -21,7 +21,7 @@ _LAZY = {
 __all__ = ["Comparison", "Params", "Response", "agenerate", "compare", "llama", "llama_chat", "resolve"]
 
 if TYPE_CHECKING:
-    from llamacompare.compare import Comparison, compare
+    from llamacompare.comparison import Comparison, compare
     from llamacompare.helpers import agenerate, llama, llama_chat
     from llamacompare.models.base import Params, Response
     from llamacompare.models.registry import resolve
@@ -34,8 +34,8 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     loaded = importlib.import_module(module)
-    # Bind every name this module provides: importing llamacompare.compare sets the package's `compare` to the
-    # submodule, which must not hide the function (`from llamacompare import Comparison, compare`).
+    # Bind every name this module provides at once (`from llamacompare import Comparison, compare`). No lazy name
+    # is also a submodule's: importing that submodule would set the package attribute and hide the name.
     for lazy_name, lazy_module in _LAZY.items():
         if lazy_module == module:
             globals()[lazy_name] = getattr(loaded, lazy_name)
