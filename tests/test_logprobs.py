@@ -87,3 +87,21 @@ def test_completion_and_ollama_shapes_give_the_same_entries() -> None:
     a = top_label_logprobs(completion_entries(legacy), ["Olumlu", "Olumsuz"]).logprobs
     b = top_label_logprobs(completion_entries(ollama), ["Olumlu", "Olumsuz"]).logprobs
     assert a == b and a["Olumlu"] == pytest.approx(-0.1) and a["Olumsuz"] == pytest.approx(-2.5)
+
+
+def test_labels_not_listed_are_named_as_bounded() -> None:
+    """A label none of the listed alternatives starts, at its first token or a later one, has a bound for a score,
+    not its log-prob: the scores are exact only for the labels listed."""
+    entries = [_entry("Very", -0.1, {"Very": -0.1, "Not": -3.0}),
+               _entry(" good", -0.5, {" good": -0.5, " bad": -1.5})]
+    scores = top_label_logprobs(entries, ["Very good", "Very bad", "Very nice", "Maybe"])
+    assert scores.bounded == {"Very nice", "Maybe"}
+    assert scores.logprobs["Very nice"] <= -0.1 + -1.5 and scores.logprobs["Maybe"] <= -3.0
+    assert top_label_logprobs(entries, ["Very good", "Not sure"]).bounded == frozenset()
+
+
+def test_label_scores_are_covered_only_when_no_label_was_bounded() -> None:
+    from llamacompare.models.base import LabelScores
+
+    assert LabelScores({"a": -0.1}, method="echo").covered
+    assert not LabelScores({"a": -0.1, "b": -9.0}, method="chat_top_logprobs", bounded=("b",)).covered

@@ -93,3 +93,41 @@ def test_a_database_from_before_prompt_variants_reads_as_the_default_variant(tmp
         assert score.answer == ("t", "c1", "m", "", "generate", 0) and score.value == 0.0
         assert not store.has_prompt_variants("r")
         assert store.integrity_ok()
+
+
+def test_a_database_from_before_label_methods_migrates_and_reads_them_as_unknown(tmp_path: Path) -> None:
+    """Migration 0007 adds how each answer's label scores were obtained: answers stored before read as unknown
+    (never as exact), answers stored after keep the method and whether every label was listed, cache hits too."""
+    import sqlite3
+
+    from llamacompare.store.db import _migrations
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)")
+    for version, name, sql in _migrations():
+        if version < 7:
+            conn.executescript(sql)
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 'then')", (version, name))
+    conn.execute("INSERT INTO runs VALUES ('r', 'suite', '{}', 'then', NULL, 'done')")
+    conn.execute("INSERT INTO responses VALUES ('old', 'm', 'logprob', '{}', 'Pozitif', 'logprob', 3, 1, 0.5, NULL, "
+                 "NULL, NULL, '{\"Pozitif\": -0.1, \"Negatif\": -3.0}', 'then')")
+    conn.execute("INSERT INTO results VALUES ('r', 't', 'c0', 'm', '', 'logprob', 0, 0, 'ok', 'old', 0, NULL, 1, "
+                 "'{}', 'Pozitif', 'then')")
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        assert store.schema_version() == max(v for v, _, _ in _migrations())
+        old = store.cached_response("old")
+        assert old is not None and (old.label_method, old.label_covered) == (None, None)
+        scored = Response(model="m", text="Negatif", finish_reason="logprob", label_logprobs={"Negatif": -0.2},
+                          label_method="chat_top_logprobs", label_covered=False)
+        store.record("r", _item(1, mode="logprob"), key="new", kind="logprob", response=scored, cached=False)
+        store.record("r", _item(2, mode="logprob"), key="new", kind="logprob", response=None, cached=True)
+        rows = {r.case_id: r for r in store.results("r")}
+        assert (rows["c0"].label_method, rows["c0"].label_covered) == (None, None)
+        assert (rows["c1"].label_method, rows["c1"].label_covered) == ("chat_top_logprobs", 0)
+        assert (rows["c2"].label_method, rows["c2"].label_covered) == ("chat_top_logprobs", 0)  # the cache hit
+        stats = {s.case_id: (s.label_method, s.label_covered) for s in store.result_stats("r")}
+        assert stats == {"c0": (None, None), "c1": ("chat_top_logprobs", 0), "c2": ("chat_top_logprobs", 0)}
+        assert store.integrity_ok()

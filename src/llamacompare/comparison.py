@@ -78,7 +78,8 @@ class Comparison:
 
     def summary(self) -> Any:
         """One row per task x model (x prompt variant, in a `prompt` column, for tasks with `prompts:`): the primary
-        metric with its 95% CI, latency and cost."""
+        metric with its 95% CI, latency and cost; for label-scored rows whether the scores are exact or approximate
+        (`label_scores`) and the share of cases where every label was listed (`label_coverage`)."""
         import pandas as pd
 
         rows = []
@@ -92,7 +93,9 @@ class Comparison:
                 rows.append({"task": t.id, **named, "metric": t.primary_metric,
                              "value": metric.value if metric else None, "ci_low": metric.lo if metric else None,
                              "ci_high": metric.hi if metric else None, "n": m.n, "latency_p50_s": m.latency_p50_s,
-                             "cost_usd": m.cost_usd, "tied_with_best": m.tied_with_best})
+                             "cost_usd": m.cost_usd, "tied_with_best": m.tied_with_best,
+                             "label_scores": m.label_scores.exactness if m.label_scores else None,
+                             "label_coverage": m.label_scores.coverage if m.label_scores else None})
         return pd.DataFrame.from_records(rows)
 
     def checks(self) -> Any:

@@ -218,19 +218,21 @@ def judge_title(j: Any) -> str:
 
 
 def diagnosis_lines(task: Any) -> list[str]:
-    """Why a task's answers failed (an analysis.contract.TaskSummary's `max_tokens_stops` and `looping`), a line
-    each naming the task and the model, with what to do; the same in every view."""
-    out = []
+    """Why a task's answers failed (an analysis.contract.TaskSummary's `max_tokens_stops` and `looping`), and which
+    rows' label scores are approximate, a line each naming the task and the model, with what to do; the same in
+    every view."""
+    out = [f"task {task.id}, {row.model}: {label_scores_line(row.label_scores)}" for row in task.models
+           if approximate(row)]
     for s in task.max_tokens_stops:
         at = "max_tokens" + (f"={s.max_tokens}" if s.max_tokens is not None else "")
         what = "stopped at " + at + " before a label" if s.before == "label" else "were cut at " + at + \
             " before they ended"
         fix = ("most of them in a loop, which a higher max_tokens would not end" if 2 * s.looping > s.k
                else "raise max_tokens")
-        out.append(f"task {task.id}, {s.model}: {_whole_pct(s.share)} of answers ({s.k:,} of {s.n:,}) {what}: {fix}")
+        out.append(f"task {task.id}, {s.model}: {whole_pct(s.share)} of answers ({s.k:,} of {s.n:,}) {what}: {fix}")
     for lp in task.looping:
-        out.append(f"task {task.id}, {lp.model}: {_whole_pct(lp.share)} of answers ({lp.k:,} of {lp.n:,}) loop (at "
-                   f"least {_whole_pct(lp.threshold)} of their word 4-grams repeat): their word counts overstate what "
+        out.append(f"task {task.id}, {lp.model}: {whole_pct(lp.share)} of answers ({lp.k:,} of {lp.n:,}) loop (at "
+                   f"least {whole_pct(lp.threshold)} of their word 4-grams repeat): their word counts overstate what "
                    "they say")
     return out
 
@@ -246,18 +248,60 @@ def beside_words(metrics: list[str]) -> list[str]:
 
 def metric_cell(task: Any, row: Any, name: str) -> str:
     """A row's figure for one metric (an analysis.contract.ModelRow of a TaskSummary), with "loops" after the
-    repetition of a model whose answers loop: the same in every view."""
+    repetition of a model whose answers loop, and APPROX before a figure made of approximate label scores: the
+    same in every view."""
     shown = metric(row.metrics.get(name))
     if name == "repetition" and any(lp.model == row.model for lp in task.looping):
         return shown + " loops"
+    if name in LABEL_METRICS and shown != DASH and approximate(row):
+        return APPROX + shown
     return shown
+
+
+#: beside a figure made of approximate label scores (top log-probs, where an unlisted label gets a bound)
+APPROX = "≈"
+APPROX_NOTE = "≈: made of approximate label scores (top log-probs; see the note)"
+#: a classify row's figures that its label scores decide
+LABEL_METRICS = frozenset({"accuracy", "macro_f1", "accuracy_uncalibrated"})
+
+
+def approximate(row: Any) -> bool:
+    """Whether a report row's (analysis.contract.ModelRow) label scores are approximate."""
+    ls = getattr(row, "label_scores", None)
+    return ls is not None and ls.exactness == "approximate"
+
+
+def label_scores_line(ls: Any) -> str:
+    """How a row's approximate label scores (an analysis.contract.LabelScoring) were read, with their coverage."""
+    from llamacompare.models.capabilities import APPROXIMATE_LABEL_METHODS, LABEL_METHOD_WORDS
+
+    how = " and ".join(LABEL_METHOD_WORDS.get(m, m) for m in ls.methods if m in APPROXIMATE_LABEL_METHODS)
+    coverage = DASH if ls.coverage is None else whole_pct(ls.coverage)
+    return (f"label scores approximate, from the {how} (coverage {coverage} of {ls.n:,} cases); a label not among "
+            "the listed alternatives gets a bound, not its log-prob")
+
+
+def pair_label_note(task: Any, a: str, b: str, names: dict[str, str] | None = None) -> str | None:
+    """Where a paired comparison puts approximate label scores against exact ones, which is which (`names`: how
+    the view shows each model)."""
+    rows = {r.model: r for r in task.models}
+    kinds = [getattr(getattr(rows.get(m), "label_scores", None), "exactness", None) for m in (a, b)]
+    if sorted(k or "" for k in kinds) != ["approximate", "exact"]:
+        return None
+    approx, exact = (a, b) if kinds[0] == "approximate" else (b, a)
+    cov = rows[approx].label_scores.coverage
+    coverage = "" if cov is None else f" (coverage {whole_pct(cov)})"
+    shown = names or {}
+    return (f"{APPROX} {shown.get(approx, approx)}'s label scores are approximate{coverage}, "
+            f"{shown.get(exact, exact)}'s exact")
 
 
 REPETITION_NOTE = ("Repetition: 1 − distinct word 4-grams / all word 4-grams of an answer (0 = none repeats; lower is "
                    "better), the mean over answers")
 
 
-def _whole_pct(x: float) -> str:
+def whole_pct(x: float) -> str:
+    """A share in running text: '62%'."""
     return f"{100 * x:.0f}%"
 
 

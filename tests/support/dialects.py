@@ -10,10 +10,23 @@ Each dialect is built from the server's published spec or source, never from our
   logprob, special}, `choices[].text`, `finish_reason` and `usage` at the top level), `FinishReason` "eos".
 - "vllm": vllm-project/vllm `vllm/entrypoints/openai/protocol.py` (`ModelCard`: `max_model_len`, `owned_by:
   "vllm"`) and `serving_completion.py` `_create_completion_logprobs` (echo: the BOS token first, with no
-  log-prob, and `text_offset` the running sum of token lengths, so it counts the BOS text).
+  log-prob, and `text_offset` the running sum of token lengths, so it counts the BOS text). A model without a chat
+  template (`ModelSpec(chat_template=False)`): every conversation is refused, on /v1/chat/completions and on
+  `POST /tokenize` (served at the root, `TokenizeChatRequest` {model, messages, add_generation_prompt, ...} or
+  `TokenizeCompletionRequest` {model, prompt, add_special_tokens}; `TokenizeResponse` {count, max_model_len,
+  tokens, token_strs}): `vllm/entrypoints/chat_utils.py` `apply_hf_chat_template` raises
+  `ChatTemplateResolutionError` (a ValueError), which `serving_chat.py` / `serving_tokenization.py` turn into
+  `create_error_response(f"{e} {e.__cause__}")`, i.e. `ErrorResponse` {"error": `ErrorInfo` {message, type:
+  "BadRequestError", param: null, code: 400}} with HTTP 400 (`serving_engine.py`); an unknown model is a 404
+  "NotFoundError" (`_check_model`).
 - "ollama": ollama/ollama `openai/openai.go` (`CompletionRequest` has no `echo`; `logprobs` gives the generated
   tokens' `ChoiceLogprobs` {content}; `max_tokens` becomes `num_predict`, 0 meaning no limit) and
-  `types/model/name.go` (ids keep their tag: `llama3:latest`).
+  `types/model/name.go` (ids keep their tag: `llama3:latest`). `POST /api/show` {"model"} (or the deprecated
+  "name") answers `api/types.go` `ShowResponse` (modelfile, template, details, model_info, capabilities,
+  modified_at; empty fields left out) from `server/routes.go` `GetModelInfo`; a model made from a GGUF without a
+  chat template has Ollama's default template `{{ .Prompt }}` (`template/template.go` `DefaultTemplate`,
+  `server/images.go` `GetModel`); no model: 400 {"error": "model is required"}; unknown: 404 {"error": "model
+  'NAME' not found"} (`ShowHandler`).
 - "llama_server": ggml-org/llama.cpp `tools/server` (`/v1/models`: `owned_by: "llamacpp"`, `meta` with `n_ctx`;
   no echo on completions; an error mid-stream is `error: {...}` then `data: [DONE]`, server.cpp
   `server_sent_event(sink, "error", ...)`).
@@ -26,6 +39,7 @@ Each dialect is built from the server's published spec or source, never from our
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -66,6 +80,61 @@ def models_body(dialect: str, data: list[dict[str, Any]], models_format: str) ->
     if dialect == "together" or models_format == "together":
         return data
     return {"object": "list", "data": data}
+
+
+#: vLLM's refusal of a conversation for a model without a chat template: the ChatTemplateResolutionError's text,
+#: then its `__cause__`, None (serving_chat.py `create_error_response(f"{e} {e.__cause__}")`)
+VLLM_NO_TEMPLATE = ("As of transformers v4.44, default chat template is no longer allowed, so you must provide a chat "
+                    "template if the tokenizer does not define one. None")
+#: Ollama's template for a model that carries none (template/template.go `DefaultTemplate`)
+OLLAMA_DEFAULT_TEMPLATE = "{{ .Prompt }}"
+#: a Go template with the conversation in it, as a model with a chat template has one (ChatML turns)
+OLLAMA_CHAT_TEMPLATE = ("{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}"
+                        "<|im_start|>assistant\n")
+
+
+def vllm_error(status: int, message: str, type_: str) -> dict[str, Any]:
+    """vLLM's `ErrorResponse`: the HTTP status is also the error's `code`."""
+    return {"error": {"message": message, "type": type_, "param": None, "code": status}}
+
+
+def template_refusal(dialect: str, path: str, chat_template: bool) -> dict[str, Any] | None:
+    """The 400 body a server answers a conversation with when the model has no chat template, else None."""
+    if dialect == "vllm" and path == shapes.CHAT_PATH and not chat_template:
+        return vllm_error(400, VLLM_NO_TEMPLATE, "BadRequestError")
+    return None
+
+
+def vllm_tokenize(body: Any, chat_template: bool, max_model_len: int | None) -> tuple[int, dict[str, Any]]:
+    """POST /tokenize: a conversation through the model's chat template (refused without one), or a prompt with BOS
+    (`add_special_tokens`, true by default for a prompt)."""
+    if isinstance(body, dict) and isinstance(body.get("messages"), list):
+        if not chat_template:
+            return 400, vllm_error(400, VLLM_NO_TEMPLATE, "BadRequestError")
+        text = fake_lm.prompt_text(body)
+    elif isinstance(body, dict) and isinstance(body.get("prompt"), str):
+        text = (BOS if body.get("add_special_tokens", True) else "") + body["prompt"]
+    else:
+        return 400, vllm_error(400, "Field required: 'prompt' or 'messages'", "BadRequestError")
+    tokens = [_token_id(t) for t in fake_lm.tokenize(text)]
+    return 200, {"count": len(tokens), "max_model_len": max_model_len or 0, "tokens": tokens, "token_strs": None}
+
+
+def ollama_show(model: str, chat_template: bool) -> dict[str, Any]:
+    """POST /api/show for a served model: its template is its own, or Ollama's default."""
+    template = OLLAMA_CHAT_TEMPLATE if chat_template else OLLAMA_DEFAULT_TEMPLATE
+    blob = "sha256-" + hashlib.sha256(model.encode()).hexdigest()
+    quoted = template  # parser/parser.go `quote`
+    if "\n" in template or template.startswith(" ") or template.endswith(" "):
+        quoted = f'"""{template}"""' if '"' in template else f'"{template}"'
+    modelfile = ('# Modelfile generated by "ollama show"\n'
+                 "# To build a new Modelfile based on this, replace FROM with:\n"
+                 f"# FROM {model}\n\nFROM /root/.ollama/models/blobs/{blob}\nTEMPLATE {quoted}\n")
+    details = {"parent_model": "", "format": "gguf", "family": "llama", "families": ["llama"],
+               "parameter_size": "1.2B", "quantization_level": "Q4_K_M"}
+    return {"modelfile": modelfile, "template": template, "details": details,
+            "model_info": {"general.architecture": "llama", "llama.context_length": 8192},
+            "capabilities": ["completion"], "modified_at": "2025-01-01T00:00:00Z"}
 
 
 def refusal(dialect: str, path: str, body: Mapping[str, Any]) -> tuple[str, str, str] | None:

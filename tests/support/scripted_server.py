@@ -9,8 +9,10 @@ As a process (prints its base URL on the first stdout line, runs until SIGTERM/S
     python -m tests.support.scripted_server --port 0 --model m1 --fault-rate 0.2 --fault-kinds 429,500
 
 Serves GET /v1/models, POST /v1/chat/completions and /v1/completions (with and without streaming),
-GET /_stats (the accounting as JSON) and POST /_reset. Answers come from `fake_lm`: the default picks
-one of `answers` by a stable hash of the prompt; `answer=callable(body) -> str` overrides it.
+GET /_stats (the accounting as JSON) and POST /_reset; the "vllm" dialect also POST /tokenize, the "ollama"
+dialect POST /api/show (both recorded as requests, faults applying where a plan's `paths` name them).
+Answers come from `fake_lm`: the default picks one of `answers` by a stable hash of the prompt;
+`answer=callable(body) -> str` overrides it.
 The Authorization header is never stored, logged or echoed.
 """
 
@@ -51,6 +53,8 @@ FAULT_KINDS: tuple[str, ...] = (
     "reset", "hang", "malformed_json", "stream_cut", "empty_choices", "stream_error_line",
 )  # fmt: skip
 MODELS_PATH = "/v1/models"
+TOKENIZE_PATH = "/tokenize"  # vLLM's, at the root
+SHOW_PATH = "/api/show"  # Ollama's
 GENERATION_PATHS: tuple[str, ...] = (CHAT_PATH, COMPLETIONS_PATH)
 
 _BAD_GATEWAY_HTML = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
@@ -58,13 +62,16 @@ _BAD_GATEWAY_HTML = "<html><head><title>502 Bad Gateway</title></head><body><h1>
 
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
-    """A served model. Prices are Together-style, USD per million tokens; None leaves `pricing` out."""
+    """A served model. Prices are Together-style, USD per million tokens; None leaves `pricing` out.
+    `chat_template=False`: a base model, which carries no chat template, as its dialect's server shows it (see
+    dialects.py: vLLM refuses conversations for it, Ollama's /api/show gives its default template)."""
 
     id: str
     context_length: int | None = 8192
     input_price: float | None = None
     output_price: float | None = None
     owned_by: str = "scripted"
+    chat_template: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +314,10 @@ class ScriptedApp:
         app.router.add_get(MODELS_PATH, self._handle_models)
         app.router.add_post(CHAT_PATH, self._handle_generation)
         app.router.add_post(COMPLETIONS_PATH, self._handle_generation)
+        if self.dialect == "vllm":
+            app.router.add_post(TOKENIZE_PATH, self._handle_tokenize)
+        if self.dialect == "ollama":
+            app.router.add_post(SHOW_PATH, self._handle_show)
         app.router.add_get("/_stats", self._handle_stats)
         app.router.add_post("/_reset", self._handle_reset)
         return app
@@ -407,6 +418,50 @@ class ScriptedApp:
         # Together answers a bare JSON array; OpenAI an object with "data".
         return web.json_response(dialects.models_body(self.dialect, data, self.models_format), dumps=_dumps)
 
+    async def _probe(self, request: web.Request) -> tuple[Any, web.StreamResponse | None]:
+        """The JSON body of a request beside generation (/tokenize, /api/show), recorded, or the answer it gets
+        instead: a 401, or the fault the plan gives its path."""
+        t0 = time.time()
+        try:
+            body: Any = json.loads(await request.read())
+        except ValueError:
+            body = None
+        name = (body.get("model") or body.get("name")) if isinstance(body, dict) else None
+        model = name if isinstance(name, str) else None
+        if not self._authorized(request):
+            self._record(request.path, model, None, -1, False, "401", t=t0)
+            return body, _auth_error()
+        attempt = self._next_attempt(model, request.path)
+        fault = self._choose_fault(request.path, model, request.path, "", attempt)
+        self._record(request.path, model, None, attempt, False, fault or "ok", fault is not None, t0)
+        if fault:
+            return body, await self._serve_fault(fault, request, {}, model, False)
+        return body, None
+
+    async def _handle_tokenize(self, request: web.Request) -> web.StreamResponse:
+        body, answered = await self._probe(request)
+        if answered is not None:
+            return answered
+        model = body.get("model") if isinstance(body, dict) else None
+        spec = self.models.get(model) if model is not None else next(iter(self.models.values()))
+        if spec is None:  # serving_engine.py `_check_model`
+            return web.json_response(dialects.vllm_error(404, f"The model `{model}` does not exist.", "NotFoundError"),
+                                     status=404, dumps=_dumps)
+        status, out = dialects.vllm_tokenize(body, spec.chat_template, spec.context_length)
+        return web.json_response(out, status=status, dumps=_dumps)
+
+    async def _handle_show(self, request: web.Request) -> web.StreamResponse:
+        body, answered = await self._probe(request)
+        if answered is not None:
+            return answered
+        name = (body.get("model") or body.get("name")) if isinstance(body, dict) else None
+        if not isinstance(name, str) or not name:
+            return web.json_response({"error": "model is required"}, status=400, dumps=_dumps)
+        spec = self.models.get(name) or (self.models.get(name + ":latest") if ":" not in name else None)
+        if spec is None:
+            return web.json_response({"error": f"model '{name}' not found"}, status=404, dumps=_dumps)
+        return web.json_response(dialects.ollama_show(spec.id, spec.chat_template), dumps=_dumps)
+
     async def _handle_generation(self, request: web.Request) -> web.StreamResponse:
         t0 = time.time()
         path = request.path
@@ -431,6 +486,10 @@ class ScriptedApp:
             if spec is None:
                 self._record(path, model, phash, -1, stream, "404", t=t0)
                 return _model_error(model)
+            no_template = dialects.template_refusal(self.dialect, path, spec.chat_template)
+            if no_template is not None:
+                self._record(path, model, phash, -1, stream, "400", t=t0)
+                return web.json_response(no_template, status=400, dumps=_dumps)
             refused = dialects.refusal(self.dialect, path, body)
             if refused is not None:
                 self._record(path, model, phash, -1, stream, "400", t=t0)
@@ -724,6 +783,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--model", action="append", default=[], help="a served model id (repeatable)")
+    ap.add_argument("--base-model", action="append", default=[],
+                    help="a served model id that carries no chat template (repeatable; see dialects.py)")
     ap.add_argument(
         "--pricing",
         action="append",
@@ -761,8 +822,9 @@ def _app_from_args(ns: argparse.Namespace) -> ScriptedApp:
         inp, _, outp = pair.partition(",")
         prices[mid] = (float(inp), float(outp))
     models = [
-        ModelSpec(m, input_price=prices.get(m, (None, None))[0], output_price=prices.get(m, (None, None))[1])
-        for m in ns.model or ["test-model"]
+        ModelSpec(m, input_price=prices.get(m, (None, None))[0], output_price=prices.get(m, (None, None))[1],
+                  chat_template=m not in ns.base_model)
+        for m in [*ns.model, *(b for b in ns.base_model if b not in ns.model)] or ["test-model"]
     ]
     rules = []
     for r in ns.rule:

@@ -104,6 +104,61 @@ def test_models_openai_and_together_formats(srv: ScriptedServer) -> None:
         ]
 
 
+def test_a_model_without_a_chat_template_as_vllm_and_ollama_show_it() -> None:
+    """vLLM (dialects.py): /tokenize applies the chat template, refused for a base model with the same 400 as its
+    chat; Ollama: /api/show gives the base model the default template `{{ .Prompt }}`. Both are recorded."""
+    from . import dialects
+
+    models = [ModelSpec("inst"), ModelSpec("base", chat_template=False)]
+    with ScriptedServer(models, dialect="vllm") as vllm:
+        root = vllm.root_url
+
+        async def ask_vllm(s: aiohttp.ClientSession) -> list[tuple[int, Any]]:
+            out = []
+            for path, body in [("/tokenize", chat_body(model="inst")), ("/tokenize", chat_body(model="base")),
+                               ("/v1" + CHAT, chat_body(model="base", stream=True)),
+                               ("/tokenize", {"model": "base", "prompt": "Merhaba dünya"}),
+                               ("/tokenize", chat_body(model="nope"))]:
+                status, _, raw = await post(s, root + path, body)
+                out.append((status, json.loads(raw)))
+            return out
+
+        (ok, chat_ok), (refused, body), (chat_refused, chat_body_), (prompt, tokens), (missing, unknown) = run(ask_vllm)
+        paths = [(r.path, r.model, r.outcome) for r in vllm.requests]
+    assert ok == 200 and set(chat_ok) == {"count", "max_model_len", "tokens", "token_strs"}
+    assert chat_ok["count"] == len(chat_ok["tokens"]) and chat_ok["max_model_len"] == 8192
+    assert refused == chat_refused == 400 and body == chat_body_ == {"error": {
+        "message": dialects.VLLM_NO_TEMPLATE, "type": "BadRequestError", "param": None, "code": 400}}
+    assert body["error"]["message"].startswith("As of transformers v4.44, default chat template is no longer allowed")
+    assert prompt == 200 and tokens["count"] == len(fake_lm.tokenize(dialects.BOS + "Merhaba dünya"))
+    assert missing == 404 and unknown["error"]["type"] == "NotFoundError"
+    assert paths[:2] == [("/tokenize", "inst", "ok"), ("/tokenize", "base", "ok")]
+    assert ("/v1/chat/completions", "base", "400") in paths
+
+    with ScriptedServer([ModelSpec("inst:latest"), ModelSpec("base:latest", chat_template=False)],
+                        dialect="ollama") as ollama:
+
+        async def ask_ollama(s: aiohttp.ClientSession) -> list[tuple[int, Any]]:
+            out = []
+            for body in [{"model": "inst:latest"}, {"name": "base"}, {"model": "nope"}, {}]:
+                status, _, raw = await post(s, ollama.root_url + "/api/show", body)
+                out.append((status, json.loads(raw)))
+            return out
+
+        (ok, inst), (ok2, base), (missing, unknown), (bad, empty) = run(ask_ollama)
+    assert ok == ok2 == 200 and base["template"] == "{{ .Prompt }}" and ".Messages" in inst["template"]
+    assert "TEMPLATE {{ .Prompt }}\n" in base["modelfile"] and base["details"]["format"] == "gguf"
+    assert (missing, unknown) == (404, {"error": "model 'nope' not found"})
+    assert (bad, empty) == (400, {"error": "model is required"})
+
+
+def test_base_models_from_the_command_line() -> None:
+    from .scripted_server import _app_from_args, _parse_args
+
+    app = _app_from_args(_parse_args(["--model", "a", "--base-model", "b", "--dialect", "vllm"]))
+    assert {m.id: m.chat_template for m in app.models.values()} == {"a": True, "b": False}
+
+
 # -- answers -------------------------------------------------------------------------------------------
 
 

@@ -30,6 +30,19 @@ class Metric(_Model):
     hi: float | None = None
 
 
+class LabelScoring(_Model):
+    """How a label-scored row's log P(label | prompt) were obtained, over its cases (first repeat): exactly
+    (in-process, forced label tokens, echoed prompt log-probs), or approximately from the top log-probs of the first
+    answer tokens, where a label none of the listed alternatives starts gets a bound, not its log-prob."""
+
+    exactness: Literal["exact", "approximate", "unknown"]  # approximate: some case by an approximate method
+    methods: list[str] = Field(default_factory=list)  # models.capabilities.LabelMethod values, most cases first
+    n: int  # cases whose method is known
+    covered: int  # of them, cases where every label was listed (always so by an exact method)
+    coverage: float | None = None  # covered / n
+    unknown: int = 0  # cases stored before llamacompare recorded the method: neither exact nor approximate
+
+
 class ModelRow(_Model):
     model: str  # may be "gemma@logprob" when a run holds both modes
     n: int
@@ -45,6 +58,7 @@ class ModelRow(_Model):
     # a task with prompt variants has a row per model x prompt: `model` is then "MODEL · PROMPT"
     prompt: str | None = None  # the prompt variant's id
     base_model: str | None = None  # the model (with @mode where a run holds both) this row is a variant of
+    label_scores: LabelScoring | None = None  # label-scored rows (mode logprob) only
 
 
 class PairwiseRow(_Model):
@@ -69,6 +83,8 @@ class Recommendation(_Model):
     model: str | None  # the row to choose: "MODEL · PROMPT" for a task with prompt variants
     line: str
     prompt: str | None = None  # the prompt variant of the chosen row
+    # one line where the rows it weighs mix approximate label scores with exact ones (views show it below `line`)
+    caveat: str | None = None
 
 
 class PromptTau(_Model):

@@ -16,7 +16,7 @@ ExportFormat = Literal["csv", "jsonl", "json"]
 
 FIELDS = ["run_id", "task", "case", "model", "prompt", "mode", "repeat", "status", "error", "input", "reference",
           "answer", "finish_reason", "prompt_tokens", "completion_tokens", "latency_s", "ttft_s", "cost_usd",
-          "cost_source", "cached", "attempts", "scores", "check_reasons", "request"]
+          "cost_source", "label_method", "label_covered", "cached", "attempts", "scores", "check_reasons", "request"]
 
 
 def export_rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
@@ -38,7 +38,11 @@ def export_rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
             "repeat": r.rep, "status": r.status, "error": r.error, "input": r.fields, "reference": r.reference,
             "answer": r.text, "finish_reason": r.finish_reason, "prompt_tokens": r.prompt_tokens,
             "completion_tokens": r.completion_tokens, "latency_s": r.latency_s, "ttft_s": r.ttft_s,
-            "cost_usd": r.cost_usd, "cost_source": r.cost_source, "cached": bool(r.cached), "attempts": r.attempts,
+            "cost_usd": r.cost_usd, "cost_source": r.cost_source,
+            # how label scores were obtained (None for generated answers, and for those stored before it was kept)
+            "label_method": r.label_method,
+            "label_covered": None if r.label_covered is None else bool(r.label_covered),
+            "cached": bool(r.cached), "attempts": r.attempts,
             "scores": scores.get((r.task_id, r.case_id, r.model, r.prompt, r.mode, r.rep), {}),
             "check_reasons": reasons.get((r.task_id, r.case_id, r.model, r.prompt, r.mode, r.rep), {}),
             "request": r.request,

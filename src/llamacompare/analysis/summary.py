@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from llamacompare.analysis.checks import ALL_METRIC, add_check_metrics, is_check_metric, reason_of
 from llamacompare.analysis.contract import (
@@ -18,6 +18,7 @@ from llamacompare.analysis.contract import (
     Case,
     CheckOutcome,
     Confusion,
+    LabelScoring,
     LocalModelUsage,
     Looping,
     MaxTokensStop,
@@ -66,6 +67,10 @@ class _Variant:
     answered: int = 0  # answers with a label (classify) or word count (generate) row: what `stops` is out of
     stops: list[int | None] = field(default_factory=list)  # max_tokens of each answer cut there before a label/end
     stops_looping: int = 0  # of those, the answers that loop (more tokens would not end them)
+    # label scores, first repeat: cases per method (None: stored before methods were), and those with every label
+    # among the listed alternatives
+    label_methods: dict[str | None, int] = field(default_factory=dict)
+    label_covered: int = 0
 
 
 def build_report(
@@ -100,6 +105,9 @@ def build_report(
             v.failed += 1
         else:
             v.ok.append((r.latency_s, r.cost_usd, (r.prompt_tokens or 0) + (r.completion_tokens or 0)))
+            if r.mode == "logprob" and r.rep == 0:
+                v.label_methods[r.label_method] = v.label_methods.get(r.label_method, 0) + 1
+                v.label_covered += bool(r.label_covered)
     for s in store.scores(run.id) if scores is None else scores:
         tid = s.task_id
         if tid not in variants:
@@ -230,7 +238,7 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
             metrics["human"] = _mv(ci_h.value, ci_h.lo, ci_h.hi)
         variant = {"prompt": v.prompt, "base_model": v.base} if v.prompt else {}
         rows.append(ModelRow(model=v.name, n=len(values), failed=v.failed, metrics=metrics, compliance=compliance,
-                             **variant, **_latency_cost(v.ok)))
+                             label_scores=_label_scoring(v), **variant, **_latency_cost(v.ok)))
     pairs_out: list[PairwiseRow] = []
     recommendation = None
     common = set.intersection(*(set(p) for p in per_case.values())) if per_case else set()
@@ -275,6 +283,26 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
                        primary_metric=metric, models=rows, pairwise=pairs_out, recommendation=recommendation,
                        confusion=confusion or None, stability=stability, prompts=prompts,
                        prompt_pairs=prompt_pairs, rank_stability=rank, max_tokens_stops=stops, looping=looping)
+
+
+def _label_scoring(v: _Variant) -> LabelScoring | None:
+    """Exact, approximate (some case read off top log-probs) or unknown (stored before methods were recorded), with
+    the share of cases where every label was listed."""
+    from llamacompare.models.capabilities import APPROXIMATE_LABEL_METHODS, EXACT_LABEL_METHODS
+
+    if not v.label_methods:
+        return None
+    known = {m: k for m, k in v.label_methods.items() if m is not None}
+    n, unknown = sum(known.values()), v.label_methods.get(None, 0)
+    exactness: Literal["exact", "approximate", "unknown"]
+    if any(m in APPROXIMATE_LABEL_METHODS for m in known):
+        exactness = "approximate"
+    elif known and not unknown and all(m in EXACT_LABEL_METHODS for m in known):
+        exactness = "exact"
+    else:
+        exactness = "unknown"
+    return LabelScoring(exactness=exactness, methods=sorted(known, key=lambda m: -known[m]), n=n,
+                        covered=v.label_covered, coverage=v.label_covered / n if n else None, unknown=unknown)
 
 
 def _diagnoses(task: Task, variants: list[_Variant]) -> tuple[list[MaxTokensStop], list[Looping]]:
@@ -437,10 +465,18 @@ def _recommend(
         value = m.value if m.value is not None else math.nan
         summaries.append(ModelSummary(
             row.model, row.n, Interval(value, m.lo if m.lo is not None else value, m.hi if m.hi is not None else value),
-            row.cost_usd, row.latency_p50_s,
+            row.cost_usd, row.latency_p50_s, *_label_kind(row),
         ))
     rec = recommend(summaries, pairs, prefer=prefer, metric_name=metric, higher_is_better=higher_is_better)
-    return Recommendation(model=rec.model, line=rec.line)
+    return Recommendation(model=rec.model, line=rec.line, caveat=rec.caveat)
+
+
+def _label_kind(row: ModelRow) -> tuple[Literal["exact", "approximate"] | None, float | None]:
+    """What the recommendation needs of a row's label scores: exact or approximate (None: neither is known)."""
+    ls = row.label_scores
+    if ls is None or ls.exactness == "unknown":
+        return None, None
+    return ls.exactness, ls.coverage
 
 
 NONINFERIORITY_ALPHA = 0.05
@@ -472,9 +508,10 @@ def _recommend_margin(rows: list[ModelRow], best: str, bounds: dict[str, float],
     for row in rows:
         value = row.metrics[metric].value
         v = value if value is not None else math.nan
-        summaries.append(ModelSummary(row.model, row.n, Interval(v, v, v), row.cost_usd, row.latency_p50_s))
+        summaries.append(ModelSummary(row.model, row.n, Interval(v, v, v), row.cost_usd, row.latency_p50_s,
+                                      *_label_kind(row)))
     rec = recommend_within_margin(summaries, best, bounds, margin=margin, prefer=prefer, metric_name=metric)
-    return Recommendation(model=rec.model, line=rec.line)
+    return Recommendation(model=rec.model, line=rec.line, caveat=rec.caveat)
 
 
 def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str, _Variant]], variant_name: Any,

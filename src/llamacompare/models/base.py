@@ -72,6 +72,10 @@ class Response:
     cost_source: str = "unknown"
     request: dict[str, Any] = field(default_factory=dict)
     label_logprobs: dict[str, float] | None = None
+    #: how the label scores were obtained (a capabilities.LabelMethod) and whether every label was among the
+    #: alternatives listed (always so for an exact method); None where unknown or not a label score
+    label_method: str | None = None
+    label_covered: bool | None = None
     cached: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -128,13 +132,19 @@ class Prepared:
     #: how conversations should reach this model, where the provider knows better than the model's name: "text"
     #: for a server that takes rendered text (the template above, or none for a base model)
     prompt_format: PromptFormat | None = None
-    #: the server would wrap messages in a default template of its own: the model carries none (a base model)
+    #: the model carries no chat template (a base model): the server would wrap messages in a default template of
+    #: its own, or refuse them (`chat_refused`)
     server_default_template: bool = False
+    #: the server refuses messages for this model, in words, with the fix (vLLM without a chat template); "": it
+    #: takes them
+    chat_refused: str = ""
 
 
 @dataclass(slots=True)
 class LabelScores:
-    """Each label's log-probability after a prompt, with what obtaining them cost."""
+    """Each label's log-probability after a prompt, with what obtaining them cost and how (`method`, a
+    capabilities.LabelMethod). `bounded`: the labels none of the listed top alternatives started, whose value is a
+    bound rather than their log-prob (top log-probs only; an exact method lists every label)."""
 
     logprobs: dict[str, float]
     prompt_tokens: int | None = None
@@ -142,6 +152,12 @@ class LabelScores:
     cost_usd: float | None = None
     cost_source: str = "unknown"
     method: str = ""
+    bounded: tuple[str, ...] = ()
+
+    @property
+    def covered(self) -> bool:
+        """Every label was among the listed alternatives: each value is the label's own log-prob."""
+        return not self.bounded
 
 
 class Provider(abc.ABC):

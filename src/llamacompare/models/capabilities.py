@@ -19,7 +19,17 @@ LABEL_METHOD_WORDS: dict[str, str] = {
     "chat_top_logprobs": "top log-probs of the first answer tokens of a chat answer",
 }
 
+#: methods that give log P(label | prompt) itself; the top log-probs methods give it only for labels listed among
+#: the alternatives, and a bound for the others
+EXACT_LABEL_METHODS = frozenset({"in_process", "forced_tokens", "echo"})
+APPROXIMATE_LABEL_METHODS = frozenset({"completion_top_logprobs", "chat_top_logprobs"})
+
 ALL_SAMPLING = frozenset({"temperature", "top_p", "stop", "seed"})
+
+#: where a server tells whether a model carries a chat template (`servers.py` says what each source answers):
+#: llama-server's /props gives it, vLLM's /tokenize of a conversation refuses a model without one, Ollama's
+#: /api/show gives the model's Go template; "" where the server does not say
+TemplateSource = Literal["", "props", "tokenize", "show"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +55,10 @@ class Capabilities:
     exact_tokens: bool = False
     #: answers cost nothing per token (in-process)
     free: bool = False
-    #: the server tells its chat template (llama-server's /props): conversations are rendered here, as in-process,
-    #: and sent as text on /completions, so every engine reads the same text
-    template_from_server: bool = False
+    #: the server tells a model's chat template (llama-server's /props: conversations are rendered here, as
+    #: in-process, and sent as text on /completions), or whether it has one (vLLM, Ollama): a model without one
+    #: gets plain text on /completions, as in-process, so every engine reads the same text
+    template_from_server: TemplateSource = ""
 
     def with_(self, **changes: object) -> Capabilities:
         return replace(self, **changes)  # type: ignore[arg-type]

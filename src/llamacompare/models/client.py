@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import cast
 
-from llamacompare.errors import ProviderError
+from llamacompare.errors import ProviderError, UsageError
 from llamacompare.models import open_provider
 from llamacompare.models.base import LabelScores, Params, Prepared, Provider, Request, Response
 from llamacompare.models.capabilities import Capabilities
@@ -52,6 +52,8 @@ class ModelClient:
         if self._prepared:
             return
         prepared = await self.provider.prepare(self.spec.id)
+        if prepared.chat_refused and self.spec.api == "chat":
+            raise UsageError(f"--api chat for {self.name}: {prepared.chat_refused}")
         self.served_id = prepared.served_id
         self.capabilities = prepared.capabilities
         if prepared.prompt_format is not None and self.spec.api is None:
@@ -122,12 +124,12 @@ class ModelClient:
 
 
 def _default_template_note(spec: ModelSpec, prepared: Prepared) -> tuple[str, ...]:
-    """One line where a server would apply a chat template the model does not carry: what is sent instead, or, when
-    the user asked for chat, that the answers come through the server's default template."""
+    """One line where a server would apply a chat template the model does not carry, or refuse chat for it: what is
+    sent instead, or, when the user asked for chat, that the answers come through the server's default template."""
     if not prepared.server_default_template:
         return ()
     if spec.prompt_format == "messages":
         return ("no chat template in the model: the server wraps its messages in a default template of its own "
                 "(--api completions sends the text as a base model reads it)",)
-    return ("no chat template in the model: sent as plain text on /completions, as in-process (the server would "
-            "wrap messages in a default template of its own)",)
+    instead = "refuses chat for it" if prepared.chat_refused else "would wrap messages in a default template of its own"
+    return (f"no chat template in the model: sent as plain text on /completions, as in-process (the server {instead})",)

@@ -112,10 +112,12 @@ def label_logprob(prompt: PromptTokens, label: str) -> float:
 @dataclass(frozen=True, slots=True)
 class TopScores:
     """Label log-probs read off an answer's top log-probs; `unfinished` labels were still being followed when the
-    answer's tokens ran out (ask for more tokens when two of them compete)."""
+    answer's tokens ran out (ask for more tokens when two of them compete); `bounded` labels were not among the
+    listed alternatives somewhere along the way, so their value is a bound, not their log-prob."""
 
     logprobs: dict[str, float]
     unfinished: frozenset[str]
+    bounded: frozenset[str] = frozenset()
 
 
 def chat_entries(content: Any) -> list[dict[str, Any]]:
@@ -145,7 +147,8 @@ def top_label_logprobs(entries: list[dict[str, Any]], labels: Sequence[str]) -> 
     A label is followed along the answer's own tokens: at each position, the alternatives that continue the
     label (case-insensitively; leading spaces ignored) add their probability; where the answer leaves the label,
     or the label ends, its score is complete. A label none of the listed alternatives starts gets at most the
-    probability mass the list leaves over (and no more than the least likely listed token): a bound, not zero."""
+    probability mass the list leaves over (and no more than the least likely listed token): a bound, not zero, and
+    the label is named in `bounded`."""
     steps = [_alternatives(entry) for entry in entries]
     chosen = [str(entry.get("token", "")) for entry in entries]
     # leading tokens that are only whitespace are the same for every label
@@ -156,6 +159,7 @@ def top_label_logprobs(entries: list[dict[str, Any]], labels: Sequence[str]) -> 
         raise NoLogprobs("the answer lists no top log-probs (ask with logprobs and top_logprobs)")
     out: dict[str, float] = {}
     unfinished: set[str] = set()
+    bounded: set[str] = set()
     for label in labels:
         target = label.strip().casefold()
         done = ""
@@ -166,6 +170,7 @@ def top_label_logprobs(entries: list[dict[str, Any]], labels: Sequence[str]) -> 
             matching = [lp for tok, lp in alts.items() if _continues(_piece(tok, first=not done), rest)]
             if not matching:
                 total += _unlisted_bound(alts)
+                bounded.add(label)
                 break
             total += _logsumexp(matching)
             piece = _piece(chosen[pos], first=not done)
@@ -176,7 +181,7 @@ def top_label_logprobs(entries: list[dict[str, Any]], labels: Sequence[str]) -> 
                 continue
             break
         out[label] = total
-    return TopScores(out, frozenset(unfinished))
+    return TopScores(out, frozenset(unfinished), frozenset(bounded))
 
 
 def chat_label_logprobs(content: Any, labels: Sequence[str]) -> dict[str, float]:

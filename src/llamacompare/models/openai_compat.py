@@ -129,9 +129,14 @@ class OpenAICompatProvider(Provider):
             )
         info = by_id[served]
         caps = self._caps[served] = servers.discovered(self.capabilities_for(served), info)
-        if caps.template_from_server:
-            return await self._with_server_template(Prepared(served, caps, info.context_length, notes=notes))
-        return Prepared(served, caps, context_length=info.context_length, notes=notes)
+        prepared = Prepared(served, caps, context_length=info.context_length, notes=notes)
+        if caps.template_from_server == "props":
+            return await self._with_server_template(prepared)
+        if caps.template_from_server == "tokenize":
+            return await self._with_vllm_template(prepared)
+        if caps.template_from_server == "show":
+            return await self._with_ollama_template(prepared)
+        return prepared
 
     async def _with_server_template(self, prepared: Prepared) -> Prepared:
         """llama-server's chat template (GET /props, beside /v1): rendered here and sent as text, exactly as the
@@ -147,8 +152,36 @@ class OpenAICompatProvider(Provider):
         own = template if template.strip() != servers.LLAMA_SERVER_CHATML_FALLBACK.strip() else None
         return replace(prepared, chat_template=own, prompt_format="text", server_default_template=own is None)
 
+    async def _with_vllm_template(self, prepared: Prepared) -> Prepared:
+        """vLLM refuses every conversation for a model without a chat template; its /tokenize (beside /v1) applies
+        the template to one without generating, so one tiny conversation there tells. Refused: a base model, sent
+        plain text on /completions, as in-process. Any other answer, or none: messages, as before."""
+        body = {"model": prepared.served_id, "messages": [{"role": "user", "content": "Hi"}]}
+        try:
+            status, data, _ = await self._request("POST", self._root() + "/tokenize", body, absolute=True)
+        except ProviderError:
+            return prepared
+        if status != 400 or servers.VLLM_NO_TEMPLATE not in error_message(data):
+            return prepared
+        return replace(prepared, prompt_format="text", server_default_template=True,
+                       chat_refused=servers.VLLM_NO_TEMPLATE_FIX)
+
+    async def _with_ollama_template(self, prepared: Prepared) -> Prepared:
+        """Ollama's /api/show gives the model's Go template; its default `{{ .Prompt }}` (no chat template) passes a
+        /completions prompt through untouched, so such a model gets plain text there, as in-process. No answer:
+        messages, as before."""
+        try:
+            status, data, _ = await self._request("POST", self._root() + "/api/show",
+                                                  {"model": prepared.served_id}, absolute=True)
+        except ProviderError:
+            return prepared
+        if status != 200 or not servers.ollama_without_template(data):
+            return prepared
+        return replace(prepared, prompt_format="text", server_default_template=True)
+
     def _root(self) -> str:
-        """The server's own root, where llama-server serves /props, /tokenize and /completion."""
+        """The server's own root, beside /v1: llama-server's /props, /tokenize and /completion, vLLM's /tokenize,
+        Ollama's /api."""
         return self.base_url.removesuffix("/v1")
 
     async def check_model(self, model: str) -> ModelInfo | None:
@@ -403,7 +436,7 @@ class OpenAICompatProvider(Provider):
             n = 8
         cost, source = self._cost(model, pt, ct)
         method = "completion_top_logprobs" if prompt is not None else "chat_top_logprobs"
-        return LabelScores(top.logprobs, pt, ct, cost, source, method)
+        return LabelScores(top.logprobs, pt, ct, cost, source, method, tuple(x for x in labels if x in top.bounded))
 
     # -- transport -----------------------------------------------------------------------------------------
 
@@ -460,6 +493,8 @@ class OpenAICompatProvider(Provider):
         if status == 429:
             raise RateLimitError(where, status=status, retry_after=_retry_after(headers))
         if status in (400, 413, 422):
+            if servers.VLLM_NO_TEMPLATE in msg:  # a conversation for a model without a chat template
+                where += f" ({servers.VLLM_NO_TEMPLATE_FIX})"
             param, code = error_field(data, "param"), error_field(data, "code")
             raise BadRequestError(where, status=status, param=param, code=code)
         if status >= 500 or status == 408:

@@ -8,11 +8,27 @@
   `logprobs.content[].top_logprobs`; `max_tokens` is deprecated for `max_completion_tokens`, and reasoning models
   (o-series, gpt-5) take neither `max_tokens` nor a temperature other than the default, nor log-probs.
 - vLLM (`vllm/entrypoints/openai/protocol.py`, `serving_completion.py`): echo with log-probs, offsets counting
-  the BOS token's text; `/models` lists `max_model_len` and `owned_by: "vllm"`; names match exactly.
+  the BOS token's text; `/models` lists `max_model_len` and `owned_by: "vllm"`; names match exactly. A model whose
+  tokenizer has no chat template (and no `--chat-template`) is refused every conversation: `apply_hf_chat_template`
+  (`vllm/entrypoints/chat_utils.py`; `safe_apply_chat_template` in `vllm/renderers/hf.py` later) raises "As of
+  transformers v4.44, default chat template is no longer allowed, ...", a ValueError that `serving_chat.py` and
+  `serving_tokenization.py` answer with `create_error_response(f"{e} {e.__cause__}")`: a 400, `{"error":
+  {"message", "type": "BadRequestError", "param": null, "code": 400}}`. `POST /tokenize` (beside /v1) with
+  `messages` (`TokenizeChatRequest`) applies the template and generates nothing: 200 `{count, max_model_len,
+  tokens}` for a model with one, that 400 for a model without. So a base model is found before any request and
+  gets plain text on /v1/completions, as in-process.
 - Ollama (`openai/openai.go`): no `echo`; chat `logprobs` + `top_logprobs`; `/models` ids carry their tag
-  (`llama3:latest`), no context length and no prices; `max_tokens` becomes `num_predict`.
+  (`llama3:latest`), no context length and no prices; `max_tokens` becomes `num_predict`. `POST /api/show`
+  `{"model"}` gives the model's Go `template` (`api/types.go` `ShowResponse`, `server/routes.go` `GetModelInfo`); a
+  model made from a GGUF without a chat template has no template layer and gets `{{ .Prompt }}`
+  (`template/template.go` `DefaultTemplate`, `server/images.go` `GetModel`). `/v1/completions` becomes a generate
+  request without `raw` (`FromCompleteRequest`), its prompt put through that template: `{{ .Prompt }}` leaves it
+  as sent, while messages through it lose the system prompt and run the turns together with nothing between them
+  (`template.go` `Execute`, the path for templates without `.Messages`). So such a model gets plain text on
+  /v1/completions, as in-process.
 - llama.cpp's `llama-server` (`tools/server`): chat `logprobs` + `top_logprobs`; `/models` says
-  `owned_by: "llamacpp"` with `meta.n_ctx`; a failure mid-stream is an `error:` SSE line, then `data: [DONE]`.
+  `owned_by: "llamacpp"` with `meta.n_ctx`; a failure mid-stream is an `error:` SSE line, then `data: [DONE]`;
+  `GET /props` gives the chat template, rendered here and sent as text (its ChatML fallback: a model without one).
 - llama-cpp-python's server (`llama_cpp/server/app.py`: `owned_by: "me"`): completions with echo and log-probs in
   OpenAI's legacy shape, and top log-probs of generated tokens. Its echo sorts the whole vocabulary in Python for
   every prompt token (`llama_cpp/llama.py` `_create_completion`): about a second a token for Gemma 3's 262k
@@ -23,6 +39,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from llamacompare.models.base import ModelInfo
 from llamacompare.models.capabilities import ALL_SAMPLING, Capabilities
@@ -32,11 +49,19 @@ GENERIC = Capabilities(label_methods=("echo", "chat_top_logprobs"))
 
 TOGETHER = Capabilities(label_methods=("echo",), prices=True)
 
-VLLM = Capabilities(label_methods=("echo", "chat_top_logprobs"))
+VLLM = Capabilities(label_methods=("echo", "chat_top_logprobs"), template_from_server="tokenize")
+
+#: the words of vLLM's refusal of a conversation for a model without a chat template (above)
+VLLM_NO_TEMPLATE = "default chat template is no longer allowed"
+VLLM_NO_TEMPLATE_FIX = ("vLLM refuses chat for a model without a chat template: use --api completions, or start "
+                        "vLLM with --chat-template")
 
 OLLAMA = Capabilities(
-    label_methods=("chat_top_logprobs",), name_rules=("exact", "casefold", "ollama_tag"),
+    label_methods=("chat_top_logprobs",), name_rules=("exact", "casefold", "ollama_tag"), template_from_server="show",
 )
+
+_OLLAMA_DEFAULT_TEMPLATE = re.compile(r"\{\{-?\s*\.Prompt\s*-?\}\}")
+_OLLAMA_RENDERER = re.compile(r"^RENDERER ", re.MULTILINE)
 
 #: what llama-server's /props says a model's chat template is when the GGUF carries none: its ChatML fallback
 #: (common/chat.cpp `CHATML_TEMPLATE_SRC`, llama.cpp as vendored in llama-cpp-python 0.3.36); nothing else in /props
@@ -50,7 +75,7 @@ LLAMA_SERVER_CHATML_FALLBACK = (
     "{%- endif -%}"
 )
 
-LLAMA_SERVER = Capabilities(label_methods=("forced_tokens", "chat_top_logprobs"), template_from_server=True)
+LLAMA_SERVER = Capabilities(label_methods=("forced_tokens", "chat_top_logprobs"), template_from_server="props")
 
 LLAMA_CPP_PYTHON = Capabilities(label_methods=("completion_top_logprobs", "echo", "chat_top_logprobs"))
 
@@ -74,6 +99,18 @@ _OPENAI_OWNERS = ("system", "openai", "openai-internal")
 def openai_api(model: str) -> Capabilities:
     """api.openai.com: chat models score labels by top log-probs; reasoning models cannot."""
     return OPENAI_REASONING if _REASONING.match(model) else OPENAI_CHAT
+
+
+def ollama_without_template(show: Any) -> bool:
+    """An /api/show answer for a model that carries no chat template: its template is Ollama's default
+    `{{ .Prompt }}`, and neither a renderer of Ollama's own (a Modelfile's RENDERER) nor a cloud host renders its
+    conversations instead."""
+    if not isinstance(show, dict) or show.get("renderer") or show.get("remote_host") or show.get("remote_model"):
+        return False
+    template, modelfile = show.get("template"), show.get("modelfile")
+    if isinstance(modelfile, str) and _OLLAMA_RENDERER.search(modelfile):
+        return False
+    return isinstance(template, str) and _OLLAMA_DEFAULT_TEMPLATE.fullmatch(template.strip()) is not None
 
 
 def discovered(declared: Capabilities, info: ModelInfo | None) -> Capabilities:

@@ -285,7 +285,7 @@ def task_view(task: TaskSummary, anchor: str) -> dict[str, Any]:
                 "failed": row.failed,
             }
         )
-    pairwise = [_pair_view(p) for p in task.model_pairs()]
+    pairwise = [_pair_view(p, task) for p in task.model_pairs()]
     plots = [
         charts.scatter(task, "cost_usd", "Quality vs cost", "Cost (USD)", charts.cost_label, "cost"),
         charts.scatter(task, "latency_p50_s", "Quality vs latency", "Latency p50", charts.latency_label, "latency"),
@@ -299,7 +299,7 @@ def task_view(task: TaskSummary, anchor: str) -> dict[str, Any]:
         "metric_names": metrics,
         "rows": rows,
         "pairwise": pairwise,
-        "prompt_pairs": [_pair_view(p) for p in task.prompt_pairs],
+        "prompt_pairs": [_pair_view(p, task) for p in task.prompt_pairs],
         "rank_stability": task.rank_stability,
         "recommendation": task.recommendation,
         "charts": [c for c in plots if c is not None],
@@ -310,12 +310,14 @@ def task_view(task: TaskSummary, anchor: str) -> dict[str, Any]:
         "checks": checks_view(task),
         "diagnoses": fmt.diagnosis_lines(task),
         "repetition_note": fmt.REPETITION_NOTE if "repetition" in metrics else None,
+        "approx_note": fmt.APPROX_NOTE if any(fmt.approximate(r) for r in task.models) else None,
     }
 
 
-def _pair_view(p: PairwiseRow) -> dict[str, Any]:
+def _pair_view(p: PairwiseRow, task: TaskSummary) -> dict[str, Any]:
     return {"a": p.a, "b": p.b, "metric": p.metric, "diff": fmt.signed_interval(p.diff, p.lo, p.hi),
-            "p": fmt.p_value(p.p_value), "test": p.test, "significant": fmt.significant(p.p_value)}
+            "p": fmt.p_value(p.p_value), "test": p.test, "significant": fmt.significant(p.p_value),
+            "note": fmt.pair_label_note(task, p.a, p.b)}
 
 
 def _confusion_view(model: str, conf: Confusion) -> dict[str, Any]:

@@ -34,6 +34,8 @@ def _task_section(task: TaskSummary) -> list[str]:
     rec = task.recommendation
     if rec and rec.line:
         out += [f"> **Recommendation:** {md_text(rec.line)}", ""]
+        if rec.caveat:
+            out += [f"> {fmt.APPROX} {md_text(rec.caveat)}", ""]
     from llamacompare.analysis.checks import is_check_metric, ordered_check_metrics
 
     primary = task.primary_metric
@@ -65,7 +67,8 @@ def _task_section(task: TaskSummary) -> list[str]:
     out += _table(header, rows, right=set(range(1, len(header))))
     out += ["", f"★ tied with the best on {md_text(primary)} (not significantly different); "
             "brackets: confidence interval; cost *unknown*: no price known."
-            + (f" {md_text(fmt.REPETITION_NOTE)}." if "repetition" in metrics else ""), ""]
+            + (f" {md_text(fmt.REPETITION_NOTE)}." if "repetition" in metrics else "")
+            + (f" {md_text(fmt.APPROX_NOTE)}." if any(fmt.approximate(r) for r in task.models) else ""), ""]
     for line in fmt.diagnosis_lines(task):
         out += [f"> **Note:** {md_text(line)}", ""]
     checks = ordered_check_metrics(task)
@@ -80,10 +83,10 @@ def _task_section(task: TaskSummary) -> list[str]:
     if significant:
         out += ["Significant differences (p < 0.05)" + (", models under the same prompt:" if task.prompts else ":"),
                 ""]
-        out += _pair_table(significant)
+        out += _pair_table(significant, task)
     if task.prompt_pairs:
         out += ["Prompts compared for each model, paired on the same cases:", ""]
-        out += _pair_table(task.prompt_pairs)
+        out += _pair_table(task.prompt_pairs, task)
     if task.rank_stability:
         out += [f"**Rank stability:** {md_text(task.rank_stability.line.removeprefix('rank stability: '))}", ""]
     if task.stability:
@@ -100,10 +103,12 @@ def _task_section(task: TaskSummary) -> list[str]:
     return out
 
 
-def _pair_table(pairs: list[PairwiseRow]) -> list[str]:
+def _pair_table(pairs: list[PairwiseRow], task: TaskSummary) -> list[str]:
     rows = [[md_text(p.a), md_text(p.b), md_text(p.metric), fmt.signed_interval(p.diff, p.lo, p.hi),
              fmt.p_value(p.p_value), md_text(p.test)] for p in pairs]
-    return [*_table(["A", "B", "Metric", "Difference [CI]", "p", "Test"], rows, right={3, 4}), ""]
+    notes = [f"> {md_text(note)}" for p in pairs if (note := fmt.pair_label_note(task, p.a, p.b))]
+    return [*_table(["A", "B", "Metric", "Difference [CI]", "p", "Test"], rows, right={3, 4}), "",
+            *(line for note in notes for line in (note, ""))]
 
 
 def render_markdown(data: Report) -> str:

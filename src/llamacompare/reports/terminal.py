@@ -30,16 +30,18 @@ def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | N
             con.print("  models, under the same prompt:")
         for p in task.model_pairs():
             if not is_check_metric(p.metric):  # the checks table below lists the significant ones
-                con.print("  " + _pair_line(p, short, metric))
+                con.print("  " + _pair_line(p, short, metric, task))
         if task.prompt_pairs:
             con.print("  prompts, for the same model (paired on the same cases):")
         for p in task.prompt_pairs:
             if not is_check_metric(p.metric):
-                con.print("  " + _pair_line(p, short, metric))
+                con.print("  " + _pair_line(p, short, metric, task))
         if task.rank_stability:
             con.print(Text("  " + task.rank_stability.line, style="" if task.rank_stability.stable else "yellow"))
         if task.recommendation:
             con.print(Text("  → " + task.recommendation.line, style="bold green"))
+            if task.recommendation.caveat:
+                con.print(Text(f"  {fmt.APPROX} {task.recommendation.caveat}", style="yellow"))
         for j in task.judges:
             con.print(Text(f"  {fmt.judge_title(j)}", style="bold"))
             for what, figure in fmt.judge_facts(j):
@@ -161,13 +163,14 @@ def _print_checks(con: Console, task: TaskSummary, short: dict[str, str]) -> Non
                       f"p={fmt.p_value(p.p_value)} ({p.test}, significant)")
 
 
-def _pair_line(p: PairwiseRow, short: dict[str, str], metric: str) -> str:
+def _pair_line(p: PairwiseRow, short: dict[str, str], metric: str, task: TaskSummary) -> str:
     sig = "significant" if fmt.significant(p.p_value) else "not significant"
     a, b = short.get(p.a, p.a), short.get(p.b, p.b)
     on = "" if p.metric == metric else f" on {p.metric}"
     same = f"; same label in {fmt.pct(p.agree)} of {p.n:,} cases" if p.agree is not None and p.n else ""
+    note = fmt.pair_label_note(task, p.a, p.b, short)
     return (f"{a} vs {b}{on}: diff {fmt.signed_interval(p.diff, p.lo, p.hi)}, p={fmt.p_value(p.p_value)} "
-            f"({p.test}, {sig}){same}")
+            f"({p.test}, {sig}){same}" + (f"; {note}" if note else ""))
 
 
 def _answer_cell(a: Answer | None) -> str | Text:
@@ -279,6 +282,8 @@ def _summary_table(con: Console, task: TaskSummary, short: dict[str, str], prefi
         def make(widths: Sequence[int]) -> Table:
             folded = [fold(n, widths[0]) for n in names]
             caption = [f"model names start with {prefix}"] if prefix else []
+            if any(fmt.approximate(r) for r in task.models):
+                caption.append(fmt.APPROX_NOTE)
             if left_out:
                 caption.append(f"left out at this width: {', '.join(left_out)} (llamacompare report shows them)")
             table = plain_table(f"task {task.id} ({task.type}) — {metric}, 95% CI",
@@ -299,7 +304,7 @@ def _summary_table(con: Console, task: TaskSummary, short: dict[str, str], prefi
                 cell = Text(name, style="dim" if r.is_baseline else ("bold" if r.tied_with_best else ""))
                 if r.tied_with_best and not r.is_baseline:
                     cell.stylize("green", len(name) - 1)
-                value = fmt.metric(r.metrics.get(metric))
+                value = fmt.metric_cell(task, r, metric)
                 cells: list[str | Text] = [cell, value.replace(" [", "\n[", 1) if split else value]
                 for k in shown:
                     v = fmt.metric(r.metrics.get(k))

@@ -516,6 +516,8 @@ async def _process(
                 cost_source=scores.cost_source,
                 request=sent,
                 label_logprobs=by_label,
+                label_method=scores.method or None,
+                label_covered=scores.covered if scores.method else None,
             )
         else:
             response = await client.send(request, on_retry=count)

@@ -11,26 +11,30 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
-from llamacompare.formatting import estimate_parts, short
+from llamacompare.formatting import estimate_parts, short, whole_pct
 from llamacompare.scoring.stats import Interval, PairResult, tied_from_pairs
 
-__all__ = ["ModelSummary", "Prefer", "Recommendation", "recommend", "recommend_within_margin"]
+__all__ = ["ModelSummary", "Prefer", "Recommendation", "label_caveat", "recommend", "recommend_within_margin"]
 
 Prefer = Literal["cost", "latency"]
 
 
 @dataclass(frozen=True, slots=True)
 class ModelSummary:
-    """One model's headline: its metric with interval, total cost (None: unknown) and mean latency."""
+    """One model's headline: its metric with interval, total cost (None: unknown) and mean latency; for a model
+    scored by label log-probs, whether they are exact or approximate, with the share of cases where every label was
+    among the listed alternatives (None: not label scores, or not known)."""
 
     model: str
     n: int
     metric: Interval
     cost_usd: float | None = None
     latency_s: float | None = None
+    label_scores: Literal["exact", "approximate"] | None = None
+    label_coverage: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +42,15 @@ class Recommendation:
     """The model to choose (None when there is nothing to choose from) and the evidence in one line.
 
     `tied`: the other models not significantly worse than the best (closest first). `needed_cases`:
-    about how many cases would separate the best from its closest rival (None: not applicable).
+    about how many cases would separate the best from its closest rival (None: not applicable). `caveat`: one
+    line where the models ranked mix approximate label scores with exact ones.
     """
 
     model: str | None
     line: str
     tied: list[str]
     needed_cases: int | None = None
+    caveat: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,6 +75,19 @@ def _ratio(chosen: float, best: float, what: str) -> str:
     return f"at 1/{round(1 / r)} of the {what}" if r <= 0.5 else f"at {r:.0%} of the {what}"
 
 
+def label_caveat(ranked: Sequence[ModelSummary]) -> str | None:
+    """The line a ranking owes its reader when it puts approximate label scores beside exact ones: the two are not
+    the same measurement of log P(label | prompt), so it is never said silently."""
+    approximate = [s for s in ranked if s.label_scores == "approximate"]
+    exact = [s.model for s in ranked if s.label_scores == "exact"]
+    if not approximate or not exact:
+        return None
+    named = ", ".join(s.model + ("" if s.label_coverage is None else f" (coverage {whole_pct(s.label_coverage)})")
+                      for s in approximate)
+    return (f"label scores approximate (top log-probs) for {named}, exact for {', '.join(exact)}: the ranking "
+            "mixes two measures of log P(label | prompt)")
+
+
 def recommend(
     summaries: Sequence[ModelSummary],
     pairs: Sequence[PairResult],
@@ -79,7 +98,24 @@ def recommend(
     alpha: float = 0.05,
     correction: Literal["holm", "none"] = "holm",
 ) -> Recommendation:
-    """Recommend the cheapest (`prefer="cost"`) or fastest model not significantly worse than the best."""
+    """Recommend the cheapest (`prefer="cost"`) or fastest model not significantly worse than the best; with a
+    caveat where the models it ranks mix approximate and exact label scores."""
+    rec = _recommend(summaries, pairs, prefer=prefer, metric_name=metric_name, higher_is_better=higher_is_better,
+                     alpha=alpha, correction=correction)
+    ranked = [s for s in summaries if s.n > 0 and _finite(s.metric.value)]
+    return replace(rec, caveat=label_caveat(ranked)) if len(ranked) > 1 else rec
+
+
+def _recommend(
+    summaries: Sequence[ModelSummary],
+    pairs: Sequence[PairResult],
+    *,
+    prefer: Prefer = "cost",
+    metric_name: str,
+    higher_is_better: bool = True,
+    alpha: float = 0.05,
+    correction: Literal["holm", "none"] = "holm",
+) -> Recommendation:
     if prefer not in ("cost", "latency"):
         raise ValueError(f"prefer must be 'cost' or 'latency', not {prefer!r}")
     valid = [s for s in summaries if s.n > 0 and _finite(s.metric.value)]
@@ -199,6 +235,8 @@ def recommend_within_margin(
         v, w = pref(s), then(s)
         return (v is None, v if v is not None else 0.0, w if w is not None else math.inf)
 
+    ranked = [s for s in summaries if s.n > 0 and _finite(s.metric.value)]
+    caveat = label_caveat(ranked) if len(ranked) > 1 else None
     within = [m for m, lo in lower_bounds.items() if m in by_name and m != best and lo > -margin]
     candidates = sorted([by_name[best], *(by_name[m] for m in within)], key=order)
     chosen = candidates[0]
@@ -211,7 +249,7 @@ def recommend_within_margin(
         if not within:
             line = (f"choose {best}: the best on {metric_name} ({short(by_name[best].metric.value)}); no other model "
                     f"is shown within {points} of it (one-sided {confidence} bound)")
-        return Recommendation(best, line, within, None)
+        return Recommendation(best, line, within, None, caveat)
     bound = lower_bounds[chosen.model]
     line = (f"choose {chosen.model}: the {rule} model within {points} of the best ({best}): {metric_name} "
             f"{short(chosen.metric.value)} vs {short(by_name[best].metric.value)}, one-sided {confidence} lower "
@@ -220,4 +258,4 @@ def recommend_within_margin(
         ratio = _ratio(pref(chosen), pref(by_name[best]), prefer)  # type: ignore[arg-type]
         if ratio:
             line += f" ({ratio})"
-    return Recommendation(chosen.model, line, within, None)
+    return Recommendation(chosen.model, line, within, None, caveat)

@@ -247,7 +247,8 @@ class Store:
     def results(self, run_id: str, *, task: str | None = None, max_seq: int | None = None) -> Iterator[ResultRow]:
         """Results joined with their responses, ordered by task, case position, model, mode, repeat."""
         sql = f"""SELECT {_RESULT_COLUMNS}, p.text, p.finish_reason, p.prompt_tokens, p.completion_tokens,
-                         p.latency_s, p.ttft_s, p.cost_usd, p.cost_source, p.label_logprobs, p.request_json
+                         p.latency_s, p.ttft_s, p.cost_usd, p.cost_source, p.label_logprobs, p.request_json,
+                         p.label_method, p.label_covered
                   FROM results r LEFT JOIN responses p ON p.key = r.response_key
                   WHERE r.run_id = ?"""
         args: list[Any] = [run_id]
@@ -290,7 +291,7 @@ class Store:
         cursor.row_factory = _as(ResultStat)
         yield from cursor.execute(
             """SELECT r.task_id, r.case_id, r.model, r.prompt, r.mode, r.rep, r.seq, r.status, r.reference, p.latency_s,
-                      p.cost_usd, p.prompt_tokens, p.completion_tokens
+                      p.cost_usd, p.prompt_tokens, p.completion_tokens, p.label_method, p.label_covered
                FROM results r LEFT JOIN responses p ON p.key = r.response_key
                WHERE r.run_id = ? AND r.mode != 'calibration'""",
             (run_id,),
@@ -405,7 +406,8 @@ class Store:
 
 
 _RESPONSE_COLUMNS = ("key, model, kind, request_json, text, finish_reason, prompt_tokens, completion_tokens, "
-                     "latency_s, ttft_s, cost_usd, cost_source, label_logprobs, created_at")
+                     "latency_s, ttft_s, cost_usd, cost_source, label_logprobs, created_at, label_method, "
+                     "label_covered")
 _RESULT_COLUMNS = ", ".join("r." + c for c in (
     "run_id", "task_id", "case_id", "model", "prompt", "mode", "rep", "seq", "status", "response_key", "cached",
     "error", "attempts", "input_json", "reference", "updated_at"))
@@ -419,7 +421,8 @@ def _as(row_type: Callable[..., Any]) -> Callable[[sqlite3.Cursor, tuple[Any, ..
 
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')"  # = datetime.now(UTC).isoformat(timespec="milliseconds")
-_RESPONSE_ROWS = ("INSERT OR IGNORE INTO responses VALUES ", f"(?,?,?,?,?,?,?,?,?,?,?,?,?,{_NOW})", "")
+_RESPONSE_ROWS = (f"INSERT OR IGNORE INTO responses ({_RESPONSE_COLUMNS}) VALUES ",
+                  f"(?,?,?,?,?,?,?,?,?,?,?,?,?,{_NOW},?,?)", "")
 _RESULT_ROWS = (
     """INSERT INTO results (run_id, task_id, case_id, model, prompt, mode, rep, seq, status, response_key, cached,
                             error, attempts, input_json, reference, updated_at) VALUES """,
@@ -438,6 +441,7 @@ def _response_row(key: str, kind: str, response: Response, request_json: str | N
         response.finish_reason, response.prompt_tokens, response.completion_tokens, response.latency_s,
         response.ttft_s, response.cost_usd, response.cost_source,
         json.dumps(response.label_logprobs) if response.label_logprobs is not None else None,
+        response.label_method, None if response.label_covered is None else int(response.label_covered),
     )
 
 

@@ -45,6 +45,8 @@ class CachedResponse:
     cost_source: str | None
     label_logprobs: str | None
     created_at: str
+    label_method: str | None = None  # how label scores were obtained; None: not a label score, or stored before
+    label_covered: int | None = None  # 1: every label was among the listed alternatives; None: unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,8 @@ class ResultRow:
     cost_source: str | None
     label_logprobs: str | None
     request_json: str | None
+    label_method: str | None = None  # as CachedResponse's
+    label_covered: int | None = None
 
     @property
     def key(self) -> tuple[str, str, str, str, str, str, int]:
@@ -112,6 +116,8 @@ class ResultStat:
     cost_usd: float | None
     prompt_tokens: int | None
     completion_tokens: int | None
+    label_method: str | None = None  # as CachedResponse's
+    label_covered: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
