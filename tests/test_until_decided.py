@@ -116,14 +116,17 @@ def test_a_fast_model_waits_for_a_slow_one_instead_of_answering_everything(tmp_p
     assert any(line.startswith("openai:poor: worse than") for line in out["outcome"]["decisions"])
 
 
-def test_identical_models_run_to_the_end_and_are_tied(tmp_path: Path) -> None:
+def test_identical_models_run_to_the_end_undecided(tmp_path: Path) -> None:
+    """Not told apart early is not a verdict (the summary's fixed-n comparison may still tell them apart): the
+    line says every case was answered, never "tied"."""
     out, sent = _run(tmp_path, {"twin1": 0.7, "twin2": 0.7})
     assert sent == {"twin1": N, "twin2": N}
     outcome = out["outcome"]
     assert outcome["saved"] == 0
-    assert outcome["decisions"] == [f"openai:twin1 and openai:twin2 tied: not told apart after {N} cases"]
+    assert outcome["decisions"] == [f"openai:twin1 and openai:twin2: not told apart early, all {N} cases answered "
+                                    "(the comparison below uses them all)"]
     decided = out["report"]["tasks"][0]["decided"]
-    assert [d["verdict"] for d in decided] == ["tied", "tied"] and all(d["saved"] == 0 for d in decided)
+    assert [d["verdict"] for d in decided] == ["undecided", "undecided"] and all(d["saved"] == 0 for d in decided)
 
 
 def test_a_lone_model_answers_every_case(tmp_path: Path) -> None:

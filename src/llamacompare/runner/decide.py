@@ -4,6 +4,15 @@ has decided it: worse than another model, or within the margin of every model st
 
 What is stored does not change: every answer sent is a result row like any other, and a resumed run feeds the
 race the answers it already has (in the same order, from the same seed) before it sends anything.
+
+The race decides on the metric the summary reports. For label scores that is calibrated accuracy, and batch
+calibration's offsets come from the answers themselves: a race that recalibrated on every case so far would
+compare scores that each depend on all the others, and its confidence sequences assume independent cases. So the
+offsets are fixed on the first `CALIBRATION_CASES` cases of the shuffled order and the race runs on the cases
+after them (sample splitting: the slice that fits the calibration is not used to test; Cox 1975, "A note on
+data-splitting for the evaluation of significance levels", Biometrika 62(2)). Given the slice, the later cases
+stay exchangeable, so the race's error bound holds unchanged (`tests/scoring/test_race_calibration.py`
+simulates it). Content-free calibration's offsets come from one extra prompt, so every case is raced.
 """
 
 from __future__ import annotations
@@ -11,23 +20,31 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from llamacompare.errors import UsageError
+from llamacompare.scoring.calibration import batch_offsets, content_free_offsets, predict_with
 from llamacompare.scoring.labels import LabelSet, extract_label
 from llamacompare.scoring.sequential import Race
 from llamacompare.tasks.suite import Case, Task
 
-__all__ = ["Decider", "StopNote", "score_answer"]
+__all__ = ["CALIBRATION_CASES", "Decider", "StopNote", "score_answer"]
+
+#: the first cases of a race on batch-calibrated label scores: they fix the calibration and are not raced on
+CALIBRATION_CASES = 50
 
 
-def score_answer(task: Task, mode: str, text: str | None, reference: str | None) -> float | None:
-    """The task's primary metric for one answer, as far as it can be known when the answer arrives: accuracy of
-    the parsed label (generate), of the highest-scoring label (logprob, before calibration), or ROUGE-L."""
+def score_answer(task: Task, mode: str, text: str | None, reference: str | None,
+                 label_logprobs: dict[str, float] | None = None, offsets: dict[str, float] | None = None
+                 ) -> float | None:
+    """The task's primary metric for one answer: accuracy of the parsed label (generate), of the label the
+    calibrated label scores pick (logprob: with `offsets`; without, the highest raw score), or ROUGE-L."""
     if reference is None or text is None:
         return None
     if task.type == "classify":
         if mode == "logprob":
+            if offsets and label_logprobs:
+                return float(predict_with(label_logprobs, offsets) == reference)
             return float(text == reference)
         return float(extract_label(text, LabelSet(task.labels or {})).label == reference)
     from llamacompare.scoring.rouge import rouge_scores
@@ -59,6 +76,36 @@ class StopNote:
     line: str
 
 
+@dataclass(slots=True)
+class _Answer:
+    text: str | None
+    reference: str | None
+    label_logprobs: dict[str, float] | None
+
+
+@dataclass(slots=True)
+class _Calibration:
+    """One contender's calibration in a race on label scores: its offsets once known, the label scores of the
+    slice that fixes them (batch), and the cases that wait for them."""
+
+    how: str  # batch | content_free
+    slice_size: int
+    offsets: dict[str, float] | None = None
+    fitted: dict[int, dict[str, float] | None] = field(default_factory=dict)
+    waiting: dict[int, list[_Answer]] = field(default_factory=dict)
+
+
+def calibration_note(task: Task, mode: str, n_cases: int) -> str | None:
+    """How the race on a task's label scores reads them, in words (None: as the summary does, nothing to say)."""
+    if mode != "logprob" or task.type != "classify" or task.calibration == "none":
+        return None
+    if task.calibration == "content_free":
+        return "raced on calibrated accuracy (content-free calibration), as the summary reports it"
+    k = min(CALIBRATION_CASES, n_cases)
+    return (f"raced on calibrated accuracy, its calibration fixed on the first {k} cases of the order (not raced on; "
+            "the summary calibrates on every case)")
+
+
 class Decider:
     """The races of one run, one per task and mode (a model's generated answers race the others' generated
     answers, its label scores theirs), and the shared case order of each task."""
@@ -73,7 +120,8 @@ class Decider:
         self.races = {key: Race(names, alpha=alpha, margin=margin, batch=batch) for key, names in contenders.items()}
         self._positions: dict[str, dict[str, int]] = {}
         self.cases: dict[str, list[tuple[int, Case]]] = {}
-        self._pending: dict[tuple[str, str, int], list[float | None]] = {}
+        self._pending: dict[tuple[str, str, int], list[_Answer]] = {}
+        self._calibrations: dict[tuple[str, str], _Calibration] = {}
         self.saved: dict[tuple[str, str], int] = {}  # (task, contender) -> requests not sent: it was decided
         self._news: asyncio.Future[None] | None = None  # resolved whenever a race hears something
         self._aborted = False
@@ -84,28 +132,75 @@ class Decider:
         random.Random(f"{self.seed}:{task.id}").shuffle(shuffled)
         self._positions[task.id] = {case.id: i for i, (_, case) in enumerate(shuffled)}
         self.cases[task.id] = shuffled
+        if task.type == "classify" and task.calibration != "none" and (task.id, "logprob") in self.races:
+            size = min(CALIBRATION_CASES, len(shuffled)) if task.calibration == "batch" else 0
+            for name in self.races[(task.id, "logprob")].models:
+                self._calibrations[(task.id, name)] = _Calibration(task.calibration, size)
         return shuffled
+
+    def notes(self) -> list[str]:
+        """How each race on label scores reads them (one line per task that has such a race)."""
+        out = []
+        for task_id, mode in self.races:
+            note = calibration_note(self.tasks[task_id], mode, len(self.cases.get(task_id, ())))
+            if note:
+                out.append(f"{task_id}: {note}" if len(self.tasks) > 1 else note)
+        return out
 
     def stopped(self, task_id: str, racing: Iterable[tuple[str, str]]) -> bool:
         """Whether every (mode, contender) of a model on the task is decided."""
         return all(c in self.races[(task_id, mode)].decisions for mode, c in racing)
 
     def record(self, task_id: str, case_id: str, contender: str, mode: str, text: str | None,
-               reference: str | None) -> None:
-        """One answer (one repeat); the race hears the case's mean once every repeat is in."""
+               reference: str | None, label_logprobs: dict[str, float] | None = None) -> None:
+        """One answer (one repeat); the race hears the case's mean once every repeat is in, and, for calibrated
+        label scores, once the contender's calibration is known."""
         position = self._positions.get(task_id, {}).get(case_id)
         if position is None:
-            return  # not a raced case (the content-free calibration prompt)
-        value = score_answer(self.tasks[task_id], mode, text, reference)
+            return  # not a raced case (the content-free calibration prompt: see `calibrate`)
         key = (task_id, contender, position)
         got = self._pending.setdefault(key, [])
-        got.append(value)
+        got.append(_Answer(text, reference, label_logprobs))
         if len(got) < self.repeats:
             return
         del self._pending[key]
-        known = [v for v in got if v is not None]
-        self.races[(task_id, mode)].add(contender, position, sum(known) / len(known) if known else None)
+        calibration = self._calibrations.get((task_id, contender)) if mode == "logprob" else None
+        if calibration is None:
+            self._add(task_id, mode, contender, position, got, None)
+        elif position < calibration.slice_size:
+            calibration.fitted[position] = next((a.label_logprobs for a in got if a.label_logprobs), None)
+            self.races[(task_id, mode)].add(contender, position, None)  # fits the calibration, not raced on
+            if len(calibration.fitted) == calibration.slice_size:
+                scores = [s for s in calibration.fitted.values() if s]
+                self._calibrated(task_id, contender, calibration, batch_offsets(scores) if scores else {})
+        elif calibration.offsets is None:
+            calibration.waiting[position] = got
+        else:
+            self._add(task_id, mode, contender, position, got, calibration.offsets)
         self.wake()
+
+    def calibrate(self, task_id: str, contender: str, label_logprobs: dict[str, float] | None) -> None:
+        """The content-free prompt's label scores: the contender's offsets, for every case of its race."""
+        calibration = self._calibrations.get((task_id, contender))
+        if calibration is None or calibration.how != "content_free" or calibration.offsets is not None:
+            return
+        self._calibrated(task_id, contender, calibration,
+                         content_free_offsets(label_logprobs) if label_logprobs else {})
+        self.wake()
+
+    def _calibrated(self, task_id: str, contender: str, calibration: _Calibration, offsets: dict[str, float]
+                    ) -> None:
+        calibration.offsets = offsets
+        for position in sorted(calibration.waiting):
+            self._add(task_id, "logprob", contender, position, calibration.waiting[position], offsets)
+        calibration.waiting.clear()
+
+    def _add(self, task_id: str, mode: str, contender: str, position: int, answers: list[_Answer],
+             offsets: dict[str, float] | None) -> None:
+        task = self.tasks[task_id]
+        values = [score_answer(task, mode, a.text, a.reference, a.label_logprobs, offsets) for a in answers]
+        known = [v for v in values if v is not None]
+        self.races[(task_id, mode)].add(contender, position, sum(known) / len(known) if known else None)
 
     def abort(self) -> None:
         """A model failed for good (the run stops): nobody waits for it any more."""
@@ -141,14 +236,15 @@ class Decider:
             if len(race.models) < 2:
                 continue
             decisions = race.decisions
-            tied = all(decisions[m].verdict == "undecided" for m in race.models)
+            # not a verdict: the race's anytime-valid test needs more cases than the summary's fixed-n one, which
+            # may still tell the models apart on all of them
+            open_ = all(decisions[m].verdict == "undecided" for m in race.models)
             n = max(decisions[m].n for m in race.models)
             for m in race.models:
                 d = decisions[m]
-                line = (f"{' and '.join(race.models)} tied: not told apart after {n:,} cases" if tied
-                        else d.line(m, self.margin))
-                notes.append(StopNote(task_id, m, "tied" if tied else d.verdict, d.n,
-                                      self.saved.get((task_id, m), 0), line))
+                line = (f"{' and '.join(race.models)}: not told apart early, all {n:,} cases answered (the "
+                        "comparison below uses them all)" if open_ else d.line(m, self.margin))
+                notes.append(StopNote(task_id, m, d.verdict, d.n, self.saved.get((task_id, m), 0), line))
         return notes
 
     @property

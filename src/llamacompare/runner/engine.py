@@ -206,9 +206,19 @@ def _decider(plan: RunPlan, clients: dict[str, ModelClient], store: Store, resum
         by_id = {t.id: t for t in tasks}
         for r in store.results(plan.run_id):
             raced = by_id.get(r.task_id)
-            if raced is not None and r.status == "ok" and r.mode != "calibration":
-                decider.record(raced.id, r.case_id, contender(raced, r.model, r.mode), r.mode, r.text, r.reference)
+            if raced is not None and r.status == "ok":
+                _tell(decider, raced, r.case_id, r.model, r.mode, r.text, r.reference,
+                      jsonfast.loads(r.label_logprobs) if r.label_logprobs else None)
     return decider
+
+
+def _tell(decider: Decider, task: Task, case_id: str, model: str, mode: str, text: str | None,
+          reference: str | None, label_logprobs: dict[str, float] | None) -> None:
+    """An answer for the race: a content-free prompt's label scores calibrate the model's label-score race."""
+    if mode == "calibration":
+        decider.calibrate(task.id, contender(task, model, "logprob"), label_logprobs)
+    else:
+        decider.record(task.id, case_id, contender(task, model, mode), mode, text, reference, label_logprobs)
 
 
 def _finish_races(plan: RunPlan, store: Store, decider: Decider, outcome: RunOutcome) -> None:
@@ -218,7 +228,8 @@ def _finish_races(plan: RunPlan, store: Store, decider: Decider, outcome: RunOut
     notes = decider.finish()
     outcome.saved = decider.total_saved
     lines = list(dict.fromkeys((n.task, n.line) for n in notes))  # tied models share one line
-    outcome.decisions = [f"{task}: {line}" if len(plan.suite.tasks) > 1 else line for task, line in lines]
+    outcome.decisions = decider.notes() + [f"{task}: {line}" if len(plan.suite.tasks) > 1 else line
+                                           for task, line in lines]
     store.save_decisions(DecisionRow(plan.run_id, n.task, n.model, n.verdict, n.cases, n.saved, n.line)
                          for n in notes)
 
@@ -484,9 +495,9 @@ async def _process(
     hit = store.cached_response(key) if int(key[:16], 16) in client.cached_keys else None
     if hit is not None:
         store.record(outcome.run_id, item.ident(), key=key, kind=item.mode, response=None, cached=True)
-        if decider is not None and item.mode != "calibration":
-            decider.record(task.id, item.case, contender(task, item.model, item.mode), item.mode, hit.text,
-                           item.reference)
+        if decider is not None:
+            _tell(decider, task, item.case, item.model, item.mode, hit.text, item.reference,
+                  jsonfast.loads(hit.label_logprobs) if hit.label_logprobs else None)
         outcome.cached += 1
         if progress is not None:
             progress.advance(tokens=0, cost=0.0, failed=False)
@@ -534,8 +545,8 @@ async def _process(
             attempts=attempts + 1,
         )
         outcome.failed += 1
-        if decider is not None and item.mode != "calibration":
-            decider.record(task.id, item.case, contender(task, item.model, item.mode), item.mode, None, None)
+        if decider is not None:
+            _tell(decider, task, item.case, item.model, item.mode, None, None, None)
         name = type(exc).__name__
         outcome.errors[name] = outcome.errors.get(name, 0) + 1
         if progress is not None:
@@ -547,9 +558,9 @@ async def _process(
         raise
     store.record(outcome.run_id, item.ident(), key=key, kind=item.mode, response=response, cached=False,
                  attempts=attempts + 1, request_json=request_json)
-    if decider is not None and item.mode != "calibration":
-        decider.record(task.id, item.case, contender(task, item.model, item.mode), item.mode, response.text,
-                       item.reference)
+    if decider is not None:
+        _tell(decider, task, item.case, item.model, item.mode, response.text, item.reference,
+              response.label_logprobs)
     outcome.sent += 1
     tokens = (response.prompt_tokens or 0) + (response.completion_tokens or 0)
     outcome.tokens += tokens

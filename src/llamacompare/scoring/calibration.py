@@ -23,7 +23,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["batch_calibrate", "content_free_calibrate", "predict"]
+__all__ = ["batch_calibrate", "batch_offsets", "content_free_calibrate", "content_free_offsets", "predict",
+           "predict_with"]
 
 
 def _matrix(scores: Sequence[Mapping[str, float]]) -> tuple[list[str], np.ndarray]:
@@ -83,3 +84,28 @@ def content_free_calibrate(
         raise ValueError(f"content-free scores cover {sorted(cf_scores)}, expected {sorted(labels)}")
     cf_row = np.asarray([[cf_scores[label] for label in labels]])
     return _dicts(labels, _log_softmax(_log_softmax(m) - _log_softmax(cf_row)))
+
+
+def batch_offsets(scores: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """Each label's mean normalised log-probability over `scores`: batch calibration's offsets, to be fixed on some
+    cases and applied to others (`predict_with`)."""
+    labels, m = _matrix(scores)
+    if m.size == 0:
+        return {}
+    return dict(zip(labels, _log_softmax(m).mean(axis=0).tolist(), strict=True))
+
+
+def content_free_offsets(cf_scores: Mapping[str, float]) -> dict[str, float]:
+    """Content-free calibration's offsets: the content-free input's normalised log-probability per label."""
+    labels, m = _matrix([cf_scores])
+    return dict(zip(labels, _log_softmax(m)[0].tolist(), strict=True))
+
+
+def predict_with(scores: Mapping[str, float], offsets: Mapping[str, float]) -> str:
+    """The label one case predicts once `offsets` are taken off its normalised scores (the same label that
+    batch_calibrate or content_free_calibrate would give it with those offsets; ties: the label listed first)."""
+    labels, m = _matrix([scores])
+    if set(offsets) != set(labels):
+        raise ValueError(f"offsets cover {sorted(offsets)}, expected {sorted(labels)}")
+    shifted = _log_softmax(m)[0] - np.asarray([offsets[label] for label in labels])
+    return labels[int(np.argmax(shifted))]
