@@ -5,6 +5,8 @@ count of requests shows what was not sent."""
 from __future__ import annotations
 
 import json
+import math
+import random
 import re
 import signal
 import sqlite3
@@ -218,3 +220,49 @@ def test_mode_both_races_each_mode_on_its_own(tmp_path: Path) -> None:
                        "openai:good@logprob": "best", "openai:poor@logprob": "worse"}
     # each case is one generation and one echo request per label (two labels): far fewer than 500 cases' worth
     assert sent["good"] < 3 * 150 and sent["poor"] < 3 * 150, sent
+
+
+LOGPROB_SUITE = SUITE.replace("    type: classify\n", "    type: classify\n    mode: logprob\n")
+
+
+def _margin_model(params: dict[str, tuple[float, float]]) -> Any:
+    """Each model's own label log-probs (the scripted server's `logprob` hook): log P(Pozitif) - log P(Negatif) is
+    bias + signal * (+1 for a Pozitif case, -1 for a Negatif one) + seeded noise."""
+    def logprob(model: str, prefix: str, token: str) -> float | None:
+        found = re.search(r"#(\d+)", prefix)
+        if token.strip() not in ("Pozitif", "Negatif") or found is None or model not in params:
+            return None
+        i = int(found.group(1))
+        bias, signal = params[model]
+        margin = bias + signal * (1 if i % 3 else -1) + random.Random(f"{model}:{i}").gauss(0, 1)
+        pos, neg = margin - math.log1p(math.exp(margin)), -math.log1p(math.exp(margin))
+        return pos if token.strip() == "Pozitif" else neg
+
+    return logprob
+
+
+def test_label_scores_race_on_calibrated_accuracy_and_agree_with_the_summary(tmp_path: Path) -> None:
+    """Calibrated accuracies 0.82 and 0.62 on these 500 cases (issue 31): the race stops both models before 300
+    cases, the one it keeps is the one the summary recommends, and no line calls the pair tied."""
+    suite = tmp_path / "decide.yaml"
+    _write(tmp_path)
+    suite.write_text(LOGPROB_SUITE, encoding="utf-8")
+    models = {"good": (1.0, 0.9), "poor": (0.4, 0.35)}
+    with ScriptedServer(list(models), answer=_answerer({"good": 0.5, "poor": 0.5}),
+                        logprob=_margin_model(models)) as srv:
+        res = run_cli("run", str(suite), "-m", "openai:good", "-m", "openai:poor", "--base-url", srv.base_url,
+                      "--db", str(tmp_path / "r.db"), "--until-decided", "--json")
+        assert res.returncode == 0, res.stderr
+        sent = srv.stats()["by_model"]
+    out = json.loads(res.stdout)
+    task = out["report"]["tasks"][0]
+    acc = {m["model"]: m["metrics"]["accuracy"]["value"] for m in task["models"] if not m["is_baseline"]}
+    assert acc["openai:good"] - acc["openai:poor"] >= 0.15, acc
+    stops = {d["model"]: d for d in task["decided"]}
+    assert stops["openai:good"]["cases"] < 300 and stops["openai:poor"]["cases"] < 300, stops
+    assert sent["good"] < 2 * 300 and sent["poor"] < 2 * 300, sent  # echo scores each of the two labels apart
+    lines = out["outcome"]["decisions"]
+    assert lines[0].startswith("raced on calibrated accuracy, its calibration fixed on the first 50 cases")
+    assert any(line.startswith("openai:poor: worse than openai:good") for line in lines), lines
+    assert not any("tied" in line or "not told apart" in line for line in lines), lines
+    assert task["recommendation"]["model"] == "openai:good"

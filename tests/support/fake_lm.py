@@ -19,6 +19,8 @@ _TOKEN_RE = re.compile(r"\s*(?:\w+|[^\w\s])|\s+")
 CONFIDENT_LOGPROB = -0.05
 
 AnswerFn = Callable[[dict[str, Any]], str]
+#: a scripted model's own log-prob of `token` after `prefix` (model, prefix, token), None: the default rule
+LogprobFn = Callable[[str, str, str], "float | None"]
 
 
 def tokenize(text: str) -> list[str]:
@@ -80,13 +82,14 @@ def fake_logprob(model: str, prefix: str, token: str) -> float:
     return -(0.5 + 7.5 * unit_hash(model, prefix, token))
 
 
-def echo_logprobs(model: str, body: Mapping[str, Any], prompt: str, answer: AnswerFn) -> list[tuple[str, float | None]]:
+def echo_logprobs(model: str, body: Mapping[str, Any], prompt: str, answer: AnswerFn,
+                  logprob: LogprobFn | None = None) -> list[tuple[str, float | None]]:
     """Per-token log-probabilities of an echoed `prompt`, consistent with what the model would answer.
 
     A token gets CONFIDENT_LOGPROB when it continues the answer the model gives to the text before it
     (so scoring the labels "Pozitif"/"Negatif" after a prompt ranks first the one the server would
     generate for that prompt); any other token gets `fake_logprob`. The first token has None, as in
-    OpenAI's API.
+    OpenAI's API. `logprob`, where it gives a value, is the model's own log-prob of a token instead.
     """
     out: list[tuple[str, float | None]] = []
     offset = 0
@@ -94,8 +97,11 @@ def echo_logprobs(model: str, body: Mapping[str, Any], prompt: str, answer: Answ
     for i, tok in enumerate(tokenize(prompt)):
         core = tok.strip()
         lp: float | None
+        own = logprob(model, prompt[:offset], tok) if logprob is not None and i else None
         if i == 0:
             lp = None
+        elif own is not None:
+            lp, pending = own, None
         elif pending is not None and core and pending.lstrip().startswith(core):
             lp, pending = CONFIDENT_LOGPROB, pending.lstrip()[len(core) :]
         else:

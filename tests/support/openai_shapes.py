@@ -49,7 +49,8 @@ class Answer:
 
 
 def build_answer(
-    path: str, body: Mapping[str, Any], model: str, answer: fake_lm.AnswerFn, answers: Sequence[str]
+    path: str, body: Mapping[str, Any], model: str, answer: fake_lm.AnswerFn, answers: Sequence[str],
+    logprob: fake_lm.LogprobFn | None = None,
 ) -> Answer:
     """Apply `stop`, `max_tokens` (0 allowed), `n`, `echo` and `logprobs` to the model's answer(s).
 
@@ -84,7 +85,7 @@ def build_answer(
             pieces[0].top = fake_lm.first_token_alternatives(full, answers, model, max(n_top, 1))
         offset0 = 0 if p is None else len(p)
         if p is not None and body.get("echo"):
-            echoed = fake_lm.echo_logprobs(model, single, p, answer)
+            echoed = fake_lm.echo_logprobs(model, single, p, answer, logprob)
             pieces = [Piece(t, lp, None if lp is None else {t: lp}) for t, lp in echoed] + pieces
             offset0 = 0
         prompt_tokens += fake_lm.count_tokens(fake_lm.prompt_text(single))

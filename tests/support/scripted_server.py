@@ -221,6 +221,7 @@ class ScriptedApp:
         *,
         answers: Sequence[str] = ("Pozitif", "Negatif"),
         answer: fake_lm.AnswerFn | None = None,
+        logprob: fake_lm.LogprobFn | None = None,
         faults: FaultPlan | None = None,
         api_key: str | None = None,
         latency: float | Callable[[dict[str, Any]], float] = 0.0,
@@ -238,6 +239,7 @@ class ScriptedApp:
         self.models = {m.id: m for m in (ModelSpec(m) if isinstance(m, str) else m for m in models)}
         self.answers = tuple(answers)
         self._answer_fn = answer
+        self._logprob_fn = logprob  # echoed prompt log-probs where it gives them (fake_lm.echo_logprobs)
         self._api_key = api_key
         self.latency = latency
         self.token_delay = token_delay
@@ -510,7 +512,7 @@ class ScriptedApp:
             self._record(path, model, phash, attempt, stream, fault or "ok", fault is not None, t0)
             if fault:
                 return await self._serve_fault(fault, request, body, model, stream)
-            answer = shapes.build_answer(path, body, model, self.answer_for, self.answers)
+            answer = shapes.build_answer(path, body, model, self.answer_for, self.answers, self._logprob_fn)
             delay = self.latency(body) if callable(self.latency) else self.latency
             if stream:
                 await asyncio.sleep(delay)
