@@ -223,6 +223,8 @@ def diagnosis_lines(task: Any) -> list[str]:
     every view."""
     out = [f"task {task.id}, {row.model}: {label_scores_line(row.label_scores)}" for row in task.models
            if approximate(row)]
+    out += [f"task {task.id}, {row.model}: {calibration_line(row.calibration)}" for row in task.models
+            if getattr(row, "calibration", None) is not None and row.calibration.how != "none"]
     for s in task.max_tokens_stops:
         at = "max_tokens" + (f"={s.max_tokens}" if s.max_tokens is not None else "")
         what = "stopped at " + at + " before a label" if s.before == "label" else "were cut at " + at + \
@@ -235,6 +237,18 @@ def diagnosis_lines(task: Any) -> list[str]:
                    f"least {whole_pct(lp.threshold)} of their word 4-grams repeat): their word counts overstate what "
                    "they say")
     return out
+
+
+def calibration_line(c: Any) -> str:
+    """What calibration did to a label-scored row (an analysis.contract.Calibration): both accuracies, the move, and
+    what the calibration rests on."""
+    on = ("content-free, from one N/A prompt" if c.how == "content_free"
+          else f"batch, over {c.cases:,} answers")
+    line = (f"calibrated accuracy {num(c.calibrated)}, uncalibrated {num(c.uncalibrated)} (calibration "
+            f"{c.moved:+.2f}; {on})")
+    if c.few:
+        line += f"; it rests on {c.cases:,} answers: a rough correction, run more cases"
+    return line
 
 
 def beside_words(metrics: list[str]) -> list[str]:

@@ -43,6 +43,20 @@ class LabelScoring(_Model):
     unknown: int = 0  # cases stored before llamacompare recorded the method: neither exact nor approximate
 
 
+class Calibration(_Model):
+    """What calibration did to a label-scored row's accuracy: both figures, how far it moved, what it rests on."""
+
+    how: Literal["batch", "content_free", "none"]
+    cases: int  # the answers batch calibration averaged over (content-free: 1, its prompt)
+    uncalibrated: float  # accuracy of the highest raw label score
+    calibrated: float  # accuracy after calibration: the row's accuracy
+    few: bool = False  # batch calibration on fewer than `scoring.calibration.FEW_CASES` answers: a rough correction
+
+    @property
+    def moved(self) -> float:
+        return self.calibrated - self.uncalibrated
+
+
 class ModelRow(_Model):
     model: str  # may be "gemma@logprob" when a run holds both modes
     n: int
@@ -59,6 +73,7 @@ class ModelRow(_Model):
     prompt: str | None = None  # the prompt variant's id
     base_model: str | None = None  # the model (with @mode where a run holds both) this row is a variant of
     label_scores: LabelScoring | None = None  # label-scored rows (mode logprob) only
+    calibration: Calibration | None = None  # label-scored rows of a classify task with gold labels
 
 
 class PairwiseRow(_Model):

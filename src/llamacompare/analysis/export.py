@@ -16,7 +16,8 @@ ExportFormat = Literal["csv", "jsonl", "json"]
 
 FIELDS = ["run_id", "task", "case", "model", "prompt", "mode", "repeat", "status", "error", "input", "reference",
           "answer", "finish_reason", "prompt_tokens", "completion_tokens", "latency_s", "ttft_s", "cost_usd",
-          "cost_source", "label_method", "label_covered", "cached", "attempts", "scores", "check_reasons", "request"]
+          "cost_source", "label_method", "label_covered", "label_logprobs", "cached", "attempts", "scores",
+          "check_reasons", "request"]
 
 
 def export_rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
@@ -26,8 +27,11 @@ def export_rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
 
     scores: dict[tuple[str, str, str, str, str, int], dict[str, float | None]] = {}
     reasons: dict[tuple[str, str, str, str, str, int], dict[str, str]] = {}
+    calibrated: dict[tuple[str, str, str, str, str, int], Any] = {}
     for s in store.scores(run_id):
         scores.setdefault(s.answer, {})[s.scorer] = s.value
+        if s.scorer == "label" and s.detail and '"calibrated"' in s.detail:
+            calibrated[s.answer] = json.loads(s.detail).get("calibrated")
         if is_check_metric(s.scorer) and (why := reason_of(s.detail)):
             reasons.setdefault(s.answer, {})[s.scorer] = why  # why a check failed (or did not run)
     with_prompts = store.has_prompt_variants(run_id)
@@ -42,6 +46,11 @@ def export_rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
             # how label scores were obtained (None for generated answers, and for those stored before it was kept)
             "label_method": r.label_method,
             "label_covered": None if r.label_covered is None else bool(r.label_covered),
+            # every label's log P(label | prompt) as scored, and after the task's calibration (normalised over the
+            # labels): to check an engine, recompute a metric or feed another tool
+            "label_logprobs": None if r.label_logprobs is None else {
+                "raw": json.loads(r.label_logprobs),
+                "calibrated": calibrated.get((r.task_id, r.case_id, r.model, r.prompt, r.mode, r.rep))},
             "cached": bool(r.cached), "attempts": r.attempts,
             "scores": scores.get((r.task_id, r.case_id, r.model, r.prompt, r.mode, r.rep), {}),
             "check_reasons": reasons.get((r.task_id, r.case_id, r.model, r.prompt, r.mode, r.rep), {}),

@@ -121,9 +121,10 @@ def _logprob_rows(
         calibrated = raw
     preds, raw_preds = predict(calibrated), predict(raw)
     out: list[ScoreRow] = []
-    for (key, gold, scores), pred, raw_pred in zip(group, preds, raw_preds, strict=True):
+    for (key, gold, scores), cal, pred, raw_pred in zip(group, calibrated, preds, raw_preds, strict=True):
         correct = None if gold is None else float(pred == gold)
-        detail = {"label": pred, "uncalibrated": raw_pred, "gold": gold, "logprobs": scores, "compliant": True}
+        detail = {"label": pred, "uncalibrated": raw_pred, "gold": gold, "logprobs": scores, "calibrated": cal,
+                  "compliant": True}
         out.append(ScoreRow(*key, "label", correct, json.dumps(detail, ensure_ascii=False)))
         if gold is not None:
             out.append(ScoreRow(*key, "label_uncalibrated", float(raw_pred == gold), None))

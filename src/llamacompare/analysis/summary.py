@@ -15,6 +15,7 @@ from typing import Any, Literal
 from llamacompare.analysis.checks import ALL_METRIC, add_check_metrics, is_check_metric, reason_of
 from llamacompare.analysis.contract import (
     Answer,
+    Calibration,
     Case,
     CheckOutcome,
     Confusion,
@@ -238,7 +239,8 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
             metrics["human"] = _mv(ci_h.value, ci_h.lo, ci_h.hi)
         variant = {"prompt": v.prompt, "base_model": v.base} if v.prompt else {}
         rows.append(ModelRow(model=v.name, n=len(values), failed=v.failed, metrics=metrics, compliance=compliance,
-                             label_scores=_label_scoring(v), **variant, **_latency_cost(v.ok)))
+                             label_scores=_label_scoring(v), calibration=_calibration(task, v, metrics, len(values)),
+                             **variant, **_latency_cost(v.ok)))
     pairs_out: list[PairwiseRow] = []
     recommendation = None
     common = set.intersection(*(set(p) for p in per_case.values())) if per_case else set()
@@ -283,6 +285,19 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
                        primary_metric=metric, models=rows, pairwise=pairs_out, recommendation=recommendation,
                        confusion=confusion or None, stability=stability, prompts=prompts,
                        prompt_pairs=prompt_pairs, rank_stability=rank, max_tokens_stops=stops, looping=looping)
+
+
+def _calibration(task: Task, v: _Variant, metrics: dict[str, Metric], n: int) -> Calibration | None:
+    """A label-scored row's accuracy before and after calibration, and what the calibration rests on."""
+    from llamacompare.scoring.calibration import FEW_CASES
+
+    raw, calibrated = metrics.get("accuracy_uncalibrated"), metrics.get("accuracy")
+    if v.mode != "logprob" or raw is None or calibrated is None or raw.value is None or calibrated.value is None:
+        return None
+    how = task.calibration
+    cases = 1 if how == "content_free" else n
+    return Calibration(how=how, cases=cases, uncalibrated=raw.value, calibrated=calibrated.value,
+                       few=how == "batch" and n < FEW_CASES)
 
 
 def _label_scoring(v: _Variant) -> LabelScoring | None:

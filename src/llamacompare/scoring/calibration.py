@@ -23,7 +23,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["batch_calibrate", "batch_offsets", "content_free_calibrate", "content_free_offsets", "predict",
+#: batch calibration's offsets are means over the answers: below this many, they are a rough correction
+FEW_CASES = 50
+
+__all__ = ["FEW_CASES", "batch_calibrate", "batch_offsets", "content_free_calibrate", "content_free_offsets", "predict",
            "predict_with"]
 
 
