@@ -66,8 +66,7 @@ def test_every_view_shows_both_accuracies_and_the_move(tmp_path: Path) -> None:
     cal = _show(db)["calibration"]
     assert cal["how"] == "batch" and cal["cases"] == 60 and not cal["few"]
     assert cal["uncalibrated"] == 0.5 and cal["calibrated"] == 1.0  # every case said Pozitif before
-    line = ("openai:leaning: calibrated accuracy 1.00, uncalibrated 0.50 (calibration +0.50; batch, over 60 "
-            "answers)")
+    line = "leaning: calibrated accuracy 1.00, uncalibrated 0.50 (calibration +0.50; batch, over 60 answers)"
     shown = run_cli("show", "latest", "--db", str(db), env={"COLUMNS": "200"})
     assert line in shown.stdout
     md = run_cli("report", "latest", "--db", str(db), "--format", "markdown", "-o", str(tmp_path / "r.md"))
@@ -82,7 +81,8 @@ def test_a_calibration_on_few_answers_says_so(tmp_path: Path) -> None:
     db = _run(tmp_path, 12)
     assert _show(db)["calibration"]["few"]
     shown = run_cli("show", "latest", "--db", str(db), env={"COLUMNS": "200"})
-    assert "it rests on 12 answers: a rough correction, run more cases" in shown.stdout
+    assert ("task sentiment, openai:leaning: batch calibration rests on 12 answers: a rough correction, run more "
+            "cases") in shown.stdout
 
 
 def test_content_free_calibration_names_its_prompt(tmp_path: Path) -> None:

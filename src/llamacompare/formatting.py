@@ -223,8 +223,9 @@ def diagnosis_lines(task: Any) -> list[str]:
     every view."""
     out = [f"task {task.id}, {row.model}: {label_scores_line(row.label_scores)}" for row in task.models
            if approximate(row)]
-    out += [f"task {task.id}, {row.model}: {calibration_line(row.calibration)}" for row in task.models
-            if getattr(row, "calibration", None) is not None and row.calibration.how != "none"]
+    out += [f"task {task.id}, {row.model}: batch calibration rests on {row.calibration.cases:,} answers: a rough "
+            "correction, run more cases" for row in task.models
+            if getattr(row, "calibration", None) is not None and row.calibration.few]
     for s in task.max_tokens_stops:
         at = "max_tokens" + (f"={s.max_tokens}" if s.max_tokens is not None else "")
         what = "stopped at " + at + " before a label" if s.before == "label" else "were cut at " + at + \
@@ -239,16 +240,18 @@ def diagnosis_lines(task: Any) -> list[str]:
     return out
 
 
-def calibration_line(c: Any) -> str:
-    """What calibration did to a label-scored row (an analysis.contract.Calibration): both accuracies, the move, and
-    what the calibration rests on."""
-    on = ("content-free, from one N/A prompt" if c.how == "content_free"
-          else f"batch, over {c.cases:,} answers")
-    line = (f"calibrated accuracy {num(c.calibrated)}, uncalibrated {num(c.uncalibrated)} (calibration "
-            f"{c.moved:+.2f}; {on})")
-    if c.few:
-        line += f"; it rests on {c.cases:,} answers: a rough correction, run more cases"
-    return line
+def calibration_lines(task: Any, names: dict[str, str] | None = None) -> list[str]:
+    """What calibration did to each label-scored row of a task (analysis.contract.Calibration): both accuracies,
+    the move, and what it rests on; `names`: how the view shows each model. The same in every view."""
+    out = []
+    for row in task.models:
+        c = getattr(row, "calibration", None)
+        if c is None or c.how == "none":
+            continue
+        on = "content-free, from one N/A prompt" if c.how == "content_free" else f"batch, over {c.cases:,} answers"
+        out.append(f"{(names or {}).get(row.model, row.model)}: calibrated accuracy {num(c.calibrated)}, uncalibrated "
+                   f"{num(c.uncalibrated)} (calibration {c.moved:+.2f}; {on})")
+    return out
 
 
 def beside_words(metrics: list[str]) -> list[str]:

@@ -294,7 +294,7 @@ def _calibration(task: Task, v: _Variant, metrics: dict[str, Metric], n: int) ->
     raw, calibrated = metrics.get("accuracy_uncalibrated"), metrics.get("accuracy")
     if v.mode != "logprob" or raw is None or calibrated is None or raw.value is None or calibrated.value is None:
         return None
-    how = task.calibration
+    how = task.calibration if task.calibration != "batch" or n > 1 else "none"  # one answer: left as scored
     cases = 1 if how == "content_free" else n
     return Calibration(how=how, cases=cases, uncalibrated=raw.value, calibrated=calibrated.value,
                        few=how == "batch" and n < FEW_CASES)

@@ -309,6 +309,7 @@ def task_view(task: TaskSummary, anchor: str) -> dict[str, Any]:
         "decided": fmt.decided_lines(task.decided),
         "checks": checks_view(task),
         "diagnoses": fmt.diagnosis_lines(task),
+        "calibration": fmt.calibration_lines(task),
         "repetition_note": fmt.REPETITION_NOTE if "repetition" in metrics else None,
         "approx_note": fmt.APPROX_NOTE if any(fmt.approximate(r) for r in task.models) else None,
     }
