@@ -5,17 +5,21 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from llamacompare.identity import AnswerKey, Contender
 from llamacompare.models.base import Response
 from llamacompare.store.db import Store
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$")
 
 
-def _item(i: int, mode: str = "generate", prompt: str = "") -> tuple[object, ...]:
-    return ("t", f"c{i}", "m", prompt, mode, 0, i, '{"text": "ç"}', None)
+def _item(i: int, mode: str = "generate", prompt: str = "") -> dict[str, Any]:
+    """Store.record's arguments for case i of task t, model m."""
+    return {"answer": AnswerKey("t", f"c{i}", Contender("m", mode, prompt), 0), "seq": i,
+            "input_json": '{"text": "ç"}', "reference": None}
 
 
 @pytest.mark.parametrize("n", [1, 3, 513, 1234])
@@ -25,7 +29,7 @@ def test_every_queued_row_is_written_once_whatever_the_batch_size(tmp_path: Path
         store.start_writer()
         for i in range(n):
             response = Response(model="m", text=f"yanıt {i}", prompt_tokens=3, completion_tokens=1, latency_s=0.01)
-            store.record("r", _item(i), key=f"k{i}", kind="generate", response=response, cached=False,
+            store.record("r", **_item(i), response_key=f"k{i}", kind="generate", response=response, cached=False,
                          request_json='{"prompt": "x"}')
         store.stop_writer()
         rows = store.conn.execute("SELECT case_id, seq, status, response_key, updated_at FROM results").fetchall()
@@ -42,10 +46,12 @@ def test_every_queued_row_is_written_once_whatever_the_batch_size(tmp_path: Path
 def test_a_failed_row_is_replaced_by_its_answer_and_an_answer_is_never_replaced(tmp_path: Path) -> None:
     with Store(tmp_path / "s.db") as store:
         store.create_run("r", "suite", {})
-        store.record("r", _item(0), key="k0", kind="generate", response=None, cached=False, error="ServerError: 503")
+        store.record("r", **_item(0), response_key="k0", kind="generate", response=None, cached=False,
+                     error="ServerError: 503")
         ok = Response(model="m", text="Pozitif")
-        store.record("r", _item(0), key="k0", kind="generate", response=ok, cached=False, attempts=2)
-        store.record("r", _item(0), key="k0", kind="generate", response=None, cached=False, error="late failure")
+        store.record("r", **_item(0), response_key="k0", kind="generate", response=ok, cached=False, attempts=2)
+        store.record("r", **_item(0), response_key="k0", kind="generate", response=None, cached=False,
+                     error="late failure")
         row = store.conn.execute("SELECT status, error, attempts FROM results").fetchone()
     assert (row["status"], row["error"], row["attempts"]) == ("ok", None, 3)
 
@@ -55,11 +61,12 @@ def test_prompt_variants_of_one_case_are_separate_rows(tmp_path: Path) -> None:
         store.create_run("r", "suite", {})
         for prompt in ("kisa", "uzun"):
             ok = Response(model="m", text=f"yanıt {prompt}")
-            store.record("r", _item(0, prompt=prompt), key=f"k-{prompt}", kind="generate", response=ok, cached=False)
+            store.record("r", **_item(0, prompt=prompt), response_key=f"k-{prompt}", kind="generate", response=ok,
+                         cached=False)
         rows = list(store.results("r"))
         assert [(r.prompt, r.text) for r in rows] == [("kisa", "yanıt kisa"), ("uzun", "yanıt uzun")]
-        assert store.done_keys("r") == {("t", "c0", "m", "kisa", "generate", 0),
-                                        ("t", "c0", "m", "uzun", "generate", 0)}
+        assert store.done_keys("r") == {AnswerKey("t", "c0", Contender("m", "generate", "kisa"), 0),
+                                        AnswerKey("t", "c0", Contender("m", "generate", "uzun"), 0)}
         assert store.has_prompt_variants("r")
 
 
@@ -90,7 +97,7 @@ def test_a_database_from_before_prompt_variants_reads_as_the_default_variant(tmp
         assert (row.case_id, row.model, row.prompt, row.mode, row.text, row.reference) == (
             "c1", "m", "", "generate", "Olumlu", "Pozitif")
         (score,) = store.scores("r")
-        assert score.answer == ("t", "c1", "m", "", "generate", 0) and score.value == 0.0
+        assert score.answer == AnswerKey("t", "c1", Contender("m", "generate", ""), 0) and score.value == 0.0
         assert not store.has_prompt_variants("r")
         assert store.integrity_ok()
 
@@ -122,8 +129,8 @@ def test_a_database_from_before_label_methods_migrates_and_reads_them_as_unknown
         assert old is not None and (old.label_method, old.label_covered) == (None, None)
         scored = Response(model="m", text="Negatif", finish_reason="logprob", label_logprobs={"Negatif": -0.2},
                           label_method="chat_top_logprobs", label_covered=False)
-        store.record("r", _item(1, mode="logprob"), key="new", kind="logprob", response=scored, cached=False)
-        store.record("r", _item(2, mode="logprob"), key="new", kind="logprob", response=None, cached=True)
+        store.record("r", **_item(1, mode="logprob"), response_key="new", kind="logprob", response=scored, cached=False)
+        store.record("r", **_item(2, mode="logprob"), response_key="new", kind="logprob", response=None, cached=True)
         rows = {r.case_id: r for r in store.results("r")}
         assert (rows["c0"].label_method, rows["c0"].label_covered) == (None, None)
         assert (rows["c1"].label_method, rows["c1"].label_covered) == ("chat_top_logprobs", 0)

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from typing import Any, Literal, TextIO
 
+from llamacompare.identity import AnswerKey
 from llamacompare.store.db import Store
 
 ExportFormat = Literal["csv", "jsonl", "json"]
@@ -25,9 +26,9 @@ def export_rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
     (its scores are: one small dict per answer)."""
     from llamacompare.analysis.checks import is_check_metric, reason_of
 
-    scores: dict[tuple[str, str, str, str, str, int], dict[str, float | None]] = {}
-    reasons: dict[tuple[str, str, str, str, str, int], dict[str, str]] = {}
-    calibrated: dict[tuple[str, str, str, str, str, int], Any] = {}
+    scores: dict[AnswerKey, dict[str, float | None]] = {}
+    reasons: dict[AnswerKey, dict[str, str]] = {}
+    calibrated: dict[AnswerKey, Any] = {}
     for s in store.scores(run_id):
         scores.setdefault(s.answer, {})[s.scorer] = s.value
         if s.scorer == "label" and s.detail and '"calibrated"' in s.detail:
@@ -50,10 +51,10 @@ def export_rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
             # labels): to check an engine, recompute a metric or feed another tool
             "label_logprobs": None if r.label_logprobs is None else {
                 "raw": json.loads(r.label_logprobs),
-                "calibrated": calibrated.get((r.task_id, r.case_id, r.model, r.prompt, r.mode, r.rep))},
+                "calibrated": calibrated.get(r.answer)},
             "cached": bool(r.cached), "attempts": r.attempts,
-            "scores": scores.get((r.task_id, r.case_id, r.model, r.prompt, r.mode, r.rep), {}),
-            "check_reasons": reasons.get((r.task_id, r.case_id, r.model, r.prompt, r.mode, r.rep), {}),
+            "scores": scores.get(r.answer, {}),
+            "check_reasons": reasons.get(r.answer, {}),
             "request": r.request,
         }
         if not with_prompts:

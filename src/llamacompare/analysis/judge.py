@@ -138,7 +138,7 @@ def judge_score_rows(store: Store, run_id: str, suite: Suite) -> Iterator[ScoreR
                 continue
             score = parse_score(hit.text or "")
             detail = json.dumps({"judge": hit.model, "verdict": (hit.text or "")[-300:]}, ensure_ascii=False)
-            yield ScoreRow(*r.key, "judge", score, detail)
+            yield ScoreRow.of(r.run_id, r.answer, "judge", score, detail)
 
 
 def _pairwise_rows(store: Store, run_id: str, task: Task, parse: Any, combine: Any) -> Iterator[ScoreRow]:

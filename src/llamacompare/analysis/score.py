@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from llamacompare.identity import AnswerKey
 from llamacompare.scoring.labels import LabelSet, extract_label
 from llamacompare.store.db import Store
 from llamacompare.store.rows import ResultRow, ScoreRow
 from llamacompare.tasks.suite import Suite, Task
-
-AnswerKey = tuple[str, str, str, str, str, str, int]  # run, task, case, model, prompt, mode, repeat
 
 
 def score_run(store: Store, run_id: str, suite: Suite, *, base_dir: Path | None = None) -> int:
@@ -62,14 +61,14 @@ def score_rows(store: Store, run_id: str, suite: Suite, *, base_dir: Path | None
             content_free[(r.task_id, r.model, r.prompt)] = json.loads(r.label_logprobs or "{}")
         elif task.type == "classify" and r.mode == "logprob":
             group = logprob_groups.setdefault((r.task_id, r.model, r.prompt), [])
-            group.append((r.key, r.reference, json.loads(r.label_logprobs or "{}")))
+            group.append((r.answer, r.reference, json.loads(r.label_logprobs or "{}")))
         elif task.type == "classify":
             yield _label_row(r, label_sets[task.id])
         else:
             yield from _generate_rows(r, task)
     for (task_id, model, prompt), group in logprob_groups.items():
         how = tasks[task_id].calibration
-        yield from _logprob_rows(group, how, content_free.get((task_id, model, prompt)))
+        yield from _logprob_rows(run_id, group, how, content_free.get((task_id, model, prompt)))
     from llamacompare.analysis.human import human_score_rows
     from llamacompare.analysis.judge import judge_score_rows
 
@@ -87,7 +86,7 @@ def _label_row(r: ResultRow, labels: LabelSet) -> ScoreRow:
     if match.negated:
         detail["negated"] = True
     detail.update(_stopped(r))
-    return ScoreRow(*r.key, "label", correct, json.dumps(detail, ensure_ascii=False))
+    return ScoreRow.of(r.run_id, r.answer, "label", correct, json.dumps(detail, ensure_ascii=False))
 
 
 def _stopped(r: ResultRow, rep: float | None = None) -> dict[str, Any]:
@@ -106,7 +105,7 @@ def _stopped(r: ResultRow, rep: float | None = None) -> dict[str, Any]:
 
 
 def _logprob_rows(
-    group: list[tuple[AnswerKey, str | None, dict[str, float]]], how: str, cf: dict[str, float] | None
+    run_id: str, group: list[tuple[AnswerKey, str | None, dict[str, float]]], how: str, cf: dict[str, float] | None
 ) -> list[ScoreRow]:
     """Calibrated predictions (batch over this model's answers in the run, or against the content-free input);
     the raw argmax is kept alongside."""
@@ -125,9 +124,9 @@ def _logprob_rows(
         correct = None if gold is None else float(pred == gold)
         detail = {"label": pred, "uncalibrated": raw_pred, "gold": gold, "logprobs": scores, "calibrated": cal,
                   "compliant": True}
-        out.append(ScoreRow(*key, "label", correct, json.dumps(detail, ensure_ascii=False)))
+        out.append(ScoreRow.of(run_id, key, "label", correct, json.dumps(detail, ensure_ascii=False)))
         if gold is not None:
-            out.append(ScoreRow(*key, "label_uncalibrated", float(raw_pred == gold), None))
+            out.append(ScoreRow.of(run_id, key, "label_uncalibrated", float(raw_pred == gold), None))
     return out
 
 
@@ -142,13 +141,13 @@ def _generate_rows(r: ResultRow, task: Task) -> list[ScoreRow]:
     source = "\n".join(v for k, v in fields.items() if k not in (task.reference, "checks") and isinstance(v, str))
     if r.reference and ("rouge" in scorers or not scorers):
         for name, value in rouge_scores(text, r.reference).items():
-            out.append(ScoreRow(*r.key, name, value, None))
+            out.append(ScoreRow.of(r.run_id, r.answer, name, value, None))
     rep = repetition(text)  # a long answer may be one phrase, looped
     stopped = _stopped(r, rep)
     for name, value in length_stats(text, source).items():  # cheap, and useful beside any other metric
         detail = json.dumps(stopped) if name == "words" and stopped else None
-        out.append(ScoreRow(*r.key, name, value, detail))
-    out.append(ScoreRow(*r.key, "repetition", rep, None))
+        out.append(ScoreRow.of(r.run_id, r.answer, name, value, detail))
+    out.append(ScoreRow.of(r.run_id, r.answer, "repetition", rep, None))
     return out
 
 
@@ -187,15 +186,15 @@ class _Checker:
         for resolved in checks:
             result = run_check(resolved, r.text or "", case, task)
             detail = json.dumps({"reason": result.reason}, ensure_ascii=False) if result.reason else None
-            out.append(ScoreRow(*r.key, resolved.metric, result.value, detail))
+            out.append(ScoreRow.of(r.run_id, r.answer, resolved.metric, result.value, detail))
             if result.value is not None and result.value < 1.0:
                 failed.append(resolved.metric.removeprefix("check:"))
         if any(row.value is not None for row in out):
             detail = json.dumps({"reason": "failed: " + ", ".join(failed)}, ensure_ascii=False) if failed else None
-            out.append(ScoreRow(*r.key, "all_checks", 0.0 if failed else 1.0, detail))
+            out.append(ScoreRow.of(r.run_id, r.answer, "all_checks", 0.0 if failed else 1.0, detail))
         if any(isinstance(c.check, JsonSchemaCheck) for c in checks):
             fs = field_score(r.text or "", r.reference)
             if fs is not None:
                 detail = json.dumps({"reason": fs.reason}, ensure_ascii=False) if fs.reason else None
-                out.append(ScoreRow(*r.key, "json_fields", fs.value, detail))
+                out.append(ScoreRow.of(r.run_id, r.answer, "json_fields", fs.value, detail))
         return out

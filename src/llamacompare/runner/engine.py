@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from llamacompare import jsonfast
 from llamacompare.errors import AuthenticationError, LlamaCompareError, ModelNotFoundError, ProviderError, UsageError
+from llamacompare.identity import AnswerKey, Contender
 from llamacompare.models.base import ModelUsage, Response
 from llamacompare.models.client import ModelClient
 from llamacompare.models.retry import RetryPolicy
@@ -25,8 +26,6 @@ from llamacompare.runner.plan import PlannedModel, RunPlan
 from llamacompare.settings import redact
 from llamacompare.store.db import Store, canonical_json, response_key
 from llamacompare.tasks.suite import Case, PromptVariant, Task
-
-DoneKey = tuple[str, str, str, str, str, int]  # task, case, model, prompt variant, mode, repeat
 
 if TYPE_CHECKING:
     from llamacompare.runner.decide import Decider
@@ -140,7 +139,7 @@ async def execute(
             outcome.total += sum(len(t.variants()) for t in plan.suite.tasks
                                  if needs_content_free(t) and c.capabilities.label_method is not None)
         await _check_context(plan, clients)
-        done: set[DoneKey] = set()
+        done: set[AnswerKey] = set()
         if resume:
             done = store.done_keys(plan.run_id)
             store.set_run_config(plan.run_id, plan.config())  # what it goes on with: a moved server, other limits
@@ -207,18 +206,19 @@ def _decider(plan: RunPlan, clients: dict[str, ModelClient], store: Store, resum
         for r in store.results(plan.run_id):
             raced = by_id.get(r.task_id)
             if raced is not None and r.status == "ok":
-                _tell(decider, raced, r.case_id, r.model, r.mode, r.text, r.reference,
+                _tell(decider, raced, r.answer, r.text, r.reference,
                       jsonfast.loads(r.label_logprobs) if r.label_logprobs else None)
     return decider
 
 
-def _tell(decider: Decider, task: Task, case_id: str, model: str, mode: str, text: str | None,
-          reference: str | None, label_logprobs: dict[str, float] | None) -> None:
+def _tell(decider: Decider, task: Task, answer: AnswerKey, text: str | None, reference: str | None,
+          label_logprobs: dict[str, float] | None) -> None:
     """An answer for the race: a content-free prompt's label scores calibrate the model's label-score race."""
+    model, mode = answer.contender.model, answer.contender.mode
     if mode == "calibration":
         decider.calibrate(task.id, contender(task, model, "logprob"), label_logprobs)
     else:
-        decider.record(task.id, case_id, contender(task, model, mode), mode, text, reference, label_logprobs)
+        decider.record(task.id, answer.case, contender(task, model, mode), mode, text, reference, label_logprobs)
 
 
 def _finish_races(plan: RunPlan, store: Store, decider: Decider, outcome: RunOutcome) -> None:
@@ -265,7 +265,7 @@ async def _drive(
     plan: RunPlan,
     store: Store,
     clients: dict[str, ModelClient],
-    done: set[DoneKey],
+    done: set[AnswerKey],
     outcome: RunOutcome,
     progress: ProgressSink | None,
     decider: Decider | None = None,
@@ -288,11 +288,11 @@ async def _drive(
             for variant in task.variants():  # one variant unless the task has prompts (not raced: check_decidable)
                 pid = variant.id
                 prefix = render_few_shot(task, variant)
-                if (needs_content_free(task) and scores_labels
-                        and (task.id, CONTENT_FREE_CASE, name, pid, "calibration", 0) not in done):
+                cf_key = AnswerKey(task.id, CONTENT_FREE_CASE, Contender(name, "calibration", pid))
+                if needs_content_free(task) and scores_labels and cf_key not in done:
                     cf = content_free_case(task, variant)
-                    yield [_Item(task, cf.id, -1, name, pid, "calibration", 0, render_case(task, cf, variant=variant),
-                                 params, jsonfast.dumps(cf.fields), None)]
+                    yield [_Item(task, cf_key, -1, render_case(task, cf, variant=variant), params,
+                                 jsonfast.dumps(cf.fields), None)]
                 cases = iter_task_cases(plan, task) if decider is None else iter(decider.cases[task.id])
                 racing = [(mode, contender(task, name, mode)) for mode in modes]
                 for seq, case in cases:
@@ -304,8 +304,10 @@ async def _drive(
                     rendered = None
                     group: list[_Item] = []
                     for mode in modes:
+                        who = Contender(name, mode, pid)
                         for rep in range(reps):
-                            if (task.id, case.id, name, pid, mode, rep) in done:
+                            answer = AnswerKey(task.id, case.id, who, rep)
+                            if answer in done:
                                 outcome.already_done += 1
                                 if progress is not None:
                                     progress.advance(tokens=0, cost=0.0, failed=False)
@@ -313,8 +315,7 @@ async def _drive(
                             if rendered is None:
                                 rendered = render_case(task, case, prefix, variant)
                                 input_json = jsonfast.dumps(case_input(case))
-                            group.append(_Item(task, case.id, seq, name, pid, mode, rep, rendered, params, input_json,
-                                               case.reference))
+                            group.append(_Item(task, answer, seq, rendered, params, input_json, case.reference))
                     if group:
                         yield group
 
@@ -340,14 +341,14 @@ async def _drive(
 
 
 def _skip_rest(decider: Decider, task: Task, model: str, modes: list[str], reps: int,
-               rest: list[tuple[int, Case]], done: set[DoneKey],
+               rest: list[tuple[int, Case]], done: set[AnswerKey],
                progress: ProgressSink | None) -> None:
     """A decided model's remaining requests for the task: not sent, counted as saved."""
     for _, case in rest:
         for mode in modes:
             key = (task.id, contender(task, model, mode))
             for rep in range(reps):
-                if (task.id, case.id, model, "", mode, rep) not in done:  # raced tasks have one prompt
+                if AnswerKey(task.id, case.id, Contender(model, mode), rep) not in done:  # raced: one prompt
                     decider.saved[key] = decider.saved.get(key, 0) + 1
                     if progress is not None:
                         progress.advance(tokens=0, cost=0.0, failed=False)
@@ -362,22 +363,23 @@ def _scored_after(request: Any) -> dict[str, Any]:
 
 @dataclass(slots=True)
 class _Item:
+    """One request to send: which answer it is, and what the store keeps beside it."""
+
     task: Task
-    case: str
-    seq: int
-    model: str
-    prompt: str  # the prompt variant's id ("" for a task with one template)
-    mode: str
-    rep: int
+    answer: AnswerKey
+    seq: int  # the case's position in its dataset (-1: the content-free prompt)
     rendered: Any
     params: Any
     input_json: str
     reference: str | None
 
-    def ident(self) -> tuple[Any, ...]:
-        """The result row's fields, in the order `Store.record` takes them."""
-        return (self.task.id, self.case, self.model, self.prompt, self.mode, self.rep, self.seq, self.input_json,
-                self.reference)
+    @property
+    def mode(self) -> str:
+        return self.answer.contender.mode
+
+    def record(self, store: Store, run_id: str, **outcome: Any) -> None:
+        store.record(run_id, self.answer, seq=self.seq, input_json=self.input_json, reference=self.reference,
+                     **outcome)
 
 
 class RateLimits:
@@ -442,7 +444,7 @@ async def _worker(
             return
         try:
             if decider is not None:
-                await decider.wait_turn(group[0].task.id, group[0].case, lead)
+                await decider.wait_turn(group[0].task.id, group[0].answer.case, lead)
                 if fatal:
                     return
             if gate is None:
@@ -491,12 +493,12 @@ async def _process(
     else:
         sent = request.to_dict()
     request_json = canonical_json(sent)
-    key = response_key(client.name, item.mode, request_json, item.rep)
+    key = response_key(client.name, item.mode, request_json, item.answer.repeat)
     hit = store.cached_response(key) if int(key[:16], 16) in client.cached_keys else None
     if hit is not None:
-        store.record(outcome.run_id, item.ident(), key=key, kind=item.mode, response=None, cached=True)
+        item.record(store, outcome.run_id, response_key=key, kind=item.mode, response=None, cached=True)
         if decider is not None:
-            _tell(decider, task, item.case, item.model, item.mode, hit.text, item.reference,
+            _tell(decider, task, item.answer, hit.text, item.reference,
                   jsonfast.loads(hit.label_logprobs) if hit.label_logprobs else None)
         outcome.cached += 1
         if progress is not None:
@@ -534,19 +536,11 @@ async def _process(
             response = await client.send(request, on_retry=count)
     except ProviderError as exc:
         message = redact(f"{type(exc).__name__}: {exc}")
-        store.record(
-            outcome.run_id,
-            item.ident(),
-            key=key,
-            kind=item.mode,
-            response=None,
-            cached=False,
-            error=message,
-            attempts=attempts + 1,
-        )
+        item.record(store, outcome.run_id, response_key=key, kind=item.mode, response=None, cached=False,
+                    error=message, attempts=attempts + 1)
         outcome.failed += 1
         if decider is not None:
-            _tell(decider, task, item.case, item.model, item.mode, None, None, None)
+            _tell(decider, task, item.answer, None, None, None)
         name = type(exc).__name__
         outcome.errors[name] = outcome.errors.get(name, 0) + 1
         if progress is not None:
@@ -556,10 +550,10 @@ async def _process(
         return
     except LlamaCompareError:
         raise
-    store.record(outcome.run_id, item.ident(), key=key, kind=item.mode, response=response, cached=False,
-                 attempts=attempts + 1, request_json=request_json)
+    item.record(store, outcome.run_id, response_key=key, kind=item.mode, response=response, cached=False,
+                attempts=attempts + 1, request_json=request_json)
     if decider is not None:
-        _tell(decider, task, item.case, item.model, item.mode, response.text, item.reference,
+        _tell(decider, task, item.answer, response.text, item.reference,
               response.label_logprobs)
     outcome.sent += 1
     tokens = (response.prompt_tokens or 0) + (response.completion_tokens or 0)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from llamacompare.errors import UsageError
+from llamacompare.identity import AnswerKey, Contender
 from llamacompare.jsonfast import canonical
 from llamacompare.models.base import ModelUsage, Response
 from llamacompare.store.rows import (
@@ -194,20 +195,23 @@ class Store:
         rows = self.conn.execute("SELECT key FROM responses WHERE model = ?", (model,))
         return {int(k[:16], 16) for (k,) in rows}
 
-    def done_keys(self, run_id: str) -> set[tuple[str, str, str, str, str, int]]:
-        """(task, case, model, prompt, mode, rep) already answered in this run: a resume skips them."""
+    def done_keys(self, run_id: str) -> set[AnswerKey]:
+        """The answers this run already has: a resume skips them."""
         rows = self.conn.execute(
             "SELECT task_id, case_id, model, prompt, mode, rep FROM results WHERE run_id = ? AND status = 'ok'",
             (run_id,),
         )
-        return {(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows}
+        return {AnswerKey(r[0], r[1], Contender(r[2], r[4], r[3]), r[5]) for r in rows}
 
     def record(
         self,
         run_id: str,
-        item: tuple[Any, ...],
+        answer: AnswerKey,
         *,
-        key: str,
+        seq: int,
+        input_json: str,
+        reference: str | None,
+        response_key: str,
         kind: str,
         response: Response | None,
         cached: bool,
@@ -215,16 +219,19 @@ class Store:
         attempts: int = 1,
         request_json: str | None = None,
     ) -> None:
-        """Store one outcome: the response (none for a cache hit) and the result row, in one transaction.
+        """Store one outcome of `answer` (the case at position `seq` of its dataset): the response (none for a cache
+        hit, found by `response_key`) and the result row, in one transaction.
 
-        `item` is (task, case, model, prompt, mode, rep, seq, input_json, reference). Timestamps are taken by
-        SQLite when the rows are written: formatting one per answer in Python was a visible cost at thousands of
-        answers/s.
+        Timestamps are taken by SQLite when the rows are written: formatting one per answer in Python was a visible
+        cost at thousands of answers/s.
         """
-        resp_row = _response_row(key, kind, response, request_json) if response is not None and not cached else None
+        resp_row = (_response_row(response_key, kind, response, request_json)
+                    if response is not None and not cached else None)
         ok = cached or response is not None  # a cache hit is answered by the response already stored
-        result_row = (run_id, *item[:7], "ok" if ok else "failed", key if ok else None, int(cached), error, attempts,
-                      item[7], item[8])
+        c = answer.contender
+        result_row = (run_id, answer.task, answer.case, c.model, c.prompt, c.mode, answer.repeat, seq,
+                      "ok" if ok else "failed", response_key if ok else None, int(cached), error, attempts,
+                      input_json, reference)
         if self._writer is not None:
             self._writer.put(resp_row, result_row)
         else:

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from llamacompare.identity import AnswerKey, Contender
+
 
 @dataclass(frozen=True, slots=True)
 class RunRow:
@@ -83,9 +85,9 @@ class ResultRow:
     label_covered: int | None = None
 
     @property
-    def key(self) -> tuple[str, str, str, str, str, str, int]:
-        """(run, task, case, model, prompt, mode, repeat): what a score row is about."""
-        return (self.run_id, self.task_id, self.case_id, self.model, self.prompt, self.mode, self.rep)
+    def answer(self) -> AnswerKey:
+        """Which answer this row is: what its score rows are about."""
+        return AnswerKey(self.task_id, self.case_id, Contender(self.model, self.mode, self.prompt), self.rep)
 
     @property
     def fields(self) -> dict[str, Any]:
@@ -119,6 +121,10 @@ class ResultStat:
     label_method: str | None = None  # as CachedResponse's
     label_covered: int | None = None
 
+    @property
+    def answer(self) -> AnswerKey:
+        return AnswerKey(self.task_id, self.case_id, Contender(self.model, self.mode, self.prompt), self.rep)
+
 
 @dataclass(frozen=True, slots=True)
 class ScoreRow:
@@ -135,10 +141,17 @@ class ScoreRow:
     value: float | None
     detail: str | None = None
 
+    @classmethod
+    def of(cls, run_id: str, answer: AnswerKey, scorer: str, value: float | None, detail: str | None = None
+           ) -> ScoreRow:
+        """`scorer`'s value for `answer` of run `run_id`."""
+        c = answer.contender
+        return cls(run_id, answer.task, answer.case, c.model, c.prompt, c.mode, answer.repeat, scorer, value, detail)
+
     @property
-    def answer(self) -> tuple[str, str, str, str, str, int]:
-        """(task, case, model, prompt, mode, repeat): the answer this score is about."""
-        return (self.task_id, self.case_id, self.model, self.prompt, self.mode, self.rep)
+    def answer(self) -> AnswerKey:
+        """The answer this score is about."""
+        return AnswerKey(self.task_id, self.case_id, Contender(self.model, self.mode, self.prompt), self.rep)
 
     def detail_dict(self) -> dict[str, Any]:
         detail: dict[str, Any] = json.loads(self.detail) if self.detail else {}
