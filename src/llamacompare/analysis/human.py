@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from llamacompare.analysis.variants import split_label, variant_label
 from llamacompare.errors import UsageError
+from llamacompare.identity import AnswerKey
 from llamacompare.store.db import Store
 from llamacompare.store.rows import HumanLabelRow, ScoreRow
 
@@ -135,6 +136,11 @@ def human_score_rows(labels: Iterable[HumanLabelRow], tasks: set[str]) -> Iterat
         model, prompt = split_label(name)  # a prompt variant's answers are labelled as `MODEL · PROMPT`
         yield ScoreRow(run, task, case, model, prompt, mode, rep, "human", sum(values) / len(values),
                        json.dumps({"reviewers": len(values)}))
+
+
+def human_key(answer: AnswerKey) -> tuple[str, str, str, str, int]:
+    """How an answer is keyed in the human labels it may have: (task, case, its name in the report, mode, repeat)."""
+    return (answer.task, answer.case, variant_label(answer.model, answer.prompt), answer.mode, answer.repeat)
 
 
 def unanimous_answer_labels(labels: Sequence[HumanLabelRow]) -> dict[tuple[str, str, str, str, int], str]:

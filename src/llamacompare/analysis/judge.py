@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from llamacompare.analysis.variants import split_label, variant_label
+from llamacompare.identity import AnswerKey, Contender
 from llamacompare.store.db import Store, canonical_json, response_key
 from llamacompare.store.rows import ResultRow, ScoreRow
 from llamacompare.tasks.suite import ModelConfig, Suite, Task
@@ -32,9 +32,9 @@ def judged_tasks(suite: Suite) -> list[Task]:
     return [t for t in suite.tasks if is_judged(t)]
 
 
-def _pair_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[str, str, str, str, str]]:
-    """For each case and each two answers to it (models, and prompt variants named `MODEL · PROMPT`): (case, a, b,
-    judge prompt, key), in both orders (A/B swapped)."""
+def _pair_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[str, Contender, Contender, str, str]]:
+    """For each case and each two answers to it (models, and a model's prompt variants): (case, a, b, judge prompt,
+    key), in both orders (A/B swapped)."""
     from llamacompare.models.registry import resolve
     from llamacompare.scoring.judge import pairwise_prompt
     from llamacompare.tasks.template import input_text
@@ -43,10 +43,10 @@ def _pair_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[str, st
     spec = task.judge
     judge = resolve(spec.model).name
     current: str | None = None
-    answers: dict[str, str] = {}
+    answers: dict[Contender, str] = {}
     source = ""
 
-    def pairs() -> Iterator[tuple[str, str, str, str, str]]:
+    def pairs() -> Iterator[tuple[str, Contender, Contender, str, str]]:
         names = sorted(answers)
         lang = judge_language(source)
         for i, a in enumerate(names):
@@ -62,7 +62,7 @@ def _pair_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[str, st
             yield from pairs()
             current, answers = r.case_id, {}
             source = input_text(task, json.loads(r.input_json))
-        answers[variant_label(r.model, r.prompt)] = r.text or ""
+        answers[r.answer.contender] = r.text or ""
     yield from pairs()
 
 
@@ -144,11 +144,11 @@ def judge_score_rows(store: Store, run_id: str, suite: Suite) -> Iterator[ScoreR
 def _pairwise_rows(store: Store, run_id: str, task: Task, parse: Any, combine: Any) -> Iterator[ScoreRow]:
     """Per case and model: the share of its pairwise comparisons won (a tie counts half), judged both ways round
     so that a judge's preference for the first (or second) position cancels out."""
-    verdicts: dict[tuple[str, str, str], str | None] = {}
+    verdicts: dict[tuple[str, Contender, Contender], str | None] = {}
     for case, a, b, _, key in _pair_items(store, run_id, task):
         hit = store.cached_response(key)
         verdicts[(case, a, b)] = parse(hit.text or "") if hit is not None else None
-    wins: dict[tuple[str, str], list[float]] = {}
+    wins: dict[tuple[str, Contender], list[float]] = {}
     for (case, a, b), first in verdicts.items():
         if a > b:
             continue  # each unordered pair once, with its swapped twin
@@ -158,6 +158,5 @@ def _pairwise_rows(store: Store, run_id: str, task: Task, parse: Any, combine: A
         value = {"A": 1.0, "B": 0.0, "tie": 0.5}[pref]
         wins.setdefault((case, a), []).append(value)
         wins.setdefault((case, b), []).append(1.0 - value)
-    for (case, name), values in wins.items():
-        model, prompt = split_label(name)
-        yield ScoreRow(run_id, task.id, case, model, prompt, "generate", 0, "pairwise", sum(values) / len(values))
+    for (case, who), values in wins.items():
+        yield ScoreRow.of(run_id, AnswerKey(task.id, case, who), "pairwise", sum(values) / len(values))

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from llamacompare.analysis.contract import Agreement, Correlation, JudgeReliability, SelfPreference, Share
-from llamacompare.analysis.human import pair_labels, unanimous_answer_labels
-from llamacompare.analysis.variants import split_label, variant_label
+from llamacompare.analysis.human import human_key, pair_labels, unanimous_answer_labels
+from llamacompare.analysis.variants import variant_label
+from llamacompare.identity import AnswerKey, Contender
 from llamacompare.scoring.judge import Preference
 from llamacompare.store.db import Store
 from llamacompare.store.rows import HumanLabelRow
@@ -113,7 +114,7 @@ def _rubric(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]) 
     from llamacompare.scoring.labels import words
 
     judge = _judge_name(task)
-    scores: dict[tuple[str, str, str, str, int], float] = {}
+    scores: dict[AnswerKey, float] = {}
     lengths: list[float] = []
     values: list[float] = []
     assert task.judge is not None
@@ -126,22 +127,23 @@ def _rubric(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]) 
         if score is None:
             unparsed.add(hit.text or "", prompt, hit.finish_reason)
             continue
-        scores[(r.task_id, r.case_id, variant_label(r.model, r.prompt), r.mode, r.rep)] = score
+        scores[r.answer] = score
         lengths.append(len(words(r.text or "")))
         values.append(score)
     if not scores and not unparsed.count:
         return None
     length = _correlation(spearman(lengths, values), "answer length")
     preference = None
-    if any(split_label(model)[0] == judge for _, _, model, _, _ in scores):  # under any prompt
+    if any(k.model == judge for k in scores):  # under any prompt
         own: dict[str, list[float]] = defaultdict(list)
         others: dict[str, list[float]] = defaultdict(list)
-        for (_, case, model, _, _), score in scores.items():
-            (own if split_label(model)[0] == judge else others)[case].append(score)
+        for k, score in scores.items():
+            (own if k.model == judge else others)[k.case].append(score)
         preference = _self_preference(judge, self_preference({c: sum(v) / len(v) for c, v in own.items()}, others))
     human = None
     marked = unanimous_answer_labels(labels)
-    both = [(marked[k], "correct" if s > sum(SCORE_SCALE) / 2 else "wrong") for k, s in scores.items() if k in marked]
+    both = [(marked[h], "correct" if s > sum(SCORE_SCALE) / 2 else "wrong") for k, s in scores.items()
+            if (h := human_key(k)) in marked]
     if both:
         human = _agreement(cohen_kappa([h for h, _ in both], [j for _, j in both]), ["correct", "wrong"])
     return JudgeReliability(judge=judge, scorer="judge", verdicts=len(scores), length=length,
@@ -162,7 +164,7 @@ def _pairwise(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]
     from llamacompare.scoring.labels import words
 
     judge = _judge_name(task)
-    verdicts: dict[tuple[str, str, str], Preference] = {}
+    verdicts: dict[tuple[str, Contender, Contender], Preference] = {}
     assert task.judge is not None
     unparsed = _Unparsed(task.judge.max_tokens)
     for case, a, b, prompt, key in _pair_items(store, run_id, task):
@@ -176,12 +178,12 @@ def _pairwise(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]
         verdicts[(case, a, b)] = pref
     if not verdicts and not unparsed.count:
         return None
-    lengths: dict[tuple[str, str], int] = {}
+    lengths: dict[tuple[str, Contender], int] = {}
     for r in store.results(run_id, task=task.id):
         if r.status == "ok" and r.mode == "generate" and r.rep == 0:
-            lengths[(r.case_id, variant_label(r.model, r.prompt))] = len(words(r.text or ""))
+            lengths[(r.case_id, r.answer.contender)] = len(words(r.text or ""))
     both_ways = []
-    combined: dict[tuple[str, str, str], Preference] = {}
+    combined: dict[tuple[str, Contender, Contender], Preference] = {}
     for (case, a, b), first in verdicts.items():
         second = verdicts.get((case, b, a))
         if a > b or second is None:
@@ -194,16 +196,16 @@ def _pairwise(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]
     length = _correlation(spearman([la - lb for _, la, lb in by_length], [_VALUE[p] for p, _, _ in by_length]),
                           "length difference")
     preference = None
-    if any(judge in (split_label(a)[0], split_label(b)[0]) for _, a, b in combined):
+    if any(judge in (a.model, b.model) for _, a, b in combined):
         own: dict[str, list[float]] = defaultdict(list)
         others: dict[str, list[float]] = defaultdict(list)
         for (case, a, b), pref in combined.items():
-            for model, value in ((a, _VALUE[pref]), (b, 1 - _VALUE[pref])):
-                (own if split_label(model)[0] == judge else others)[case].append(value)
+            for who, value in ((a, _VALUE[pref]), (b, 1 - _VALUE[pref])):
+                (own if who.model == judge else others)[case].append(value)
         preference = _self_preference(judge, self_preference({c: sum(v) / len(v) for c, v in own.items()}, others))
     human = None
     people = pair_labels(labels)
-    rated = [(people[k], combined[k]) for k in combined if k in people]
+    rated = [(said, combined[k]) for k in combined if (said := _people(people, *k)) is not None]
     if rated:
         human = _agreement(cohen_kappa([h for h, _ in rated], [j for _, j in rated]), ["A", "B", "tie"])
     return JudgeReliability(
@@ -211,3 +213,12 @@ def _pairwise(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]
         flip_rate=_share(flip_rate(both_ways)), first_position=_share(first_position_share(list(verdicts.values()))),
         longer_wins=_share(longer_wins(by_length)), length=length, self_preference=preference, human=human,
     )
+
+
+def _people(people: dict[tuple[str, str, str], str], case: str, a: Contender, b: Contender) -> str | None:
+    """What people said of a against b on `case` (A: a better), from pair labels keyed by the answers' names."""
+    na, nb = variant_label(a.model, a.prompt), variant_label(b.model, b.prompt)
+    if (case, na, nb) in people:
+        return people[(case, na, nb)]
+    swapped = people.get((case, nb, na))
+    return None if swapped is None else {"A": "B", "B": "A", "tie": "tie"}[swapped]
