@@ -254,7 +254,8 @@ def test_reliability_of_a_judge_that_prefers_the_first_answer_and_its_own(tmp_pa
 
 
 def test_labels_of_several_reviewers_and_both_orders_of_a_pair() -> None:
-    from llamacompare.analysis.human import human_score_rows, pair_labels, unanimous_answer_labels
+    from llamacompare.analysis.human import HumanKey, human_key, human_score_rows, pair_labels, unanimous_answer_labels
+    from llamacompare.identity import AnswerKey, Contender
     from llamacompare.store.rows import HumanLabelRow
 
     def label(model: str, text: str, reviewer: str, versus: str = "", case: str = "e1") -> HumanLabelRow:
@@ -266,8 +267,12 @@ def test_labels_of_several_reviewers_and_both_orders_of_a_pair() -> None:
               label("m1", "b_better", "ali", versus="m2"),  # the same verdict written A-vs-B
               label("m1", "tie", "ayşe", versus="m2", case="e2"),
               label("m1", "a_better", "ali", versus="m2", case="e2")]
-    human = {s.model: s.value for s in human_score_rows(labels, {"t"})}
+    def answers(task: str) -> dict[HumanKey, AnswerKey]:  # a run's answers to e1 and e2, by their names
+        keys = [AnswerKey(task, case, Contender(m)) for case in ("e1", "e2") for m in ("m1", "m2")]
+        return {human_key(k): k for k in keys}
+
+    human = {s.model: s.value for s in human_score_rows(labels, answers("t"))}
     assert human == {"m1": 0.5, "m2": 1.0}  # the share of reviewers who marked it correct
-    assert list(human_score_rows(labels, {"other"})) == []
+    assert list(human_score_rows(labels, answers("other"))) == []
     assert unanimous_answer_labels(labels) == {("t", "e1", "m2", "generate", 0): "correct"}  # m1: they disagree
     assert pair_labels(labels) == {("e1", "m1", "m2"): "B"}  # e2: the reviewers disagree

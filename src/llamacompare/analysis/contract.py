@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from llamacompare.identity import Contender
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", ser_json_inf_nan="null")
@@ -302,6 +304,7 @@ class Answer(_Model):
     params: dict[str, Any] = Field(default_factory=dict)
     checks: dict[str, CheckOutcome] = Field(default_factory=dict)  # metric ("check:NAME", "json_fields") -> outcome
     mode: str | None = None  # generate | logprob: with the model, what a human label names
+    contender: Contender | None = None  # whose answer this is (model, mode, prompt variant)
 
 
 class Case(_Model):

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from llamacompare.analysis.variants import split_label, variant_label
+from llamacompare.analysis.variants import variant_label
 from llamacompare.errors import UsageError
 from llamacompare.identity import AnswerKey
 from llamacompare.store.db import Store
@@ -95,10 +95,7 @@ def read_labels(path: Path, store: Store, run_id: str) -> list[HumanLabelRow]:
         err = exc.errors()[0]
         msg = err["msg"].removeprefix("Value error, ")
         raise UsageError(f"{path}: {_where(tuple(err['loc']))}: {msg}") from None
-    answered: dict[tuple[str, str, str, str, int], None] = {}
-    for r in store.results(run_id):
-        if r.status == "ok":
-            answered[(r.task_id, r.case_id, variant_label(r.model, r.prompt), r.mode, r.rep)] = None
+    answered = answers_by_name(store, run_id)
     tasks = {k[0] for k in answered}
     rows = []
     for i, e in enumerate(parsed.labels):
@@ -126,21 +123,30 @@ def read_labels(path: Path, store: Store, run_id: str) -> list[HumanLabelRow]:
     return rows
 
 
-def human_score_rows(labels: Iterable[HumanLabelRow], tasks: set[str]) -> Iterator[ScoreRow]:
-    """The `human` metric: per answer, the share of its reviewers who marked it correct."""
-    marks: dict[tuple[str, str, str, str, str, int], list[float]] = defaultdict(list)
+def human_score_rows(labels: Iterable[HumanLabelRow], answers: Mapping[HumanKey, AnswerKey]) -> Iterator[ScoreRow]:
+    """The `human` metric: per answer, the share of its reviewers who marked it correct. `answers`: the run's
+    answers by the names labels give them (`answers_by_name`); a label of any other answer is left out."""
+    marks: dict[tuple[str, AnswerKey], list[float]] = defaultdict(list)
     for label in labels:
-        if label.label in ANSWER_LABELS and label.task_id in tasks:
-            marks[(label.run_id, *label.answer)].append(1.0 if label.label == "correct" else 0.0)
-    for (run, task, case, name, mode, rep), values in marks.items():
-        model, prompt = split_label(name)  # a prompt variant's answers are labelled as `MODEL · PROMPT`
-        yield ScoreRow(run, task, case, model, prompt, mode, rep, "human", sum(values) / len(values),
-                       json.dumps({"reviewers": len(values)}))
+        answer = answers.get(label.answer)
+        if label.label in ANSWER_LABELS and answer is not None:
+            marks[(label.run_id, answer)].append(1.0 if label.label == "correct" else 0.0)
+    for (run, answer), values in marks.items():
+        yield ScoreRow.of(run, answer, "human", sum(values) / len(values), json.dumps({"reviewers": len(values)}))
 
 
-def human_key(answer: AnswerKey) -> tuple[str, str, str, str, int]:
-    """How an answer is keyed in the human labels it may have: (task, case, its name in the report, mode, repeat)."""
+#: how a label names an answer: (task, case, the answer's name in the report, mode, repeat)
+HumanKey = tuple[str, str, str, str, int]
+
+
+def human_key(answer: AnswerKey) -> HumanKey:
+    """The name human labels give an answer: made from the answer (the report's `MODEL · PROMPT`), never parsed."""
     return (answer.task, answer.case, variant_label(answer.model, answer.prompt), answer.mode, answer.repeat)
+
+
+def answers_by_name(store: Store, run_id: str) -> dict[HumanKey, AnswerKey]:
+    """The run's answers by the names its labels give them."""
+    return {human_key(r.answer): r.answer for r in store.results(run_id) if r.status == "ok"}
 
 
 def unanimous_answer_labels(labels: Sequence[HumanLabelRow]) -> dict[tuple[str, str, str, str, int], str]:

@@ -69,11 +69,13 @@ def score_rows(store: Store, run_id: str, suite: Suite, *, base_dir: Path | None
     for (task_id, model, prompt), group in logprob_groups.items():
         how = tasks[task_id].calibration
         yield from _logprob_rows(run_id, group, how, content_free.get((task_id, model, prompt)))
-    from llamacompare.analysis.human import human_score_rows
+    from llamacompare.analysis.human import answers_by_name, human_score_rows
     from llamacompare.analysis.judge import judge_score_rows
 
     yield from list(judge_score_rows(store, run_id, suite))
-    yield from human_score_rows(store.human_labels(run_id), set(tasks))
+    labels = store.human_labels(run_id)
+    if labels:
+        yield from human_score_rows(labels, answers_by_name(store, run_id))
 
 
 def _label_row(r: ResultRow, labels: LabelSet) -> ScoreRow:

@@ -566,6 +566,7 @@ def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str
             prompt_tokens=r.prompt_tokens, completion_tokens=r.completion_tokens,
             cost_usd=r.cost_usd, prompt=_prompt_text(request), params=request.get("params", {}),
             checks={m: CheckOutcome(value=x, reason=why) for m, (x, why) in outcomes.items()}, mode=r.mode,
+            contender=r.answer.contender,
         )
     out.sort(key=lambda c: (task_order[c.task], seqs[(c.task, c.id)]))
     return out

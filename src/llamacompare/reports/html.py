@@ -18,6 +18,7 @@ from typing import Any
 
 from llamacompare import formatting as fmt
 from llamacompare.analysis.contract import Answer, Case, Confusion, PairwiseRow, Report, RunDiff, TaskSummary
+from llamacompare.analysis.variants import variant_label
 from llamacompare.reports import charts
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -214,7 +215,7 @@ def _cases_payload(data: Report) -> dict[str, Any]:
         item["disagree"] = disagrees(c, types.get(c.task, "generate"))
         for name, a in c.answers.items():
             item["answers"][name]["shown"] = shown(a, types.get(c.task, "generate"))
-            item["answers"][name]["model"] = _base_model(name, a.mode)
+            item["answers"][name]["model"] = _base_model(name, a)
             item["answers"][name]["failed_checks"] = failed_checks(a)
         cases.append(item)
     return {
@@ -226,9 +227,11 @@ def _cases_payload(data: Report) -> dict[str, Any]:
     }
 
 
-def _base_model(name: str, mode: str | None) -> str:
-    """The model a case-matrix column shows: its name without the "@mode" a run of both modes adds."""
-    return name.removesuffix(f"@{mode}") if mode else name
+def _base_model(name: str, a: Answer) -> str:
+    """The model a case-matrix column shows: the answer's model and prompt variant, without the "@mode" a run of both
+    modes adds to its name."""
+    c = a.contender
+    return name if c is None else variant_label(c.model, c.prompt)
 
 
 def check_filter_options(data: Report) -> list[list[str]]:
