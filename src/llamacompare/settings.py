@@ -12,7 +12,7 @@ from pathlib import Path
 
 from llamacompare.errors import MissingKeyError
 
-SECRET_ENV_VARS = ("TOGETHER_API_KEY", "OPENAI_API_KEY", "VLLM_API_KEY", "LLAMACOMPARE_API_KEY")
+SECRET_ENV_VARS = ("TOGETHER_API_KEY", "OPENAI_API_KEY", "VLLM_API_KEY", "ANTHROPIC_API_KEY", "LLAMACOMPARE_API_KEY")
 
 
 @lru_cache(maxsize=1)

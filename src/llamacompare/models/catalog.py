@@ -1,11 +1,13 @@
 """Known hosted models: canonical names, aliases, chat family, context and a dated price table.
 
 Prices are USD per million tokens (input, output) as Together published them; used only when the server does not
-return its own prices in `GET /v1/models`.
+return its own prices in `GET /v1/models`. Anthropic's, which its API never returns, have a table and date of their
+own (`ANTHROPIC_PRICES`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 PRICES_AS_OF = "2024-07"
@@ -71,3 +73,30 @@ def family_from_name(name: str) -> str | None:
     if ("llama-3" in key or "llama3" in key) and ("chat" in key or "instruct" in key):
         return "llama3"
     return None
+
+
+#: Anthropic's prices, USD per million tokens (input, output): "Base Input Tokens" and "Output Tokens" of the model
+#: pricing table of https://platform.claude.com/docs/en/about-claude/pricing as of ANTHROPIC_PRICES_AS_OF (read from
+#: stored copies of that page in 2026-12). Keyed by alias; a snapshot id is priced as its alias (`anthropic_price`).
+#: Models that table did not list (Opus 4.5 and later among them) are left out: their cost is unknown, never 0.
+#: Sonnet's higher price past 200K input tokens applies only with the 1M-context beta, which is never requested.
+ANTHROPIC_PRICES_AS_OF = "2025-11-15"
+ANTHROPIC_PRICES: dict[str, tuple[float, float]] = {
+    "claude-opus-4-1": (15.0, 75.0),
+    "claude-opus-4": (15.0, 75.0),
+    "claude-sonnet-4-5": (3.0, 15.0),
+    "claude-sonnet-4": (3.0, 15.0),
+    "claude-3-7-sonnet": (3.0, 15.0),
+    "claude-haiku-4-5": (1.0, 5.0),
+    "claude-3-5-haiku": (0.80, 4.0),
+    "claude-3-haiku": (0.25, 1.25),
+}
+
+_SNAPSHOT = re.compile(r"-\d{8}$")  # `claude-sonnet-4-5-20250929`: the alias and its snapshot's date
+_ALIAS_SUFFIX = re.compile(r"-(0|latest)$")  # `claude-opus-4-0`, `claude-3-7-sonnet-latest`
+
+
+def anthropic_price(model: str) -> tuple[float, float] | None:
+    """The table's price for an Anthropic model id, snapshot or alias; None where the table has none."""
+    key = model.lower()
+    return ANTHROPIC_PRICES.get(key) or ANTHROPIC_PRICES.get(_ALIAS_SUFFIX.sub("", _SNAPSHOT.sub("", key)))

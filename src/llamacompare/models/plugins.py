@@ -34,6 +34,7 @@ BUILTIN = {
     "vllm": "llamacompare.models.builtin.vllm:plugin",
     "ollama": "llamacompare.models.builtin.ollama:plugin",
     "local": "llamacompare.models.builtin.local:plugin",
+    "anthropic": "llamacompare.models.builtin.anthropic:plugin",
 }
 
 log = logging.getLogger("llamacompare")

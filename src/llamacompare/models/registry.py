@@ -40,6 +40,7 @@ class ModelSpec:
     label: str | None = None
     prompt_format: PromptFormat = "messages"
     api: Api | None = None  # chosen by the user (`--api`, a suite model's `api:`); None: as the server says
+    prices_as_of: str | None = None  # the date of price_in/out's table where it is not catalog.PRICES_AS_OF
 
     def with_api(self, api: Api | None) -> ModelSpec:
         """`completions`: text on /completions, with no template (a base model's plain text); `chat`: messages for

@@ -1,0 +1,370 @@
+"""A scripted Anthropic Messages API server for tests: predictable answers, scripted faults, what it was sent.
+
+    with AnthropicServer(["claude-haiku-4-5-20251001"], api_key="sk-ant-test",
+                         aliases={"claude-haiku-4-5": "claude-haiku-4-5-20251001"}) as srv:
+        srv.base_url        # http://127.0.0.1:PORT (Anthropic's SDK adds /v1 itself)
+        srv.script("429")   # the next POST /v1/messages is a 429 with retry-after; then answers again
+        srv.requests        # what each request sent: path, body, which headers (never the key's value)
+
+Every shape is Anthropic's, from anthropics/anthropic-sdk-python (at 009b035, 2026-08-07) and its API docs:
+
+- POST /v1/messages: the body of `types/message_create_params.py` (`model`, `max_tokens` required, `messages` with
+  roles user/assistant only, top-level `system`, `temperature` in [0, 1], `top_p`, `stop_sequences`, `stream`);
+  headers `x-api-key` and `anthropic-version: 2023-06-01` (`_client.py`). Refused as the API refuses them: a
+  "system" role, a whitespace-only stop sequence, a last assistant turn ending in whitespace.
+- The answer: `types/message.py` (`id`, `type: "message"`, `role: "assistant"`, `content: [{"type": "text",
+  "text"}]`, `model`, `stop_reason`, `stop_sequence`, `usage` as `types/usage.py`).
+- The stream: `types/raw_message_stream_event.py`: `event: message_start` (the message with empty content,
+  `stop_reason: null`), `content_block_start`, a `ping`, `content_block_delta` (`text_delta`) per token,
+  `content_block_stop`, `message_delta` (`stop_reason`, `stop_sequence`, `usage.output_tokens`), `message_stop`.
+- Errors: `types/shared/error_response.py` `{"type": "error", "error": {"type", "message"}, "request_id"}` with the
+  statuses of https://docs.claude.com/en/api/errors (401 authentication_error, 404 not_found_error, 429
+  rate_limit_error with `retry-after`, 500 api_error, 529 overloaded_error); mid-stream, an `event: error` after
+  part of the answer (`_streaming.py`).
+- GET /v1/models/{id} (resolves an alias, `resources/models.py`) and GET /v1/models paged by `limit`/`after_id`
+  (`pagination.py`: `data`, `has_more`, `first_id`, `last_id`), items as `types/model_info.py`.
+
+Tokens are `fake_lm`'s (words and punctuation), so usage is predictable: `fake_lm.count_tokens` of the system prompt
+and the turns' texts in, of the answer out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from . import fake_lm
+
+API_VERSION = "2023-06-01"
+FAULTS = ("429", "529", "500", "401", "stream_error", "stream_cut")
+
+
+@dataclass(frozen=True, slots=True)
+class AnthropicModel:
+    """A served model, as GET /v1/models lists it."""
+
+    id: str
+    display_name: str = ""
+    created_at: str = "2025-10-01T00:00:00Z"
+    max_input_tokens: int | None = 200000
+
+
+@dataclass(slots=True)
+class Seen:
+    """One request as the server saw it. `headers` holds header names (lower case) and the `anthropic-version`
+    and `content-type` values; `key_ok` says whether `x-api-key` matched, the key itself is never kept."""
+
+    time: float
+    method: str
+    path: str
+    body: Any
+    headers: dict[str, str]
+    key_ok: bool
+    outcome: str = "ok"
+    query: dict[str, str] = field(default_factory=dict)
+
+
+def error(status: int, kind: str, message: str, **headers: str) -> web.Response:
+    body = {"type": "error", "error": {"type": kind, "message": message}, "request_id": "req_011scripted"}
+    return web.json_response(body, status=status, headers=headers or None, dumps=_dumps)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def _sse(event: str, data: dict[str, Any]) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+def _invalid(body: Any) -> str | None:
+    """The message of the 400 the Messages API gives this body, or None if it takes it."""
+    if not isinstance(body, dict):
+        return "body: must be a JSON object"
+    if not isinstance(body.get("model"), str):
+        return "model: Field required"
+    if not isinstance(body.get("max_tokens"), int) or body["max_tokens"] < 1:
+        return "max_tokens: Field required"
+    msgs = body.get("messages")
+    if not isinstance(msgs, list) or not msgs:
+        return "messages: Field required"
+    for i, m in enumerate(msgs):
+        if not isinstance(m, dict) or m.get("role") not in ("user", "assistant"):
+            role = m.get("role") if isinstance(m, dict) else None
+            return (f'messages.{i}.role: Unexpected role "{role}". The Messages API accepts a top-level `system` '
+                    "parameter, not \"system\" as an input message role.")
+    if msgs[-1]["role"] == "assistant" and fake_lm.content_text(msgs[-1].get("content")) != \
+            fake_lm.content_text(msgs[-1].get("content")).rstrip():
+        return "messages: final assistant content cannot end with trailing whitespace"
+    if "system" in body and not isinstance(body["system"], str | list):
+        return "system: Input should be a valid string"
+    temperature = body.get("temperature")
+    if temperature is not None and not (isinstance(temperature, int | float) and 0 <= temperature <= 1):
+        return "temperature: Input should be less than or equal to 1"
+    stops = body.get("stop_sequences", [])
+    if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops):
+        return "stop_sequences: Input should be a valid list"
+    if any(not s.strip() for s in stops):
+        return "stop_sequences: each stop sequence must contain non-whitespace"
+    return None
+
+
+class AnthropicServer:
+    """Served on 127.0.0.1 from a background thread with its own event loop; use as a context manager."""
+
+    def __init__(
+        self,
+        models: Sequence[str | AnthropicModel] = ("claude-haiku-4-5-20251001",),
+        *,
+        answers: Sequence[str] = ("Pozitif", "Negatif"),
+        answer: Callable[[dict[str, Any]], str] | None = None,
+        api_key: str | None = None,
+        aliases: dict[str, str] | None = None,
+        page_size: int = 20,
+        retry_after: str = "1",
+        models_overloaded: int = 0,
+    ) -> None:
+        self.models = [AnthropicModel(m) if isinstance(m, str) else m for m in models]
+        self.answers = tuple(answers)
+        self._answer = answer
+        self._key = api_key
+        self.aliases = dict(aliases or {})
+        self.page_size = page_size
+        self.retry_after = retry_after
+        self.models_overloaded = models_overloaded  # the first N GETs of /v1/models... answer 529
+        self._lock = threading.Lock()
+        self._seen: list[Seen] = []
+        self._script: deque[str] = deque()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- for tests ---------------------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def requests(self) -> list[Seen]:
+        with self._lock:
+            return list(self._seen)
+
+    @property
+    def messages_requests(self) -> list[Seen]:
+        return [r for r in self.requests if r.path == "/v1/messages"]
+
+    def script(self, *outcomes: str) -> None:
+        """The outcomes of the next POST /v1/messages, in arrival order ("ok" answers normally)."""
+        unknown = [o for o in outcomes if o != "ok" and o not in FAULTS]
+        if unknown:
+            raise ValueError(f"unknown outcomes {unknown}; known: ok, {', '.join(FAULTS)}")
+        with self._lock:
+            self._script.extend(outcomes)
+
+    def answer_for(self, body: dict[str, Any]) -> str:
+        return self._answer(body) if self._answer is not None else fake_lm.pick_answer(body, self.answers)
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+
+    def __enter__(self) -> AnthropicServer:
+        import socket
+
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="anthropic-server", daemon=True)
+        self._thread.start()
+
+        async def serve() -> web.AppRunner:
+            app = web.Application()
+            app.router.add_post("/v1/messages", self._messages)
+            app.router.add_get("/v1/models", self._list)
+            app.router.add_get("/v1/models/{model_id}", self._retrieve)
+            runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+            await runner.setup()
+            await web.SockSite(runner, sock).start()
+            return runner
+
+        self._runner = asyncio.run_coroutine_threadsafe(serve(), self._loop).result(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is None or self._thread is None:
+            return
+        if self._runner is not None:
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+        self._loop = self._thread = self._runner = None
+
+    # -- handlers ----------------------------------------------------------------------------------------------
+
+    async def _see(self, request: web.Request) -> Seen:
+        raw = await request.read()
+        try:
+            body: Any = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        headers = {k.lower(): "" for k in request.headers}
+        for name in ("anthropic-version", "content-type"):
+            if name in request.headers:
+                headers[name] = request.headers[name]
+        sent = request.headers.get("x-api-key", "")
+        key_ok = self._key is None or hmac.compare_digest(sent.encode(), self._key.encode())
+        seen = Seen(time.monotonic(), request.method, request.path, body, headers, key_ok,
+                    query=dict(request.query))
+        with self._lock:
+            self._seen.append(seen)
+        return seen
+
+    def _refused(self, seen: Seen) -> web.Response | None:
+        if not seen.key_ok:
+            seen.outcome = "401"
+            return error(401, "authentication_error", "invalid x-api-key")
+        if seen.headers.get("anthropic-version") != API_VERSION:
+            seen.outcome = "400"
+            return error(400, "invalid_request_error", "anthropic-version: header is required")
+        if seen.method == "GET" and self.models_overloaded > 0:
+            with self._lock:
+                self.models_overloaded -= 1
+            seen.outcome = "529"
+            return error(529, "overloaded_error", "Overloaded")
+        return None
+
+    def _info(self, m: AnthropicModel) -> dict[str, Any]:
+        item: dict[str, Any] = {"id": m.id, "type": "model", "display_name": m.display_name or m.id,
+                                "created_at": m.created_at}
+        if m.max_input_tokens is not None:
+            item["max_input_tokens"] = m.max_input_tokens
+        return item
+
+    async def _retrieve(self, request: web.Request) -> web.Response:
+        seen = await self._see(request)
+        refused = self._refused(seen)
+        if refused is not None:
+            return refused
+        wanted = request.match_info["model_id"]
+        wanted = self.aliases.get(wanted, wanted)
+        found = next((m for m in self.models if m.id == wanted), None)
+        if found is None:
+            seen.outcome = "404"
+            return error(404, "not_found_error", f"model: {request.match_info['model_id']}")
+        return web.json_response(self._info(found), dumps=_dumps)
+
+    async def _list(self, request: web.Request) -> web.Response:
+        seen = await self._see(request)
+        refused = self._refused(seen)
+        if refused is not None:
+            return refused
+        limit = min(int(request.query.get("limit", "20")), self.page_size)
+        ids = [m.id for m in self.models]
+        after = request.query.get("after_id")
+        start = ids.index(after) + 1 if after in ids else 0
+        page = self.models[start : start + limit]
+        return web.json_response({"data": [self._info(m) for m in page], "has_more": start + limit < len(ids),
+                                  "first_id": page[0].id if page else None, "last_id": page[-1].id if page else None},
+                                 dumps=_dumps)
+
+    async def _messages(self, request: web.Request) -> web.StreamResponse:
+        seen = await self._see(request)
+        refused = self._refused(seen)
+        if refused is not None:
+            return refused
+        with self._lock:
+            outcome = self._script.popleft() if self._script else "ok"
+        body = seen.body
+        if outcome in ("429", "529", "500", "401"):
+            seen.outcome = outcome
+            return {
+                "429": lambda: error(429, "rate_limit_error", "Number of request tokens has exceeded your per-minute "
+                                     "rate limit", **{"retry-after": self.retry_after}),
+                "529": lambda: error(529, "overloaded_error", "Overloaded"),
+                "500": lambda: error(500, "api_error", "Internal server error"),
+                "401": lambda: error(401, "authentication_error", "invalid x-api-key"),
+            }[outcome]()
+        problem = _invalid(body)
+        if problem is not None:
+            seen.outcome = "400"
+            return error(400, "invalid_request_error", problem)
+        model = self.aliases.get(body["model"], body["model"])
+        if model not in {m.id for m in self.models}:
+            seen.outcome = "404"
+            return error(404, "not_found_error", f"model: {body['model']}")
+        text, stop_reason, stop_sequence = self._generate(body)
+        usage = {"input_tokens": self._input_tokens(body), "output_tokens": max(1, fake_lm.count_tokens(text)),
+                 "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+        message = {"id": "msg_01scripted", "type": "message", "role": "assistant", "model": model,
+                   "content": [{"type": "text", "text": text}], "stop_reason": stop_reason,
+                   "stop_sequence": stop_sequence, "usage": usage}
+        seen.outcome = outcome
+        if not body.get("stream"):
+            return web.json_response(message, dumps=_dumps)
+        return await self._stream(request, message, outcome)
+
+    def _generate(self, body: dict[str, Any]) -> tuple[str, str, str | None]:
+        text = self.answer_for(body)
+        stops = [(i, s) for s in body.get("stop_sequences", []) if (i := text.find(s)) >= 0]
+        stop_reason, stop_sequence = "end_turn", None
+        if stops:
+            at, stop_sequence = min(stops)
+            text, stop_reason = text[:at], "stop_sequence"
+        tokens = fake_lm.tokenize(text)
+        if len(tokens) > body["max_tokens"]:
+            text, stop_reason, stop_sequence = "".join(tokens[: body["max_tokens"]]), "max_tokens", None
+        return text, stop_reason, stop_sequence
+
+    @staticmethod
+    def _input_tokens(body: dict[str, Any]) -> int:
+        system = body.get("system")
+        texts = [system if isinstance(system, str) else fake_lm.content_text(system)]
+        texts += [fake_lm.content_text(m.get("content")) for m in body["messages"]]
+        return sum(fake_lm.count_tokens(t or "") for t in texts)
+
+    async def _stream(self, request: web.Request, message: dict[str, Any], outcome: str) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await resp.prepare(request)
+        usage = message["usage"]
+        start = {**message, "content": [], "stop_reason": None, "stop_sequence": None,
+                 "usage": {**usage, "output_tokens": 1}}
+        await resp.write(_sse("message_start", {"type": "message_start", "message": start}))
+        await resp.write(_sse("content_block_start", {"type": "content_block_start", "index": 0,
+                                                      "content_block": {"type": "text", "text": ""}}))
+        await resp.write(_sse("ping", {"type": "ping"}))
+        pieces = fake_lm.tokenize(message["content"][0]["text"])
+        for n, piece in enumerate(pieces):
+            if outcome in ("stream_error", "stream_cut") and n >= max(1, len(pieces) // 2):
+                break
+            await resp.write(_sse("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                                          "delta": {"type": "text_delta", "text": piece}}))
+        if outcome == "stream_error":
+            await resp.write(_sse("error", {"type": "error", "error": {"type": "overloaded_error",
+                                                                       "message": "Overloaded"}}))
+            await resp.write_eof()
+            return resp
+        if outcome == "stream_cut":
+            if request.transport is not None:
+                request.transport.close()
+            return resp
+        await resp.write(_sse("content_block_stop", {"type": "content_block_stop", "index": 0}))
+        await resp.write(_sse("message_delta", {
+            "type": "message_delta",
+            "delta": {"stop_reason": message["stop_reason"], "stop_sequence": message["stop_sequence"]},
+            "usage": {"output_tokens": usage["output_tokens"]}}))
+        await resp.write(_sse("message_stop", {"type": "message_stop"}))
+        await resp.write_eof()
+        return resp
