@@ -227,8 +227,32 @@ def compare(
 
     `compare(prompt, models=[...])` works like the notebook's cells; `compare("sst2", models=[...],
     data="sst2_dev.tsv")` runs a built-in or YAML suite. Answers are stored and cached, so re-running a cell
-    sends nothing it already has. `margin`, `until_decided` and `seed` are `run`'s --margin, --until-decided and
-    --seed.
+    sends nothing it already has.
+
+    Args:
+        prompt_or_suite: a prompt, a list of prompts (one case each), a built-in suite's name ("sst2",
+            "tr_polarity", ...), a suite YAML file's path, or a loaded `Suite`.
+        models: model names as `run -m` takes them ("local:gemma-3-270m", "together:...", "openai:..."); None:
+            the suite's models, else the default (the bundled models, or Together's with a key).
+        system: a system prompt for the prompts (not used with a suite: a suite's tasks carry their own).
+        temperature: sampling temperature for the prompts (0: greedy, the same answer each time).
+        max_tokens: the longest answer to the prompts, in tokens.
+        data: a dataset file (TSV, CSV, JSONL, Parquet) that replaces the suite's cases, as `run --data`.
+        limit: at most this many cases per task, as `run --limit`.
+        db: the SQLite database answers are stored and cached in (default: `LLAMACOMPARE_DB`, else
+            llamacompare.db in the user data folder, as `run`).
+        base_url: the server for `openai:`/`vllm:`/`ollama:` models, as `run --base-url`.
+        concurrency: requests in flight per hosted model (an in-process model batches on its own).
+        progress: show a progress bar (an HTML bar in Jupyter, a text bar in a terminal).
+        prefer: which of the models tied with the best the recommendation names: "cost" (the cheapest) or
+            "latency" (the fastest).
+        margin: recommend the cheapest (or fastest) model within this much of the best, as `run --margin`.
+        until_decided: stop sending a model cases once the race has decided it, as `run --until-decided`.
+        seed: the order `until_decided` asks the cases in, as `run --seed`.
+
+    Returns:
+        A `Comparison`: shown as the report in Jupyter, with `.summary()` and `.checks()` (pandas),
+        `.records()`, `.disagreements()` and `.data` (the typed Report).
     """
     from llamacompare import pipeline
     from llamacompare.runner import RunOptions
