@@ -14,13 +14,14 @@ __all__ = ["AnswerKey", "Contender"]
 
 @dataclass(frozen=True, slots=True, order=True)
 class Contender:
-    """One model in one mode under one prompt variant: a row of a report. `prompt` is "" for a task with one
-    template. A new axis (a setting, say) is one more field here, and every layer that carries a Contender
-    carries it."""
+    """One model in one mode under one prompt variant and one setting: a row of a report. `prompt` is "" for a task
+    with one template, `setting` "" for a task without settings. A new axis is one more field here, and every layer
+    that carries a Contender carries it."""
 
     model: str
     mode: str = "generate"
     prompt: str = ""
+    setting: str = ""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -43,3 +44,7 @@ class AnswerKey:
     @property
     def prompt(self) -> str:
         return self.contender.prompt
+
+    @property
+    def setting(self) -> str:
+        return self.contender.setting

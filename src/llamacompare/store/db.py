@@ -198,10 +198,11 @@ class Store:
     def done_keys(self, run_id: str) -> set[AnswerKey]:
         """The answers this run already has: a resume skips them."""
         rows = self.conn.execute(
-            "SELECT task_id, case_id, model, prompt, mode, rep FROM results WHERE run_id = ? AND status = 'ok'",
+            "SELECT task_id, case_id, model, prompt, mode, rep, setting FROM results "
+            "WHERE run_id = ? AND status = 'ok'",
             (run_id,),
         )
-        return {AnswerKey(r[0], r[1], Contender(r[2], r[4], r[3]), r[5]) for r in rows}
+        return {AnswerKey(r[0], r[1], Contender(r[2], r[4], r[3], r[6]), r[5]) for r in rows}
 
     def record(
         self,
@@ -229,7 +230,7 @@ class Store:
                     if response is not None and not cached else None)
         ok = cached or response is not None  # a cache hit is answered by the response already stored
         c = answer.contender
-        result_row = (run_id, answer.task, answer.case, c.model, c.prompt, c.mode, answer.repeat, seq,
+        result_row = (run_id, answer.task, answer.case, c.model, c.prompt, c.setting, c.mode, answer.repeat, seq,
                       "ok" if ok else "failed", response_key if ok else None, int(cached), error, attempts,
                       input_json, reference)
         if self._writer is not None:
@@ -255,7 +256,7 @@ class Store:
         """Results joined with their responses, ordered by task, case position, model, mode, repeat."""
         sql = f"""SELECT {_RESULT_COLUMNS}, p.text, p.finish_reason, p.prompt_tokens, p.completion_tokens,
                          p.latency_s, p.ttft_s, p.cost_usd, p.cost_source, p.label_logprobs, p.request_json,
-                         p.label_method, p.label_covered
+                         p.label_method, p.label_covered, r.setting
                   FROM results r LEFT JOIN responses p ON p.key = r.response_key
                   WHERE r.run_id = ?"""
         args: list[Any] = [run_id]
@@ -265,7 +266,7 @@ class Store:
         if max_seq is not None:
             sql += " AND r.seq < ?"
             args.append(max_seq)
-        sql += " ORDER BY r.task_id, r.seq, r.model, r.prompt, r.mode, r.rep"
+        sql += " ORDER BY r.task_id, r.seq, r.model, r.prompt, r.setting, r.mode, r.rep"
         cursor = self.conn.cursor()
         cursor.row_factory = _as(ResultRow)
         yield from cursor.execute(sql, args)
@@ -278,9 +279,9 @@ class Store:
         try:
             c.execute("DELETE FROM scores WHERE run_id = ?", (run_id,))
             c.executemany(
-                f"INSERT INTO scores ({_SCORE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                ((s.run_id, s.task_id, s.case_id, s.model, s.prompt, s.mode, s.rep, s.scorer, s.value, s.detail)
-                 for s in rows),
+                f"INSERT INTO scores ({_SCORE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                ((s.run_id, s.task_id, s.case_id, s.model, s.prompt, s.mode, s.rep, s.scorer, s.value, s.detail,
+                  s.setting) for s in rows),
             )
             c.execute("COMMIT")
         except BaseException:
@@ -298,11 +299,16 @@ class Store:
         cursor.row_factory = _as(ResultStat)
         yield from cursor.execute(
             """SELECT r.task_id, r.case_id, r.model, r.prompt, r.mode, r.rep, r.seq, r.status, r.reference, p.latency_s,
-                      p.cost_usd, p.prompt_tokens, p.completion_tokens, p.label_method, p.label_covered
+                      p.cost_usd, p.prompt_tokens, p.completion_tokens, p.label_method, p.label_covered, r.setting
                FROM results r LEFT JOIN responses p ON p.key = r.response_key
                WHERE r.run_id = ? AND r.mode != 'calibration'""",
             (run_id,),
         )
+
+    def has_settings(self, run_id: str) -> bool:
+        """Whether any answer of the run was under a named setting (a task with `settings:`)."""
+        sql = "SELECT 1 FROM results WHERE run_id = ? AND setting != '' LIMIT 1"
+        return self.conn.execute(sql, (run_id,)).fetchone() is not None
 
     def has_prompt_variants(self, run_id: str) -> bool:
         """Whether any answer of the run was to a named prompt variant (a task with `prompts:`)."""
@@ -419,7 +425,7 @@ _RESULT_COLUMNS = ", ".join("r." + c for c in (
     "run_id", "task_id", "case_id", "model", "prompt", "mode", "rep", "seq", "status", "response_key", "cached",
     "error", "attempts", "input_json", "reference", "updated_at"))
 _LABEL_COLUMNS = "run_id, task_id, case_id, model, mode, rep, versus, label, reviewer, labelled_at"
-_SCORE_COLUMNS = "run_id, task_id, case_id, model, prompt, mode, rep, scorer, value, detail"
+_SCORE_COLUMNS = "run_id, task_id, case_id, model, prompt, mode, rep, scorer, value, detail, setting"
 
 
 def _as(row_type: Callable[..., Any]) -> Callable[[sqlite3.Cursor, tuple[Any, ...]], Any]:
@@ -431,10 +437,10 @@ _NOW = "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')"  # = datetime.now(UTC).isofo
 _RESPONSE_ROWS = (f"INSERT OR IGNORE INTO responses ({_RESPONSE_COLUMNS}) VALUES ",
                   f"(?,?,?,?,?,?,?,?,?,?,?,?,?,{_NOW},?,?)", "")
 _RESULT_ROWS = (
-    """INSERT INTO results (run_id, task_id, case_id, model, prompt, mode, rep, seq, status, response_key, cached,
-                            error, attempts, input_json, reference, updated_at) VALUES """,
-    f"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,{_NOW})",
-    """ ON CONFLICT (run_id, task_id, case_id, model, prompt, mode, rep) DO UPDATE SET
+    """INSERT INTO results (run_id, task_id, case_id, model, prompt, setting, mode, rep, seq, status, response_key,
+                            cached, error, attempts, input_json, reference, updated_at) VALUES """,
+    f"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,{_NOW})",
+    """ ON CONFLICT (run_id, task_id, case_id, model, prompt, setting, mode, rep) DO UPDATE SET
           status = excluded.status, response_key = excluded.response_key, cached = excluded.cached,
           error = excluded.error, attempts = results.attempts + excluded.attempts, updated_at = excluded.updated_at
         WHERE results.status != 'ok'""",

@@ -83,11 +83,13 @@ class ResultRow:
     request_json: str | None
     label_method: str | None = None  # as CachedResponse's
     label_covered: int | None = None
+    setting: str = ""  # the setting's id ("" for a task without settings)
 
     @property
     def answer(self) -> AnswerKey:
         """Which answer this row is: what its score rows are about."""
-        return AnswerKey(self.task_id, self.case_id, Contender(self.model, self.mode, self.prompt), self.rep)
+        return AnswerKey(self.task_id, self.case_id, Contender(self.model, self.mode, self.prompt, self.setting),
+                         self.rep)
 
     @property
     def fields(self) -> dict[str, Any]:
@@ -120,10 +122,12 @@ class ResultStat:
     completion_tokens: int | None
     label_method: str | None = None  # as CachedResponse's
     label_covered: int | None = None
+    setting: str = ""
 
     @property
     def answer(self) -> AnswerKey:
-        return AnswerKey(self.task_id, self.case_id, Contender(self.model, self.mode, self.prompt), self.rep)
+        return AnswerKey(self.task_id, self.case_id, Contender(self.model, self.mode, self.prompt, self.setting),
+                         self.rep)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,18 +144,21 @@ class ScoreRow:
     scorer: str
     value: float | None
     detail: str | None = None
+    setting: str = ""  # the setting's id ("" for a task without settings)
 
     @classmethod
     def of(cls, run_id: str, answer: AnswerKey, scorer: str, value: float | None, detail: str | None = None
            ) -> ScoreRow:
         """`scorer`'s value for `answer` of run `run_id`."""
         c = answer.contender
-        return cls(run_id, answer.task, answer.case, c.model, c.prompt, c.mode, answer.repeat, scorer, value, detail)
+        return cls(run_id, answer.task, answer.case, c.model, c.prompt, c.mode, answer.repeat, scorer, value, detail,
+                   c.setting)
 
     @property
     def answer(self) -> AnswerKey:
         """The answer this score is about."""
-        return AnswerKey(self.task_id, self.case_id, Contender(self.model, self.mode, self.prompt), self.rep)
+        return AnswerKey(self.task_id, self.case_id, Contender(self.model, self.mode, self.prompt, self.setting),
+                         self.rep)
 
     def detail_dict(self) -> dict[str, Any]:
         detail: dict[str, Any] = json.loads(self.detail) if self.detail else {}
