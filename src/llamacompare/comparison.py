@@ -44,11 +44,18 @@ class Comparison:
             return {}
         return {m: a.text for m, a in self.data.cases[0].answers.items()}
 
-    def _variants(self) -> dict[tuple[str, str], tuple[str, str]] | None:
-        """(task, row name) -> (model, prompt variant) when a task has prompt variants, else None (no column)."""
-        if not any(t.prompts for t in self.data.tasks):
+    def _axes(self) -> list[str]:
+        """The columns beside `model` a run's rows need: "prompt" and/or "setting" where some task has them."""
+        return [a for a, on in (("prompt", any(t.prompts for t in self.data.tasks)),
+                                ("setting", any(t.settings for t in self.data.tasks))) if on]
+
+    def _variants(self) -> dict[tuple[str, str], dict[str, str]] | None:
+        """(task, row name) -> {model, prompt, setting} when a task has prompt variants or settings, else None."""
+        axes = self._axes()
+        if not axes:
             return None
-        return {(t.id, r.model): (r.base_model or r.model, r.prompt or "") for t in self.data.tasks for r in t.models}
+        return {(t.id, r.model): _named(r.base_model or r.model, r.prompt, r.setting, axes)
+                for t in self.data.tasks for r in t.models}
 
     def records(self) -> list[dict[str, Any]]:
         out = []
@@ -59,8 +66,7 @@ class Comparison:
             for model, a in case.answers.items():
                 named: dict[str, Any] = {"model": model}
                 if variants is not None:
-                    base, prompt = variants.get((case.task, model), (model, ""))
-                    named = {"model": base, "prompt": prompt}
+                    named = dict(variants.get((case.task, model)) or _named(model, None, None, self._axes()))
                 out.append({"task": case.task, "case": case.id, "input": case.input, "reference": case.reference,
                             **named, "answer": a.text, "error": a.error, "label": a.label,
                             "correct": a.correct, "score": a.score, "latency_s": a.latency_s,
@@ -71,25 +77,26 @@ class Comparison:
         return out
 
     def to_pandas(self) -> Any:
-        """One row per task x case x model (x prompt variant, in a `prompt` column, for tasks with `prompts:`)."""
+        """One row per task x case x model (x prompt variant and setting, in `prompt` and `setting` columns, for
+        tasks with `prompts:` or `settings:`)."""
         import pandas as pd
 
         return pd.DataFrame.from_records(self.records())
 
     def summary(self) -> Any:
-        """One row per task x model (x prompt variant, in a `prompt` column, for tasks with `prompts:`): the primary
-        metric with its 95% CI, latency and cost; for label-scored rows whether the scores are exact or approximate
-        (`label_scores`) and the share of cases where every label was listed (`label_coverage`)."""
+        """One row per task x model (x prompt variant and setting, in their own columns, where tasks have them): the
+        primary metric with its 95% CI, latency and cost; for label-scored rows whether the scores are exact or
+        approximate (`label_scores`) and the share of cases where every label was listed (`label_coverage`)."""
         import pandas as pd
 
         rows = []
-        variants = self._variants() is not None
+        axes = self._axes()
         for t in self.data.tasks:
             for m in t.models:
                 metric = m.metrics.get(t.primary_metric)
                 named: dict[str, Any] = {"model": m.model}
-                if variants:
-                    named = {"model": m.base_model or m.model, "prompt": m.prompt or ""}
+                if axes:
+                    named = _named(m.base_model or m.model, m.prompt, m.setting, axes)
                 rows.append({"task": t.id, **named, "metric": t.primary_metric,
                              "value": metric.value if metric else None, "ci_low": metric.lo if metric else None,
                              "ci_high": metric.hi if metric else None, "n": m.n, "latency_p50_s": m.latency_p50_s,
@@ -182,6 +189,12 @@ def _name_in_notebook(obj: object) -> str:
             if isinstance(value, Comparison) and isinstance(obj, Comparison) and value.data is obj.data:
                 return name
     return "c"
+
+
+def _named(model: str, prompt: str | None, setting: str | None, axes: list[str]) -> dict[str, str]:
+    """A row's model and, in their own columns, the axes the run has."""
+    parts = {"prompt": prompt or "", "setting": setting or ""}
+    return {"model": model, **{a: parts[a] for a in axes}}
 
 
 def _looks_like_suite(value: object) -> TypeGuard[str | Path | Suite]:

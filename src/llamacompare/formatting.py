@@ -77,6 +77,13 @@ def interval(value: Any, lo: Any = None, hi: Any = None, digits: int | None = No
     return f"{v} [{a}, {b}]" if a and b else v
 
 
+def metric_title(name: str) -> str:
+    """How tables head a metric: its scorer's title for it, else its name."""
+    from llamacompare.scorers import title
+
+    return title(name)
+
+
 def metric(m: Estimate | None, digits: int | None = None) -> str:
     """A report Metric (value, lo, hi) as `interval` writes it; a dash when there is none."""
     return DASH if m is None else interval(m.value, m.lo, m.hi, digits)
@@ -252,6 +259,12 @@ def calibration_lines(task: Any, names: dict[str, str] | None = None) -> list[st
         out.append(f"{(names or {}).get(row.model, row.model)}: calibrated accuracy {num(c.calibrated)}, uncalibrated "
                    f"{num(c.uncalibrated)} (calibration {c.moved:+.2f}; {on})")
     return out
+
+
+def variant_axes(task: Any) -> str:
+    """What a task's rows vary in besides the model (an analysis.contract.TaskSummary): "prompt", "setting", or
+    "prompt and setting"; "" for neither."""
+    return " and ".join(w for w, on in (("prompt", task.prompts), ("setting", getattr(task, "settings", None))) if on)
 
 
 def beside_words(metrics: list[str]) -> list[str]:

@@ -73,6 +73,7 @@ class ModelRow(_Model):
     is_baseline: bool = False  # the majority-class baseline row
     # a task with prompt variants has a row per model x prompt: `model` is then "MODEL · PROMPT"
     prompt: str | None = None  # the prompt variant's id
+    setting: str | None = None  # the setting's id (a task with `settings:`)
     base_model: str | None = None  # the model (with @mode where a run holds both) this row is a variant of
     label_scores: LabelScoring | None = None  # label-scored rows (mode logprob) only
     calibration: Calibration | None = None  # label-scored rows of a classify task with gold labels
@@ -263,6 +264,7 @@ class TaskSummary(_Model):
     stability: list[RepeatStability] = Field(default_factory=list)  # with repeats > 1
     decided: list[StopDecision] = Field(default_factory=list)  # with --until-decided
     prompts: list[str] = Field(default_factory=list)  # prompt variant ids; empty for a task with one template
+    settings: list[str] = Field(default_factory=list)  # setting ids; empty for a task without settings
     # for each model, its prompt variants compared on the same cases (a subset of `pairwise`)
     prompt_pairs: list[PairwiseRow] = Field(default_factory=list)
     rank_stability: RankStability | None = None
@@ -276,10 +278,10 @@ class TaskSummary(_Model):
     def model_pairs(self) -> list[PairwiseRow]:
         """The comparisons between models: all of `pairwise`, or with prompt variants those under the same
         prompt (a model under one prompt against another under another says little)."""
-        if not self.prompts:
+        if not self.prompts and not self.settings:
             return self.pairwise
-        prompt = {r.model: r.prompt for r in self.models}
-        return [p for p in self.pairwise if prompt.get(p.a) == prompt.get(p.b)]
+        axes = {r.model: (r.prompt, r.setting) for r in self.models}
+        return [p for p in self.pairwise if axes.get(p.a) == axes.get(p.b)]
 
 
 class CheckOutcome(_Model):

@@ -1,6 +1,6 @@
 """A run's answers as flat records (one per task x case x model x prompt variant x mode x repeat) and their
 CSV/JSONL/JSON forms. A run with prompt variants has a `prompt` column (the variant's id, empty for a task with one
-template); a run without has none."""
+template), a run with settings a `setting` column; a run without has none."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from llamacompare.store.db import Store
 
 ExportFormat = Literal["csv", "jsonl", "json"]
 
-FIELDS = ["run_id", "task", "case", "model", "prompt", "mode", "repeat", "status", "error", "input", "reference",
+FIELDS = ["run_id", "task", "case", "model", "prompt", "setting", "mode", "repeat", "status", "error", "input",
+          "reference",
           "answer", "finish_reason", "prompt_tokens", "completion_tokens", "latency_s", "ttft_s", "cost_usd",
           "cost_source", "label_method", "label_covered", "label_logprobs", "cached", "attempts", "scores",
           "check_reasons", "request"]
@@ -35,10 +36,11 @@ def export_rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
             calibrated[s.answer] = json.loads(s.detail).get("calibrated")
         if is_check_metric(s.scorer) and (why := reason_of(s.detail)):
             reasons.setdefault(s.answer, {})[s.scorer] = why  # why a check failed (or did not run)
-    with_prompts = store.has_prompt_variants(run_id)
+    with_prompts, with_settings = store.has_prompt_variants(run_id), store.has_settings(run_id)
     for r in store.results(run_id):
         row = {
             "run_id": run_id, "task": r.task_id, "case": r.case_id, "model": r.model, "prompt": r.prompt,
+            "setting": r.setting,
             "mode": r.mode,
             "repeat": r.rep, "status": r.status, "error": r.error, "input": r.fields, "reference": r.reference,
             "answer": r.text, "finish_reason": r.finish_reason, "prompt_tokens": r.prompt_tokens,
@@ -59,6 +61,8 @@ def export_rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
         }
         if not with_prompts:
             del row["prompt"]
+        if not with_settings:
+            del row["setting"]
         yield row
 
 
@@ -71,7 +75,8 @@ def write_export(rows: Iterator[dict[str, Any]], fmt: ExportFormat, out: TextIO)
         out.write("\n")
     else:
         first = next(rows, None)
-        w = csv.DictWriter(out, fieldnames=[f for f in FIELDS if f != "prompt" or (first and "prompt" in first)])
+        w = csv.DictWriter(out, fieldnames=[f for f in FIELDS
+                                            if f not in ("prompt", "setting") or (first and f in first)])
         w.writeheader()
         for r in itertools.chain([first] if first else [], rows):
             w.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v

@@ -141,7 +141,8 @@ HumanKey = tuple[str, str, str, str, int]
 
 def human_key(answer: AnswerKey) -> HumanKey:
     """The name human labels give an answer: made from the answer (the report's `MODEL · PROMPT`), never parsed."""
-    return (answer.task, answer.case, variant_label(answer.model, answer.prompt), answer.mode, answer.repeat)
+    return (answer.task, answer.case, variant_label(answer.model, answer.prompt, setting=answer.setting),
+            answer.mode, answer.repeat)
 
 
 def answers_by_name(store: Store, run_id: str) -> dict[HumanKey, AnswerKey]:

@@ -217,7 +217,7 @@ def _pairwise(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]
 
 def _people(people: dict[tuple[str, str, str], str], case: str, a: Contender, b: Contender) -> str | None:
     """What people said of a against b on `case` (A: a better), from pair labels keyed by the answers' names."""
-    na, nb = variant_label(a.model, a.prompt), variant_label(b.model, b.prompt)
+    na, nb = (variant_label(c.model, c.prompt, setting=c.setting) for c in (a, b))
     if (case, na, nb) in people:
         return people[(case, na, nb)]
     swapped = people.get((case, nb, na))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from llamacompare.identity import AnswerKey
+from llamacompare.scorers import Answer, Scorer, running
 from llamacompare.scoring.labels import LabelSet, extract_label
 from llamacompare.store.db import Store
 from llamacompare.store.rows import ResultRow, ScoreRow
@@ -45,9 +46,10 @@ def score_rows(store: Store, run_id: str, suite: Suite, *, base_dir: Path | None
     run)."""
     tasks = {t.id: t for t in suite.tasks}
     label_sets = {t.id: LabelSet(t.labels or {}) for t in suite.tasks if t.type == "classify"}
+    measured = {t.id: [s for s in running(t.type, t.scorers or ()) if s.score] for t in suite.tasks}
     # calibrated per task, model and prompt variant: each variant is its own prompt to calibrate for
-    logprob_groups: dict[tuple[str, str, str], list[tuple[AnswerKey, str | None, dict[str, float]]]] = {}
-    content_free: dict[tuple[str, str, str], dict[str, float]] = {}
+    logprob_groups: dict[tuple[str, str, str, str], list[tuple[AnswerKey, str | None, dict[str, float]]]] = {}
+    content_free: dict[tuple[str, ...], dict[str, float]] = {}
     checker = _Checker(base_dir)
     for r in store.results(run_id):
         if r.status != "ok":
@@ -58,17 +60,18 @@ def score_rows(store: Store, run_id: str, suite: Suite, *, base_dir: Path | None
         if r.mode != "calibration" and r.text is not None:
             yield from checker.rows(r, task)
         if r.mode == "calibration":
-            content_free[(r.task_id, r.model, r.prompt)] = json.loads(r.label_logprobs or "{}")
+            content_free[(r.task_id, r.model, r.prompt, r.setting)] = json.loads(r.label_logprobs or "{}")
         elif task.type == "classify" and r.mode == "logprob":
-            group = logprob_groups.setdefault((r.task_id, r.model, r.prompt), [])
+            group = logprob_groups.setdefault((r.task_id, r.model, r.prompt, r.setting), [])
             group.append((r.answer, r.reference, json.loads(r.label_logprobs or "{}")))
         elif task.type == "classify":
             yield _label_row(r, label_sets[task.id])
+            yield from _answer_rows(r, task, measured[task.id])
         else:
-            yield from _generate_rows(r, task)
-    for (task_id, model, prompt), group in logprob_groups.items():
+            yield from _answer_rows(r, task, measured[task.id])
+    for (task_id, *variant), group in logprob_groups.items():
         how = tasks[task_id].calibration
-        yield from _logprob_rows(run_id, group, how, content_free.get((task_id, model, prompt)))
+        yield from _logprob_rows(run_id, group, how, content_free.get((task_id, *variant)))
     from llamacompare.analysis.human import answers_by_name, human_score_rows
     from llamacompare.analysis.judge import judge_score_rows
 
@@ -132,25 +135,21 @@ def _logprob_rows(
     return out
 
 
-def _generate_rows(r: ResultRow, task: Task) -> list[ScoreRow]:
-    from llamacompare.scoring.repetition import repetition
-    from llamacompare.scoring.rouge import length_stats, rouge_scores
-
-    text = r.text or ""
-    scorers = set(task.scorers or [])
-    out: list[ScoreRow] = []
+def _answer_rows(r: ResultRow, task: Task, scorers: list[Scorer]) -> list[ScoreRow]:
+    """The values of the registered scorers computed from the answer alone (rouge, length, repetition, a
+    plugin's); `words` carries why the answer stopped, which the summary counts."""
+    if not scorers:
+        return []
     fields = json.loads(r.input_json)
-    source = "\n".join(v for k, v in fields.items() if k not in (task.reference, "checks") and isinstance(v, str))
-    if r.reference and ("rouge" in scorers or not scorers):
-        for name, value in rouge_scores(text, r.reference).items():
-            out.append(ScoreRow.of(r.run_id, r.answer, name, value, None))
-    rep = repetition(text)  # a long answer may be one phrase, looped
-    stopped = _stopped(r, rep)
-    for name, value in length_stats(text, source).items():  # cheap, and useful beside any other metric
-        detail = json.dumps(stopped) if name == "words" and stopped else None
-        out.append(ScoreRow.of(r.run_id, r.answer, name, value, detail))
-    out.append(ScoreRow.of(r.run_id, r.answer, "repetition", rep, None))
-    return out
+    answer = Answer(r.text or "", r.reference,
+                    {k: v for k, v in fields.items() if k not in (task.reference, "checks") and isinstance(v, str)})
+    values: dict[str, float | None] = {}
+    for s in scorers:
+        if s.score is not None and (r.reference or not s.needs_reference):
+            values.update(s.score(answer))
+    stopped = _stopped(r, values.get("repetition")) if "words" in values else {}
+    return [ScoreRow.of(r.run_id, r.answer, name, value, json.dumps(stopped) if name == "words" and stopped else None)
+            for name, value in values.items()]
 
 
 class _Checker:

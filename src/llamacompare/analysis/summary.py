@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from llamacompare.analysis.checks import ALL_METRIC, add_check_metrics, is_check_metric, reason_of
+from llamacompare.analysis.checks import add_check_metrics, is_check_metric, reason_of
 from llamacompare.analysis.contract import (
     Answer,
     Calibration,
@@ -38,13 +38,12 @@ from llamacompare.analysis.contract import (
 )
 from llamacompare.analysis.variants import variant_label
 from llamacompare.models.base import ModelUsage
+from llamacompare.scorers import averaged_metrics, higher_is_better, is_binary, source
+from llamacompare.scorers import primary_metric as preferred_metric
 from llamacompare.scoring.recommend import Prefer
 from llamacompare.store.db import Store
 from llamacompare.store.rows import ScoreRow
 from llamacompare.tasks.suite import Suite, Task
-
-# `repetition` (lower is better) is a diagnostic beside `words`: never a task's primary metric
-GENERATE_METRICS = ("judge", "pairwise", "rougeL", "rouge1", "rouge2", "words", "repetition", "compression")
 
 
 @dataclass
@@ -57,6 +56,7 @@ class _Variant:
     mode: str
     prompt: str = ""
     base: str = ""  # the model's name with its mode where the run holds several
+    setting: str = ""
     ok: list[tuple[float | None, float | None, int]] = field(default_factory=list)  # latency, cost, tokens
     cases: set[str] = field(default_factory=set)
     scores: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # case -> scorer -> values
@@ -90,16 +90,16 @@ def build_report(
     case_info: dict[str, dict[str, tuple[int, str | None]]] = defaultdict(dict)
     modes_by_task = store.modes_by_task(run.id)
 
-    def variant_name(task_id: str, model: str, mode: str, prompt: str = "") -> str:
-        return variant_label(model, prompt, None if len(modes_by_task.get(task_id, ())) == 1 else mode)
+    def variant_name(task_id: str, model: str, mode: str, prompt: str = "", setting: str = "") -> str:
+        return variant_label(model, prompt, None if len(modes_by_task.get(task_id, ())) == 1 else mode, setting)
 
     for r in store.result_stats(run.id):
         tid = r.task_id
         if tid not in tasks_by_id:
             continue
-        name = variant_name(tid, r.model, r.mode, r.prompt)
+        name = variant_name(tid, r.model, r.mode, r.prompt, r.setting)
         v = variants[tid].get(name) or variants[tid].setdefault(
-            name, _Variant(name, r.model, r.mode, r.prompt, variant_name(tid, r.model, r.mode)))
+            name, _Variant(name, r.model, r.mode, r.prompt, variant_name(tid, r.model, r.mode), r.setting))
         case_info[tid].setdefault(r.case_id, (r.seq, r.reference))
         v.cases.add(r.case_id)
         if r.status != "ok":
@@ -113,7 +113,7 @@ def build_report(
         tid = s.task_id
         if tid not in variants:
             continue
-        scored = variants[tid].get(variant_name(tid, s.model, s.mode, s.prompt))
+        scored = variants[tid].get(variant_name(tid, s.model, s.mode, s.prompt, s.setting))
         if scored is None:
             continue
         if s.value is not None:
@@ -188,13 +188,8 @@ def _model_name(name: str, cfg: dict[str, Any]) -> str:
 
 
 def primary_metric(task: Task, variants: list[_Variant]) -> str:
-    if task.type == "classify":
-        return "accuracy"
-    has = {s for v in variants for case in v.scores.values() for s in case}
-    for m in ("judge", "pairwise", "rougeL", ALL_METRIC, "words"):
-        if m in has:
-            return m
-    return "words"
+    """The most preferred metric (the scorers registry ranks them) that the task has scores of."""
+    return preferred_metric(task.type, {s for v in variants for case in v.scores.values() for s in case})
 
 
 def _per_case(v: _Variant, scorer: str) -> dict[str, float]:
@@ -206,10 +201,10 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
     from llamacompare.scoring.stats import bootstrap_ci, compare_all, proportion_ci, tied_from_pairs
 
     metric = primary_metric(task, variants)
-    scorer = "label" if metric == "accuracy" else metric
+    scorer = source(metric)
     binary = task.type == "classify"
-    binary_metric = binary or metric == ALL_METRIC  # right/wrong per answer
-    higher_better = metric != "words"
+    binary_metric = is_binary(metric)  # right/wrong per answer
+    higher_better = higher_is_better(metric)
     rows: list[ModelRow] = []
     per_case: dict[str, dict[str, float]] = {}
     confusion: dict[str, Confusion] = {}
@@ -228,16 +223,16 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
             metrics.update(extra)
             if conf is not None:
                 confusion[v.name] = conf
-        else:
-            for m in GENERATE_METRICS:
-                if m != metric and (vals := list(_per_case(v, m).values())):
-                    ci_m = bootstrap_ci(vals, n_resamples=2000)
-                    metrics[m] = _mv(ci_m.value, ci_m.lo, ci_m.hi)
+        for m in averaged_metrics(task.type):
+            if m != metric and (vals := list(_per_case(v, source(m)).values())):
+                ci_m = bootstrap_ci(vals, n_resamples=2000)
+                metrics[m] = _mv(ci_m.value, ci_m.lo, ci_m.hi)
         if metric != "human" and (marked := list(_per_case(v, "human").values())):
             ci_h = proportion_ci([x == 1.0 for x in marked]) if all(x in (0.0, 1.0) for x in marked) \
                 else bootstrap_ci(marked, n_resamples=2000)
             metrics["human"] = _mv(ci_h.value, ci_h.lo, ci_h.hi)
-        variant = {"prompt": v.prompt, "base_model": v.base} if v.prompt else {}
+        variant = ({"prompt": v.prompt or None, "setting": v.setting or None, "base_model": v.base}
+                   if v.prompt or v.setting else {})
         rows.append(ModelRow(model=v.name, n=len(values), failed=v.failed, metrics=metrics, compliance=compliance,
                              label_scores=_label_scoring(v), calibration=_calibration(task, v, metrics, len(values)),
                              **variant, **_latency_cost(v.ok)))
@@ -275,15 +270,18 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
         recommendation.prompt = prompt_of.get(recommendation.model) or None
     prompts = [p.id for p in task.variants()] if task.prompts else []
     base_of = {v.name: v.base for v in variants}
-    prompt_pairs = [p for p in pairs_out if prompt_of.get(p.a) and prompt_of.get(p.a) != prompt_of.get(p.b)
+    axes_of = {v.name: (v.prompt, v.setting) for v in variants}
+    # a model under two prompts (or settings): paired on the same cases like two models
+    prompt_pairs = [p for p in pairs_out if any(axes_of.get(p.a, ("", ""))) and axes_of.get(p.a) != axes_of.get(p.b)
                     and base_of.get(p.a) == base_of.get(p.b)]
-    rank = _rank_stability(variants, per_case, common, prompts, higher_better) if prompts else None
+    settings = task.setting_ids() if task.settings else []
+    rank = _rank_stability(variants, per_case, common, prompts, higher_better) if prompts and not settings else None
     if binary:
         rows.append(_baseline_row(task, cases))
     stops, looping = _diagnoses(task, variants)
     return TaskSummary(id=task.id, type=task.type, mode=task.classify_mode if binary else None,
                        primary_metric=metric, models=rows, pairwise=pairs_out, recommendation=recommendation,
-                       confusion=confusion or None, stability=stability, prompts=prompts,
+                       confusion=confusion or None, stability=stability, prompts=prompts, settings=settings,
                        prompt_pairs=prompt_pairs, rank_stability=rank, max_tokens_stops=stops, looping=looping)
 
 
@@ -551,7 +549,7 @@ def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str
                                       reference=r.reference)
             out.append(case)
             seqs[key] = r.seq
-        name = variant_name(task.id, r.model, r.mode, r.prompt)
+        name = variant_name(task.id, r.model, r.mode, r.prompt, r.setting)
         v = variants[task.id].get(name)
         detail = v.details.get(r.case_id) if v else None
         sc = v.scores.get(r.case_id, {}) if v else {}
@@ -587,10 +585,10 @@ def per_case_primary(store: Store, run_id: str, suite: Suite) -> dict[tuple[str,
     values: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for s in store.scores(run_id):
         metric = metric_of.get(s.task_id)
-        scorer = "label" if metric == "accuracy" else metric
+        scorer = source(metric) if metric else None
         if s.scorer != scorer or s.value is None:
             continue
-        name = variant_label(s.model, s.prompt, None if len(modes[s.task_id]) == 1 else s.mode)
+        name = variant_label(s.model, s.prompt, None if len(modes[s.task_id]) == 1 else s.mode, s.setting)
         values[(s.task_id, name)][s.case_id].append(s.value)
     for key, cases in values.items():
         out[key] = (metric_of[key[0]], {c: sum(v) / len(v) for c, v in cases.items()})

@@ -231,7 +231,7 @@ def _base_model(name: str, a: Answer) -> str:
     """The model a case-matrix column shows: the answer's model and prompt variant, without the "@mode" a run of both
     modes adds to its name."""
     c = a.contender
-    return name if c is None else variant_label(c.model, c.prompt)
+    return name if c is None else variant_label(c.model, c.prompt, setting=c.setting)
 
 
 def check_filter_options(data: Report) -> list[list[str]]:
@@ -299,10 +299,11 @@ def task_view(task: TaskSummary, anchor: str) -> dict[str, Any]:
         "type": task.type,
         "mode": task.mode,
         "primary": task.primary_metric,
-        "metric_names": metrics,
+        "metric_names": [fmt.metric_title(m) for m in metrics],  # the header; cells follow `metrics`
         "rows": rows,
         "pairwise": pairwise,
         "prompt_pairs": [_pair_view(p, task) for p in task.prompt_pairs],
+        "axes": fmt.variant_axes(task),
         "rank_stability": task.rank_stability,
         "recommendation": task.recommendation,
         "charts": [c for c in plots if c is not None],

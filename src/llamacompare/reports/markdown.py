@@ -41,7 +41,7 @@ def _task_section(task: TaskSummary) -> list[str]:
     primary = task.primary_metric
     metrics = fmt.beside_words(list(dict.fromkeys([primary] + sorted({m for r in task.models for m in r.metrics
                                                                   if not is_check_metric(m)}))))
-    header = ["Model", *(md_text(m) for m in metrics)]
+    header = ["Model", *(md_text(fmt.metric_title(m)) for m in metrics)]
     header += ["Compliance", "Latency p50 / p95", "Cost", "n", "Failed"]
     rows = []
     for r in task.models:
@@ -83,11 +83,12 @@ def _task_section(task: TaskSummary) -> list[str]:
         out.append("")
     significant = [p for p in task.model_pairs() if fmt.significant(p.p_value)]
     if significant:
-        out += ["Significant differences (p < 0.05)" + (", models under the same prompt:" if task.prompts else ":"),
-                ""]
+        axes = fmt.variant_axes(task)
+        out += ["Significant differences (p < 0.05)" + (f", models under the same {axes}:" if axes else ":"), ""]
         out += _pair_table(significant, task)
     if task.prompt_pairs:
-        out += ["Prompts compared for each model, paired on the same cases:", ""]
+        out += [f"{_plural(fmt.variant_axes(task)).capitalize()} compared for each model, paired on the same cases:",
+                ""]
         out += _pair_table(task.prompt_pairs, task)
     if task.rank_stability:
         out += [f"**Rank stability:** {md_text(task.rank_stability.line.removeprefix('rank stability: '))}", ""]
@@ -144,3 +145,7 @@ def render_markdown(data: Report) -> str:
         out.append("")
     out.append(f"<sub>Generated {md_text(data.generated_at)} by llamacompare.</sub>")
     return "\n".join(out) + "\n"
+
+
+def _plural(axes: str) -> str:
+    return axes.replace("prompt", "prompts").replace("setting", "settings")

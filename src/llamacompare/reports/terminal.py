@@ -16,6 +16,7 @@ from llamacompare import formatting as fmt
 from llamacompare.analysis.checks import is_check_metric
 from llamacompare.analysis.contract import Answer, Case, PairwiseRow, Report, TaskSummary
 from llamacompare.reports.names import display_names, fold, narrowest
+from llamacompare.scorers import summary_columns
 
 
 def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | None = None) -> None:
@@ -26,13 +27,15 @@ def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | N
         short, prefix = display_names(r.model for r in task.models if not r.is_baseline)
         con.print(_summary_table(con, task, short, prefix))
         _print_diagnoses(con, task, short)
-        if task.prompts and task.model_pairs():
-            con.print("  models, under the same prompt:")
+        axes = fmt.variant_axes(task)
+        if axes and task.model_pairs():
+            con.print(f"  models, under the same {axes}:")
         for p in task.model_pairs():
             if not is_check_metric(p.metric):  # the checks table below lists the significant ones
                 con.print("  " + _pair_line(p, short, metric, task))
         if task.prompt_pairs:
-            con.print("  prompts, for the same model (paired on the same cases):")
+            con.print(f"  {axes.replace('prompt', 'prompts').replace('setting', 'settings')}, for the same model "
+                      "(paired on the same cases):")
         for p in task.prompt_pairs:
             if not is_check_metric(p.metric):
                 con.print("  " + _pair_line(p, short, metric, task))
@@ -272,14 +275,14 @@ def _summary_table(con: Console, task: TaskSummary, short: dict[str, str], prefi
     they do not fit, the extra metrics lose their intervals, then go (the caption says so), then p50, then the
     metric's interval moves under its value: the model column keeps room to name each model."""
     metric = task.primary_metric
-    extra = [k for k in ("rouge1", "words") if any(k in r.metrics for r in task.models) and k != metric]
+    extra = [k for k in summary_columns() if any(k in r.metrics for r in task.models) and k != metric]
     any_failed = any(r.failed for r in task.models)
     names = [(r.model if r.is_baseline else short.get(r.model, r.model))
              + (" *" if r.tied_with_best and not r.is_baseline else "") for r in task.models]
 
     def build(extras: str, p50: bool, split: bool) -> Callable[[Sequence[int]], Table]:
         shown = extra if extras != "drop" else []
-        left_out = [*(k for k in extra if k not in shown), *([] if p50 else ["p50"])]
+        left_out = [*(fmt.metric_title(k) for k in extra if k not in shown), *([] if p50 else ["p50"])]
 
         def make(widths: Sequence[int]) -> Table:
             folded = [fold(n, widths[0]) for n in names]
@@ -288,12 +291,12 @@ def _summary_table(con: Console, task: TaskSummary, short: dict[str, str], prefi
                 caption.append(fmt.APPROX_NOTE)
             if left_out:
                 caption.append(f"left out at this width: {', '.join(left_out)} (llamacompare report shows them)")
-            table = plain_table(f"task {task.id} ({task.type}) — {metric}, 95% CI",
+            table = plain_table(f"task {task.id} ({task.type}) — {fmt.metric_title(metric)}, 95% CI",
                                 caption="\n".join(caption) or None, lines=split or any("\n" in f for f in folded))
             table.add_column("model", no_wrap=True)
-            table.add_column(metric, justify="right", no_wrap=True)
+            table.add_column(fmt.metric_title(metric), justify="right", no_wrap=True)
             for k in shown:
-                table.add_column(k, justify="right", no_wrap=True)
+                table.add_column(fmt.metric_title(k), justify="right", no_wrap=True)
             if task.type == "classify":
                 table.add_column("format", justify="right", no_wrap=True)
             table.add_column("n", justify="right", no_wrap=True)

@@ -56,9 +56,10 @@ def check_decidable(tasks: Iterable[Task]) -> None:
     """A task whose primary metric is known only after the run (a judge) cannot be raced, nor yet one with prompt
     variants (its races would be between model x prompt pairs)."""
     for task in tasks:
-        if task.prompts:
-            raise UsageError(f"task {task.id}: --until-decided races models under one prompt, and this task has "
-                             "prompts: (variants); run it without --until-decided")
+        if task.prompts or task.settings:
+            what = "prompts: (variants)" if task.prompts else "settings:"
+            raise UsageError(f"task {task.id}: --until-decided races models under one prompt and setting, and this "
+                             f"task has {what}; run it without --until-decided")
         scorers = set(task.scorers or [])
         if task.type == "generate" and ({"judge", "pairwise"} & scorers or "rouge" not in scorers):
             raise UsageError(f"task {task.id}: --until-decided needs a metric scored as answers arrive (accuracy "

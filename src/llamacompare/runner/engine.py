@@ -134,9 +134,10 @@ async def execute(
         _check_label_scores(plan, clients, outcome)
         counts = check.counts()
         for c in clients.values():
-            per_case = sum(len(modes_of(t, c)) * len(t.variants()) * counts.get(t.id, 0) for t in plan.suite.tasks)
+            per_case = sum(len(modes_of(t, c)) * len(t.variants()) * len(t.setting_ids()) * counts.get(t.id, 0)
+                           for t in plan.suite.tasks)
             outcome.total += per_case * plan.options.repeats
-            outcome.total += sum(len(t.variants()) for t in plan.suite.tasks
+            outcome.total += sum(len(t.variants()) * len(t.setting_ids()) for t in plan.suite.tasks
                                  if needs_content_free(t) and c.capabilities.label_method is not None)
         await _check_context(plan, clients)
         done: set[AnswerKey] = set()
@@ -284,11 +285,12 @@ async def _drive(
         scores_labels = client.capabilities.label_method is not None
         for task in plan.suite.tasks:
             modes = modes_of(task, client)
-            params = task.generation_params(m.config.params.apply())  # the task's settings win over the model's
-            for variant in task.variants():  # one variant unless the task has prompts (not raced: check_decidable)
+            # one variant and one setting unless the task has prompts or settings (then not raced: check_decidable)
+            for variant, sid in ((v, s) for v in task.variants() for s in task.setting_ids()):
                 pid = variant.id
+                params = task.generation_params(m.config.params.apply(), sid)  # the task's (setting's) win
                 prefix = render_few_shot(task, variant)
-                cf_key = AnswerKey(task.id, CONTENT_FREE_CASE, Contender(name, "calibration", pid))
+                cf_key = AnswerKey(task.id, CONTENT_FREE_CASE, Contender(name, "calibration", pid, sid))
                 if needs_content_free(task) and scores_labels and cf_key not in done:
                     cf = content_free_case(task, variant)
                     yield [_Item(task, cf_key, -1, render_case(task, cf, variant=variant), params,
@@ -304,7 +306,7 @@ async def _drive(
                     rendered = None
                     group: list[_Item] = []
                     for mode in modes:
-                        who = Contender(name, mode, pid)
+                        who = Contender(name, mode, pid, sid)
                         for rep in range(reps):
                             answer = AnswerKey(task.id, case.id, who, rep)
                             if answer in done:

@@ -103,7 +103,7 @@ def _model_estimate(plan: RunPlan, m: PlannedModel, facts: Any, texts: dict[str,
     exact = facts.count_tokens is not None
     for task in plan.suite.tasks:
         modes = modes_of(task)
-        n = counts.get(task.id, 0)
+        n = counts.get(task.id, 0) * len(task.setting_ids())  # each setting is one more pass over the cases
         per_case = len(modes) * reps
         requests += n * per_case + int(needs_content_free(task))
         if exact:
@@ -119,7 +119,7 @@ def _model_estimate(plan: RunPlan, m: PlannedModel, facts: Any, texts: dict[str,
         cost, cost_basis = 0.0, "$0 in-process"
     elif m.spec.price_in is not None and m.spec.price_out is not None:
         cost = (prompt * m.spec.price_in + output * m.spec.price_out) / 1e6
-        cost_basis = f"from the price table of {PRICES_AS_OF}"
+        cost_basis = f"from the price table of {m.spec.prices_as_of or PRICES_AS_OF}"
     else:
         cost, cost_basis = None, "unknown (no price known without asking the server)"
     time_s, time_basis = _time(plan, m, facts, history, requests, prompt + output)
@@ -165,7 +165,7 @@ def _judge_estimates(plan: RunPlan, store: Store, answering: list[ModelEstimate]
             cost, basis = 0.0, "$0 in-process"
         elif spec.price_in is not None and spec.price_out is not None:
             cost = (prompt * spec.price_in + output * spec.price_out) / 1e6
-            basis = f"from the price table of {PRICES_AS_OF}"
+            basis = f"from the price table of {spec.prices_as_of or PRICES_AS_OF}"
         else:
             cost, basis = None, "unknown (no price known without asking the server)"
         width = facts.parallel or plan.options.default_concurrency
@@ -201,16 +201,12 @@ def _time(plan: RunPlan, m: PlannedModel, facts: Any, history: Any, requests: in
 
 def _task_power(plan: RunPlan, task: Task, n: int, store: Store, detect: float | None, alpha: float,
                 power: float) -> TaskPower:
+    from llamacompare.scorers import primary_metric, running, source
+
     binary = task.type == "classify"
-    scorers = set(task.scorers or [])
-    if binary:
-        metric, scorer = "accuracy", "label"
-    elif "judge" in scorers or "pairwise" in scorers:
-        metric = scorer = "judge" if "judge" in scorers else "pairwise"
-    elif "rouge" in scorers:
-        metric = scorer = "rougeL"
-    else:
-        metric = scorer = "words"
+    # the metric the summary will lead with: the most preferred of those the task's scorers make
+    metric = primary_metric(task.type, {m.source for s in running(task.type, task.scorers or ()) for m in s.metrics})
+    scorer = source(metric)
     spread, basis = _stored_spread(store, task, scorer, [m.spec.name for m in plan.models], binary)
     if spread is None:
         spread = DEFAULT_DISCORDANCE if binary else DEFAULT_DIFF_SD

@@ -32,13 +32,10 @@ from llamacompare.prompts.templates import Message
 from llamacompare.tasks.checks import CheckDefinitionError, TaskCheck, check_list, dump_checks, suite_error_for
 from llamacompare.tasks.template import TemplateSyntaxError, few_shot_turns, placeholders, render_few_shot
 
-CLASSIFY_SCORERS = ("accuracy",)
-GENERATE_SCORERS = ("rouge", "length", "judge", "pairwise")
 #: a label in a chat model's sentence, with its preamble ("Sure! The sentiment of this review is positive."); a task's
 #: `params` may say otherwise. 32 cut 6% of SmolLM2-135M-Instruct's answers to 200 SST-2 cases before the label, 64
 #: cut 2.5%; a base model's answer ends at its line (`base_model_stop`) or its first token (`mode: logprob`) anyway
 CLASSIFY_MAX_TOKENS = 64
-Scorer = Literal["accuracy", "rouge", "length", "judge", "pairwise"]
 ClassifyMode = Literal["generate", "logprob", "both"]
 _ID_RE = re.compile(r"[A-Za-z0-9_.-]+")
 Loc = tuple[str | int, ...]
@@ -336,6 +333,14 @@ class PromptSpec(Strict):
     instruction: str | None = None
 
 
+class SettingSpec(Strict):
+    """One generation setting of a task (`settings:`): its id and the parameters it sets over the task's (e.g.
+    temperature 0 and 0.7). Every case runs under every setting, each compared like a prompt variant."""
+
+    id: str
+    params: ParamsSpec
+
+
 @dataclass(frozen=True, slots=True)
 class PromptVariant:
     """What one variant renders: `id` is "" for a task with a single `template` (the default variant)."""
@@ -361,6 +366,7 @@ class Task(Strict):
     system: str | None = None
     template: str | None = None
     prompts: list[PromptSpec] | None = None
+    settings: list[SettingSpec] | None = None
     few_shot: list[Fields] | None = None
     few_shot_template: str | None = None
     # how a model with a chat format gets the examples: as user/assistant turns (what chat models are trained on), or
@@ -376,7 +382,7 @@ class Task(Strict):
     cases: list[CaseFields] | None = None
     dataset: DatasetSpec | None = None
     reference: str | None = None
-    scorers: list[Scorer] | None = None
+    scorers: list[str] | None = None  # names in the scorers registry (llamacompare.scorers)
     judge: JudgeSpec | None = None
     params: ParamsSpec | None = None
     checks: list[TaskCheck] | None = None  # each a metric; a case's own `checks` add to these
@@ -414,6 +420,19 @@ class Task(Strict):
     @classmethod
     def _label_map_keys(cls, v: Any) -> Any:
         return _key_text(v)
+
+    @field_validator("scorers")
+    @classmethod
+    def _known_scorers(cls, v: list[str] | None) -> list[str] | None:
+        from llamacompare.errors import describe_value
+        from llamacompare.scorers import names
+
+        known = names()
+        for i, s in enumerate(v or []):
+            if s not in known:
+                shown = [repr(n) for n in known]
+                raise fail((i,), f"{describe_value(s)} is not allowed; use {', '.join(shown[:-1])} or {shown[-1]}")
+        return v
 
     @model_validator(mode="after")
     def _check(self) -> Task:
@@ -492,7 +511,11 @@ class Task(Strict):
             out.append(self.reference)
         return out
 
-    def generation_params(self, base: Params | None = None) -> Params:
+    def setting_ids(self) -> list[str]:
+        """The settings every case runs under: their ids, or "" (the task's own parameters) when there are none."""
+        return [st.id for st in self.settings] if self.settings else [""]
+
+    def generation_params(self, base: Params | None = None, setting: str = "") -> Params:
         """The task's parameters over the model's (`base`). A classify task's answer is a label: unless the task
         or the model sets `max_tokens`, it gets CLASSIFY_MAX_TOKENS, not the 1024 a free answer gets (a base
         model would otherwise write on for 1024 tokens after the label, every case)."""
@@ -500,7 +523,8 @@ class Task(Strict):
         unset = (self.params is None or self.params.max_tokens is None) and params.max_tokens == Params().max_tokens
         if self.type == "classify" and unset:
             params = replace(params, max_tokens=CLASSIFY_MAX_TOKENS)
-        return params
+        spec = next((st.params for st in self.settings or () if st.id == setting), None) if setting else None
+        return spec.apply(params) if spec is not None else params
 
 
 def task_problems(task: Task) -> list[tuple[Loc, str]]:
@@ -549,6 +573,18 @@ def _template_problems(task: Task) -> list[tuple[Loc, str]]:
             seen.setdefault(p.id, i)
             texts += [(("prompts", i, "template"), p.template),
                       (("prompts", i, "few_shot_template"), p.few_shot_template)]
+    if task.settings is not None:
+        if not task.settings:
+            probs.append((("settings",), "no settings; add at least one {id: ..., params: {...}}, or leave them out"))
+        ids: dict[str, int] = {}
+        for i, st in enumerate(task.settings):
+            if not _ID_RE.fullmatch(st.id):
+                probs.append((("settings", i, "id"), f"setting id {st.id!r} may only use letters, digits, '_', '.', "
+                                                     "'-'; rename it"))
+            elif st.id in ids:
+                probs.append((("settings", i, "id"), f"duplicate setting id {st.id!r} (also settings[{ids[st.id]}]); "
+                                                     "give each setting its own id"))
+            ids.setdefault(st.id, i)
     for at, text in texts:
         if text is None:
             continue
@@ -609,11 +645,7 @@ def _classify_problems(task: Task) -> list[tuple[Loc, str]]:
         task.reference = "label"
     if task.scorers is None:
         task.scorers = ["accuracy"]
-    for i, s in enumerate(task.scorers):
-        if s not in CLASSIFY_SCORERS:
-            probs.append(
-                (("scorers", i), f"scorer {s!r} is for generate tasks; classify tasks use: accuracy")
-            )
+    probs += _scorer_problems(task)
     if not task.labels or len(task.labels) < 2:
         probs.append(
             (
@@ -668,23 +700,27 @@ def _generate_problems(task: Task) -> list[tuple[Loc, str]]:
             probs.append(((key,), f"`{key}` is only for classify tasks; remove it or set type: classify"))
     if task.scorers is None:
         task.scorers = ["rouge"] if task.reference else ["length"]
-    for i, s in enumerate(task.scorers):
-        if s not in GENERATE_SCORERS:
-            probs.append(
-                (
-                    ("scorers", i),
-                    f"scorer {s!r} is for classify tasks; generate tasks use: " + ", ".join(GENERATE_SCORERS),
-                )
-            )
-        elif s == "rouge" and not task.reference:
-            probs.append(
-                (
-                    ("scorers", i),
-                    "rouge needs a reference; set `reference:` to the field with the "
-                    "reference text, or use length/judge",
-                )
-            )
-        elif s in ("judge", "pairwise") and task.judge is None:
+    probs += _scorer_problems(task)
+    return probs
+
+
+def _scorer_problems(task: Task) -> list[tuple[Loc, str]]:
+    """Each scorer named serves the task's type and has what it needs, as the scorers registry declares them."""
+    from llamacompare.scorers import get, names
+
+    probs: list[tuple[Loc, str]] = []
+    own = names(task.type)
+    for i, s in enumerate(task.scorers or []):
+        spec = get(s)
+        if spec is None:
+            continue  # not a scorer at all: the field's validator said so
+        if s not in own:
+            probs.append((("scorers", i), f"scorer {s!r} is for {' or '.join(spec.types)} tasks; {task.type} tasks "
+                                          "use: " + ", ".join(own)))
+        elif spec.needs_reference and not task.reference:
+            probs.append((("scorers", i), f"{s} needs a reference; set `reference:` to the field with the reference "
+                                          "text, or use length/judge"))
+        elif spec.needs_judge and task.judge is None:
             probs.append((("scorers", i), f"the {s} scorer needs `judge: {{model: NAME}}`; add it"))
     return probs
 
