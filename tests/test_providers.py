@@ -105,7 +105,8 @@ def test_retry_after_is_honoured() -> None:
 
 def test_hang_becomes_a_timeout() -> None:
     plan = FaultPlan(rules=(PromptRule("hang", times=5),), hang_s=30)
-    with ScriptedServer(["test-model"], faults=plan) as srv, pytest.raises(errors.TimeoutError, match="within 0.5 s"):
+    with ScriptedServer(["test-model"], faults=plan) as srv, \
+            pytest.raises(errors.RequestTimeoutError, match="within 0.5 s"):
         ask(srv, timeout_s=0.5, max_tries=0)
 
 
@@ -114,7 +115,7 @@ def test_a_stream_that_trickles_past_the_timeout_becomes_a_timeout() -> None:
     then slows to a crawl must not hold a worker forever."""
     with ScriptedServer(["test-model"], answers=["bir iki üç dört beş altı yedi"], token_delay=0.3) as srv:
         t0 = time.perf_counter()
-        with pytest.raises(errors.TimeoutError, match="within 0.5 s"):
+        with pytest.raises(errors.RequestTimeoutError, match="within 0.5 s"):
             ask(srv, timeout_s=0.5, max_tries=0)
         assert time.perf_counter() - t0 < 3.0
 
@@ -122,7 +123,7 @@ def test_a_stream_that_trickles_past_the_timeout_becomes_a_timeout() -> None:
 
 def test_the_time_limit_is_per_request_and_stopping_a_run_is_not_a_timeout() -> None:
     """Answers that each take well under the limit never time out however long the session lasts; cancelling a
-    request that waits on a hung server is a cancellation, not a TimeoutError."""
+    request that waits on a hung server is a cancellation, not a RequestTimeoutError."""
     import asyncio
 
     from llamacompare.models.openai_compat import OpenAICompatProvider

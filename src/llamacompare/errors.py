@@ -55,8 +55,8 @@ class RateLimitError(ProviderError):
     retryable = True
 
 
-class TimeoutError(ProviderError):  # noqa: A001 - shadows the builtin on purpose inside this namespace
-    """No complete answer within the timeout."""
+class RequestTimeoutError(ProviderError):
+    """No complete answer within the timeout (named apart from the builtin `TimeoutError`, which it would shadow)."""
 
     retryable = True
 

@@ -46,8 +46,8 @@ from llamacompare.errors import (
     ModelNotFoundError,
     ProviderError,
     RateLimitError,
+    RequestTimeoutError,
     ServerError,
-    TimeoutError,
     UsageError,
 )
 from llamacompare.models.base import LabelScores, ModelInfo, Prepared, Provider, Request, Response
@@ -375,7 +375,7 @@ class AnthropicProvider(Provider):
                 if status in (408, 409, 429) or status >= 500:
                     self._raise_for(status, body, headers)
                 return status, body, headers
-            except (ServerError, TimeoutError, RateLimitError) as exc:
+            except (ServerError, RequestTimeoutError, RateLimitError) as exc:
                 if isinstance(exc, ConnectionFailedError):
                     raise  # nothing listens there: every request would fail, say so before sending any
                 failure = exc

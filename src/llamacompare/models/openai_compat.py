@@ -24,8 +24,8 @@ from llamacompare.errors import (
     ModelNotFoundError,
     ProviderError,
     RateLimitError,
+    RequestTimeoutError,
     ServerError,
-    TimeoutError,
 )
 from llamacompare.models import servers
 from llamacompare.models.base import LabelScores, ModelInfo, Prepared, Provider, Request, Response
@@ -219,7 +219,7 @@ class OpenAICompatProvider(Provider):
                     self._raise_for(status, body, headers)
                 if status == 429 or status >= 500:
                     self._raise_for(status, body, headers)
-            except (ServerError, TimeoutError, RateLimitError) as exc:
+            except (ServerError, RequestTimeoutError, RateLimitError) as exc:
                 if isinstance(exc, ConnectionFailedError):
                     raise  # nothing listens there: every request would fail, say so before sending any
                 failure = exc
@@ -547,7 +547,7 @@ class _transport_errors:  # noqa: N801 - used like a function: `with _transport_
             return
         url = self.url
         if isinstance(exc, builtins.TimeoutError):
-            raise TimeoutError(f"{self.late} from {url} within {self.timeout_s:g} s") from exc
+            raise RequestTimeoutError(f"{self.late} from {url} within {self.timeout_s:g} s") from exc
         if isinstance(exc, aiohttp.ClientConnectorError):
             raise ConnectionFailedError(f"cannot reach {url}: {exc.os_error or exc}") from None
         if isinstance(exc, aiohttp.ClientError):
