@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
-from llamacompare.analysis.contract import Case, Report
+from llamacompare.analysis.contract import CaseReport, Report
 from llamacompare.reports import notebook
 from llamacompare.reports.figure import Chart
 from llamacompare.reports.html import disagrees
@@ -162,7 +162,7 @@ class Comparison:
 class CaseView:
     """`Comparison.show(case_id)`: renders as HTML in Jupyter and as text elsewhere."""
 
-    def __init__(self, report: Report, case: Case) -> None:
+    def __init__(self, report: Report, case: CaseReport) -> None:
         self.data, self.case = report, case
 
     def __repr__(self) -> str:

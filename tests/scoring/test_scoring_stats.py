@@ -13,7 +13,7 @@ from scipy import stats as sps
 
 from llamacompare.scoring.stats import (
     Interval,
-    PairResult,
+    PairComparison,
     _tango_z,
     bootstrap_ci,
     cases_needed,
@@ -291,8 +291,8 @@ def test_tied_with_best_lower_is_better() -> None:
 
 def test_holm_changes_the_decision() -> None:
     # Three comparisons with raw p-values 0.01, 0.03, 0.04: uncorrected all worse, Holm keeps two tied.
-    def pair(other: str, p: float) -> PairResult:
-        return PairResult("best", other, 100, 0.9, 0.8, 0.1, 0.01, 0.2, p, "test")
+    def pair(other: str, p: float) -> PairComparison:
+        return PairComparison("best", other, 100, 0.9, 0.8, 0.1, 0.01, 0.2, p, "test")
 
     pairs = [pair("x", 0.01), pair("y", 0.03), pair("z", 0.04)]
     tied, _, p_adj = tied_from_pairs("best", pairs, correction="holm")

@@ -309,7 +309,9 @@ class Answer(_Model):
     contender: Contender | None = None  # whose answer this is (model, mode, prompt variant)
 
 
-class Case(_Model):
+class CaseReport(_Model):
+    """One case as a report shows it, with every row's answer (the case a run reads is `tasks.suite.Case`)."""
+
     task: str
     id: str
     input: str
@@ -363,7 +365,7 @@ class Report(_Model):
     run: RunInfo
     generated_at: str
     tasks: list[TaskSummary]
-    cases: list[Case] = Field(default_factory=list)
+    cases: list[CaseReport] = Field(default_factory=list)
     diff: RunDiff | None = None
     local: list[LocalModelUsage] = Field(default_factory=list)  # in-process models only
 

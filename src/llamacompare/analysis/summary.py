@@ -16,7 +16,7 @@ from llamacompare.analysis.checks import add_check_metrics, is_check_metric, rea
 from llamacompare.analysis.contract import (
     Answer,
     Calibration,
-    Case,
+    CaseReport,
     CheckOutcome,
     Confusion,
     LabelScoring,
@@ -47,7 +47,7 @@ from llamacompare.tasks.suite import Suite, Task
 
 
 @dataclass
-class _Variant:
+class _ContenderStats:
     """One model (in one mode, with one prompt variant) on one task, kept compact: a summary must not hold every
     answer in memory."""
 
@@ -86,7 +86,7 @@ def build_report(
         margin = cfg.get("options", {}).get("margin") or None
     model_order = [m.get("label") or _model_name(m["name"], cfg) for m in cfg["models"]]
     tasks_by_id = {t.id: t for t in suite.tasks}
-    variants: dict[str, dict[str, _Variant]] = defaultdict(dict)
+    variants: dict[str, dict[str, _ContenderStats]] = defaultdict(dict)
     case_info: dict[str, dict[str, tuple[int, str | None]]] = defaultdict(dict)
     modes_by_task = store.modes_by_task(run.id)
 
@@ -99,7 +99,7 @@ def build_report(
             continue
         name = variant_name(tid, r.model, r.mode, r.prompt, r.setting)
         v = variants[tid].get(name) or variants[tid].setdefault(
-            name, _Variant(name, r.model, r.mode, r.prompt, variant_name(tid, r.model, r.mode), r.setting))
+            name, _ContenderStats(name, r.model, r.mode, r.prompt, variant_name(tid, r.model, r.mode), r.setting))
         case_info[tid].setdefault(r.case_id, (r.seq, r.reference))
         v.cases.add(r.case_id)
         if r.status != "ok":
@@ -135,7 +135,7 @@ def build_report(
                 scored.stops.append(d.get("max_tokens"))
                 scored.stops_looping += bool(d.get("loops"))
 
-    def order(v: _Variant, prompts: list[str]) -> tuple[int, str, int, str]:
+    def order(v: _ContenderStats, prompts: list[str]) -> tuple[int, str, int, str]:
         at = model_order.index(v.model) if v.model in model_order else len(model_order)
         return (at, v.mode, prompts.index(v.prompt) if v.prompt in prompts else len(prompts), v.name)
 
@@ -187,16 +187,16 @@ def _model_name(name: str, cfg: dict[str, Any]) -> str:
         return name
 
 
-def primary_metric(task: Task, variants: list[_Variant]) -> str:
+def primary_metric(task: Task, variants: list[_ContenderStats]) -> str:
     """The most preferred metric (the scorers registry ranks them) that the task has scores of."""
     return preferred_metric(task.type, {s for v in variants for case in v.scores.values() for s in case})
 
 
-def _per_case(v: _Variant, scorer: str) -> dict[str, float]:
+def _per_case(v: _ContenderStats, scorer: str) -> dict[str, float]:
     return {c: sum(vals) / len(vals) for c, s in v.scores.items() if (vals := s.get(scorer))}
 
 
-def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], prefer: Prefer,
+def _task_summary(task: Task, variants: list[_ContenderStats], cases: dict[str, Any], prefer: Prefer,
                   margin: float | None = None) -> TaskSummary:
     from llamacompare.scoring.stats import bootstrap_ci, compare_all, proportion_ci, tied_from_pairs
 
@@ -285,7 +285,7 @@ def _task_summary(task: Task, variants: list[_Variant], cases: dict[str, Any], p
                        prompt_pairs=prompt_pairs, rank_stability=rank, max_tokens_stops=stops, looping=looping)
 
 
-def _calibration(task: Task, v: _Variant, metrics: dict[str, Metric], n: int) -> Calibration | None:
+def _calibration(task: Task, v: _ContenderStats, metrics: dict[str, Metric], n: int) -> Calibration | None:
     """A label-scored row's accuracy before and after calibration, and what the calibration rests on."""
     from llamacompare.scoring.calibration import FEW_CASES
 
@@ -298,7 +298,7 @@ def _calibration(task: Task, v: _Variant, metrics: dict[str, Metric], n: int) ->
                        few=how == "batch" and n < FEW_CASES)
 
 
-def _label_scoring(v: _Variant) -> LabelScoring | None:
+def _label_scoring(v: _ContenderStats) -> LabelScoring | None:
     """Exact, approximate (some case read off top log-probs) or unknown (stored before methods were recorded), with
     the share of cases where every label was listed."""
     from llamacompare.models.capabilities import APPROXIMATE_LABEL_METHODS, EXACT_LABEL_METHODS
@@ -318,7 +318,7 @@ def _label_scoring(v: _Variant) -> LabelScoring | None:
                         covered=v.label_covered, coverage=v.label_covered / n if n else None, unknown=unknown)
 
 
-def _diagnoses(task: Task, variants: list[_Variant]) -> tuple[list[MaxTokensStop], list[Looping]]:
+def _diagnoses(task: Task, variants: list[_ContenderStats]) -> tuple[list[MaxTokensStop], list[Looping]]:
     """The models whose answers often stopped at max_tokens before a label (or before their end), and those whose
     answers often loop: only where `scoring.diagnostics.matters`."""
     from llamacompare.scoring.diagnostics import matters, usual
@@ -339,7 +339,7 @@ def _diagnoses(task: Task, variants: list[_Variant]) -> tuple[list[MaxTokensStop
     return stops, looping
 
 
-def _stability(v: _Variant, scorer: str) -> RepeatStability | None:
+def _stability(v: _ContenderStats, scorer: str) -> RepeatStability | None:
     """Agreement, flips and pass^k over a model's repeats (None with one answer per case)."""
     from llamacompare.scoring.stability import repeat_stability
 
@@ -357,7 +357,7 @@ def _stability(v: _Variant, scorer: str) -> RepeatStability | None:
                            mean=_mv(st.mean.value, st.mean.lo, st.mean.hi))
 
 
-def _rank_stability(variants: list[_Variant], per_case: dict[str, dict[str, float]], common: set[str],
+def _rank_stability(variants: list[_ContenderStats], per_case: dict[str, dict[str, float]], common: set[str],
                     prompts: list[str], higher_is_better: bool) -> RankStability | None:
     """The models' order under each prompt (means over the cases every variant answered, as the paired tests
     use), Kendall's τ between every two prompts, and the pairs that swap."""
@@ -387,7 +387,7 @@ def _rank_stability(variants: list[_Variant], per_case: dict[str, dict[str, floa
     return RankStability(stable=found.stable, rankings=found.rankings, taus=taus, swaps=swaps, line=line)
 
 
-def _human_pairs(variants: list[_Variant], cases: dict[str, Any]) -> list[PairwiseRow]:
+def _human_pairs(variants: list[_ContenderStats], cases: dict[str, Any]) -> list[PairwiseRow]:
     """Paired comparisons on the share marked correct by people, over the cases people marked for every model."""
     from llamacompare.scoring.stats import compare_all
 
@@ -403,7 +403,7 @@ def _human_pairs(variants: list[_Variant], cases: dict[str, Any]) -> list[Pairwi
             for p in compare_all(aligned, binary=binary, n_resamples=5000)]
 
 
-def _agreement(a: _Variant, b: _Variant, ids: list[str]) -> float | None:
+def _agreement(a: _ContenderStats, b: _ContenderStats, ids: list[str]) -> float | None:
     """The share of cases where both gave the same label, first repeat (a label score's label is its best label)."""
     both = [c for c in ids if a.labels.get(c) and b.labels.get(c)]
     if not both:
@@ -418,7 +418,7 @@ def _mv(value: float, lo: float | None, hi: float | None) -> Metric:
     return Metric(value=clean(value), lo=clean(lo), hi=clean(hi))
 
 
-def _classify_extras(task: Task, v: _Variant) -> tuple[dict[str, Metric], float | None, Confusion | None]:
+def _classify_extras(task: Task, v: _ContenderStats) -> tuple[dict[str, Metric], float | None, Confusion | None]:
     from llamacompare.scoring.classification import classification_report
 
     golds, preds, compliant = [], [], []
@@ -527,11 +527,11 @@ def _recommend_margin(rows: list[ModelRow], best: str, bounds: dict[str, float],
     return Recommendation(model=rec.model, line=rec.line, caveat=rec.caveat)
 
 
-def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str, _Variant]], variant_name: Any,
-           max_cases: int | None) -> list[Case]:
+def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str, _ContenderStats]], variant_name: Any,
+           max_cases: int | None) -> list[CaseReport]:
     """The side-by-side rows, read again from the store for just the cases shown."""
-    out: list[Case] = []
-    by_key: dict[tuple[str, str], Case] = {}
+    out: list[CaseReport] = []
+    by_key: dict[tuple[str, str], CaseReport] = {}
     seqs: dict[tuple[str, str], int] = {}
     from llamacompare.tasks.template import input_text
 
@@ -545,7 +545,7 @@ def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str
         case = by_key.get(key)
         if case is None:
             fields = json.loads(r.input_json)
-            case = by_key[key] = Case(task=task.id, id=r.case_id, input=input_text(task, fields),
+            case = by_key[key] = CaseReport(task=task.id, id=r.case_id, input=input_text(task, fields),
                                       reference=r.reference)
             out.append(case)
             seqs[key] = r.seq

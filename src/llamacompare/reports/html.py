@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from llamacompare import formatting as fmt
-from llamacompare.analysis.contract import Answer, Case, Confusion, PairwiseRow, Report, RunDiff, TaskSummary
+from llamacompare.analysis.contract import Answer, CaseReport, Confusion, PairwiseRow, Report, RunDiff, TaskSummary
 from llamacompare.analysis.variants import variant_label
 from llamacompare.reports import charts
 
@@ -60,7 +60,7 @@ def embed_json(value: Any) -> str:
     )
 
 
-def disagrees(case: Case, task_type: str) -> bool:
+def disagrees(case: CaseReport, task_type: str) -> bool:
     """Whether the models that answered this case disagree: different labels for classify tasks (an
     unlabelled answer counts as its own label), different text for generate tasks (outer whitespace
     ignored)."""

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from llamacompare import formatting as fmt
-from llamacompare.analysis.contract import Case, Report
+from llamacompare.analysis.contract import CaseReport, Report
 from llamacompare.reports.css import scoped
 from llamacompare.reports.html import asset, disagrees, model_columns, shown, task_view, template
 
@@ -66,7 +66,7 @@ def comparison_text(report: Report, *, rows: int = ROWS, disagreements_first: bo
     return buf.getvalue().rstrip() + ("\n" + " ".join(more) if more else "")
 
 
-def matrix(report: Report, cases: list[Case]) -> dict[str, Any]:
+def matrix(report: Report, cases: list[CaseReport]) -> dict[str, Any]:
     """The static case matrix: one row per case, one column per model, marks and text cut to CUT characters."""
     columns = model_columns(report)
     types = {t.id: t.type for t in report.tasks}
@@ -92,7 +92,7 @@ def matrix(report: Report, cases: list[Case]) -> dict[str, Any]:
     return {"columns": columns, "rows": rows}
 
 
-def find_case(report: Report, case_id: str) -> Case:
+def find_case(report: Report, case_id: str) -> CaseReport:
     """A case by its id, or by 'task/id' where two tasks share an id."""
     hits = [c for c in report.cases if c.id == case_id or f"{c.task}/{c.id}" == case_id]
     if len(hits) == 1:
@@ -104,11 +104,11 @@ def find_case(report: Report, case_id: str) -> Case:
     raise KeyError(f"no case {case_id!r} in run {report.run.id}; its cases are {some}, …")
 
 
-def case_html(report: Report, case: Case) -> str:
+def case_html(report: Report, case: CaseReport) -> str:
     return str(template("cases.html.j2").module.case_cell(_css(), _detail(report, case))).strip()
 
 
-def case_text(report: Report, case: Case) -> str:
+def case_text(report: Report, case: CaseReport) -> str:
     d = _detail(report, case)
     lines = [f"case {d['task']}/{d['id']}" + (" (models disagree)" if d["disagree"] else ""), "input:",
              _indent(d["input"])]
@@ -126,7 +126,7 @@ def case_text(report: Report, case: Case) -> str:
     return "\n".join(lines)
 
 
-def _detail(report: Report, case: Case) -> dict[str, Any]:
+def _detail(report: Report, case: CaseReport) -> dict[str, Any]:
     import json
 
     task_type = next((t.type for t in report.tasks if t.id == case.task), "generate")
@@ -143,7 +143,7 @@ def _detail(report: Report, case: Case) -> dict[str, Any]:
             "answers": answers}
 
 
-def _ordered(report: Report, disagreements_first: bool) -> tuple[list[Case], str]:
+def _ordered(report: Report, disagreements_first: bool) -> tuple[list[CaseReport], str]:
     cases = list(report.cases)
     n = len(cases)
     if not disagreements_first:

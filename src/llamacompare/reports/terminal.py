@@ -14,7 +14,7 @@ from rich.text import Text
 
 from llamacompare import formatting as fmt
 from llamacompare.analysis.checks import is_check_metric
-from llamacompare.analysis.contract import Answer, Case, PairwiseRow, Report, TaskSummary
+from llamacompare.analysis.contract import Answer, CaseReport, PairwiseRow, Report, TaskSummary
 from llamacompare.reports.names import display_names, fold, narrowest
 from llamacompare.scorers import summary_columns
 
@@ -59,7 +59,7 @@ def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | N
         con.print(_local_table(con, report))
         con.print(Text(f"  {fmt.LOCAL_USAGE_NOTE}", style="dim"))
         con.print()
-    by_task: dict[str, list[Case]] = {}
+    by_task: dict[str, list[CaseReport]] = {}
     for c in report.cases:
         by_task.setdefault(c.task, []).append(c)
     for task_id, task_cases in by_task.items():
@@ -68,7 +68,7 @@ def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | N
         con.print(_side_by_side(con, task_id, task_cases))
 
 
-def _side_by_side(con: Console, task_id: str, task_cases: list[Case]) -> Table:
+def _side_by_side(con: Console, task_id: str, task_cases: list[CaseReport]) -> Table:
     """Each case's answers, a row per model (or, wide and with two models, a column each). Case ids and model
     names keep their width and fold only at separators; the answers take the rest."""
     models = list(dict.fromkeys(m for c in task_cases for m in c.answers))

@@ -27,13 +27,13 @@ from llamacompare.scoring.labels import (
     lower_tr,
     words,
 )
-from llamacompare.scoring.recommend import ModelSummary, Recommendation, recommend
+from llamacompare.scoring.recommend import Choice, ModelSummary, recommend
 from llamacompare.scoring.rouge import ROUGE_TYPES, length_stats, rouge_scores, tokenize
 from llamacompare.scoring.stats import (
     Interval,
     McNemarResult,
-    PairedResult,
-    PairResult,
+    PairComparison,
+    PairedTest,
     bootstrap_ci,
     cases_needed,
     cases_needed_from_counts,
@@ -51,6 +51,7 @@ from llamacompare.scoring.stats import (
 __all__ = [
     "NO_LABEL",
     "ROUGE_TYPES",
+    "Choice",
     "ClassMetrics",
     "ClassificationReport",
     "Interval",
@@ -58,9 +59,8 @@ __all__ = [
     "LabelSet",
     "McNemarResult",
     "ModelSummary",
-    "PairResult",
-    "PairedResult",
-    "Recommendation",
+    "PairComparison",
+    "PairedTest",
     "ascii_fold",
     "batch_calibrate",
     "bootstrap_ci",

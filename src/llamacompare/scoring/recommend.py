@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from llamacompare.formatting import estimate_parts, short, whole_pct
-from llamacompare.scoring.stats import Interval, PairResult, tied_from_pairs
+from llamacompare.scoring.stats import Interval, PairComparison, tied_from_pairs
 
-__all__ = ["ModelSummary", "Prefer", "Recommendation", "label_caveat", "recommend", "recommend_within_margin"]
+__all__ = ["Choice", "ModelSummary", "Prefer", "label_caveat", "recommend", "recommend_within_margin"]
 
 Prefer = Literal["cost", "latency"]
 
@@ -38,7 +38,7 @@ class ModelSummary:
 
 
 @dataclass(frozen=True, slots=True)
-class Recommendation:
+class Choice:
     """The model to choose (None when there is nothing to choose from) and the evidence in one line.
 
     `tied`: the other models not significantly worse than the best (closest first). `needed_cases`:
@@ -90,14 +90,14 @@ def label_caveat(ranked: Sequence[ModelSummary]) -> str | None:
 
 def recommend(
     summaries: Sequence[ModelSummary],
-    pairs: Sequence[PairResult],
+    pairs: Sequence[PairComparison],
     *,
     prefer: Prefer = "cost",
     metric_name: str,
     higher_is_better: bool = True,
     alpha: float = 0.05,
     correction: Literal["holm", "none"] = "holm",
-) -> Recommendation:
+) -> Choice:
     """Recommend the cheapest (`prefer="cost"`) or fastest model not significantly worse than the best; with a
     caveat where the models it ranks mix approximate and exact label scores."""
     rec = _recommend(summaries, pairs, prefer=prefer, metric_name=metric_name, higher_is_better=higher_is_better,
@@ -108,19 +108,19 @@ def recommend(
 
 def _recommend(
     summaries: Sequence[ModelSummary],
-    pairs: Sequence[PairResult],
+    pairs: Sequence[PairComparison],
     *,
     prefer: Prefer = "cost",
     metric_name: str,
     higher_is_better: bool = True,
     alpha: float = 0.05,
     correction: Literal["holm", "none"] = "holm",
-) -> Recommendation:
+) -> Choice:
     if prefer not in ("cost", "latency"):
         raise ValueError(f"prefer must be 'cost' or 'latency', not {prefer!r}")
     valid = [s for s in summaries if s.n > 0 and _finite(s.metric.value)]
     if not valid:
-        return Recommendation(None, f"no model has a {metric_name} score to compare", [], None)
+        return Choice(None, f"no model has a {metric_name} score to compare", [], None)
     by_name = {s.model: s for s in valid}
     sign = -1.0 if higher_is_better else 1.0
 
@@ -140,7 +140,7 @@ def _recommend(
 
     best = min(valid, key=lambda s: (sign * s.metric.value, order(s)))
     if len(valid) == 1:
-        return Recommendation(best.model, f"choose {best.model}: {metric(best)} (the only model scored)", [])
+        return Choice(best.model, f"choose {best.model}: {metric(best)} (the only model scored)", [])
 
     usable = [p for p in pairs if p.a in by_name and p.b in by_name]
     tied, against, p_adj = tied_from_pairs(best.model, usable, alpha=alpha, correction=correction)
@@ -161,13 +161,13 @@ def _recommend(
         if not others:
             line = (f"{best.model} scores best: {metric(best)}, but there is no paired comparison with the other "
                     "models (no cases in common) to say whether it is better")
-            return Recommendation(best.model, line, tied, None)
+            return Choice(best.model, line, tied, None)
         nxt = others[0]
         line = (
             f"choose {best.model}: {metric(best)}, significantly better than every other model "
             f"(next: {nxt.model} {short(nxt.metric.value)}; {evidence(nxt.model, best.model)})"
         )
-        return Recommendation(best.model, line, tied, None)
+        return Choice(best.model, line, tied, None)
 
     # No model is significantly better than the rest: say so, how many cases would tell, and which of the tied
     # models the user's rule (cheapest or fastest) picks. Never "choose": these cases cannot justify it.
@@ -202,7 +202,7 @@ def _recommend(
             notes.append(f"{prefer} unknown for {', '.join(unknown)}")
         if any(notes):
             line += f" ({'; '.join(n for n in notes if n)})"
-    return Recommendation(chosen.model, line, tied, needed)
+    return Choice(chosen.model, line, tied, needed)
 
 
 def recommend_within_margin(
@@ -214,7 +214,7 @@ def recommend_within_margin(
     prefer: Prefer = "cost",
     metric_name: str,
     confidence: str = "95%",
-) -> Recommendation:
+) -> Choice:
     """The cheapest (`prefer="cost"`) or fastest model shown within `margin` of the best: a non-inferiority rule.
 
     `lower_bounds[m]`: a one-sided lower confidence bound of (m - best), oriented so that positive is better,
@@ -223,7 +223,7 @@ def recommend_within_margin(
     """
     by_name = {s.model: s for s in summaries}
     if best not in by_name:
-        return Recommendation(None, f"no model has a {metric_name} score to compare", [], None)
+        return Choice(None, f"no model has a {metric_name} score to compare", [], None)
 
     def pref(s: ModelSummary) -> float | None:
         return s.cost_usd if prefer == "cost" else s.latency_s
@@ -249,7 +249,7 @@ def recommend_within_margin(
         if not within:
             line = (f"choose {best}: the best on {metric_name} ({short(by_name[best].metric.value)}); no other model "
                     f"is shown within {points} of it (one-sided {confidence} bound)")
-        return Recommendation(best, line, within, None, caveat)
+        return Choice(best, line, within, None, caveat)
     bound = lower_bounds[chosen.model]
     line = (f"choose {chosen.model}: the {rule} model within {points} of the best ({best}): {metric_name} "
             f"{short(chosen.metric.value)} vs {short(by_name[best].metric.value)}, one-sided {confidence} lower "
@@ -258,4 +258,4 @@ def recommend_within_margin(
         ratio = _ratio(pref(chosen), pref(by_name[best]), prefer)  # type: ignore[arg-type]
         if ratio:
             line += f" ({ratio})"
-    return Recommendation(chosen.model, line, within, None, caveat)
+    return Choice(chosen.model, line, within, None, caveat)

@@ -34,8 +34,8 @@ import numpy as np
 __all__ = [
     "Interval",
     "McNemarResult",
-    "PairResult",
-    "PairedResult",
+    "PairComparison",
+    "PairedTest",
     "bootstrap_ci",
     "cases_needed",
     "cases_needed_from_counts",
@@ -77,8 +77,8 @@ class McNemarResult:
 
 
 @dataclass(frozen=True, slots=True)
-class PairedResult:
-    """diff = mean(a - b) with its confidence interval and a two-sided p-value for diff == 0."""
+class PairedTest:
+    """What a paired test gives: diff = mean(a - b), its confidence interval, the two-sided p-value for diff == 0."""
 
     diff: float
     lo: float
@@ -91,7 +91,7 @@ class PairedResult:
 
 
 @dataclass(frozen=True, slots=True)
-class PairResult:
+class PairComparison:
     """Model `a` against model `b` on the same `n` cases. diff = mean_a - mean_b.
 
     `a_only`/`b_only`: cases only a (only b) got right, for binary scores. `needed_cases`: roughly
@@ -117,13 +117,13 @@ class PairResult:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def oriented(self, first: str) -> PairResult:
+    def oriented(self, first: str) -> PairComparison:
         """The same comparison with `first` as model a (diff, interval and counts flipped)."""
         if first == self.a:
             return self
         if first != self.b:
             raise KeyError(first)
-        return PairResult(
+        return PairComparison(
             self.b,
             self.a,
             self.n,
@@ -342,15 +342,15 @@ def _tango_interval(b: int, c: int, n: int, confidence: float) -> tuple[float, f
 
 def paired_diff_ci_binary(
     a_correct: Sequence[bool] | np.ndarray, b_correct: Sequence[bool] | np.ndarray, *, confidence: float = 0.95
-) -> PairedResult:
+) -> PairedTest:
     """Difference in accuracy (a - b) with Tango's score interval and the exact McNemar p-value."""
     _check_confidence(confidence)
     res = mcnemar_exact(a_correct, b_correct)
     n = len(a_correct)
     if n == 0:
-        return PairedResult(math.nan, math.nan, math.nan, math.nan, "mcnemar-exact/tango")
+        return PairedTest(math.nan, math.nan, math.nan, math.nan, "mcnemar-exact/tango")
     lo, hi = _tango_interval(res.b, res.c, n, confidence)
-    return PairedResult((res.b - res.c) / n, lo, hi, res.p_value, "mcnemar-exact/tango")
+    return PairedTest((res.b - res.c) / n, lo, hi, res.p_value, "mcnemar-exact/tango")
 
 
 def paired_bootstrap(
@@ -361,7 +361,7 @@ def paired_bootstrap(
     n_resamples: int = 10_000,
     seed: int = 0,
     method: Method = "bca",
-) -> PairedResult:
+) -> PairedTest:
     """Mean of a - b over cases, its bootstrap interval (resampling cases) and two-sided p-value.
 
     The p-value inverts the same bootstrap interval, so p < 1 - confidence exactly when the interval
@@ -375,13 +375,13 @@ def paired_bootstrap(
     d = x - y
     name = f"bootstrap-{method}"
     if d.size == 0:
-        return PairedResult(math.nan, math.nan, math.nan, math.nan, name)
+        return PairedTest(math.nan, math.nan, math.nan, math.nan, name)
     diff = float(d[0]) if np.all(d == d[0]) else float(d.mean())
     if np.all(d == d[0]):
-        return PairedResult(diff, diff, diff, 1.0 if diff == 0 else min(1.0, 2.0 ** (1 - d.size)), name)
+        return PairedTest(diff, diff, diff, 1.0 if diff == 0 else min(1.0, 2.0 ** (1 - d.size)), name)
     boot = _resample_means(d, n_resamples, np.random.default_rng(seed))
     lo, hi, z0, acc = _interval(d, boot, confidence, method)
-    return PairedResult(diff, lo, hi, _bootstrap_p(boot, z0, acc), name)
+    return PairedTest(diff, lo, hi, _bootstrap_p(boot, z0, acc), name)
 
 
 # ---------------------------------------------------------------- sample size
@@ -438,7 +438,7 @@ def compare_pair(
     confidence: float = 0.95,
     n_resamples: int = 10_000,
     seed: int = 0,
-) -> PairResult:
+) -> PairComparison:
     """One paired comparison: McNemar + Tango for binary scores, bootstrap otherwise."""
     if len(a) != len(b):
         raise ValueError(f"{name_a} has {len(a)} scores and {name_b} {len(b)}: compare on the same cases")
@@ -450,7 +450,7 @@ def compare_pair(
         ma = float(xa.mean()) if n else math.nan
         mb = float(xb.mean()) if n else math.nan
         need = cases_needed_from_counts(n, only_a, only_b, alpha=1 - confidence)
-        return PairResult(
+        return PairComparison(
             name_a,
             name_b,
             n,
@@ -471,7 +471,7 @@ def compare_pair(
     ma = float(xa.mean()) if n else math.nan
     mb = float(xb.mean()) if n else math.nan
     need = _cases_needed_continuous(xa - xb, alpha=1 - confidence)
-    return PairResult(
+    return PairComparison(
         name_a,
         name_b,
         n,
@@ -495,7 +495,7 @@ def compare_all(
     confidence: float = 0.95,
     n_resamples: int = 10_000,
     seed: int = 0,
-) -> list[PairResult]:
+) -> list[PairComparison]:
     """Every pair of models (in the order given), scored on the same cases (lists aligned by case)."""
     return [
         compare_pair(
@@ -532,11 +532,11 @@ def _better(x: float, y: float, higher_is_better: bool) -> bool:
 
 def tied_from_pairs(
     best: str,
-    pairs: Sequence[PairResult],
+    pairs: Sequence[PairComparison],
     *,
     alpha: float = 0.05,
     correction: Literal["holm", "none"] = "holm",
-) -> tuple[list[str], dict[str, PairResult], dict[str, float]]:
+) -> tuple[list[str], dict[str, PairComparison], dict[str, float]]:
     """Models not significantly worse than `best`, from the comparisons that involve it.
 
     Returns (tied, pair by model oriented with best as `a`, adjusted p-value by model). `tied` is
