@@ -7,7 +7,10 @@ run reads the same everywhere. Missing values are a dash; an unknown cost is "un
 from __future__ import annotations
 
 import math
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from llamacompare.scoring.recommend import Choice, Evidence, LabelMix, ModelSummary, Tied, WithinMargin
 
 DASH = "—"
 
@@ -349,3 +352,120 @@ def decided_lines(decided: Any) -> list[str]:
         return []
     saved = sum(d.saved for d in decided)
     return [f"until decided: {saved:,} request(s) not sent", *dict.fromkeys(d.line for d in decided)]
+
+
+# The recommendation: `scoring.recommend` decides and says why in facts; these are its sentences.
+
+
+def _p_text(p: float) -> str:
+    if p < 0.001:
+        return "<0.001"
+    return f"={p:.3f}" if p < 0.01 else f"={p:.2f}"
+
+
+def _ratio(chosen: float, best: float, what: str) -> str:
+    if best <= 0 or chosen >= best:
+        return f"at the same {what}" if chosen == best else ""
+    if chosen == 0:
+        return "at no cost" if what == "cost" else ""
+    r = chosen / best
+    return f"at 1/{round(1 / r)} of the {what}" if r <= 0.5 else f"at {r:.0%} of the {what}"
+
+
+def _preferred(s: ModelSummary, prefer: str) -> float | None:
+    return s.cost_usd if prefer == "cost" else s.latency_s
+
+
+def _evidence(e: Evidence) -> str:
+    diff, lo, hi = estimate_parts(e.pair.diff, e.pair.lo, e.pair.hi)
+    if not diff.startswith("-") and float(diff) != 0:
+        diff = "+" + diff
+    return f"diff {diff} [{lo}, {hi}], {'adj. p' if e.adjusted else 'p'}{_p_text(e.p_value)}"
+
+
+def label_caveat(mix: LabelMix | None) -> str | None:
+    """The line a ranking owes its reader when it puts approximate label scores beside exact ones: the two are not
+    the same measurement of log P(label | prompt), so it is never said silently."""
+    if mix is None:
+        return None
+    named = ", ".join(m + ("" if coverage is None else f" (coverage {whole_pct(coverage)})")
+                      for m, coverage in mix.approximate)
+    return (f"label scores approximate (top log-probs) for {named}, exact for {', '.join(mix.exact)}: the ranking "
+            "mixes two measures of log P(label | prompt)")
+
+
+def choice_line(choice: Choice) -> str:
+    """The recommendation in one line: whom to choose and the evidence, or why the cases cannot say."""
+    from llamacompare.scoring.recommend import Better, NoScores, OnlyOne, Tied, Unpaired, WithinMargin
+
+    name, why = choice.metric, choice.why
+
+    def metric_of(s: ModelSummary) -> str:
+        value, lo, hi = estimate_parts(s.metric.value, s.metric.lo, s.metric.hi)
+        return f"{name} {value} [{lo}, {hi}]"
+
+    if isinstance(why, NoScores):
+        return f"no model has a {name} score to compare"
+    if isinstance(why, OnlyOne):
+        return f"choose {why.best.model}: {metric_of(why.best)} (the only model scored)"
+    if isinstance(why, Unpaired):
+        return (f"{why.best.model} scores best: {metric_of(why.best)}, but there is no paired comparison with the "
+                "other models (no cases in common) to say whether it is better")
+    if isinstance(why, Better):
+        return (f"choose {why.best.model}: {metric_of(why.best)}, significantly better than every other model "
+                f"(next: {why.next.model} {short(why.next.metric.value)}; {_evidence(why.evidence)})")
+    if isinstance(why, Tied):
+        return _tied_line(name, why)
+    if isinstance(why, WithinMargin):
+        return _margin_line(name, why)
+    raise TypeError(f"no sentence for {why!r}")
+
+
+def _tied_line(name: str, t: Tied) -> str:
+    best, rival, prefer = t.best.model, t.rival.model, t.prefer
+    values = f"{name} {short(t.best.metric.value)} vs {short(t.rival.metric.value)}"
+    evid = f"{values} ({_evidence(t.evidence)})"
+    these = "this one case" if t.cases == 1 else f"these {t.cases:,} cases"
+    if t.needed_cases is None:
+        line = f"{best} and {rival} scored the same on {these} ({values})"
+    elif t.needed_cases > t.cases:
+        line = f"{these} cannot separate {best} and {rival} yet: {evid}; about {t.needed_cases:,} cases would"
+    else:
+        line = f"no significant difference between {best} and {rival} on {these}: {evid}"
+    if t.also:
+        line += f"; {', '.join(t.also)} also not significantly worse than {best}"
+    rule, other = ("cheapest", "fastest") if prefer == "cost" else ("fastest", "cheapest")
+    if t.tie_break == "unknown":
+        return line + f"; no {prefer} is known to choose between them"
+    if t.tie_break == "then":
+        return line + f"; at the same {prefer}, the {other} of them: {t.chosen.model}"
+    line += f"; the {rule} of them: {t.chosen.model}"
+    notes = []
+    chosen_pref, best_pref = _preferred(t.chosen, prefer), _preferred(t.best, prefer)
+    if t.chosen.model != best and best_pref is not None and chosen_pref is not None:
+        notes.append(_ratio(chosen_pref, best_pref, prefer))
+    if t.unknown:
+        notes.append(f"{prefer} unknown for {', '.join(t.unknown)}")
+    if any(notes):
+        line += f" ({'; '.join(n for n in notes if n)})"
+    return line
+
+
+def _margin_line(name: str, w: WithinMargin) -> str:
+    best, chosen, points = w.best.model, w.chosen, f"{w.margin:g}"
+    rule = "cheapest" if w.prefer == "cost" else "fastest"
+    if w.bound is None:
+        if not w.within:
+            return (f"choose {best}: the best on {name} ({short(w.best.metric.value)}); no other model "
+                    f"is shown within {points} of it (one-sided {w.confidence} bound)")
+        return (f"choose {best}: the best on {name} ({short(w.best.metric.value)}) and the {rule} "
+                f"of the models shown within {points} of it; also within it: {', '.join(w.within)}")
+    line = (f"choose {chosen.model}: the {rule} model within {points} of the best ({best}): {name} "
+            f"{short(chosen.metric.value)} vs {short(w.best.metric.value)}, one-sided {w.confidence} lower "
+            f"bound of the difference {w.bound:+.3f} > -{points}")
+    chosen_pref, best_pref = _preferred(chosen, w.prefer), _preferred(w.best, w.prefer)
+    if chosen_pref is not None and best_pref is not None:
+        ratio = _ratio(chosen_pref, best_pref, w.prefer)
+        if ratio:
+            line += f" ({ratio})"
+    return line

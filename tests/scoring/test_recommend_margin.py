@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from llamacompare.formatting import choice_line as said
 from llamacompare.scoring.recommend import ModelSummary, recommend_within_margin
 from llamacompare.scoring.stats import Interval, compare_pair
 
@@ -33,16 +34,16 @@ def test_the_cheapest_model_within_the_margin_is_chosen() -> None:
     rec = recommend_within_margin(summaries, "big", bounds, margin=0.05, metric_name="accuracy")
     assert rec.model == "small"
     assert rec.tied == ["small"]
-    assert rec.line.startswith("choose small: the cheapest model within 0.05 of the best (big)")
-    assert f"{bounds['small']:+.3f} > -0.05" in rec.line
-    assert "1/9 of the cost" in rec.line
+    assert said(rec).startswith("choose small: the cheapest model within 0.05 of the best (big)")
+    assert f"{bounds['small']:+.3f} > -0.05" in said(rec)
+    assert "1/9 of the cost" in said(rec)
 
 
 def test_a_tight_margin_keeps_the_best() -> None:
     summaries, bounds = _setup()
     rec = recommend_within_margin(summaries, "big", bounds, margin=0.02, metric_name="accuracy")
     assert rec.model == "big"
-    assert "no other model is shown within 0.02 of it" in rec.line
+    assert "no other model is shown within 0.02 of it" in said(rec)
 
 
 def test_prefer_latency_and_unknown_costs() -> None:
@@ -50,7 +51,7 @@ def test_prefer_latency_and_unknown_costs() -> None:
     wide = {**bounds, "tiny": -0.39}
     rec = recommend_within_margin(summaries, "big", wide, margin=0.4, prefer="latency", metric_name="accuracy")
     assert rec.model == "tiny"
-    assert "the fastest model within 0.4" in rec.line
+    assert "the fastest model within 0.4" in said(rec)
     unknown = [ModelSummary(s.model, s.n, s.metric, None if s.model != "big" else 9.0, s.latency_s)
                for s in summaries]
     rec = recommend_within_margin(unknown, "big", bounds, margin=0.05, metric_name="accuracy")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from llamacompare.formatting import choice_line as said
 from llamacompare.formatting import estimate_parts
 from llamacompare.scoring.recommend import ModelSummary, recommend
 from llamacompare.scoring.stats import Interval, bootstrap_ci, compare_all
@@ -40,12 +41,12 @@ def test_tied_with_the_best_is_not_chosen_but_the_cheapest_is_named() -> None:
     assert rec.tied == ["llama-3-8b"]
     assert rec.needed_cases is not None and rec.needed_cases > 300
     # exact McNemar p = 0.146; Holm over the 2 comparisons with the best leaves the larger p as it is
-    assert rec.line == (
+    assert said(rec) == (
         "these 300 cases cannot separate llama-3-70b and llama-3-8b yet: accuracy 0.93 vs 0.91 "
         f"(diff +0.020 [-0.003, 0.047], adj. p=0.15); about {rec.needed_cases:,} cases would; "
         "the cheapest of them: llama-3-8b (at 1/9 of the cost)"
     )
-    assert not rec.line.startswith("choose")
+    assert not said(rec).startswith("choose")
 
 
 def test_best_is_chosen_when_clearly_better() -> None:
@@ -53,8 +54,8 @@ def test_best_is_chosen_when_clearly_better() -> None:
     rec = recommend(_summaries(scores, {"good": 5.0, "bad": 1.0}), compare_all(scores, binary=True),
                     metric_name="accuracy")  # fmt: skip
     assert rec.model == "good" and rec.tied == [] and rec.needed_cases is None
-    assert "significantly better than every other model (next: bad 0.60; diff +0.35 [" in rec.line
-    assert "p<0.001" in rec.line
+    assert "significantly better than every other model (next: bad 0.60; diff +0.35 [" in said(rec)
+    assert "p<0.001" in said(rec)
 
 
 def test_best_is_also_cheapest() -> None:
@@ -62,8 +63,8 @@ def test_best_is_also_cheapest() -> None:
     summaries = _summaries(scores, {"llama-3-70b": 1.0, "llama-3-8b": 2.0, "tiny": 0.1})
     rec = recommend(summaries, compare_all(scores, binary=True), metric_name="accuracy")
     assert rec.model == "llama-3-70b"
-    assert rec.line.startswith("these 300 cases cannot separate llama-3-70b and llama-3-8b yet: accuracy 0.93 vs ")
-    assert rec.line.endswith("cases would; the cheapest of them: llama-3-70b")
+    assert said(rec).startswith("these 300 cases cannot separate llama-3-70b and llama-3-8b yet: accuracy 0.93 vs ")
+    assert said(rec).endswith("cases would; the cheapest of them: llama-3-70b")
 
 
 def test_unknown_cost_sorts_last_and_is_said() -> None:
@@ -71,14 +72,14 @@ def test_unknown_cost_sorts_last_and_is_said() -> None:
     summaries = _summaries(scores, {"llama-3-70b": 9.0, "llama-3-8b": None, "tiny": 0.1})
     rec = recommend(summaries, compare_all(scores, binary=True), metric_name="accuracy")
     assert rec.model == "llama-3-70b"
-    assert rec.line.endswith("the cheapest of them: llama-3-70b (cost unknown for llama-3-8b)")
+    assert said(rec).endswith("the cheapest of them: llama-3-70b (cost unknown for llama-3-8b)")
     # an unknown cost among several tied models is named
     summaries = _summaries(scores, {"llama-3-70b": 9.0, "llama-3-8b": None, "tiny": 0.1})
     pairs = compare_all({**scores, "tiny": scores["llama-3-8b"]}, binary=True)
     rec = recommend([*summaries[:2], ModelSummary("tiny", 300, summaries[1].metric, 0.1, None)], pairs,
                     metric_name="accuracy")  # fmt: skip
-    assert rec.model == "tiny" and rec.line.endswith("tiny (at 1/90 of the cost; cost unknown for llama-3-8b)")
-    assert "; llama-3-8b also not significantly worse than llama-3-70b;" in rec.line
+    assert rec.model == "tiny" and said(rec).endswith("tiny (at 1/90 of the cost; cost unknown for llama-3-8b)")
+    assert "; llama-3-8b also not significantly worse than llama-3-70b;" in said(rec)
 
 
 def test_models_that_scored_the_same_are_said_to() -> None:
@@ -88,21 +89,21 @@ def test_models_that_scored_the_same_are_said_to() -> None:
                     metric_name="accuracy")  # fmt: skip
     assert rec.model == "b" and rec.needed_cases is None
     # equal scores: the cheaper counts as the best, so it is named first
-    assert rec.line == "b and a scored the same on these 40 cases (accuracy 0.75 vs 0.75); the cheapest of them: b"
+    assert said(rec) == "b and a scored the same on these 40 cases (accuracy 0.75 vs 0.75); the cheapest of them: b"
 
 
 def test_all_costs_unknown() -> None:
     scores = _cheap_vs_big()
     rec = recommend(_summaries(scores, {}), compare_all(scores, binary=True), metric_name="accuracy")
-    assert rec.model == "llama-3-70b" and rec.line.endswith("; no cost is known to choose between them")
-    assert not rec.line.startswith("choose")
+    assert rec.model == "llama-3-70b" and said(rec).endswith("; no cost is known to choose between them")
+    assert not said(rec).startswith("choose")
 
 
 def test_prefer_latency() -> None:
     scores = _cheap_vs_big()
     summaries = _summaries(scores, {}, latency={"llama-3-70b": 3.0, "llama-3-8b": 1.0, "tiny": 0.2})
     rec = recommend(summaries, compare_all(scores, binary=True), prefer="latency", metric_name="accuracy")
-    assert rec.model == "llama-3-8b" and rec.line.endswith("the fastest of them: llama-3-8b (at 1/3 of the latency)")
+    assert rec.model == "llama-3-8b" and said(rec).endswith("the fastest of them: llama-3-8b (at 1/3 of the latency)")
 
 
 def test_lower_is_better_metric() -> None:
@@ -110,7 +111,7 @@ def test_lower_is_better_metric() -> None:
     summaries = [ModelSummary(m, 40, bootstrap_ci(v), 1.0, None) for m, v in scores.items()]
     rec = recommend(summaries, compare_all(scores, binary=False, higher_is_better=False), metric_name="error",
                     higher_is_better=False)  # fmt: skip
-    assert rec.model == "a" and "significantly better" in rec.line
+    assert rec.model == "a" and "significantly better" in said(rec)
 
 
 def test_number_format_keeps_small_bounds_visible() -> None:
@@ -122,13 +123,13 @@ def test_number_format_keeps_small_bounds_visible() -> None:
 
 def test_degenerate_inputs() -> None:
     none = recommend([], [], metric_name="accuracy")
-    assert none.model is None and "no model" in none.line
+    assert none.model is None and "no model" in said(none)
     one = recommend([ModelSummary("solo", 10, bootstrap_ci([1.0, 0.0] * 5), None, None)], [], metric_name="rougeL")
-    assert one.model == "solo" and "only model" in one.line
+    assert one.model == "solo" and "only model" in said(one)
     unscored = ModelSummary("broken", 10, Interval(None, None, None), 1.0, None)  # type: ignore[arg-type]
     assert recommend([unscored], [], metric_name="accuracy").model is None
     no_interval = ModelSummary("x", 10, Interval(0.5, None, None), 1.0, None)  # type: ignore[arg-type]
-    assert "accuracy 0.50 [n/a, n/a]" in recommend([no_interval], [], metric_name="accuracy").line
+    assert "accuracy 0.50 [n/a, n/a]" in said(recommend([no_interval], [], metric_name="accuracy"))
     with pytest.raises(ValueError):
         recommend([], [], prefer="size", metric_name="x")  # type: ignore[arg-type]
 
@@ -140,7 +141,7 @@ def test_at_the_same_cost_the_faster_is_named() -> None:
     summaries = _summaries(scores, {"llama-3-70b": 0.0, "llama-3-8b": 0.0}, latency={"llama-3-70b": 0.4,
                                                                                        "llama-3-8b": 0.3})
     rec = recommend(summaries, compare_all(scores, binary=True), metric_name="accuracy")
-    assert rec.model == "llama-3-8b" and rec.line.endswith("; at the same cost, the fastest of them: llama-3-8b")
+    assert rec.model == "llama-3-8b" and said(rec).endswith("; at the same cost, the fastest of them: llama-3-8b")
     one = {"a": [True], "b": [False]}
     rec = recommend(_summaries(one, {"a": 1.0, "b": 1.0}), compare_all(one, binary=True), metric_name="accuracy")
-    assert rec.line.startswith("this one case cannot separate a and b yet: accuracy 1.00 vs 0.00")
+    assert said(rec).startswith("this one case cannot separate a and b yet: accuracy 1.00 vs 0.00")

@@ -40,7 +40,7 @@ from llamacompare.analysis.variants import variant_label
 from llamacompare.models.base import ModelUsage
 from llamacompare.scorers import averaged_metrics, higher_is_better, is_binary, source
 from llamacompare.scorers import primary_metric as preferred_metric
-from llamacompare.scoring.recommend import Prefer
+from llamacompare.scoring.recommend import Choice, Prefer
 from llamacompare.store.db import Store
 from llamacompare.store.rows import ScoreRow
 from llamacompare.tasks.suite import Suite, Task
@@ -481,7 +481,7 @@ def _recommend(
             row.cost_usd, row.latency_p50_s, *_label_kind(row),
         ))
     rec = recommend(summaries, pairs, prefer=prefer, metric_name=metric, higher_is_better=higher_is_better)
-    return Recommendation(model=rec.model, line=rec.line, caveat=rec.caveat)
+    return _worded(rec)
 
 
 def _label_kind(row: ModelRow) -> tuple[Literal["exact", "approximate"] | None, float | None]:
@@ -524,7 +524,14 @@ def _recommend_margin(rows: list[ModelRow], best: str, bounds: dict[str, float],
         summaries.append(ModelSummary(row.model, row.n, Interval(v, v, v), row.cost_usd, row.latency_p50_s,
                                       *_label_kind(row)))
     rec = recommend_within_margin(summaries, best, bounds, margin=margin, prefer=prefer, metric_name=metric)
-    return Recommendation(model=rec.model, line=rec.line, caveat=rec.caveat)
+    return _worded(rec)
+
+
+def _worded(rec: Choice) -> Recommendation:
+    """The scoring's choice as the report says it (the sentences are `formatting`'s)."""
+    from llamacompare import formatting as fmt
+
+    return Recommendation(model=rec.model, line=fmt.choice_line(rec), caveat=fmt.label_caveat(rec.caveat))
 
 
 def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str, _ContenderStats]], variant_name: Any,

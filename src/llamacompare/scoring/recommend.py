@@ -2,22 +2,38 @@
 
 "Not significantly worse" uses the paired comparisons with the best model, Holm-adjusted across
 them (see `stats`). Only a model significantly better than every other is "chosen"; when the cases
-cannot separate the best from others, the line says so, about how many cases would, and which of the
+cannot separate the best from others, the choice says so, about how many cases would, and which of the
 tied models is the cheapest (fastest). A model whose cost is unknown sorts after every model with a
-known cost, and the line says so.
+known cost, and the choice says so. A `Choice` holds facts (who, why, the numbers); the sentence a view shows is
+made from them by `formatting.choice_line`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from typing import Literal
 
-from llamacompare.formatting import estimate_parts, short, whole_pct
 from llamacompare.scoring.stats import Interval, PairComparison, tied_from_pairs
 
-__all__ = ["Choice", "ModelSummary", "Prefer", "label_caveat", "recommend", "recommend_within_margin"]
+__all__ = [
+    "Better",
+    "Choice",
+    "Evidence",
+    "LabelMix",
+    "ModelSummary",
+    "NoScores",
+    "OnlyOne",
+    "Prefer",
+    "Tied",
+    "Unpaired",
+    "Why",
+    "WithinMargin",
+    "label_mix",
+    "recommend",
+    "recommend_within_margin",
+]
 
 Prefer = Literal["cost", "latency"]
 
@@ -38,54 +54,118 @@ class ModelSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class LabelMix:
+    """Models ranked together whose label scores are of two kinds: `approximate` (model, coverage; None: unknown),
+    made of top log-probs, beside `exact`. The two are not the same measurement, so a view always says so."""
+
+    approximate: list[tuple[str, float | None]]
+    exact: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class NoScores:
+    """No model has a score of the metric."""
+
+
+@dataclass(frozen=True, slots=True)
+class OnlyOne:
+    """One model was scored: `best`."""
+
+    best: ModelSummary
+
+
+@dataclass(frozen=True, slots=True)
+class Unpaired:
+    """`best` scores best, but it shares no case with the others: nothing says whether it is better."""
+
+    best: ModelSummary
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The paired comparison of `best` with one other model, oriented with `best` as model a, and its p-value
+    (`adjusted`: Holm-adjusted across the comparisons with the best)."""
+
+    pair: PairComparison
+    p_value: float
+    adjusted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Better:
+    """`best` is significantly better than every other model; `next` is the closest, `evidence` against it."""
+
+    best: ModelSummary
+    next: ModelSummary
+    evidence: Evidence
+
+
+TieBreak = Literal["rule", "then", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Tied:
+    """The cases cannot separate `best` from `rival` (and from the models in `also`); among them the user's rule
+    (`prefer`) picks `chosen`. `tie_break`: "rule" (its cost or latency), "then" (the same cost or latency: the
+    other one decided), "unknown" (no tied model has a known one). `unknown`: the tied models whose is unknown."""
+
+    best: ModelSummary
+    rival: ModelSummary
+    evidence: Evidence
+    cases: int
+    needed_cases: int | None
+    also: list[str]
+    chosen: ModelSummary
+    prefer: Prefer
+    tie_break: TieBreak
+    unknown: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class WithinMargin:
+    """The `--margin` rule: `chosen` is the preferred of `best` and the models `within` `margin` of it, each by a
+    one-sided `confidence` lower bound of its difference from the best (`bound`: the chosen one's; None when the
+    best is chosen)."""
+
+    best: ModelSummary
+    chosen: ModelSummary
+    within: list[str]
+    margin: float
+    bound: float | None
+    confidence: str
+    prefer: Prefer
+
+
+Why = NoScores | OnlyOne | Unpaired | Better | Tied | WithinMargin
+
+
+@dataclass(frozen=True, slots=True)
 class Choice:
-    """The model to choose (None when there is nothing to choose from) and the evidence in one line.
+    """The model to choose (None when there is nothing to choose from) and why, as facts: the sentence is the
+    views' (`formatting.choice_line`).
 
     `tied`: the other models not significantly worse than the best (closest first). `needed_cases`:
-    about how many cases would separate the best from its closest rival (None: not applicable). `caveat`: one
-    line where the models ranked mix approximate label scores with exact ones.
+    about how many cases would separate the best from its closest rival (None: not applicable). `caveat`: where the
+    models ranked mix approximate label scores with exact ones.
     """
 
     model: str | None
-    line: str
+    metric: str
+    why: Why
     tied: list[str]
     needed_cases: int | None = None
-    caveat: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    caveat: LabelMix | None = None
 
 
 def _finite(x: float | None) -> bool:
     return x is not None and math.isfinite(x)
 
 
-def _p(p: float) -> str:
-    if p < 0.001:
-        return "<0.001"
-    return f"={p:.3f}" if p < 0.01 else f"={p:.2f}"
-
-
-def _ratio(chosen: float, best: float, what: str) -> str:
-    if best <= 0 or chosen >= best:
-        return f"at the same {what}" if chosen == best else ""
-    if chosen == 0:
-        return "at no cost" if what == "cost" else ""
-    r = chosen / best
-    return f"at 1/{round(1 / r)} of the {what}" if r <= 0.5 else f"at {r:.0%} of the {what}"
-
-
-def label_caveat(ranked: Sequence[ModelSummary]) -> str | None:
-    """The line a ranking owes its reader when it puts approximate label scores beside exact ones: the two are not
-    the same measurement of log P(label | prompt), so it is never said silently."""
-    approximate = [s for s in ranked if s.label_scores == "approximate"]
+def label_mix(ranked: Sequence[ModelSummary]) -> LabelMix | None:
+    """What a ranking owes its reader when it puts approximate label scores beside exact ones (None: it does not)."""
+    approximate = [(s.model, s.label_coverage) for s in ranked if s.label_scores == "approximate"]
     exact = [s.model for s in ranked if s.label_scores == "exact"]
-    if not approximate or not exact:
-        return None
-    named = ", ".join(s.model + ("" if s.label_coverage is None else f" (coverage {whole_pct(s.label_coverage)})")
-                      for s in approximate)
-    return (f"label scores approximate (top log-probs) for {named}, exact for {', '.join(exact)}: the ranking "
-            "mixes two measures of log P(label | prompt)")
+    return LabelMix(approximate, exact) if approximate and exact else None
 
 
 def recommend(
@@ -103,7 +183,7 @@ def recommend(
     rec = _recommend(summaries, pairs, prefer=prefer, metric_name=metric_name, higher_is_better=higher_is_better,
                      alpha=alpha, correction=correction)
     ranked = [s for s in summaries if s.n > 0 and _finite(s.metric.value)]
-    return replace(rec, caveat=label_caveat(ranked)) if len(ranked) > 1 else rec
+    return replace(rec, caveat=label_mix(ranked)) if len(ranked) > 1 else rec
 
 
 def _recommend(
@@ -120,7 +200,7 @@ def _recommend(
         raise ValueError(f"prefer must be 'cost' or 'latency', not {prefer!r}")
     valid = [s for s in summaries if s.n > 0 and _finite(s.metric.value)]
     if not valid:
-        return Choice(None, f"no model has a {metric_name} score to compare", [], None)
+        return Choice(None, metric_name, NoScores(), [])
     by_name = {s.model: s for s in valid}
     sign = -1.0 if higher_is_better else 1.0
 
@@ -134,75 +214,42 @@ def _recommend(
         v, w = pref(s), then(s)
         return (v is None, v if v is not None else 0.0, w if w is not None else math.inf, sign * s.metric.value)
 
-    def metric(s: ModelSummary) -> str:
-        value, lo, hi = estimate_parts(s.metric.value, s.metric.lo, s.metric.hi)
-        return f"{metric_name} {value} [{lo}, {hi}]"
-
     best = min(valid, key=lambda s: (sign * s.metric.value, order(s)))
     if len(valid) == 1:
-        return Choice(best.model, f"choose {best.model}: {metric(best)} (the only model scored)", [])
+        return Choice(best.model, metric_name, OnlyOne(best), [])
 
     usable = [p for p in pairs if p.a in by_name and p.b in by_name]
     tied, against, p_adj = tied_from_pairs(best.model, usable, alpha=alpha, correction=correction)
-    p_label = "adj. p" if correction == "holm" and len(against) > 1 else "p"
+    adjusted = correction == "holm" and len(against) > 1
     candidates = sorted([best, *(by_name[t] for t in tied)], key=order)
     chosen = candidates[0]
 
-    def evidence(other: str, first: str | None = None) -> str:
-        # diff = first - the other one; by default from `other`'s side ("-0.02": it is worse)
-        o = against[other].oriented(first or other)
-        diff, lo, hi = estimate_parts(o.diff, o.lo, o.hi)
-        if not diff.startswith("-") and float(diff) != 0:
-            diff = "+" + diff
-        return f"diff {diff} [{lo}, {hi}], {p_label}{_p(p_adj[other])}"
+    def evidence(other: str) -> Evidence:
+        return Evidence(against[other].oriented(best.model), p_adj[other], adjusted)
 
     if not tied:
         others = sorted((by_name[k] for k in against), key=lambda s: sign * s.metric.value)
         if not others:
-            line = (f"{best.model} scores best: {metric(best)}, but there is no paired comparison with the other "
-                    "models (no cases in common) to say whether it is better")
-            return Choice(best.model, line, tied, None)
+            return Choice(best.model, metric_name, Unpaired(best), tied)
         nxt = others[0]
-        line = (
-            f"choose {best.model}: {metric(best)}, significantly better than every other model "
-            f"(next: {nxt.model} {short(nxt.metric.value)}; {evidence(nxt.model, best.model)})"
-        )
-        return Choice(best.model, line, tied, None)
+        return Choice(best.model, metric_name, Better(best, nxt, evidence(nxt.model)), tied)
 
-    # No model is significantly better than the rest: say so, how many cases would tell, and which of the tied
-    # models the user's rule (cheapest or fastest) picks. Never "choose": these cases cannot justify it.
+    # No model is significantly better than the rest: the view says so, how many cases would tell, and which of
+    # the tied models the user's rule (cheapest or fastest) picks. Never "choose": these cases cannot justify it.
     rival = chosen.model if chosen is not best else tied[0]
     pair = against[rival]
-    needed, have = pair.needed_cases, pair.n
-    values = f"{metric_name} {short(best.metric.value)} vs {short(by_name[rival].metric.value)}"
-    evid = f"{values} ({evidence(rival, best.model)})"
-    these = "this one case" if have == 1 else f"these {have:,} cases"
-    if needed is None:
-        line = f"{best.model} and {rival} scored the same on {these} ({values})"
-    elif needed > have:
-        line = f"{these} cannot separate {best.model} and {rival} yet: {evid}; about {needed:,} cases would"
-    else:
-        line = f"no significant difference between {best.model} and {rival} on {these}: {evid}"
-    also = [t for t in tied if t != rival]
-    if also:
-        line += f"; {', '.join(also)} also not significantly worse than {best.model}"
-    rule, other = ("cheapest", "fastest") if prefer == "cost" else ("fastest", "cheapest")
+    needed = pair.needed_cases
     same = len({pref(c) for c in candidates}) == 1
+    tie_break: TieBreak
     if pref(chosen) is None:  # known values sort first: none of the tied has one
-        line += f"; no {prefer} is known to choose between them"
+        tie_break = "unknown"
     elif same and then(chosen) is not None and len({then(c) for c in candidates}) > 1:
-        line += f"; at the same {prefer}, the {other} of them: {chosen.model}"
+        tie_break = "then"
     else:
-        line += f"; the {rule} of them: {chosen.model}"
-        notes = []
-        if chosen is not best and pref(best) is not None:
-            notes.append(_ratio(pref(chosen), pref(best), prefer))  # type: ignore[arg-type]
-        unknown = [s.model for s in candidates if pref(s) is None]
-        if unknown:
-            notes.append(f"{prefer} unknown for {', '.join(unknown)}")
-        if any(notes):
-            line += f" ({'; '.join(n for n in notes if n)})"
-    return Choice(chosen.model, line, tied, needed)
+        tie_break = "rule"
+    why = Tied(best, by_name[rival], evidence(rival), pair.n, needed, [t for t in tied if t != rival], chosen, prefer,
+               tie_break, [s.model for s in candidates if pref(s) is None])
+    return Choice(chosen.model, metric_name, why, tied, needed)
 
 
 def recommend_within_margin(
@@ -223,7 +270,7 @@ def recommend_within_margin(
     """
     by_name = {s.model: s for s in summaries}
     if best not in by_name:
-        return Choice(None, f"no model has a {metric_name} score to compare", [], None)
+        return Choice(None, metric_name, NoScores(), [])
 
     def pref(s: ModelSummary) -> float | None:
         return s.cost_usd if prefer == "cost" else s.latency_s
@@ -236,26 +283,10 @@ def recommend_within_margin(
         return (v is None, v if v is not None else 0.0, w if w is not None else math.inf)
 
     ranked = [s for s in summaries if s.n > 0 and _finite(s.metric.value)]
-    caveat = label_caveat(ranked) if len(ranked) > 1 else None
+    caveat = label_mix(ranked) if len(ranked) > 1 else None
     within = [m for m, lo in lower_bounds.items() if m in by_name and m != best and lo > -margin]
     candidates = sorted([by_name[best], *(by_name[m] for m in within)], key=order)
     chosen = candidates[0]
-    points = f"{margin:g}"
-    rule = "cheapest" if prefer == "cost" else "fastest"
-    if chosen.model == best:
-        others = f"; also within it: {', '.join(within)}" if within else ""
-        line = (f"choose {best}: the best on {metric_name} ({short(by_name[best].metric.value)}) and the {rule} "
-                f"of the models shown within {points} of it{others}")
-        if not within:
-            line = (f"choose {best}: the best on {metric_name} ({short(by_name[best].metric.value)}); no other model "
-                    f"is shown within {points} of it (one-sided {confidence} bound)")
-        return Choice(best, line, within, None, caveat)
-    bound = lower_bounds[chosen.model]
-    line = (f"choose {chosen.model}: the {rule} model within {points} of the best ({best}): {metric_name} "
-            f"{short(chosen.metric.value)} vs {short(by_name[best].metric.value)}, one-sided {confidence} lower "
-            f"bound of the difference {bound:+.3f} > -{points}")
-    if pref(chosen) is not None and pref(by_name[best]) is not None:
-        ratio = _ratio(pref(chosen), pref(by_name[best]), prefer)  # type: ignore[arg-type]
-        if ratio:
-            line += f" ({ratio})"
-    return Choice(chosen.model, line, within, None, caveat)
+    bound = None if chosen.model == best else lower_bounds[chosen.model]
+    why = WithinMargin(by_name[best], chosen, within, margin, bound, confidence, prefer)
+    return Choice(chosen.model, metric_name, why, within, None, caveat)
