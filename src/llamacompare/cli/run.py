@@ -13,7 +13,7 @@ import click
 from llamacompare.cli.options import base_url_option, db_option, prefer_option
 
 if TYPE_CHECKING:
-    from llamacompare.models.registry import Api
+    from llamacompare.models.spec import Api
     from llamacompare.scoring.recommend import Prefer
     from llamacompare.tasks.suite import ClassifyMode
 

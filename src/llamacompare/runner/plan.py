@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from llamacompare.errors import UsageError
-from llamacompare.models.registry import Api, ModelSpec, resolve
+from llamacompare.models.registry import resolve
+from llamacompare.models.spec import Api, ModelSpec
 from llamacompare.store.rows import RunRow
 from llamacompare.tasks.loaded import LoadedSuite
 from llamacompare.tasks.suite import ClassifyMode, ModelConfig, Suite

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from llamacompare.models.base import Provider
 from llamacompare.models.capabilities import Capabilities
 from llamacompare.models.plugins import ProviderPlugin
-from llamacompare.models.registry import ModelSpec
+from llamacompare.models.spec import ModelSpec
 
 
 class CompatPlugin(ProviderPlugin):

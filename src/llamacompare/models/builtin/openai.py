@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from llamacompare.models.builtin.compat import CompatPlugin
 from llamacompare.models.capabilities import Capabilities
-from llamacompare.models.registry import ModelSpec
+from llamacompare.models.spec import ModelSpec
 
 OPENAI_API = "api.openai.com"
 

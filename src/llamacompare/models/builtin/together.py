@@ -7,7 +7,7 @@ from __future__ import annotations
 from llamacompare.models.builtin.compat import CompatPlugin
 from llamacompare.models.capabilities import Capabilities
 from llamacompare.models.catalog import PRICES_AS_OF, TOGETHER_MODELS, family_from_name, find_together
-from llamacompare.models.registry import ModelSpec, PromptFormat
+from llamacompare.models.spec import ModelSpec, PromptFormat
 
 
 class TogetherPlugin(CompatPlugin):

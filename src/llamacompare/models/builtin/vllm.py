@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from llamacompare.models.builtin.compat import CompatPlugin
 from llamacompare.models.capabilities import Capabilities
-from llamacompare.models.registry import ModelSpec
+from llamacompare.models.spec import ModelSpec
 
 
 class VLLMPlugin(CompatPlugin):
