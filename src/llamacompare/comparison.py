@@ -11,7 +11,7 @@ from llamacompare.reports import notebook
 from llamacompare.reports.figure import Chart
 from llamacompare.reports.html import disagrees
 from llamacompare.reports.notebook import ROWS
-from llamacompare.tasks.suite import Suite
+from llamacompare.tasks.schema import Suite
 
 if TYPE_CHECKING:
     from llamacompare.scoring.recommend import Prefer

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from llamacompare.errors import UsageError
 from llamacompare.tasks.loaded import LoadedSuite
-from llamacompare.tasks.suite import Suite
+from llamacompare.tasks.schema import Suite
 
 if TYPE_CHECKING:  # the rest loads when used: a run should be recorded as soon as it starts
     from llamacompare.analysis.contract import Report
@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # the rest loads when used: a run should be recorded as soon 
     from llamacompare.runner.plan import RunOptions, RunPlan
     from llamacompare.scoring.recommend import Prefer
     from llamacompare.store.db import Store
-    from llamacompare.tasks.suite import ClassifyMode
+    from llamacompare.tasks.case import ClassifyMode
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from llamacompare.identity import AnswerKey, Contender
 from llamacompare.store.db import Store, canonical_json, response_key
 from llamacompare.store.rows import ResultRow, ScoreRow
-from llamacompare.tasks.suite import ModelConfig, Suite, Task
+from llamacompare.tasks.schema import ModelConfig, Suite, Task
 
 if TYPE_CHECKING:
     from llamacompare.runner.engine import ProgressSink

@@ -15,7 +15,7 @@ from llamacompare.identity import AnswerKey, Contender
 from llamacompare.scoring.judge import Preference
 from llamacompare.store.db import Store
 from llamacompare.store.rows import HumanLabelRow
-from llamacompare.tasks.suite import Task
+from llamacompare.tasks.schema import Task
 
 # A rubric verdict read as right or wrong, to set beside a person's mark: a score above the scale's midpoint
 # (4 or 5 of 1-5) is "correct".

@@ -13,7 +13,7 @@ from llamacompare.scorers import Answer, Scorer, running
 from llamacompare.scoring.labels import LabelSet, extract_label
 from llamacompare.store.db import Store
 from llamacompare.store.rows import ResultRow, ScoreRow
-from llamacompare.tasks.suite import Suite, Task
+from llamacompare.tasks.schema import Suite, Task
 
 
 def score_run(store: Store, run_id: str, suite: Suite, *, base_dir: Path | None = None) -> int:
@@ -169,8 +169,8 @@ class _Checker:
 
     def rows(self, r: ResultRow, task: Task) -> list[ScoreRow]:
         from llamacompare.scoring.checks import field_score, run_check
+        from llamacompare.tasks.case import Case
         from llamacompare.tasks.checks import JsonSchemaCheck, check_list
-        from llamacompare.tasks.suite import Case
 
         if not task.checks and '"checks"' not in r.input_json:
             return []  # most answers: nothing to parse

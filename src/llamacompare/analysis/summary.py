@@ -43,7 +43,7 @@ from llamacompare.scorers import primary_metric as preferred_metric
 from llamacompare.scoring.recommend import Prefer
 from llamacompare.store.db import Store
 from llamacompare.store.rows import ScoreRow
-from llamacompare.tasks.suite import Suite, Task
+from llamacompare.tasks.schema import Suite, Task
 
 
 @dataclass

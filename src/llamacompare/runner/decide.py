@@ -26,7 +26,8 @@ from llamacompare.errors import UsageError
 from llamacompare.scoring.calibration import batch_offsets, content_free_offsets, predict_with
 from llamacompare.scoring.labels import LabelSet, extract_label
 from llamacompare.scoring.sequential import Race
-from llamacompare.tasks.suite import Case, Task
+from llamacompare.tasks.case import Case
+from llamacompare.tasks.schema import Task
 
 __all__ = ["CALIBRATION_CASES", "Decider", "StopNote", "score_answer"]
 

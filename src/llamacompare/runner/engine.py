@@ -25,7 +25,8 @@ from llamacompare.models.retry import RetryPolicy
 from llamacompare.runner.plan import PlannedModel, RunPlan
 from llamacompare.settings import redact
 from llamacompare.store.db import Store, canonical_json, response_key
-from llamacompare.tasks.suite import Case, PromptVariant, Task
+from llamacompare.tasks.case import Case, PromptVariant
+from llamacompare.tasks.schema import Task
 
 if TYPE_CHECKING:
     from llamacompare.runner.decide import Decider

@@ -21,7 +21,7 @@ from llamacompare.runner.engine import iter_task_cases, modes_of, needs_content_
 from llamacompare.runner.plan import PlannedModel, RunPlan
 from llamacompare.scoring.power import DEFAULT_DIFF_SD, DEFAULT_DISCORDANCE, cases_for, detectable
 from llamacompare.store.db import Store
-from llamacompare.tasks.suite import Task
+from llamacompare.tasks.schema import Task
 
 __all__ = ["ModelEstimate", "PlanEstimate", "TaskPower", "estimate"]
 

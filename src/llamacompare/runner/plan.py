@@ -12,8 +12,9 @@ from llamacompare.errors import UsageError
 from llamacompare.models.registry import resolve
 from llamacompare.models.spec import Api, ModelSpec
 from llamacompare.store.rows import RunRow
+from llamacompare.tasks.case import ClassifyMode
 from llamacompare.tasks.loaded import LoadedSuite
-from llamacompare.tasks.suite import ClassifyMode, ModelConfig, Suite
+from llamacompare.tasks.schema import ModelConfig, Suite
 
 
 @dataclass(slots=True)
