@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from llamacompare.errors import UsageError
 from llamacompare.scoring.calibration import batch_offsets, content_free_offsets, predict_with
 from llamacompare.scoring.labels import LabelSet, extract_label
+from llamacompare.scoring.rouge import rouge_scores
 from llamacompare.scoring.sequential import Race
 from llamacompare.tasks.case import Case
 from llamacompare.tasks.schema import Task
@@ -48,7 +49,6 @@ def score_answer(task: Task, mode: str, text: str | None, reference: str | None,
                 return float(predict_with(label_logprobs, offsets) == reference)
             return float(text == reference)
         return float(extract_label(text, LabelSet(task.labels or {})).label == reference)
-    from llamacompare.scoring.rouge import rouge_scores
 
     return rouge_scores(text, reference)["rougeL"]
 
