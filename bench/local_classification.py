@@ -94,7 +94,7 @@ def run_mode(suite: Any, mode: str, db: Path, concurrency: int | None = None) ->
     from llamacompare.analysis.summary import build_report
     from llamacompare.runner import RunOptions, execute, make_plan
     from llamacompare.store import Store
-    from llamacompare.tasks.suite import ModelConfig
+    from llamacompare.tasks.schema import ModelConfig
 
     store = Store(db)
     if concurrency:  # as a suite would set it: `models: [{name: local:gemma-3-270m, concurrency: 1}]`

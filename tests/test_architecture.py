@@ -1,6 +1,7 @@
-"""The shape of the code: imports form no cycle (between modules, counting imports inside functions, and between
-packages), and SQL lives in store/ only. Read from the source with `ast`, so a cycle hidden by a function-level
-import is found as well."""
+"""The shape of the code: imports form no cycle (between modules, counting imports inside functions and those under
+`if TYPE_CHECKING:`, and between packages), and SQL lives in store/ only. Read from the source with `ast`, so a cycle
+hidden by a function-level or a type-checking-only import is found as well: such an import still says that one
+module needs the other, and a module that needs its dependant belongs with it or below a shared one."""
 
 from __future__ import annotations
 
@@ -25,26 +26,14 @@ def _modules() -> dict[str, Path]:
 MODULES = _modules()
 
 
-def _type_checking_only(tree: ast.Module) -> set[int]:
-    """Line numbers of imports under `if TYPE_CHECKING:`: for annotations only, never run."""
-    lines: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
-            for inner in node.body:
-                lines.update(range(inner.lineno, (inner.end_lineno or inner.lineno) + 1))
-    return lines
-
-
-def imports_of(module: str, *, runtime_only: bool) -> set[str]:
-    """The llamacompare modules `module` imports anywhere in its file (top level or inside functions)."""
+def imports_of(module: str) -> set[str]:
+    """The llamacompare modules `module` imports anywhere in its file (top level, inside functions, or under
+    `if TYPE_CHECKING:`)."""
     path = MODULES[module]
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    skip = _type_checking_only(tree) if runtime_only else set()
     here = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
     out: set[str] = set()
     for node in ast.walk(tree):
-        if getattr(node, "lineno", None) in skip:
-            continue
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names if a.name in MODULES)
         elif isinstance(node, ast.ImportFrom):
@@ -105,20 +94,21 @@ def test_the_cycle_finder_finds_a_cycle_through_three_nodes() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}}) == []
 
 
-def test_the_import_reader_sees_imports_inside_functions() -> None:
-    assert "llamacompare.runner.engine" in imports_of("llamacompare.pipeline", runtime_only=True)  # in run_plan
-    assert "llamacompare.formatting" in imports_of("llamacompare.reports.html", runtime_only=True)
+def test_the_import_reader_sees_imports_inside_functions_and_for_type_checking() -> None:
+    assert "llamacompare.runner.engine" in imports_of("llamacompare.pipeline")  # in run_plan
+    assert "llamacompare.formatting" in imports_of("llamacompare.reports.html")
+    assert "llamacompare.scoring.recommend" in imports_of("llamacompare.cli.run")  # under `if TYPE_CHECKING:`
 
 
 def test_no_import_cycle_between_modules() -> None:
-    graph = {m: imports_of(m, runtime_only=True) for m in MODULES}
+    graph = {m: imports_of(m) for m in MODULES}
     assert cycles(graph) == []
 
 
 def test_no_import_cycle_between_packages() -> None:
     graph: dict[str, set[str]] = {}
     for m in MODULES:
-        for target in imports_of(m, runtime_only=False):
+        for target in imports_of(m):
             a, b = package_of(m), package_of(target)
             if a != b and b != "llamacompare":  # the root package only re-exports, lazily
                 graph.setdefault(a, set()).add(b)

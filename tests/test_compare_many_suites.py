@@ -18,7 +18,7 @@ def gold_in_prompt(body: dict[str, Any]) -> str:
 
 
 def suite(name: str, labels: tuple[str, str]) -> Any:
-    from llamacompare.tasks.suite import Suite
+    from llamacompare.tasks.schema import Suite
 
     return Suite.model_validate({
         "name": name,

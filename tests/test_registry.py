@@ -63,7 +63,7 @@ def test_local_gguf_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_a_gguf_path_may_have_spaces(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from llamacompare.tasks.suite import ModelConfig
+    from llamacompare.tasks.schema import ModelConfig
 
     folder = tmp_path / "Model Files"
     folder.mkdir()

@@ -118,8 +118,8 @@ def test_a_scorer_from_an_installed_package_works_on_the_command_line(tmp_path: 
 
 
 def test_the_schema_lists_the_registered_scorers_for_an_unknown_name(tmp_path: Path, exclaims: None) -> None:
+    from llamacompare.tasks.errors import SuiteError
     from llamacompare.tasks.loader import load_suite
-    from llamacompare.tasks.suite import SuiteError
 
     suite = tmp_path / "bad.yaml"
     suite.write_text(SUITE.replace("[exclaims]", "[length, exclaim]"), encoding="utf-8")

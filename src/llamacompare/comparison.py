@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
+from llamacompare import pipeline
 from llamacompare.analysis.contract import CaseReport, Report
-from llamacompare.reports import notebook
+from llamacompare.reports import notebook, render_html
 from llamacompare.reports.figure import Chart
 from llamacompare.reports.html import disagrees
 from llamacompare.reports.notebook import ROWS
-from llamacompare.tasks.suite import Suite
+from llamacompare.tasks.schema import Suite
 
 if TYPE_CHECKING:
     from llamacompare.scoring.recommend import Prefer
@@ -139,8 +140,6 @@ class Comparison:
 
     def report(self, path: str | Path) -> Path:
         """Write the full self-contained HTML report (every case, with search, filters and word diff) to `path`."""
-        from llamacompare.reports import render_html
-
         out = Path(path)
         out.write_text(render_html(self.data), encoding="utf-8")
         return out
@@ -267,7 +266,6 @@ def compare(
         A `Comparison`: shown as the report in Jupyter, with `.summary()` and `.checks()` (pandas),
         `.records()`, `.disagreements()` and `.data` (the typed Report).
     """
-    from llamacompare import pipeline
     from llamacompare.runner import RunOptions
     from llamacompare.store import Store
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from llamacompare.errors import UsageError
 from llamacompare.tasks.loaded import LoadedSuite
-from llamacompare.tasks.suite import Suite
+from llamacompare.tasks.loader import load_suite
+from llamacompare.tasks.schema import Suite
 
 if TYPE_CHECKING:  # the rest loads when used: a run should be recorded as soon as it starts
     from llamacompare.analysis.contract import Report
@@ -18,7 +19,7 @@ if TYPE_CHECKING:  # the rest loads when used: a run should be recorded as soon 
     from llamacompare.runner.plan import RunOptions, RunPlan
     from llamacompare.scoring.recommend import Prefer
     from llamacompare.store.db import Store
-    from llamacompare.tasks.suite import ClassifyMode
+    from llamacompare.tasks.case import ClassifyMode
 
 
 @dataclass(slots=True)
@@ -42,7 +43,6 @@ def plan_run(
     """A new run's plan: `suite` is a built-in name, a YAML file or a Suite already built. Bad input fails here,
     before any request."""
     from llamacompare.runner.plan import make_plan
-    from llamacompare.tasks.loader import load_suite
 
     if isinstance(suite, Suite):
         loaded, ref = LoadedSuite.of(suite), suite_ref or suite.name or "suite"
@@ -113,8 +113,6 @@ def rescore_run(store: Store, run_ref: str, *, suite_path: Path | None = None, p
     row = store.get_run(run_ref)
     suite = stored_suite(row)
     if suite_path is not None:
-        from llamacompare.tasks.loader import load_suite
-
         new = load_suite(suite_path, validate=False).suite
         known = {t.id for t in suite.tasks}
         missing = [t.id for t in new.tasks if t.id not in known]

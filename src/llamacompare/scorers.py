@@ -1,6 +1,7 @@
 """The scorers: what each name in a suite's `scorers:` means, and the metrics each one adds to a report. The
-schema (`tasks/suite.py`) reads the names, the scoring pass (`analysis/score.py`) runs the per-answer functions,
-the summary (`analysis/summary.py`) picks the primary metric and its direction, and the views read the titles.
+schema (`tasks/schema.py`, `tasks/validation.py`) reads the names, the scoring pass (`analysis/score.py`) runs the
+per-answer functions, the summary (`analysis/summary.py`) picks the primary metric and its direction, and the views
+read the titles.
 
 A new scorer is one module:
 

@@ -11,7 +11,8 @@ import numpy as np
 from llamacompare.runner.decide import CALIBRATION_CASES, Decider
 from llamacompare.scoring.calibration import batch_offsets, predict_with
 from llamacompare.scoring.sequential import diff_cs_paths
-from llamacompare.tasks.suite import Case, Task
+from llamacompare.tasks.case import Case
+from llamacompare.tasks.schema import Task
 
 RUNS, CASES, BATCH = 4000, 500, 10
 K = CALIBRATION_CASES

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from llamacompare.scoring.checks import CheckResult, extract_json, field_score, icontains, run_check
+from llamacompare.tasks.case import Case
 from llamacompare.tasks.checks import load_function, parse_check, resolve
-from llamacompare.tasks.suite import Case, Task
+from llamacompare.tasks.schema import Task
 
 TASK = Task.model_validate({"id": "t", "type": "generate", "template": "{q}", "cases": [{"q": "x"}]})
 CASE = Case("c1", {"q": "Ne zaman?"}, '{"date": "2024-05-19"}')

@@ -23,7 +23,7 @@ from llamacompare.tasks.checks import (
     check_list,
     label,
 )
-from llamacompare.tasks.suite import Suite
+from llamacompare.tasks.schema import Suite
 
 SUITE = r"""
 tasks:

@@ -310,7 +310,7 @@ class Answer(_Model):
 
 
 class CaseReport(_Model):
-    """One case as a report shows it, with every row's answer (the case a run reads is `tasks.suite.Case`)."""
+    """One case as a report shows it, with every row's answer (the case a run reads is `tasks.case.Case`)."""
 
     task: str
     id: str

@@ -9,9 +9,11 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from llamacompare.identity import AnswerKey, Contender
+from llamacompare.models.registry import resolve
 from llamacompare.store.db import Store, canonical_json, response_key
 from llamacompare.store.rows import ResultRow, ScoreRow
-from llamacompare.tasks.suite import ModelConfig, Suite, Task
+from llamacompare.tasks.schema import ModelConfig, Suite, Task
+from llamacompare.tasks.template import input_text
 
 if TYPE_CHECKING:
     from llamacompare.runner.engine import ProgressSink
@@ -35,9 +37,7 @@ def judged_tasks(suite: Suite) -> list[Task]:
 def _pair_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[str, Contender, Contender, str, str]]:
     """For each case and each two answers to it (models, and a model's prompt variants): (case, a, b, judge prompt,
     key), in both orders (A/B swapped)."""
-    from llamacompare.models.registry import resolve
     from llamacompare.scoring.judge import pairwise_prompt
-    from llamacompare.tasks.template import input_text
 
     assert task.judge is not None
     spec = task.judge
@@ -68,7 +68,6 @@ def _pair_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[str, Co
 
 def judge_prompt(task: Task, row: ResultRow) -> str:
     from llamacompare.scoring.judge import rubric_prompt
-    from llamacompare.tasks.template import input_text
 
     source = input_text(task, json.loads(row.input_json))
     assert task.judge is not None
@@ -82,8 +81,6 @@ def judge_key(judge_model: str, prompt: str, max_tokens: int) -> str:
 
 
 def judge_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[ResultRow, str, str]]:
-    from llamacompare.models.registry import resolve
-
     assert task.judge is not None
     model = resolve(task.judge.model).name
     for r in store.results(run_id, task=task.id):
@@ -99,7 +96,6 @@ async def run_judges(
     """Ask each task's judge about every answer it has not judged yet, through the runner: the judge model's
     concurrency and rate limits (from `models`, the suite's list, when it is there), retries, progress, each
     verdict stored as it arrives. Returns how many verdicts are still missing (a rerun asks for them)."""
-    from llamacompare.models.registry import resolve
     from llamacompare.runner.keyed import KeyedPrompt, ask_keyed
     from llamacompare.runner.plan import PlannedModel
 

@@ -12,10 +12,12 @@ from llamacompare.analysis.contract import Agreement, Correlation, JudgeReliabil
 from llamacompare.analysis.human import human_key, pair_labels, unanimous_answer_labels
 from llamacompare.analysis.variants import variant_label
 from llamacompare.identity import AnswerKey, Contender
-from llamacompare.scoring.judge import Preference
+from llamacompare.models.registry import resolve
+from llamacompare.scoring.judge import Preference, asked_verdict, combine_swapped, parse_preference, parse_score
+from llamacompare.scoring.labels import words
 from llamacompare.store.db import Store
 from llamacompare.store.rows import HumanLabelRow
-from llamacompare.tasks.suite import Task
+from llamacompare.tasks.schema import Task
 
 # A rubric verdict read as right or wrong, to set beside a person's mark: a score above the scale's midpoint
 # (4 or 5 of 1-5) is "correct".
@@ -85,7 +87,6 @@ class _Unparsed:
 
     def add(self, text: str, prompt: str, finish_reason: str | None) -> None:
         from llamacompare.scoring.diagnostics import excerpt
-        from llamacompare.scoring.judge import asked_verdict
 
         self.count += 1
         self.stopped += finish_reason == "length"
@@ -101,17 +102,13 @@ class _Unparsed:
 
 
 def _judge_name(task: Task) -> str:
-    from llamacompare.models.registry import resolve
-
     assert task.judge is not None
     return resolve(task.judge.model).name
 
 
 def _rubric(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]) -> JudgeReliability | None:
     from llamacompare.analysis.judge import judge_items
-    from llamacompare.scoring.judge import parse_score
     from llamacompare.scoring.judge_reliability import cohen_kappa, self_preference, spearman
-    from llamacompare.scoring.labels import words
 
     judge = _judge_name(task)
     scores: dict[AnswerKey, float] = {}
@@ -152,7 +149,6 @@ def _rubric(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]) 
 
 def _pairwise(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]) -> JudgeReliability | None:
     from llamacompare.analysis.judge import _pair_items
-    from llamacompare.scoring.judge import combine_swapped, parse_preference
     from llamacompare.scoring.judge_reliability import (
         cohen_kappa,
         first_position_share,
@@ -161,7 +157,6 @@ def _pairwise(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]
         self_preference,
         spearman,
     )
-    from llamacompare.scoring.labels import words
 
     judge = _judge_name(task)
     verdicts: dict[tuple[str, Contender, Contender], Preference] = {}

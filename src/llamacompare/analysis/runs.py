@@ -6,7 +6,7 @@ from llamacompare.analysis.contract import Report
 from llamacompare.scoring.recommend import Prefer
 from llamacompare.store.db import Store
 from llamacompare.store.rows import RunRow
-from llamacompare.tasks.suite import Suite
+from llamacompare.tasks.schema import Suite
 
 
 def stored_suite(run_row: RunRow) -> Suite:

@@ -10,10 +10,13 @@ from typing import Any
 
 from llamacompare.identity import AnswerKey
 from llamacompare.scorers import Answer, Scorer, running
+from llamacompare.scoring.calibration import batch_calibrate, content_free_calibrate, predict
 from llamacompare.scoring.labels import LabelSet, extract_label
 from llamacompare.store.db import Store
 from llamacompare.store.rows import ResultRow, ScoreRow
-from llamacompare.tasks.suite import Suite, Task
+from llamacompare.tasks.case import Case
+from llamacompare.tasks.checks import JsonSchemaCheck, check_list, resolve
+from llamacompare.tasks.schema import Suite, Task
 
 
 def score_run(store: Store, run_id: str, suite: Suite, *, base_dir: Path | None = None) -> int:
@@ -114,8 +117,6 @@ def _logprob_rows(
 ) -> list[ScoreRow]:
     """Calibrated predictions (batch over this model's answers in the run, or against the content-free input);
     the raw argmax is kept alongside."""
-    from llamacompare.scoring.calibration import batch_calibrate, content_free_calibrate, predict
-
     raw = [scores for _, _, scores in group]
     if how == "content_free" and cf is not None:
         calibrated = content_free_calibrate(raw, cf)
@@ -161,16 +162,12 @@ class _Checker:
         self.resolved: dict[str, list[Any]] = {}
 
     def _resolve(self, key: str, checks: list[Any], on_case: bool) -> list[Any]:
-        from llamacompare.tasks.checks import resolve
-
         if key not in self.resolved:
             self.resolved[key] = [resolve(c, self.base_dir, on_case=on_case) for c in checks]
         return self.resolved[key]
 
     def rows(self, r: ResultRow, task: Task) -> list[ScoreRow]:
         from llamacompare.scoring.checks import field_score, run_check
-        from llamacompare.tasks.checks import JsonSchemaCheck, check_list
-        from llamacompare.tasks.suite import Case
 
         if not task.checks and '"checks"' not in r.input_json:
             return []  # most answers: nothing to parse

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from llamacompare import formatting as fmt
 from llamacompare.analysis.checks import add_check_metrics, is_check_metric, reason_of
 from llamacompare.analysis.contract import (
     Answer,
@@ -38,12 +39,18 @@ from llamacompare.analysis.contract import (
 )
 from llamacompare.analysis.variants import variant_label
 from llamacompare.models.base import ModelUsage
+from llamacompare.models.capabilities import APPROXIMATE_LABEL_METHODS, EXACT_LABEL_METHODS
+from llamacompare.models.registry import resolve
 from llamacompare.scorers import averaged_metrics, higher_is_better, is_binary, source
 from llamacompare.scorers import primary_metric as preferred_metric
-from llamacompare.scoring.recommend import Choice, Prefer
+from llamacompare.scoring.calibration import FEW_CASES
+from llamacompare.scoring.classification import classification_report, majority_baseline
+from llamacompare.scoring.recommend import Choice, ModelSummary, Prefer, recommend, recommend_within_margin
+from llamacompare.scoring.stats import Interval, bootstrap_ci, compare_all, compare_pair, proportion_ci, tied_from_pairs
 from llamacompare.store.db import Store
 from llamacompare.store.rows import ScoreRow
-from llamacompare.tasks.suite import Suite, Task
+from llamacompare.tasks.schema import Suite, Task
+from llamacompare.tasks.template import input_text
 
 
 @dataclass
@@ -179,8 +186,6 @@ def _local_usage(model: str, u: ModelUsage) -> LocalModelUsage:
 
 
 def _model_name(name: str, cfg: dict[str, Any]) -> str:
-    from llamacompare.models.registry import resolve
-
     try:
         return resolve(name, base_url=cfg.get("options", {}).get("base_url")).name
     except Exception:  # noqa: BLE001 - a renamed provider must not break showing an old run
@@ -198,8 +203,6 @@ def _per_case(v: _ContenderStats, scorer: str) -> dict[str, float]:
 
 def _task_summary(task: Task, variants: list[_ContenderStats], cases: dict[str, Any], prefer: Prefer,
                   margin: float | None = None) -> TaskSummary:
-    from llamacompare.scoring.stats import bootstrap_ci, compare_all, proportion_ci, tied_from_pairs
-
     metric = primary_metric(task, variants)
     scorer = source(metric)
     binary = task.type == "classify"
@@ -287,8 +290,6 @@ def _task_summary(task: Task, variants: list[_ContenderStats], cases: dict[str, 
 
 def _calibration(task: Task, v: _ContenderStats, metrics: dict[str, Metric], n: int) -> Calibration | None:
     """A label-scored row's accuracy before and after calibration, and what the calibration rests on."""
-    from llamacompare.scoring.calibration import FEW_CASES
-
     raw, calibrated = metrics.get("accuracy_uncalibrated"), metrics.get("accuracy")
     if v.mode != "logprob" or raw is None or calibrated is None or raw.value is None or calibrated.value is None:
         return None
@@ -301,8 +302,6 @@ def _calibration(task: Task, v: _ContenderStats, metrics: dict[str, Metric], n: 
 def _label_scoring(v: _ContenderStats) -> LabelScoring | None:
     """Exact, approximate (some case read off top log-probs) or unknown (stored before methods were recorded), with
     the share of cases where every label was listed."""
-    from llamacompare.models.capabilities import APPROXIMATE_LABEL_METHODS, EXACT_LABEL_METHODS
-
     if not v.label_methods:
         return None
     known = {m: k for m, k in v.label_methods.items() if m is not None}
@@ -361,7 +360,6 @@ def _rank_stability(variants: list[_ContenderStats], per_case: dict[str, dict[st
                     prompts: list[str], higher_is_better: bool) -> RankStability | None:
     """The models' order under each prompt (means over the cases every variant answered, as the paired tests
     use), Kendall's τ between every two prompts, and the pairs that swap."""
-    from llamacompare import formatting as fmt
     from llamacompare.scoring.rank_stability import rank_stability
 
     means: dict[str, dict[str, float]] = {p: {} for p in prompts}
@@ -389,8 +387,6 @@ def _rank_stability(variants: list[_ContenderStats], per_case: dict[str, dict[st
 
 def _human_pairs(variants: list[_ContenderStats], cases: dict[str, Any]) -> list[PairwiseRow]:
     """Paired comparisons on the share marked correct by people, over the cases people marked for every model."""
-    from llamacompare.scoring.stats import compare_all
-
     marked = {v.name: h for v in variants if (h := _per_case(v, "human"))}
     common = set.intersection(*(set(h) for h in marked.values())) if len(marked) >= 2 else set()
     if not common:
@@ -419,8 +415,6 @@ def _mv(value: float, lo: float | None, hi: float | None) -> Metric:
 
 
 def _classify_extras(task: Task, v: _ContenderStats) -> tuple[dict[str, Metric], float | None, Confusion | None]:
-    from llamacompare.scoring.classification import classification_report
-
     golds, preds, compliant = [], [], []
     for label, ok, gold in v.details.values():
         if gold is None:
@@ -442,9 +436,6 @@ def _classify_extras(task: Task, v: _ContenderStats) -> tuple[dict[str, Metric],
 
 
 def _baseline_row(task: Task, cases: dict[str, Any]) -> ModelRow:
-    from llamacompare.scoring.classification import majority_baseline
-    from llamacompare.scoring.stats import proportion_ci
-
     golds = [ref for (_, ref) in cases.values() if ref is not None]
     label, _ = majority_baseline(golds)
     ci = proportion_ci([g == label for g in golds])
@@ -469,9 +460,6 @@ def _latency_cost(ok: list[tuple[float | None, float | None, int]]) -> dict[str,
 def _recommend(
     rows: list[ModelRow], pairs: list[Any], metric: str, prefer: Prefer, higher_is_better: bool
 ) -> Recommendation:
-    from llamacompare.scoring.recommend import ModelSummary, recommend
-    from llamacompare.scoring.stats import Interval
-
     summaries = []
     for row in rows:
         m = row.metrics[metric]
@@ -499,8 +487,6 @@ def _noninferiority_bounds(aligned: dict[str, list[float]], best: str, *, binary
                            higher_is_better: bool) -> dict[str, float]:
     """One-sided lower bounds of (model - best), positive = better, at alpha / (models - 1) each (Bonferroni):
     the lower end of the two-sided (1 - 2 alpha') interval of the same paired comparison."""
-    from llamacompare.scoring.stats import compare_pair
-
     others = [m for m in aligned if m != best]
     if not others:
         return {}
@@ -514,9 +500,6 @@ def _noninferiority_bounds(aligned: dict[str, list[float]], best: str, *, binary
 
 def _recommend_margin(rows: list[ModelRow], best: str, bounds: dict[str, float], metric: str, prefer: Prefer,
                       margin: float) -> Recommendation:
-    from llamacompare.scoring.recommend import ModelSummary, recommend_within_margin
-    from llamacompare.scoring.stats import Interval
-
     summaries = []
     for row in rows:
         value = row.metrics[metric].value
@@ -540,7 +523,6 @@ def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str
     out: list[CaseReport] = []
     by_key: dict[tuple[str, str], CaseReport] = {}
     seqs: dict[tuple[str, str], int] = {}
-    from llamacompare.tasks.template import input_text
 
     tasks = {t.id: t for t in suite.tasks}
     task_order = {t.id: i for i, t in enumerate(suite.tasks)}

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from llamacompare.errors import LlamaCompareError
     from llamacompare.models.base import Response
     from llamacompare.models.client import ModelClient
-    from llamacompare.models.registry import ModelSpec
+    from llamacompare.models.spec import ModelSpec
 from llamacompare.sync import run as run_loop
 
 

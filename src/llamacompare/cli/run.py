@@ -13,9 +13,9 @@ import click
 from llamacompare.cli.options import base_url_option, db_option, prefer_option
 
 if TYPE_CHECKING:
-    from llamacompare.models.registry import Api
+    from llamacompare.models.spec import Api
     from llamacompare.scoring.recommend import Prefer
-    from llamacompare.tasks.suite import ClassifyMode
+    from llamacompare.tasks.case import ClassifyMode
 
 
 @click.command("run")

@@ -9,7 +9,8 @@ from __future__ import annotations
 from llamacompare.models.base import LabelScores, ModelInfo, Params, Prepared, Provider, Request, Response
 from llamacompare.models.capabilities import Capabilities
 from llamacompare.models.plugins import ProviderPlugin
-from llamacompare.models.registry import ModelSpec, resolve
+from llamacompare.models.registry import resolve
+from llamacompare.models.spec import ModelSpec
 
 __all__ = [
     "Capabilities", "LabelScores", "ModelInfo", "ModelSpec", "Params", "Prepared", "Provider", "ProviderPlugin",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from llamacompare.models.capabilities import Capabilities
 
 if TYPE_CHECKING:
-    from llamacompare.models.registry import PromptFormat
+    from llamacompare.models.spec import PromptFormat
 
 
 @dataclass(frozen=True, slots=True)

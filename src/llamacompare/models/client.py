@@ -14,9 +14,9 @@ from llamacompare.errors import ProviderError, UsageError
 from llamacompare.models import open_provider
 from llamacompare.models.base import LabelScores, Params, Prepared, Provider, Request, Response
 from llamacompare.models.capabilities import Capabilities
-from llamacompare.models.registry import ModelSpec
 from llamacompare.models.render import plain_text, to_request
 from llamacompare.models.retry import RetryPolicy, with_retries
+from llamacompare.models.spec import ModelSpec
 from llamacompare.prompts.templates import Message
 
 RetryHook = Callable[[int, ProviderError, float], None]

@@ -22,7 +22,7 @@ from llamacompare.errors import UsageError
 
 if TYPE_CHECKING:
     from llamacompare.models.base import Provider
-    from llamacompare.models.registry import ModelSpec
+    from llamacompare.models.spec import ModelSpec
 
 GROUP = "llamacompare.providers"
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from llamacompare.models.base import Params, Request
-from llamacompare.models.registry import ModelSpec
+from llamacompare.models.spec import ModelSpec
 from llamacompare.prompts.templates import RENDERERS, Message
 
 

@@ -13,8 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 from llamacompare import formatting as fmt
-from llamacompare.analysis.checks import is_check_metric
+from llamacompare.analysis.checks import is_check_metric, ordered_check_metrics
 from llamacompare.analysis.contract import Answer, CaseReport, PairwiseRow, Report, TaskSummary
+from llamacompare.reports.html import check_tags
 from llamacompare.reports.names import display_names, fold, narrowest
 from llamacompare.scorers import summary_columns
 
@@ -127,8 +128,6 @@ def _print_diagnoses(con: Console, task: TaskSummary, short: dict[str, str]) -> 
 def _print_checks(con: Console, task: TaskSummary, short: dict[str, str]) -> None:
     """A row per check, a column per model: the share of answers passing with its interval; then the paired
     differences on checks that are significant."""
-    from llamacompare.analysis.checks import ordered_check_metrics
-
     names = [(m, name) for m, name in ordered_check_metrics(task) if m != task.primary_metric]
     if not names:
         return
@@ -189,7 +188,6 @@ def _answer_cell(a: Answer | None) -> str | Text:
         mark = "✓" if a.correct else "✗"
         label = a.label if a.label is not None else "no label found"
         t.append(f"\n{mark} {label}", style="green" if a.correct else "red")
-    from llamacompare.reports.html import check_tags
 
     for kind, tag in check_tags(a):
         t.append(f"\n{tag}", style={"ok": "green", "bad": "red"}.get(kind, "dim"))

@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from llamacompare.errors import UsageError
 from llamacompare.scoring.calibration import batch_offsets, content_free_offsets, predict_with
 from llamacompare.scoring.labels import LabelSet, extract_label
+from llamacompare.scoring.rouge import rouge_scores
 from llamacompare.scoring.sequential import Race
-from llamacompare.tasks.suite import Case, Task
+from llamacompare.tasks.case import Case
+from llamacompare.tasks.schema import Task
 
 __all__ = ["CALIBRATION_CASES", "Decider", "StopNote", "score_answer"]
 
@@ -47,7 +49,6 @@ def score_answer(task: Task, mode: str, text: str | None, reference: str | None,
                 return float(predict_with(label_logprobs, offsets) == reference)
             return float(text == reference)
         return float(extract_label(text, LabelSet(task.labels or {})).label == reference)
-    from llamacompare.scoring.rouge import rouge_scores
 
     return rouge_scores(text, reference)["rougeL"]
 

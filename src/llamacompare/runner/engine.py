@@ -25,7 +25,10 @@ from llamacompare.models.retry import RetryPolicy
 from llamacompare.runner.plan import PlannedModel, RunPlan
 from llamacompare.settings import redact
 from llamacompare.store.db import Store, canonical_json, response_key
-from llamacompare.tasks.suite import Case, PromptVariant, Task
+from llamacompare.store.rows import DecisionRow
+from llamacompare.tasks.case import Case, PromptVariant
+from llamacompare.tasks.schema import Task
+from llamacompare.tasks.template import placeholders, render_case, render_few_shot
 
 if TYPE_CHECKING:
     from llamacompare.runner.decide import Decider
@@ -65,8 +68,6 @@ RACE_BATCH = 10  # --until-decided looks at its races every this many cases
 def content_free_case(task: Task, variant: PromptVariant | None = None) -> Case:
     """The (variant's) prompt with every field replaced by "N/A" (Zhao et al. 2021), for content-free
     calibration."""
-    from llamacompare.tasks.template import placeholders
-
     template = (variant or task.variants()[0]).template or ""
     return Case(CONTENT_FREE_CASE, {name: "N/A" for name in placeholders(template)}, None)
 
@@ -224,8 +225,6 @@ def _tell(decider: Decider, task: Task, answer: AnswerKey, text: str | None, ref
 
 def _finish_races(plan: RunPlan, store: Store, decider: Decider, outcome: RunOutcome) -> None:
     """Say, and store, why each model stopped and what it saved."""
-    from llamacompare.store.rows import DecisionRow
-
     notes = decider.finish()
     outcome.saved = decider.total_saved
     lines = list(dict.fromkeys((n.task, n.line) for n in notes))  # tied models share one line
@@ -237,8 +236,6 @@ def _finish_races(plan: RunPlan, store: Store, decider: Decider, outcome: RunOut
 
 async def _check_context(plan: RunPlan, clients: dict[str, ModelClient]) -> None:
     """A prompt longer than a model's context fails here, before any request is sent."""
-    from llamacompare.tasks.template import render_case
-
     if not any(c.context_length for c in clients.values()):
         return  # nothing to check against: skip the extra pass over the data
     for task in plan.suite.tasks:
@@ -271,8 +268,6 @@ async def _drive(
     progress: ProgressSink | None,
     decider: Decider | None = None,
 ) -> None:
-    from llamacompare.tasks.template import render_case, render_few_shot
-
     fatal: list[BaseException] = []
 
     def items_for(m: PlannedModel) -> Iterator[list[_Item]]:

@@ -17,11 +17,16 @@ from itertools import combinations
 from typing import Any
 
 from llamacompare.models.catalog import PRICES_AS_OF
+from llamacompare.models.plugins import get
+from llamacompare.models.registry import resolve
 from llamacompare.runner.engine import iter_task_cases, modes_of, needs_content_free
 from llamacompare.runner.plan import PlannedModel, RunPlan
+from llamacompare.scorers import primary_metric, running, source
+from llamacompare.scoring.judge import pairwise_prompt, rubric_prompt
 from llamacompare.scoring.power import DEFAULT_DIFF_SD, DEFAULT_DISCORDANCE, cases_for, detectable
 from llamacompare.store.db import Store
-from llamacompare.tasks.suite import Task
+from llamacompare.tasks.schema import Task
+from llamacompare.tasks.template import input_text, render_case, render_few_shot
 
 __all__ = ["ModelEstimate", "PlanEstimate", "TaskPower", "estimate"]
 
@@ -72,9 +77,6 @@ class PlanEstimate:
 
 def estimate(plan: RunPlan, store: Store, *, detect: float | None = None, alpha: float = 0.05,
              power: float = 0.8) -> PlanEstimate:
-    from llamacompare.models.plugins import get
-    from llamacompare.tasks.template import render_case, render_few_shot
-
     counts = plan.loaded.counts()
     texts: dict[str, list[str]] = {}
     for task in plan.suite.tasks:
@@ -131,11 +133,6 @@ def _judge_estimates(plan: RunPlan, store: Store, answering: list[ModelEstimate]
     """A judged task's judge, as one more row: a verdict per answer (`judge`), and per case and two models both
     ways round (`pairwise`). Its prompt is the judge's template around the case and answers of the expected
     length (the longest expected of the models), so its tokens are an estimate even for a local judge."""
-    from llamacompare.models.plugins import get
-    from llamacompare.models.registry import resolve
-    from llamacompare.scoring.judge import pairwise_prompt, rubric_prompt
-    from llamacompare.tasks.template import input_text
-
     out = []
     k = len(plan.models)
     for task in plan.suite.tasks:
@@ -201,8 +198,6 @@ def _time(plan: RunPlan, m: PlannedModel, facts: Any, history: Any, requests: in
 
 def _task_power(plan: RunPlan, task: Task, n: int, store: Store, detect: float | None, alpha: float,
                 power: float) -> TaskPower:
-    from llamacompare.scorers import primary_metric, running, source
-
     binary = task.type == "classify"
     # the metric the summary will lead with: the most preferred of those the task's scorers make
     metric = primary_metric(task.type, {m.source for s in running(task.type, task.scorers or ()) for m in s.metrics})

@@ -9,10 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from llamacompare.errors import UsageError
-from llamacompare.models.registry import Api, ModelSpec, resolve
+from llamacompare.models.registry import resolve
+from llamacompare.models.spec import Api, ModelSpec
+from llamacompare.settings import get_env
 from llamacompare.store.rows import RunRow
+from llamacompare.tasks.case import ClassifyMode
 from llamacompare.tasks.loaded import LoadedSuite
-from llamacompare.tasks.suite import ClassifyMode, ModelConfig, Suite
+from llamacompare.tasks.loader import load_suite
+from llamacompare.tasks.schema import ModelConfig, Suite
 
 
 @dataclass(slots=True)
@@ -120,7 +124,6 @@ def default_models() -> list[str]:
     """The seed's five Llama models on Together when a key is set; otherwise the two bundled local models, base and
     instruct (a missing one fails when it is opened, with the command that installs it)."""
     from llamacompare.models.catalog import BUNDLED_MODELS, SEED_MODELS
-    from llamacompare.settings import get_env
 
     return list(SEED_MODELS) if get_env("TOGETHER_API_KEY") else [f"local:{n}" for n in BUNDLED_MODELS]
 
@@ -136,8 +139,6 @@ WHAT = {"suite": ("suite_ref",), "models": ("models",), "data": ("data",), "limi
 def plan_from_run(run_row: RunRow, given: dict[str, Any] | None = None) -> RunPlan:
     """Rebuild the plan of a stored run, for --resume. `given`: the options the command line set; those in HOW
     replace the stored ones (a server that moved, gentler limits after 429s), those in WHAT must match the run."""
-    from llamacompare.tasks.loader import load_suite
-
     cfg = run_row.config
     given = given or {}
     _check_unchanged(run_row.id, cfg, {k: v for k, v in given.items() if k not in HOW})

@@ -14,6 +14,8 @@ import sys
 import time
 from typing import Any
 
+from llamacompare import formatting as fmt
+
 REDRAW_S = 0.25
 
 
@@ -58,8 +60,6 @@ class _Counts:
         return max(now - self._t0, 1e-9)
 
     def cost_text(self) -> str:
-        from llamacompare import formatting as fmt
-
         return fmt.cost(self.cost) + (" + unknown" if self.cost_unknown else "")
 
     def stats(self, now: float) -> str:

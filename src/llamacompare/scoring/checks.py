@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from llamacompare.tasks.case import Case
 from llamacompare.tasks.checks import (
     IsJsonCheck,
     JsonSchemaCheck,
@@ -25,7 +26,7 @@ from llamacompare.tasks.checks import (
     Resolved,
     TextCheck,
 )
-from llamacompare.tasks.suite import Case, Task
+from llamacompare.tasks.schema import Task
 
 _FENCE_RE = re.compile(r"```[ \t]*([A-Za-z0-9_-]*)[ \t]*\r?\n(.*?)```", re.DOTALL)
 _MAX_OBJECT_TRIES = 50  # '{' positions tried when looking for an object inside prose

@@ -1,5 +1,6 @@
 """Suites, tasks, their cases (inline or from CSV/TSV/JSONL files) and prompt templating."""
 
+from llamacompare.tasks.case import Case
 from llamacompare.tasks.datasets import (
     CaseSource,
     SuiteCheck,
@@ -7,19 +8,11 @@ from llamacompare.tasks.datasets import (
     count_cases,
     iter_cases,
 )
+from llamacompare.tasks.errors import SuiteError
+from llamacompare.tasks.labels import fold_label
 from llamacompare.tasks.loaded import LoadedSuite
 from llamacompare.tasks.loader import load_suite
-from llamacompare.tasks.suite import (
-    Case,
-    DatasetSpec,
-    JudgeSpec,
-    ModelConfig,
-    ParamsSpec,
-    Suite,
-    SuiteError,
-    Task,
-    fold_label,
-)
+from llamacompare.tasks.schema import DatasetSpec, JudgeSpec, ModelConfig, ParamsSpec, Suite, Task
 from llamacompare.tasks.template import RenderedPrompt, placeholders, render_case
 
 __all__ = [

@@ -6,13 +6,11 @@ the user's turn the model answers. `{field}` placeholders in the contents are fi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from llamacompare.prompts.templates import Message
+from llamacompare.tasks.errors import Loc
 from llamacompare.tasks.template import TemplateSyntaxError, placeholders
-
-if TYPE_CHECKING:
-    from llamacompare.tasks.suite import Loc, Task
 
 MESSAGES = "messages"
 _ROLES = ("system", "user", "assistant")
@@ -73,10 +71,10 @@ def missing_fields(turns: Sequence[Message], fields: Mapping[str, Any]) -> tuple
     return None
 
 
-def inline_conversation_problems(task: Task) -> list[tuple[Loc, str]]:
-    """Problems of the inline cases' conversations, visible from the suite alone."""
+def inline_conversation_problems(cases: Sequence[Mapping[str, Any]] | None) -> list[tuple[Loc, str]]:
+    """Problems of a task's inline cases' conversations, visible from the suite alone."""
     probs: list[tuple[Loc, str]] = []
-    for i, case in enumerate(task.cases or []):
+    for i, case in enumerate(cases or []):
         if MESSAGES not in case:
             continue
         try:

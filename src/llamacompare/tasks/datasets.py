@@ -18,9 +18,12 @@ import orjson
 
 from llamacompare.errors import UsageError
 from llamacompare.prompts.templates import Message
+from llamacompare.tasks.case import Case
+from llamacompare.tasks.checks import CheckDefinitionError, check_list, dump_checks, label, resolve
 from llamacompare.tasks.conversation import MESSAGES, ConversationError, missing_fields, parse_turns
+from llamacompare.tasks.errors import Loc, SuiteError, display_path, format_loc
 from llamacompare.tasks.hub import HubRef, load_hub_dataset
-from llamacompare.tasks.suite import Case, Loc, SuiteError, Task, display_path, format_loc
+from llamacompare.tasks.schema import Task
 
 MAX_CELL = 1 << 20  # 1 MiB of text per field: far above any real prompt, far below a runaway line
 MAX_LINE = 4 << 20  # 4 MiB per physical line
@@ -503,8 +506,6 @@ class CaseReader:
     def _checks(self, rec: _Record, key: str, value: Any) -> str:
         """A case's checks (a list, or its JSON/YAML text) in canonical form; with `check_dir`, the files they name
         are read too. Errors point at the record."""
-        from llamacompare.tasks.checks import CheckDefinitionError, check_list, dump_checks, label, resolve
-
         try:
             checks = check_list(value)
             task_labels = {label(c) for c in self.task.checks or []}
@@ -597,8 +598,6 @@ def check_task(task: Task, *, source: CaseSource | None = None, error: ErrorAt =
 def check_task_files(task: Task, base_dir: Path | None, error: ErrorAt = unlocated) -> None:
     """Read the files the task's checks name (a schema file, a user's function), relative to the suite's folder:
     a missing one is a suite error before anything runs. Without the suite file (`base_dir` None) they are not run."""
-    from llamacompare.tasks.checks import CheckDefinitionError, resolve
-
     for i, check in enumerate(task.checks or []):
         try:
             resolve(check, base_dir)

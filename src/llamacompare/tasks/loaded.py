@@ -12,8 +12,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from llamacompare.tasks.case import Case, ClassifyMode
 from llamacompare.tasks.datasets import CaseSource, SuiteCheck, check_task, iter_cases, resolve_source
-from llamacompare.tasks.suite import Case, ClassifyMode, Loc, ModelConfig, Suite, SuiteError, Task, format_loc
+from llamacompare.tasks.errors import Loc, SuiteError, format_loc
+from llamacompare.tasks.schema import ModelConfig, Suite, Task
 
 
 @dataclass(slots=True)

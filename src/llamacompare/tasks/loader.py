@@ -16,20 +16,10 @@ from pydantic_core import ErrorDetails
 from llamacompare.errors import UsageError
 from llamacompare.errors import describe_value as _describe
 from llamacompare.tasks.datasets import resolve_source
+from llamacompare.tasks.errors import Loc, SuiteError, format_loc
 from llamacompare.tasks.hub import HubRef, is_hub_ref, parse_hub_ref
 from llamacompare.tasks.loaded import LoadedSuite
-from llamacompare.tasks.suite import (
-    DatasetSpec,
-    HubSource,
-    JudgeSpec,
-    Loc,
-    ModelConfig,
-    ParamsSpec,
-    Suite,
-    SuiteError,
-    Task,
-    format_loc,
-)
+from llamacompare.tasks.schema import DatasetSpec, HubSource, JudgeSpec, ModelConfig, ParamsSpec, Suite, Task
 
 MAX_SUITE_BYTES = 16 << 20  # inline cases belong in a dataset file long before this
 MAX_NODES = 1_000_000  # after alias expansion: stops "billion laughs" before pydantic walks it

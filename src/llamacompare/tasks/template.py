@@ -10,14 +10,26 @@ import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
-if TYPE_CHECKING:
-    from llamacompare.prompts.templates import Message
-    from llamacompare.tasks.suite import Case, PromptVariant, Task
+from llamacompare.prompts.templates import Message
+from llamacompare.tasks.case import Case, PromptVariant
 
 #: A compiled template: (literal text, field name or None) pairs, in order.
 Compiled = tuple[tuple[str, str | None], ...]
+
+
+class TemplatedTask(Protocol):
+    """What rendering reads of a task (the schema's `Task`, which renders its few-shot block and turns here)."""
+
+    @property
+    def few_shot(self) -> Sequence[Mapping[str, str]] | None: ...
+    @property
+    def few_shot_format(self) -> str: ...
+    def variants(self) -> Sequence[PromptVariant]: ...
+    def template_fields(self) -> list[str]: ...
+    def few_shot_block(self, variant: PromptVariant | None = None) -> str: ...
+    def few_shot_turns(self, variant: PromptVariant | None = None) -> tuple[Message, ...]: ...
 
 
 class TemplateSyntaxError(ValueError):
@@ -101,7 +113,7 @@ def placeholders(template: str) -> list[str]:
     return list(seen)
 
 
-def input_text(task: Task, fields: Mapping[str, object]) -> str:
+def input_text(task: TemplatedTask, fields: Mapping[str, object]) -> str:
     """What a case asks, for people and judges to read: the fields its templates use (all of them when they use
     none of them), one a line; a conversation case's turns, one a line."""
     messages = fields.get("messages")
@@ -126,7 +138,7 @@ def _fill(pieces: Sequence[tuple[str, str | None]], fields: Mapping[str, str]) -
     return "".join(out)
 
 
-def render_few_shot(task: Task, variant: PromptVariant | None = None) -> str:
+def render_few_shot(task: TemplatedTask, variant: PromptVariant | None = None) -> str:
     """The few-shot block: each example rendered with (the variant's) few_shot_template, concatenated."""
     template = (variant or task.variants()[0]).few_shot_template
     if not task.few_shot or template is None:
@@ -134,7 +146,7 @@ def render_few_shot(task: Task, variant: PromptVariant | None = None) -> str:
     return "".join(render(template, ex) for ex in task.few_shot)
 
 
-def render_case(task: Task, case: Case, prefix: str | None = None, variant: PromptVariant | None = None
+def render_case(task: TemplatedTask, case: Case, prefix: str | None = None, variant: PromptVariant | None = None
                 ) -> RenderedPrompt:
     """The prompt for one case in one prompt variant (the task's first, or only, by default). Parts are
     concatenated as written: put newlines in the templates. A case with `messages` is that conversation, filled
@@ -155,7 +167,7 @@ def render_case(task: Task, case: Case, prefix: str | None = None, variant: Prom
                           shots=shots, query=asked.strip() if shots else "")
 
 
-def few_shot_turns(task: Task, variant: PromptVariant) -> tuple[Message, ...]:
+def few_shot_turns(task: TemplatedTask, variant: PromptVariant) -> tuple[Message, ...]:
     """The few-shot examples as a conversation: each example's `few_shot_template` up to its last field is a user
     turn, that field and what follows it the assistant's answer, both stripped ("Review: {text}\nSentiment:
     {label}\n\n" gives "Review: …\nSentiment:" and "positive"). () for a task that asks for its examples as text

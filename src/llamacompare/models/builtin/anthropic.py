@@ -8,7 +8,7 @@ import os
 from llamacompare.models.base import Provider
 from llamacompare.models.catalog import ANTHROPIC_PRICES, ANTHROPIC_PRICES_AS_OF, anthropic_price
 from llamacompare.models.plugins import ProviderPlugin
-from llamacompare.models.registry import ModelSpec
+from llamacompare.models.spec import ModelSpec
 
 DEFAULT_URL = "https://api.anthropic.com"
 URL_ENV = "ANTHROPIC_BASE_URL"

@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from llamacompare.models import servers
 from llamacompare.models.base import Provider
 from llamacompare.models.capabilities import Capabilities
 from llamacompare.models.plugins import ProviderPlugin
-from llamacompare.models.registry import ModelSpec
+from llamacompare.models.spec import ModelSpec
 
 
 class CompatPlugin(ProviderPlugin):
@@ -20,8 +21,6 @@ class CompatPlugin(ProviderPlugin):
     key_env: str | None = None
 
     def capabilities(self, spec: ModelSpec) -> Capabilities | Callable[[str], Capabilities]:
-        from llamacompare.models import servers
-
         return servers.GENERIC
 
     def key_required(self, spec: ModelSpec) -> bool:

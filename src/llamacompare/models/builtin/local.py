@@ -9,7 +9,7 @@ from llamacompare.errors import ModelNameError
 from llamacompare.models.base import Provider
 from llamacompare.models.catalog import BUNDLED_INSTRUCT, BUNDLED_MODEL
 from llamacompare.models.plugins import OfflineFacts, ProviderPlugin
-from llamacompare.models.registry import ModelSpec
+from llamacompare.models.spec import ModelSpec
 
 #: each bundled model's accepted spellings (lower case) and its training context
 _BUNDLED = {

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from llamacompare.models import servers
 from llamacompare.models.builtin.compat import CompatPlugin
 from llamacompare.models.capabilities import Capabilities
-from llamacompare.models.registry import ModelSpec
+from llamacompare.models.spec import ModelSpec
 
 
 class OllamaPlugin(CompatPlugin):
@@ -14,8 +15,6 @@ class OllamaPlugin(CompatPlugin):
     url_env = "OLLAMA_BASE_URL"
 
     def capabilities(self, spec: ModelSpec) -> Capabilities:
-        from llamacompare.models import servers
-
         return servers.OLLAMA
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from llamacompare.models import servers
 from llamacompare.models.builtin.compat import CompatPlugin
 from llamacompare.models.capabilities import Capabilities
-from llamacompare.models.registry import ModelSpec
+from llamacompare.models.spec import ModelSpec
 
 OPENAI_API = "api.openai.com"
 
@@ -19,8 +20,6 @@ class OpenAIPlugin(CompatPlugin):
     key_env = "OPENAI_API_KEY"
 
     def capabilities(self, spec: ModelSpec) -> Capabilities | Callable[[str], Capabilities]:
-        from llamacompare.models import servers
-
         return servers.openai_api if OPENAI_API in (spec.base_url or "") else servers.GENERIC
 
     def key_required(self, spec: ModelSpec) -> bool:

@@ -4,10 +4,11 @@ Together's model list before a request."""
 
 from __future__ import annotations
 
+from llamacompare.models import servers
 from llamacompare.models.builtin.compat import CompatPlugin
 from llamacompare.models.capabilities import Capabilities
 from llamacompare.models.catalog import PRICES_AS_OF, TOGETHER_MODELS, family_from_name, find_together
-from llamacompare.models.registry import ModelSpec, PromptFormat
+from llamacompare.models.spec import ModelSpec, PromptFormat
 
 
 class TogetherPlugin(CompatPlugin):
@@ -17,8 +18,6 @@ class TogetherPlugin(CompatPlugin):
     key_env = "TOGETHER_API_KEY"
 
     def capabilities(self, spec: ModelSpec) -> Capabilities:
-        from llamacompare.models import servers
-
         return servers.TOGETHER
 
     def key_required(self, spec: ModelSpec) -> bool:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from llamacompare.models import servers
 from llamacompare.models.builtin.compat import CompatPlugin
 from llamacompare.models.capabilities import Capabilities
-from llamacompare.models.registry import ModelSpec
+from llamacompare.models.spec import ModelSpec
 
 
 class VLLMPlugin(CompatPlugin):
@@ -14,8 +15,6 @@ class VLLMPlugin(CompatPlugin):
     key_env = "VLLM_API_KEY"
 
     def capabilities(self, spec: ModelSpec) -> Capabilities:
-        from llamacompare.models import servers
-
         return servers.VLLM
 
 

@@ -1,15 +1,15 @@
-"""The suite schema: what a suite YAML file may say, checked with pydantic (`extra="forbid"` everywhere).
+"""The suite schema: what a suite YAML file may say, checked with pydantic (`extra="forbid"` everywhere), and what
+the runner and scorers read of a task (its prompt variants, labels, generation parameters).
 
-Checks that need only the suite itself live in validators here. They raise `PydanticCustomError` with the
-path of the offending field in `ctx["at"]`, so the loader can point at the exact YAML line. Checks that need
+A field's own checks live in validators here; a task's checks across its fields (and the defaults they fill) in
+`validation.py`, which `Task` runs as it is validated. They raise `PydanticCustomError` with the path of the
+offending field in `ctx["at"]` (`errors.fail`), so the loader can point at the exact YAML line. Checks that need
 the data (columns, gold values, counts) live in `datasets.py`.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -26,80 +26,22 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from llamacompare.errors import UsageError
+from llamacompare.errors import UsageError, describe_value
 from llamacompare.models.base import Params
 from llamacompare.prompts.templates import Message
+from llamacompare.scorers import names
+from llamacompare.tasks.case import ClassifyMode, PromptVariant
 from llamacompare.tasks.checks import CheckDefinitionError, TaskCheck, check_list, dump_checks, suite_error_for
-from llamacompare.tasks.template import TemplateSyntaxError, few_shot_turns, placeholders, render_few_shot
+from llamacompare.tasks.errors import fail
+from llamacompare.tasks.hub import HubRef, parse_hub_ref
+from llamacompare.tasks.labels import fold_label
+from llamacompare.tasks.template import few_shot_turns, placeholders, render_few_shot
+from llamacompare.tasks.validation import task_problems
 
 #: a label in a chat model's sentence, with its preamble ("Sure! The sentiment of this review is positive."); a task's
 #: `params` may say otherwise. 32 cut 6% of SmolLM2-135M-Instruct's answers to 200 SST-2 cases before the label, 64
 #: cut 2.5%; a base model's answer ends at its line (`base_model_stop`) or its first token (`mode: logprob`) anyway
 CLASSIFY_MAX_TOKENS = 64
-ClassifyMode = Literal["generate", "logprob", "both"]
-_ID_RE = re.compile(r"[A-Za-z0-9_.-]+")
-Loc = tuple[str | int, ...]
-
-
-class SuiteError(UsageError):
-    """A bad suite or dataset, rendered as one line: `FILE:LINE: FIELD: what is wrong; what to do`."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        path: str | Path | None = None,
-        line: int | None = None,
-        field: str | None = None,
-    ):
-        self.path = Path(path) if path is not None else None
-        self.line = line
-        self.field = field
-        self.detail = message
-        head = ""
-        if self.path is not None:
-            head = display_path(self.path) + (f":{line}" if line is not None else "") + ": "
-        if field:
-            head += f"{field}: "
-        super().__init__(one_line(head + message))
-
-
-def one_line(text: str) -> str:
-    """Messages are printed on one line, whatever user text they quote."""
-    return text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def display_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
-
-
-def format_loc(loc: Loc) -> str:
-    """('tasks', 0, 'labels') -> 'tasks[0].labels'."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-def fail(at: Loc, msg: str) -> PydanticCustomError:
-    """A validation error for the sub-field `at` of the model being validated."""
-    return PydanticCustomError("suite", "{msg}", {"msg": msg, "at": at})
-
-
-def fold_label(text: str) -> str:
-    """Compare labels the way a reader would: case-, accent-of-i- and edge-punctuation-insensitive.
-
-    Turkish needs care: 'POZİTİF'.casefold() keeps a combining dot and 'ı' is not 'i'; both fold to 'i' here.
-    """
-    s = unicodedata.normalize("NFKC", text).replace("İ", "i").replace("ı", "i")
-    s = s.casefold().replace("\u0307", "")
-    return s.strip(" \t\r\n.,;:!?\"'`*()[]{}<>")
 
 
 def _scalar_text(value: Any) -> Any:
@@ -226,16 +168,12 @@ class HubSource(Strict):
     @field_validator("ref")
     @classmethod
     def _check_ref(cls, v: str) -> str:
-        from llamacompare.tasks.hub import parse_hub_ref
-
         try:
             return str(parse_hub_ref(v))
         except ValueError as e:
             raise PydanticCustomError("suite", "{msg}", {"msg": str(e)}) from None
 
-    def hub_ref(self) -> Any:
-        from llamacompare.tasks.hub import parse_hub_ref
-
+    def hub_ref(self) -> HubRef:
         return parse_hub_ref(self.ref)
 
 
@@ -341,16 +279,6 @@ class SettingSpec(Strict):
     params: ParamsSpec
 
 
-@dataclass(frozen=True, slots=True)
-class PromptVariant:
-    """What one variant renders: `id` is "" for a task with a single `template` (the default variant)."""
-
-    id: str
-    template: str | None
-    system: str | None
-    few_shot_template: str | None
-    instruction: str | None
-
 
 class Task(Strict):
     """One task: a prompt template (or several, `prompts`) and the cases it is filled with, plus how answers are
@@ -424,9 +352,6 @@ class Task(Strict):
     @field_validator("scorers")
     @classmethod
     def _known_scorers(cls, v: list[str] | None) -> list[str] | None:
-        from llamacompare.errors import describe_value
-        from llamacompare.scorers import names
-
         known = names()
         for i, s in enumerate(v or []):
             if s not in known:
@@ -527,204 +452,6 @@ class Task(Strict):
         return spec.apply(params) if spec is not None else params
 
 
-def task_problems(task: Task) -> list[tuple[Loc, str]]:
-    """Problems visible from the task alone, as (sub-field, message). Also fills the defaults."""
-    probs: list[tuple[Loc, str]] = []
-    if not _ID_RE.fullmatch(task.id):
-        probs.append((("id",), f"task id {task.id!r} may only use letters, digits, '_', '.', '-'; rename it"))
-    probs += _template_problems(task)
-    if (task.cases is None) == (task.dataset is None):
-        probs.append(((), "a task needs exactly one of `cases` (inline) or `dataset` (a file); keep one"))
-    if task.cases is not None and not task.cases:
-        probs.append((("cases",), "no cases; add at least one case or use `dataset`"))
-    probs += _few_shot_problems(task)
-    if task.type == "classify":
-        probs += _classify_problems(task)
-    else:
-        probs += _generate_problems(task)
-    if task.judge is not None and not {"judge", "pairwise"} & set(task.scorers or []):
-        probs.append(
-            (("judge",), "judge is set but neither `judge` nor `pairwise` is in scorers; add one or remove judge")
-        )
-    return probs
-
-
-def _template_problems(task: Task) -> list[tuple[Loc, str]]:
-    """`template` or `prompts` (exactly one, unless every inline case is a conversation); each template valid."""
-    from llamacompare.tasks.conversation import inline_conversation_problems
-
-    probs: list[tuple[Loc, str]] = []
-    texts: list[tuple[Loc, str | None]] = [(("template",), task.template),
-                                           (("few_shot_template",), task.few_shot_template)]
-    if task.template is not None and task.prompts is not None:
-        probs.append((("prompts",), "give either `template` (one prompt) or `prompts` (variants), not both; "
-                                    "move the template into prompts as {id: ..., template: ...}"))
-    if task.prompts is not None:
-        if not task.prompts:
-            probs.append((("prompts",), "no prompt variants; add at least one {id: ..., template: ...}"))
-        seen: dict[str, int] = {}
-        for i, p in enumerate(task.prompts):
-            if not _ID_RE.fullmatch(p.id):
-                probs.append((("prompts", i, "id"), f"prompt id {p.id!r} may only use letters, digits, '_', '.', "
-                                                    "'-'; rename it"))
-            elif p.id in seen:
-                probs.append((("prompts", i, "id"), f"duplicate prompt id {p.id!r} (also prompts[{seen[p.id]}]); "
-                                                    "give each variant its own id"))
-            seen.setdefault(p.id, i)
-            texts += [(("prompts", i, "template"), p.template),
-                      (("prompts", i, "few_shot_template"), p.few_shot_template)]
-    if task.settings is not None:
-        if not task.settings:
-            probs.append((("settings",), "no settings; add at least one {id: ..., params: {...}}, or leave them out"))
-        ids: dict[str, int] = {}
-        for i, st in enumerate(task.settings):
-            if not _ID_RE.fullmatch(st.id):
-                probs.append((("settings", i, "id"), f"setting id {st.id!r} may only use letters, digits, '_', '.', "
-                                                     "'-'; rename it"))
-            elif st.id in ids:
-                probs.append((("settings", i, "id"), f"duplicate setting id {st.id!r} (also settings[{ids[st.id]}]); "
-                                                     "give each setting its own id"))
-            ids.setdefault(st.id, i)
-    for at, text in texts:
-        if text is None:
-            continue
-        try:
-            placeholders(text)
-        except TemplateSyntaxError as e:
-            probs.append((at, str(e)))
-        if at[-1] == "template" and not text.strip():
-            probs.append((at, "the template is empty; write the prompt, with {field} placeholders"))
-    # conversation cases need no template: inline ones are seen here, a dataset's are checked as it is read
-    inline = task.cases or []
-    all_conversations = task.dataset is not None or (bool(inline) and all("messages" in c for c in inline))
-    if task.template is None and task.prompts is None and task.calibration == "content_free":
-        probs.append((("calibration",), "content_free calibration fills the template with N/A, and this task has "
-                                        "none (its cases are conversations); use calibration: batch"))
-    elif task.template is None and task.prompts is None and not all_conversations:
-        probs.append((("template",), "required field 'template' is missing; add it (the prompt, with {field} "
-                                     "placeholders), or `prompts:` for variants, each {id: ..., template: ...}"))
-    probs += inline_conversation_problems(task)
-    return probs
-
-
-def _few_shot_problems(task: Task) -> list[tuple[Loc, str]]:
-    own = [(("prompts", i, "few_shot_template"), p.few_shot_template) for i, p in enumerate(task.prompts or [])]
-    given = [(at, t) for at, t in [(("few_shot_template",), task.few_shot_template), *own] if t is not None]
-    if task.few_shot is None:
-        if given:
-            return [(given[0][0], "few_shot_template without few_shot examples; add few_shot or remove it")]
-        return []
-    for i, v in enumerate(task.variants()):
-        if v.few_shot_template is None:
-            at: Loc = ("prompts", i) if task.prompts else ("few_shot",)
-            return [(at, "few_shot examples need a few_shot_template; add one, "
-                         'e.g. "Text: {text}\\nLabel: {label}\\n"')]
-    for _, template in given:
-        try:
-            names = placeholders(template)
-        except TemplateSyntaxError:
-            return []  # already reported
-        for i, ex in enumerate(task.few_shot):
-            missing = [n for n in names if n not in ex]
-            if missing:
-                return [
-                    (
-                        ("few_shot", i),
-                        f"example lacks field {missing[0]!r} used by few_shot_template "
-                        f"(it has: {', '.join(ex) or 'nothing'}); add it",
-                    )
-                ]
-    return []
-
-
-def _classify_problems(task: Task) -> list[tuple[Loc, str]]:
-    probs: list[tuple[Loc, str]] = []
-    if task.mode is None:
-        task.mode = "generate"
-    if task.reference is None:
-        task.reference = "label"
-    if task.scorers is None:
-        task.scorers = ["accuracy"]
-    probs += _scorer_problems(task)
-    if not task.labels or len(task.labels) < 2:
-        probs.append(
-            (
-                ("labels",),
-                "a classify task needs at least 2 labels; list them like "
-                "{Pozitif: [olumlu], Negatif: [olumsuz]}",
-            )
-        )
-        return probs
-    seen: dict[str, str] = {}
-    for label, syns in task.labels.items():
-        for name in (label, *syns):
-            f = fold_label(name)
-            if not f:
-                probs.append((("labels", label), f"label or synonym {name!r} is empty; give it a text"))
-            elif seen.setdefault(f, label) != label:
-                probs.append(
-                    (
-                        ("labels", label),
-                        f"{name!r} is also a name/synonym of label {seen[f]!r}; "
-                        "each answer must map to one label",
-                    )
-                )
-    for key, value in (task.label_map or {}).items():
-        if value not in task.labels:
-            probs.append(
-                (
-                    ("label_map", key),
-                    f"{value!r} is not one of the labels ({', '.join(task.labels)}); "
-                    "map gold values to a label name",
-                )
-            )
-    for i, v in enumerate(task.variants()):
-        try:
-            if task.reference in placeholders(v.template or ""):
-                probs.append(
-                    (
-                        ("prompts", i, "template") if task.prompts else ("template",),
-                        f"the template shows the gold field {{{task.reference}}}: the model would "
-                        "see the answer; remove it from the template",
-                    )
-                )
-        except TemplateSyntaxError:
-            pass
-    return probs
-
-
-def _generate_problems(task: Task) -> list[tuple[Loc, str]]:
-    probs: list[tuple[Loc, str]] = []
-    for key in ("mode", "labels", "label_map"):
-        if getattr(task, key) is not None:
-            probs.append(((key,), f"`{key}` is only for classify tasks; remove it or set type: classify"))
-    if task.scorers is None:
-        task.scorers = ["rouge"] if task.reference else ["length"]
-    probs += _scorer_problems(task)
-    return probs
-
-
-def _scorer_problems(task: Task) -> list[tuple[Loc, str]]:
-    """Each scorer named serves the task's type and has what it needs, as the scorers registry declares them."""
-    from llamacompare.scorers import get, names
-
-    probs: list[tuple[Loc, str]] = []
-    own = names(task.type)
-    for i, s in enumerate(task.scorers or []):
-        spec = get(s)
-        if spec is None:
-            continue  # not a scorer at all: the field's validator said so
-        if s not in own:
-            probs.append((("scorers", i), f"scorer {s!r} is for {' or '.join(spec.types)} tasks; {task.type} tasks "
-                                          "use: " + ", ".join(own)))
-        elif spec.needs_reference and not task.reference:
-            probs.append((("scorers", i), f"{s} needs a reference; set `reference:` to the field with the reference "
-                                          "text, or use length/judge"))
-        elif spec.needs_judge and task.judge is None:
-            probs.append((("scorers", i), f"the {s} scorer needs `judge: {{model: NAME}}`; add it"))
-    return probs
-
-
 class Suite(Strict):
     """A suite: tasks (and optionally the models) of one comparison."""
 
@@ -754,14 +481,3 @@ class Suite(Strict):
         raise UsageError(
             f"no task {task_id!r} in suite {self.name!r} (tasks: {', '.join(t.id for t in self.tasks)})"
         )
-
-
-@dataclass(slots=True)
-class Case:
-    """One filled-in example; `reference` is the canonical gold label (classify) or the reference text.
-    `messages`: a conversation to send instead of the task's template (placeholders not yet filled)."""
-
-    id: str
-    fields: dict[str, str]
-    reference: str | None
-    messages: tuple[Message, ...] | None = None
