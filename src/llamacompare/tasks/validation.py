@@ -97,6 +97,21 @@ def task_problems(task: TaskFields) -> list[tuple[Loc, str]]:
     return probs
 
 
+def _id_problems(field: str, noun: str, each: str, ids: list[str]) -> list[tuple[Loc, str]]:
+    """The ids of a task's `prompts` or `settings`: each well formed and unique."""
+    probs: list[tuple[Loc, str]] = []
+    seen: dict[str, int] = {}
+    for i, name in enumerate(ids):
+        if not _ID_RE.fullmatch(name):
+            probs.append(((field, i, "id"), f"{noun} id {name!r} may only use letters, digits, '_', '.', '-'; "
+                                            "rename it"))
+        elif name in seen:
+            probs.append(((field, i, "id"), f"duplicate {noun} id {name!r} (also {field}[{seen[name]}]); give each "
+                                            f"{each} its own id"))
+        seen.setdefault(name, i)
+    return probs
+
+
 def _template_problems(task: TaskFields) -> list[tuple[Loc, str]]:
     """`template` or `prompts` (exactly one, unless every inline case is a conversation); each template valid."""
     probs: list[tuple[Loc, str]] = []
@@ -108,29 +123,14 @@ def _template_problems(task: TaskFields) -> list[tuple[Loc, str]]:
     if task.prompts is not None:
         if not task.prompts:
             probs.append((("prompts",), "no prompt variants; add at least one {id: ..., template: ...}"))
-        seen: dict[str, int] = {}
+        probs += _id_problems("prompts", "prompt", "variant", [p.id for p in task.prompts])
         for i, p in enumerate(task.prompts):
-            if not _ID_RE.fullmatch(p.id):
-                probs.append((("prompts", i, "id"), f"prompt id {p.id!r} may only use letters, digits, '_', '.', "
-                                                    "'-'; rename it"))
-            elif p.id in seen:
-                probs.append((("prompts", i, "id"), f"duplicate prompt id {p.id!r} (also prompts[{seen[p.id]}]); "
-                                                    "give each variant its own id"))
-            seen.setdefault(p.id, i)
             texts += [(("prompts", i, "template"), p.template),
                       (("prompts", i, "few_shot_template"), p.few_shot_template)]
     if task.settings is not None:
         if not task.settings:
             probs.append((("settings",), "no settings; add at least one {id: ..., params: {...}}, or leave them out"))
-        ids: dict[str, int] = {}
-        for i, st in enumerate(task.settings):
-            if not _ID_RE.fullmatch(st.id):
-                probs.append((("settings", i, "id"), f"setting id {st.id!r} may only use letters, digits, '_', '.', "
-                                                     "'-'; rename it"))
-            elif st.id in ids:
-                probs.append((("settings", i, "id"), f"duplicate setting id {st.id!r} (also settings[{ids[st.id]}]); "
-                                                     "give each setting its own id"))
-            ids.setdefault(st.id, i)
+        probs += _id_problems("settings", "setting", "setting", [st.id for st in task.settings])
     for at, text in texts:
         if text is None:
             continue
