@@ -264,10 +264,11 @@ def calibration_lines(task: Any, names: dict[str, str] | None = None) -> list[st
     return out
 
 
-def variant_axes(task: Any) -> str:
+def variant_axes(task: Any, *, plural: bool = False) -> str:
     """What a task's rows vary in besides the model (an analysis.contract.TaskSummary): "prompt", "setting", or
-    "prompt and setting"; "" for neither."""
-    return " and ".join(w for w, on in (("prompt", task.prompts), ("setting", getattr(task, "settings", None))) if on)
+    "prompt and setting" ("prompts and settings" with `plural`); "" for neither."""
+    s = "s" if plural else ""
+    return " and ".join(w + s for w, on in (("prompt", task.prompts), ("setting", task.settings)) if on)
 
 
 def beside_words(metrics: list[str]) -> list[str]:

@@ -304,6 +304,7 @@ def task_view(task: TaskSummary, anchor: str) -> dict[str, Any]:
         "pairwise": pairwise,
         "prompt_pairs": [_pair_view(p, task) for p in task.prompt_pairs],
         "axes": fmt.variant_axes(task),
+        "axes_plural": fmt.variant_axes(task, plural=True),
         "rank_stability": task.rank_stability,
         "recommendation": task.recommendation,
         "charts": [c for c in plots if c is not None],

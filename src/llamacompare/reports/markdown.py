@@ -87,8 +87,8 @@ def _task_section(task: TaskSummary) -> list[str]:
         out += ["Significant differences (p < 0.05)" + (f", models under the same {axes}:" if axes else ":"), ""]
         out += _pair_table(significant, task)
     if task.prompt_pairs:
-        out += [f"{_plural(fmt.variant_axes(task)).capitalize()} compared for each model, paired on the same cases:",
-                ""]
+        axes = fmt.variant_axes(task, plural=True)
+        out += [f"{axes.capitalize()} compared for each model, paired on the same cases:", ""]
         out += _pair_table(task.prompt_pairs, task)
     if task.rank_stability:
         out += [f"**Rank stability:** {md_text(task.rank_stability.line.removeprefix('rank stability: '))}", ""]
@@ -145,7 +145,3 @@ def render_markdown(data: Report) -> str:
         out.append("")
     out.append(f"<sub>Generated {md_text(data.generated_at)} by llamacompare.</sub>")
     return "\n".join(out) + "\n"
-
-
-def _plural(axes: str) -> str:
-    return axes.replace("prompt", "prompts").replace("setting", "settings")

@@ -35,7 +35,7 @@ def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | N
             if not is_check_metric(p.metric):  # the checks table below lists the significant ones
                 con.print("  " + _pair_line(p, short, metric, task))
         if task.prompt_pairs:
-            con.print(f"  {axes.replace('prompt', 'prompts').replace('setting', 'settings')}, for the same model "
+            con.print(f"  {fmt.variant_axes(task, plural=True)}, for the same model "
                       "(paired on the same cases):")
         for p in task.prompt_pairs:
             if not is_check_metric(p.metric):
