@@ -235,7 +235,7 @@ def diagnosis_lines(task: Any) -> list[str]:
            if approximate(row)]
     out += [f"task {task.id}, {row.model}: batch calibration rests on {row.calibration.cases:,} answers: a rough "
             "correction, run more cases" for row in task.models
-            if getattr(row, "calibration", None) is not None and row.calibration.few]
+            if row.calibration is not None and row.calibration.few]
     for s in task.max_tokens_stops:
         at = "max_tokens" + (f"={s.max_tokens}" if s.max_tokens is not None else "")
         what = "stopped at " + at + " before a label" if s.before == "label" else "were cut at " + at + \
@@ -255,7 +255,7 @@ def calibration_lines(task: Any, names: dict[str, str] | None = None) -> list[st
     the move, and what it rests on; `names`: how the view shows each model. The same in every view."""
     out = []
     for row in task.models:
-        c = getattr(row, "calibration", None)
+        c = row.calibration
         if c is None or c.how == "none":
             continue
         on = "content-free, from one N/A prompt" if c.how == "content_free" else f"batch, over {c.cases:,} answers"
