@@ -37,7 +37,8 @@ from llamacompare.analysis.contract import (
     StopDecision,
     TaskSummary,
 )
-from llamacompare.analysis.variants import variant_label
+from llamacompare.formatting import variant_label
+from llamacompare.identity import Contender
 from llamacompare.models.base import ModelUsage
 from llamacompare.models.capabilities import APPROXIMATE_LABEL_METHODS, EXACT_LABEL_METHODS
 from llamacompare.models.registry import resolve
@@ -93,7 +94,7 @@ def build_report(
         margin = cfg.get("options", {}).get("margin") or None
     model_order = [m.get("label") or _model_name(m["name"], cfg) for m in cfg["models"]]
     tasks_by_id = {t.id: t for t in suite.tasks}
-    variants: dict[str, dict[str, _ContenderStats]] = defaultdict(dict)
+    variants: dict[str, dict[Contender, _ContenderStats]] = defaultdict(dict)  # task -> its rows
     case_info: dict[str, dict[str, tuple[int, str | None]]] = defaultdict(dict)
     modes_by_task = store.modes_by_task(run.id)
 
@@ -104,9 +105,10 @@ def build_report(
         tid = r.task_id
         if tid not in tasks_by_id:
             continue
-        name = variant_name(tid, r.model, r.mode, r.prompt, r.setting)
-        v = variants[tid].get(name) or variants[tid].setdefault(
-            name, _ContenderStats(name, r.model, r.mode, r.prompt, variant_name(tid, r.model, r.mode), r.setting))
+        c = r.answer.contender
+        v = variants[tid].get(c) or variants[tid].setdefault(
+            c, _ContenderStats(variant_name(tid, r.model, r.mode, r.prompt, r.setting), r.model, r.mode, r.prompt,
+                               variant_name(tid, r.model, r.mode), r.setting))
         case_info[tid].setdefault(r.case_id, (r.seq, r.reference))
         v.cases.add(r.case_id)
         if r.status != "ok":
@@ -120,7 +122,7 @@ def build_report(
         tid = s.task_id
         if tid not in variants:
             continue
-        scored = variants[tid].get(variant_name(tid, s.model, s.mode, s.prompt, s.setting))
+        scored = variants[tid].get(s.answer.contender)
         if scored is None:
             continue
         if s.value is not None:
@@ -152,7 +154,7 @@ def build_report(
     labels = store.human_labels(run.id)
     decided: dict[str, list[StopDecision]] = defaultdict(list)
     for d in store.decisions(run.id):
-        decided[d.task_id].append(StopDecision(model=d.model, verdict=d.verdict,
+        decided[d.task_id].append(StopDecision(model=variant_name(d.task_id, d.model, d.mode), verdict=d.verdict,
                                                cases=d.cases, saved=d.saved, line=d.line))
     for task in suite.tasks:
         prompt_ids = [p.id for p in task.variants()]
@@ -517,8 +519,8 @@ def _worded(rec: Choice) -> Recommendation:
     return Recommendation(model=rec.model, line=fmt.choice_line(rec), caveat=fmt.label_caveat(rec.caveat))
 
 
-def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str, _ContenderStats]], variant_name: Any,
-           max_cases: int | None) -> list[CaseReport]:
+def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[Contender, _ContenderStats]],
+           variant_name: Any, max_cases: int | None) -> list[CaseReport]:
     """The side-by-side rows, read again from the store for just the cases shown."""
     out: list[CaseReport] = []
     by_key: dict[tuple[str, str], CaseReport] = {}
@@ -538,8 +540,8 @@ def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str
                                       reference=r.reference)
             out.append(case)
             seqs[key] = r.seq
-        name = variant_name(task.id, r.model, r.mode, r.prompt, r.setting)
-        v = variants[task.id].get(name)
+        v = variants[task.id].get(r.answer.contender)
+        name = v.name if v else variant_name(task.id, r.model, r.mode, r.prompt, r.setting)
         detail = v.details.get(r.case_id) if v else None
         sc = v.scores.get(r.case_id, {}) if v else {}
         values = sc.get("label") if task.type == "classify" else (sc.get("judge") or sc.get("rougeL"))
