@@ -121,7 +121,7 @@ async def execute(
     plan: RunPlan, store: Store, *, progress: ProgressSink | None = None, resume: bool = False
 ) -> RunOutcome:
     # loading validated the suite (every dataset read once): bad input has failed before any request
-    check = plan.loaded.check or plan.loaded.validate()
+    validation = plan.loaded.validation or plan.loaded.validate()
     outcome = RunOutcome(plan.run_id)
     clients = {m.name: _client(m, plan) for m in plan.models}
     usage_before: dict[str, ModelUsage] = {}
@@ -134,7 +134,7 @@ async def execute(
             c.cached_keys = store.cached_keys(c.spec.name)
             outcome.notes.extend(f"{c.name}: {note}" for note in c.notes)
         _check_label_scores(plan, clients, outcome)
-        counts = check.counts()
+        counts = validation.counts()
         for c in clients.values():
             per_case = sum(len(modes_of(t, c)) * len(t.variants()) * len(t.setting_ids()) * counts.get(t.id, 0)
                            for t in plan.suite.tasks)

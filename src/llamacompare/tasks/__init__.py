@@ -3,8 +3,8 @@
 from llamacompare.tasks.case import Case
 from llamacompare.tasks.datasets import (
     CaseSource,
-    SuiteCheck,
-    TaskCheck,
+    SuiteValidation,
+    TaskValidation,
     count_cases,
     iter_cases,
 )
@@ -25,10 +25,10 @@ __all__ = [
     "ParamsSpec",
     "RenderedPrompt",
     "Suite",
-    "SuiteCheck",
+    "SuiteValidation",
     "SuiteError",
     "Task",
-    "TaskCheck",
+    "TaskValidation",
     "count_cases",
     "fold_label",
     "iter_cases",
