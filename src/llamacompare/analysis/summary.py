@@ -50,8 +50,8 @@ from llamacompare.scoring.recommend import Choice, ModelSummary, Prefer, recomme
 from llamacompare.scoring.stats import Interval, bootstrap_ci, compare_all, compare_pair, proportion_ci, tied_from_pairs
 from llamacompare.store.db import Store
 from llamacompare.store.rows import ScoreRow
+from llamacompare.tasks.prompt_template import input_text
 from llamacompare.tasks.schema import Suite, Task
-from llamacompare.tasks.template import input_text
 
 
 @dataclass

@@ -28,8 +28,8 @@ from llamacompare.settings import redact
 from llamacompare.store.db import Store, canonical_json, response_key
 from llamacompare.store.rows import DecisionRow
 from llamacompare.tasks.case import Case, PromptVariant
+from llamacompare.tasks.prompt_template import placeholders, render_case, render_few_shot
 from llamacompare.tasks.schema import Task
-from llamacompare.tasks.template import placeholders, render_case, render_few_shot
 
 if TYPE_CHECKING:
     from llamacompare.runner.decide import Decider, StopNote

@@ -25,8 +25,8 @@ from llamacompare.scorers import primary_metric, running, source
 from llamacompare.scoring.judge import pairwise_prompt, rubric_prompt
 from llamacompare.scoring.power import DEFAULT_DIFF_SD, DEFAULT_DISCORDANCE, cases_for, detectable
 from llamacompare.store.db import Store
+from llamacompare.tasks.prompt_template import input_text, render_case, render_few_shot
 from llamacompare.tasks.schema import Task
-from llamacompare.tasks.template import input_text, render_case, render_few_shot
 
 __all__ = ["ModelEstimate", "PlanEstimate", "TaskPower", "estimate"]
 

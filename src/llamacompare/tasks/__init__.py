@@ -12,8 +12,8 @@ from llamacompare.tasks.errors import SuiteError
 from llamacompare.tasks.labels import fold_label
 from llamacompare.tasks.loaded import LoadedSuite
 from llamacompare.tasks.loader import load_suite
+from llamacompare.tasks.prompt_template import RenderedPrompt, placeholders, render_case
 from llamacompare.tasks.schema import DatasetSpec, JudgeSpec, ModelConfig, ParamsSpec, Suite, Task
-from llamacompare.tasks.template import RenderedPrompt, placeholders, render_case
 
 __all__ = [
     "Case",

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from llamacompare.errors import UsageError
-from llamacompare.prompts.templates import Message
+from llamacompare.prompts.chat_templates import Message
 from llamacompare.tasks.case import Case
 from llamacompare.tasks.checks import CheckDefinitionError, check_list, dump_checks, label, resolve
 from llamacompare.tasks.conversation import MESSAGES, ConversationError, missing_fields, parse_turns

@@ -14,7 +14,7 @@ from typing import Any
 
 from llamacompare.models.base import Params, Request
 from llamacompare.models.spec import ModelSpec
-from llamacompare.prompts.templates import RENDERERS, Message
+from llamacompare.prompts.chat_templates import RENDERERS, Message
 
 
 def to_request(
