@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import Enum
 
@@ -81,11 +79,11 @@ class Aimd:
         if outcome is Outcome.OVERLOAD:
             self.overloads += 1
             if ticket.epoch == self.epoch:  # the first overload of this round trip
-                self.limit = max(1, self.limit // 2)
+                self.limit = (self.limit + 1) // 2  # rounded up: 9 -> 5 (4 would idle a slot the server had)
                 self.lowest = min(self.lowest, self.limit)
                 self.epoch += 1
                 self._successes = 0
-        elif outcome is Outcome.OK and ticket.epoch == self.epoch and ticket.full:
+        elif outcome is Outcome.OK and ticket.full:  # sent under a larger limit, it was answered: the server has room
             self._successes += 1
             if self._successes >= self.limit and self.limit < self.ceiling:
                 self.limit += 1
@@ -134,15 +132,29 @@ class AdaptiveLimit:
             if not waiter.done():
                 waiter.set_result(self.rule.admit())
 
-    @asynccontextmanager
-    async def attempt(self) -> AsyncIterator[None]:
-        ticket = await self.acquire()
-        try:
-            yield
-        except ProviderError as err:
-            self.release(ticket, Outcome.OVERLOAD if is_overload(err) else Outcome.OTHER)
-            raise
-        except BaseException:
-            self.release(ticket, Outcome.OTHER)
-            raise
-        self.release(ticket, Outcome.OK)
+    def attempt(self) -> _Attempt:
+        return _Attempt(self)
+
+
+class _Attempt:
+    """One attempt holding a slot: `async with` waits for it, gives it back with the attempt's outcome. A class
+    rather than `@asynccontextmanager`, whose generator costs more than the rest of the slot's bookkeeping."""
+
+    __slots__ = ("_limit", "_ticket")
+
+    def __init__(self, limit: AdaptiveLimit) -> None:
+        self._limit = limit
+        self._ticket: Ticket | None = None
+
+    async def __aenter__(self) -> None:
+        self._ticket = await self._limit.acquire()
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: object) -> None:
+        assert self._ticket is not None
+        if error is None:
+            outcome = Outcome.OK
+        elif isinstance(error, ProviderError) and is_overload(error):
+            outcome = Outcome.OVERLOAD
+        else:
+            outcome = Outcome.OTHER
+        self._limit.release(self._ticket, outcome)
