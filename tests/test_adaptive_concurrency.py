@@ -289,3 +289,12 @@ def test_fixed_concurrency_keeps_32_in_flight(tmp_path: Path, how: str) -> None:
     outcome = json.loads(res.stdout)["outcome"]
     # 32 at a time against room for 8: about 3 of 4 refused each time round, never fewer sent
     assert outcome["failed"] == 0 and outcome["concurrency"] == {} and refused > 64
+
+
+def test_an_in_process_model_keeps_its_batch_width(tmp_path: Path, bundled_model_file: Path) -> None:
+    """The bundled model computes 32 answers at once and refuses none: nothing adapts, and the bar shows nothing."""
+    res = run_cli("run", str(numbered_suite(tmp_path, 4)), "-m", "local:gemma-3-270m", "--mode", "logprob",
+                  "--db", str(tmp_path / "l.db"), "--json", timeout=300)
+    assert res.returncode == 0, res.stderr
+    outcome = json.loads(res.stdout)["outcome"]
+    assert outcome["sent"] == 4 and outcome["concurrency"] == {}
