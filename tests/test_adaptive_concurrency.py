@@ -181,6 +181,7 @@ def test_what_counts_as_an_overload() -> None:
     assert not is_overload(ServerError("500", status=500))
     assert not is_overload(RequestTimeoutError("timed out"))
     assert not is_overload(BadRequestError("400", status=400))
+    assert not is_overload(asyncio.CancelledError())
 
 
 def test_a_retry_waits_without_holding_a_slot() -> None:

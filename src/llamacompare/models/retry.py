@@ -21,8 +21,10 @@ _rng = random.Random()  # one per process: seeding a new Random costs more than 
 OVERLOAD_STATUSES = frozenset({429, 503, 529})
 
 
-def is_overload(error: ProviderError) -> bool:
+def is_overload(error: BaseException) -> bool:
     """Whether a failure asks the client to send less: a rate limit, an overloaded server, or a `Retry-After`."""
+    if not isinstance(error, ProviderError):
+        return False
     return isinstance(error, RateLimitError) or error.status in OVERLOAD_STATUSES or error.retry_after is not None
 
 

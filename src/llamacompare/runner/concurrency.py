@@ -19,7 +19,6 @@ from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 
-from llamacompare.errors import ProviderError
 from llamacompare.models.retry import is_overload
 
 
@@ -153,7 +152,7 @@ class _Attempt:
         assert self._ticket is not None
         if error is None:
             outcome = Outcome.OK
-        elif isinstance(error, ProviderError) and is_overload(error):
+        elif is_overload(error):
             outcome = Outcome.OVERLOAD
         else:
             outcome = Outcome.OTHER
