@@ -363,8 +363,8 @@ async def _drive(
             state = outcome.concurrency[name] = slots.state()
             if state.overloads:
                 outcome.notes.append(
-                    f"{name}: {state.overloads} answer(s) asked to slow down (429/503/Retry-After, retried); requests "
-                    f"in flight adapted to {state.limit} of {state.ceiling} (lowest {state.lowest}; "
+                    f"{name}: {state.overloads} request(s) refused as too many (429/503/Retry-After); requests in "
+                    f"flight adapted to {state.limit} of {state.ceiling} (lowest {state.lowest}; "
                     f"--fixed-concurrency keeps {state.ceiling})")
     if fatal:
         raise fatal[0]
