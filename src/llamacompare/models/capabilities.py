@@ -55,6 +55,9 @@ class Capabilities:
     exact_tokens: bool = False
     #: answers cost nothing per token (in-process)
     free: bool = False
+    #: a server that may refuse work when it is overloaded (429, 503): the runner adapts the requests it keeps in
+    #: flight to it; an in-process model computes as many answers at once as its batch holds, and refuses none
+    hosted: bool = True
     #: the server tells a model's chat template (llama-server's /props: conversations are rendered here, as
     #: in-process, and sent as text on /completions), or whether it has one (vLLM, Ollama): a model without one
     #: gets plain text on /completions, as in-process, so every engine reads the same text

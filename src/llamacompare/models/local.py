@@ -268,6 +268,7 @@ class LocalProvider(Provider):
     name = "local"
     capabilities = Capabilities(
         chat=False, label_methods=("in_process",), streaming=False, context_check=True, exact_tokens=True, free=True,
+        hosted=False,
     )
 
     def __init__(self, path: str, *, n_ctx: int = DEFAULT_CTX, parallel: int = PARALLEL,

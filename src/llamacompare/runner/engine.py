@@ -3,18 +3,20 @@
 Cases stream from the dataset into one bounded queue per model; each model has as many workers as its
 concurrency allows, behind its own request and token rate limits. Every answer is stored (one transaction) the
 moment it arrives; an answer already in the content-addressed cache is reused without sending anything, and a
-resumed run skips what it already has. Local models get as many workers as they compute answers at once, taking
-cases in order, so the prompts in flight share the few-shot prefix in llama.cpp's KV cache; a case's requests (its
-modes and repeats) are sent together, so a local model reads their shared prompt once.
+resumed run skips what it already has. A hosted model's requests in flight adapt to its server (halved on 429/503,
+grown back on answers: `runner/concurrency.py`) up to its concurrency. Local models get as many workers as they
+compute answers at once, taking cases in order, so the prompts in flight share the few-shot prefix in llama.cpp's
+KV cache; a case's requests (its modes and repeats) are sent together, so a local model reads their shared prompt
+once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from llamacompare import formatting as fmt
 from llamacompare import jsonfast
@@ -23,6 +25,7 @@ from llamacompare.identity import AnswerKey, Contender
 from llamacompare.models.base import ModelUsage, Response
 from llamacompare.models.client import ModelClient
 from llamacompare.models.retry import RetryPolicy
+from llamacompare.runner.concurrency import AdaptiveLimit, LimitState
 from llamacompare.runner.plan import PlannedModel, RunPlan
 from llamacompare.settings import redact
 from llamacompare.store.db import Store, canonical_json, response_key
@@ -39,6 +42,13 @@ class ProgressSink(Protocol):
     def start(self, total: int, description: str) -> None: ...
     def advance(self, *, tokens: int, cost: float | None, failed: bool) -> None: ...
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ShowsConcurrency(Protocol):
+    """A progress sink that also shows each adaptive model's requests in flight (its current limit)."""
+
+    def watch_concurrency(self, model: str, state: Callable[[], LimitState]) -> None: ...
 
 
 @dataclass(slots=True)
@@ -60,6 +70,8 @@ class RunOutcome:
     decisions: list[str] = field(default_factory=list)
     #: things the run's summary says once (a model with no label scores, a model list that could not be read)
     notes: list[str] = field(default_factory=list)
+    #: per hosted model whose concurrency adapted: its limit at the end, the lowest, how often it was halved
+    concurrency: dict[str, LimitState] = field(default_factory=dict)
 
 
 CONTENT_FREE_CASE = "(content-free)"
@@ -325,6 +337,7 @@ async def _drive(
                         yield group
 
     workers: list[asyncio.Task[None]] = []
+    adaptive: dict[str, AdaptiveLimit] = {}
     for m in plan.models:
         client = clients[m.name]
         n_workers = m.config.concurrency or client.width(plan.options.default_concurrency)
@@ -332,17 +345,40 @@ async def _drive(
         limiter = RateLimits(m.config.rpm, m.config.tpm)
         most = max(len(modes_of(t)) for t in plan.suite.tasks) * plan.options.repeats
         gate = _Gate(n_workers) if most > 1 else None
+        slots = _adaptive_limit(m, client, plan, n_workers)
+        if slots is not None:
+            adaptive[m.name] = slots
+            if isinstance(progress, ShowsConcurrency):
+                progress.watch_concurrency(m.name, slots.state)
         for _ in range(n_workers):
             workers.append(asyncio.create_task(_worker(groups, client, limiter, store, outcome, progress, fatal, gate,
-                                                       decider, 2 * RACE_BATCH + n_workers)))
+                                                       decider, 2 * RACE_BATCH + n_workers, slots)))
     try:
         await asyncio.gather(*workers)
     finally:
         for w in workers:
             w.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
+        for name, slots in adaptive.items():
+            state = outcome.concurrency[name] = slots.state()
+            if state.overloads:
+                outcome.notes.append(
+                    f"{name}: {state.overloads} request(s) refused as too many (429/503/Retry-After); requests in "
+                    f"flight adapted to {state.limit} of {state.ceiling} (lowest {state.lowest}; "
+                    f"--fixed-concurrency keeps {state.ceiling})")
     if fatal:
         raise fatal[0]
+
+
+def _adaptive_limit(m: PlannedModel, client: ModelClient, plan: RunPlan, n_workers: int) -> AdaptiveLimit | None:
+    """The adaptive limit of a hosted model's requests in flight, starting at its concurrency; None where they stay
+    fixed (asked for, one at a time, or an in-process model, whose width is what its batch computes at once)."""
+    fixed = m.config.fixed_concurrency
+    if fixed is None:
+        fixed = plan.options.fixed_concurrency
+    if fixed or n_workers < 2 or not client.capabilities.hosted:
+        return None
+    return AdaptiveLimit(n_workers)
 
 
 def _skip_rest(decider: Decider, task: Task, model: str, modes: list[str], reps: int,
@@ -443,6 +479,7 @@ async def _worker(
     gate: _Gate | None,
     decider: Decider | None = None,
     lead: int = 0,
+    slots: AdaptiveLimit | None = None,
 ) -> None:
     for group in groups:
         if fatal:
@@ -454,13 +491,13 @@ async def _worker(
                     return
             if gate is None:
                 for item in group:
-                    await _process(item, client, limits, store, outcome, progress, decider)
+                    await _process(item, client, limits, store, outcome, progress, decider, slots)
                 continue
             for start in range(0, len(group), gate.n):  # a case's requests together, `gate.n` at most
                 part = group[start : start + gate.n]
                 await gate.enter(len(part))
                 done = await asyncio.gather(*(_gated(gate, _process(item, client, limits, store, outcome, progress,
-                                                                     decider))
+                                                                     decider, slots))
                                               for item in part), return_exceptions=True)
                 errors = [e for e in done if isinstance(e, BaseException)]
                 if errors:
@@ -486,6 +523,7 @@ async def _process(
     outcome: RunOutcome,
     progress: ProgressSink | None,
     decider: Decider | None = None,
+    slots: AdaptiveLimit | None = None,
 ) -> None:
     task = item.task
     rendered = item.rendered
@@ -520,7 +558,7 @@ async def _process(
             await limits.acquire(len(item.rendered.text) // 4 + item.params.max_tokens)
         if item.mode in ("logprob", "calibration"):
             started = time.perf_counter()
-            scores = await client.score_labels(request, list(sent["labels"].values()), on_retry=count)
+            scores = await client.score_labels(request, list(sent["labels"].values()), on_retry=count, slots=slots)
             by_label = {lab: scores.logprobs[s] for lab, s in sent["labels"].items()}
             top = max(by_label, key=by_label.__getitem__)
             response = Response(
@@ -538,7 +576,7 @@ async def _process(
                 label_covered=scores.covered if scores.method else None,
             )
         else:
-            response = await client.send(request, on_retry=count)
+            response = await client.send(request, on_retry=count, slots=slots)
     except ProviderError as exc:
         message = redact(f"{type(exc).__name__}: {exc}")
         item.record(store, outcome.run_id, response_key=key, kind=item.mode, response=None, cached=False,

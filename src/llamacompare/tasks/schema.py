@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    StrictBool,
     StrictFloat,
     StrictInt,
     field_validator,
@@ -130,6 +131,9 @@ class ModelConfig(Strict):
     name: str
     params: ParamsSpec = Field(default_factory=ParamsSpec)
     concurrency: StrictInt | None = Field(None, ge=1)
+    # true: keep `concurrency` requests in flight whatever the server answers; unset: a hosted model's limit adapts
+    # (halved on 429/503, grown back on answers) up to `concurrency`, unless the run says --fixed-concurrency
+    fixed_concurrency: StrictBool | None = None
     rpm: StrictFloat | None = Field(None, gt=0)
     tpm: StrictInt | None = Field(None, gt=0)
     timeout_s: StrictFloat | None = Field(None, gt=0)
