@@ -12,7 +12,8 @@ An answer and label scores asked for the same prompt at the same time (a task's 
 prompt is read once, the label scores and the answer's first token come from the same logits, then the labels'
 later tokens and the answer's later tokens continue from the same cached prompt.
 
-Answers are greedy (temperature 0): the argmax at every step, as when cases go one at a time, up to llama.cpp's
+Answers are greedy (temperature 0): the argmax at every step (held to a response format: the likeliest token its
+grammar allows, `models/grammar.py`), as when cases go one at a time, up to llama.cpp's
 rounding, which depends on how a batch is laid out (on the bundled 4-bit model, with flash attention, a label's
 log-probability moves by a median 0.02 nats and at most ~0.3; an answer changes only at a near-tie). Text, stop
 strings, the end-of-generation token and max_tokens are handled as llama-cpp-python's `create_completion` does.
