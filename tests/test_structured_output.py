@@ -173,6 +173,18 @@ def test_openai_chat_gets_response_format_as_openai_types_it() -> None:
         "type": "json_object"} == bodies[1]["response_format"]
 
 
+@pytest.mark.parametrize(("caps", "dialect"), [(servers.TOGETHER, "together"), (servers.OLLAMA, "ollama")])
+def test_together_and_ollama_chat_take_openais_shape(caps: Any, dialect: str) -> None:
+    """Together's ChatCompletionRequest.response_format is ResponseFormatJsonSchema {type, json_schema: {name, schema,
+    strict}} (openapi.yaml, since its 2025-12 revision; before, `{type, schema}`); Ollama's ChatCompletionRequest reads
+    `response_format.json_schema.schema` (openai/openai.go)."""
+    bodies, answer = _bodies()
+    with ScriptedServer(["alpha"], answer=answer, dialect=dialect) as srv:
+        _send(srv, caps, Request(messages=({"role": "user", "content": "JSON"},), params=Params(response_format=HELD)))
+    assert bodies[0]["response_format"] == {"type": "json_schema",
+                                            "json_schema": {"name": "person", "schema": PERSON, "strict": True}}
+
+
 def test_vllm_takes_response_format_on_completions_too() -> None:
     bodies, answer = _bodies()
     with ScriptedServer(["alpha"], answer=answer, dialect="vllm") as srv:
