@@ -323,8 +323,7 @@ def test_one_at_a_time_answers_are_held_to_the_grammar_too(model: str) -> None:
     from llamacompare.models.local import LocalProvider
 
     p = LocalProvider(str(bundled_model_path(model)), parallel=1)
-    prompts = ["Extract name, age and city as JSON.\nSentence: Ayşe Yılmaz 29 yaşında ve İstanbul'da yaşıyor.\nJSON:",
-               "Extract name, age and city as JSON.\nSentence: John Smith is 34 years old and lives in London.\nJSON:"]
+    prompts = ["Extract name, age and city as JSON.\nSentence: Ayşe Yılmaz 29 yaşında ve İstanbul'da yaşıyor.\nJSON:"]
 
     async def go() -> list[str]:
         out = []
