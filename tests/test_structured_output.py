@@ -352,3 +352,23 @@ def test_llama_server_holds_an_answer_to_the_schema_end_to_end(cpp_server: Calla
     assert rows["held"]["request"]["params"]["response_format"] == HELD.to_openai()
     assert "prompt" in rows["held"]["request"]  # text on /v1/completions, as in-process
     assert parses(rows["held"]["answer"]), rows["held"]["answer"]
+
+
+@pytest.mark.slow
+def test_the_bench_prints_free_and_held_rows_for_both_models_and_paths() -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    res = subprocess.run([sys.executable, "bench/structured_output.py", "-n", "2", "--one-at-a-time", "1"], cwd=REPO,
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    rows = [line for line in res.stdout.splitlines() if line.startswith(BUNDLED)]
+    assert len(rows) == 8
+    for line in rows:
+        *_, parsed = line.split()
+        if ", held" in line:
+            n = 2 if "batched" in line else 1
+            assert parsed == f"{n}/{n}", line
+
