@@ -281,6 +281,34 @@ def test_settings_compare_held_and_free_answers_and_every_view_says_which_were_h
            "openai:alpha · free" in (tmp_path / "r.html").read_text()
 
 
+def test_a_model_may_ask_for_the_format_itself(tmp_path: Path) -> None:
+    """`params.response_format` on a model of the suite: its requests carry it, the other model's do not, and the
+    report says which row was held."""
+    suite = """
+name: model-format
+models:
+  - {name: "openai:alpha", params: {response_format: json_object}}
+  - openai:beta
+tasks:
+  - id: kisi
+    type: generate
+    template: "JSON please: {text}"
+    checks: [{is_json: strict}]
+    cases:
+      - {id: tr1, text: "Ayşe 29 yaşında, İstanbul'da."}
+"""
+    path = tmp_path / "model.yaml"
+    path.write_text(suite, encoding="utf-8")
+    bodies, answer = _bodies()
+    with ScriptedServer(["alpha", "beta"], answer=answer) as srv:
+        res = run_cli("run", str(path), "--base-url", srv.base_url, "--db", str(tmp_path / "r.db"), "--json")
+    assert res.returncode == 0, res.stderr
+    sent = {b["model"]: b.get("response_format") for b in bodies}
+    assert sent == {"alpha": {"type": "json_object"}, "beta": None}
+    rows = {r["model"]: r["response_format"] for r in json.loads(res.stdout)["report"]["tasks"][0]["models"]}
+    assert rows == {"openai:alpha": "json_object", "openai:beta": None}
+
+
 # -- in-process: a grammar from the schema -------------------------------------------------------------------------
 
 BUNDLED = ("gemma-3-270m", "smollm2-135m-instruct")
