@@ -227,6 +227,21 @@ def test_a_server_without_the_field_on_completions_refuses_before_sending(caps: 
     assert [r for r in srv.requests if r.path in GENERATION_PATHS] == []
 
 
+def test_a_run_on_together_completions_stops_with_the_fix_before_sending_the_format(tmp_path: Path) -> None:
+    """Together's Llama chat models are sent their template's text on /completions, which has no response_format
+    (openapi.yaml CompletionRequest): the run stops in one line, exit 2, and no request asking for the format (under
+    any field) was sent; the free setting's were."""
+    path = _suite(tmp_path)
+    model = "meta-llama/Llama-2-7b-chat-hf"
+    bodies, answer = _bodies()
+    with ScriptedServer([model], answer=answer, dialect="together") as srv:
+        res = run_cli("run", str(path), "-m", f"together:{model}", "--base-url", srv.base_url, "--db",
+                      str(tmp_path / "r.db"), "--no-progress", env={"TOGETHER_API_KEY": "tk-" + "0" * 40})
+    assert res.returncode == 2 and "takes no response_format on /completions" in res.stderr, res.stderr
+    assert "--api chat" in res.stderr and "Traceback" not in res.stderr
+    assert bodies and all("prompt" in b and not {"response_format", "json_schema", "grammar"} & set(b) for b in bodies)
+
+
 def test_anthropic_gets_the_schema_as_output_config_format() -> None:
     key = "sk-ant-api03-scripted-0123456789abcdef"
     model = "claude-haiku-4-5-20251001"
