@@ -27,6 +27,7 @@ import hmac
 import json
 import math
 import os
+import re
 import signal
 import socket
 import struct
@@ -212,6 +213,36 @@ def _validate(path: str, body: Any) -> tuple[str, str | None] | None:
         value = body.get(name)
         if value is not None and (not isinstance(value, int) or value < (1 if name == "n" else 0)):
             return f"Invalid value for '{name}'.", name
+    if "response_format" in body:
+        problem = _response_format_problem(body["response_format"])
+        if problem is not None:
+            return problem, "response_format"
+    return None
+
+
+_FORMAT_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
+
+def _response_format_problem(rf: Any) -> str | None:
+    """What the API says of a malformed `response_format`, from openai-python's types (`types/shared/`:
+    `response_format_text.py` {type: text}, `response_format_json_object.py` {type: json_object},
+    `response_format_json_schema.py` {type: json_schema, json_schema: {name (a-z, A-Z, 0-9, _ and -, at most 64),
+    description?, schema?, strict?}})."""
+    if not isinstance(rf, dict) or rf.get("type") not in ("text", "json_object", "json_schema"):
+        return "Invalid value for 'response_format.type': expected 'text', 'json_object' or 'json_schema'."
+    if rf["type"] != "json_schema":
+        return None if set(rf) == {"type"} else "Unrecognized request argument supplied: response_format"
+    spec = rf.get("json_schema")
+    if not isinstance(spec, dict):
+        return "Missing required parameter: 'response_format.json_schema'."
+    if not isinstance(spec.get("name"), str) or not _FORMAT_NAME.fullmatch(spec["name"]):
+        return "Invalid 'response_format.json_schema.name': a-z, A-Z, 0-9, underscores and dashes, at most 64."
+    if set(spec) - {"name", "description", "schema", "strict"}:
+        return "Unrecognized request argument supplied: response_format.json_schema"
+    if "schema" in spec and not isinstance(spec["schema"], dict):
+        return "Invalid type for 'response_format.json_schema.schema': expected an object."
+    if "strict" in spec and not isinstance(spec["strict"], bool | None):
+        return "Invalid type for 'response_format.json_schema.strict': expected a boolean."
     return None
 
 
