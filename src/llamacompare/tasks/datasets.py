@@ -18,6 +18,8 @@ import orjson
 
 from llamacompare.errors import UsageError
 from llamacompare.prompts.templates import Message
+from llamacompare.tasks.tools import ToolSpecError, expected_calls
+from llamacompare.toolcall import dump_expected
 from llamacompare.tasks.case import Case
 from llamacompare.tasks.checks import CheckDefinitionError, check_list, dump_checks, label, resolve
 from llamacompare.tasks.conversation import MESSAGES, ConversationError, missing_fields, parse_turns
@@ -424,6 +426,9 @@ class CaseReader:
                 if value is not None and value != "":
                     fields["checks"] = self._checks(rec, key, value)
                 continue
+            if key == self.task.reference and self.task.type == "tool_call":
+                fields[key] = self._expected(rec, key, value)
+                continue
             if key == self.task.reference and isinstance(value, dict):
                 value = json.dumps(value, ensure_ascii=False)  # a structured reference, for json_schema checks
             try:
@@ -529,6 +534,16 @@ class CaseReader:
             at = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.at)
             raise self._err(rec, key + at, e.message) from None
         return dump_checks(kept)
+
+    def _expected(self, rec: _Record, key: str, value: Any) -> str:
+        """A tool_call case's expected call(s), checked against the task's tools, as its reference text."""
+        try:
+            return dump_expected(expected_calls(value, self.task.tool_list()))
+        except ToolSpecError as e:
+            at = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.at)
+            if self.source is None and e.at:
+                raise self.error(("cases", rec.number - 1, key, *e.at), e.message) from None
+            raise self._err(rec, key + at, e.message) from None
 
     def _gold(self, rec: _Record, value: str) -> str:
         label = self.task.gold_label(value)

@@ -293,7 +293,9 @@ def build_suite(obj: Any, root: Any, path: Path | None) -> LoadedSuite:
     if suite.name is None and path is not None:
         suite.name = path.stem
     locate = (lambda loc: line_of(root, loc)) if root is not None else None
-    return LoadedSuite(suite, path=path, locate=locate, base_dir=path.parent if path is not None else None)
+    loaded = LoadedSuite(suite, path=path, locate=locate, base_dir=path.parent if path is not None else None)
+    loaded.read_tools()
+    return loaded
 
 
 def resolve_datasets(suite: LoadedSuite, *, data: str | Path | None) -> None:
