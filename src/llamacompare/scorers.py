@@ -32,8 +32,8 @@ from typing import Literal
 
 from llamacompare.toolcall import Tool, ToolCall
 
-__all__ = ["Answer", "Metric", "Scorer", "TaskType", "Value", "averaged_metrics", "get", "higher_is_better", "is_binary",
-           "metric", "names", "primary_metric", "register", "running", "scorer", "scorers", "source",
+__all__ = ["Answer", "Metric", "Scorer", "TaskType", "Value", "averaged_metrics", "get", "higher_is_better",
+           "is_binary", "metric", "names", "primary_metric", "register", "running", "scorer", "scorers", "source",
            "summary_columns", "title", "unregister"]
 
 TaskType = Literal["classify", "generate", "tool_call"]

@@ -14,10 +14,10 @@ from functools import lru_cache
 from typing import Any
 
 from llamacompare.models.base import Params, Request
-from llamacompare.prompts.tool_format import with_tools
-from llamacompare.toolcall import Tool, dump_tools
 from llamacompare.models.spec import ModelSpec
 from llamacompare.prompts.templates import RENDERERS, Message
+from llamacompare.prompts.tool_format import with_tools
+from llamacompare.toolcall import Tool, dump_tools
 
 
 def to_request(

@@ -24,7 +24,6 @@ from llamacompare.errors import UsageError
 from llamacompare.identity import AnswerKey, Contender
 from llamacompare.jsonfast import canonical
 from llamacompare.models.base import ModelUsage, Response
-from llamacompare.toolcall import dump_calls
 from llamacompare.store.rows import (
     AnswerHistory,
     CachedResponse,
@@ -36,6 +35,7 @@ from llamacompare.store.rows import (
     RunRow,
     ScoreRow,
 )
+from llamacompare.toolcall import dump_calls
 
 _RUN_COLUMNS = "id, suite, config_json, created_at, finished_at, status"
 

@@ -18,14 +18,14 @@ import orjson
 
 from llamacompare.errors import UsageError
 from llamacompare.prompts.templates import Message
-from llamacompare.tasks.tools import ToolSpecError, expected_calls
-from llamacompare.toolcall import dump_expected
 from llamacompare.tasks.case import Case
 from llamacompare.tasks.checks import CheckDefinitionError, check_list, dump_checks, label, resolve
 from llamacompare.tasks.conversation import MESSAGES, ConversationError, missing_fields, parse_turns
 from llamacompare.tasks.errors import Loc, SuiteError, display_path, format_loc
 from llamacompare.tasks.hub import HubRef, load_hub_dataset
 from llamacompare.tasks.schema import Task
+from llamacompare.tasks.tools import ToolSpecError, expected_calls
+from llamacompare.toolcall import dump_expected
 
 MAX_CELL = 1 << 20  # 1 MiB of text per field: far above any real prompt, far below a runaway line
 MAX_LINE = 4 << 20  # 4 MiB per physical line

@@ -35,8 +35,8 @@ from llamacompare.tasks.checks import CheckDefinitionError, TaskCheck, check_lis
 from llamacompare.tasks.errors import fail
 from llamacompare.tasks.hub import HubRef, parse_hub_ref
 from llamacompare.tasks.labels import fold_label
-from llamacompare.tasks.tools import ToolSpecError, parse_tools
 from llamacompare.tasks.template import few_shot_turns, placeholders, render_few_shot
+from llamacompare.tasks.tools import ToolSpecError, parse_tools
 from llamacompare.tasks.validation import task_problems
 from llamacompare.toolcall import Tool
 

@@ -77,7 +77,7 @@ def schema_problem(schema: Mapping[str, Any]) -> str | None:
     from jsonschema.validators import validator_for
 
     try:
-        validator_for(schema).check_schema(schema)
+        validator_for(schema).check_schema(dict(schema))
     except SchemaError as e:
         where = "/".join(str(p) for p in e.path)
         return f"{e.message}" + (f" (at {where})" if where else "")
