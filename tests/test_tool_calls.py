@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import run_cli
+from tests.support.openai_shapes import TOOL_CALLS
+from tests.support.scripted_server import ScriptedServer
 
 from llamacompare.prompts.tool_format import parse_calls, tools_prompt
 from llamacompare.scoring.tool_calls import score_calls
 from llamacompare.tasks.loader import load_suite
 from llamacompare.tasks.tools import parse_tools
 from llamacompare.toolcall import ExpectedCall, ToolCall, dump_expected
-from tests.conftest import run_cli
-from tests.support.openai_shapes import TOOL_CALLS
-from tests.support.scripted_server import ScriptedServer
 
 WEATHER = {"type": "function", "function": {
     "name": "get_weather", "description": "Weather for a city on a day.",
@@ -89,11 +89,21 @@ tasks:
     type: tool_call
     tools: TOOLS
     cases:
-      - {id: right, text: "İstanbul'da yarın hava nasıl?", expected_call: {name: get_weather, arguments: {city: İstanbul, day: tomorrow}}}
-      - {id: wrong-fn, text: "Ankara'da yarın hava?", expected_call: {name: get_weather, arguments: {city: Ankara, day: tomorrow}}}
-      - {id: wrong-arg, text: "Yarın İzmir'de hava?", expected_call: {name: get_weather, arguments: {city: İzmir, day: tomorrow}}}
-      - {id: none, text: "Merhaba!", expected_call: null}
-      - {id: malformed, text: "Bursa'da bugün hava?", expected_call: {name: get_weather, arguments: {city: Bursa, day: today}}}
+      - id: right
+        text: "İstanbul'da yarın hava nasıl?"
+        expected_call: {name: get_weather, arguments: {city: İstanbul, day: tomorrow}}
+      - id: wrong-fn
+        text: "Ankara'da yarın hava?"
+        expected_call: {name: get_weather, arguments: {city: Ankara, day: tomorrow}}
+      - id: wrong-arg
+        text: "Yarın İzmir'de hava?"
+        expected_call: {name: get_weather, arguments: {city: İzmir, day: tomorrow}}
+      - id: none
+        text: "Merhaba!"
+        expected_call: null
+      - id: malformed
+        text: "Bursa'da bugün hava?"
+        expected_call: {name: get_weather, arguments: {city: Bursa, day: today}}
 """
 
 # what the scripted model calls, per case (the user's text picks it)
@@ -149,10 +159,11 @@ def test_scripted_server_tool_calls_in_every_view(tmp_path: Path, stream: bool) 
         "malformed": ("wrong arguments", answers["malformed"]["reason"]),
     }
     assert answers["malformed"]["reason"].startswith("arguments are not JSON")
-    assert answers["right"]["calls"] == [{"name": "get_weather", "arguments": '{"city": "İstanbul", "day": "tomorrow"}'}]
+    right = [{"name": "get_weather", "arguments": '{"city": "İstanbul", "day": "tomorrow"}'}]
+    assert answers["right"]["calls"] == right
     assert answers["none"]["calls"] == [] and answers["none"]["text"].startswith("Merhaba")
     case = next(c for c in report["cases"] if c["id"] == "right")
-    assert case["expected_calls"] == [{"name": "get_weather", "arguments": '{"city": "İstanbul", "day": "tomorrow"}'}]
+    assert case["expected_calls"] == right
 
     exported = [json.loads(line) for line in
                 run_cli("export", "--db", str(db), "--format", "jsonl").stdout.splitlines()]
@@ -164,6 +175,15 @@ def test_scripted_server_tool_calls_in_every_view(tmp_path: Path, stream: bool) 
     assert by_case["wrong-arg"]["tool_reasons"]["tool_call"] == "city: 'Izmir' ≠ 'İzmir'"
     assert by_case["none"]["tool_calls"] == []
     assert by_case["right"]["request"]["tools"][0]["function"]["name"] == "get_weather"
+
+    # the terminal's case matrix: each model's call beside the expected one, with how it went
+    shown = run_cli("show", "--db", str(db)).stdout
+    assert "expected: get_weather(" in shown and "called get_time, expected get_weather" in shown, shown
+    assert "✗ no call" not in shown and "✗ wrong arguments: city: 'Izmir' ≠ 'İzmir'" in shown
+    md = tmp_path / "r.md"
+    assert run_cli("report", "--db", str(db), "--format", "markdown", "-o", str(md)).returncode == 0
+    markdown = md.read_text(encoding="utf-8")
+    assert "Calls of task hava" in markdown and "✗ wrong function: called get\\_time" in markdown, markdown
 
     html = tmp_path / "r.html"
     res = run_cli("report", "--db", str(db), "-o", str(html))
@@ -177,9 +197,9 @@ def test_scripted_server_tool_calls_in_every_view(tmp_path: Path, stream: bool) 
 BAD = [
     # an unknown tool in expected_call: the case's line
     (SUITE.replace("{name: get_weather, arguments: {city: Ankara", "{name: get_forecast, arguments: {city: Ankara"),
-     None, "s.yaml:8", "unknown tool 'get_forecast'"),
+     None, "s.yaml:12", "unknown tool 'get_forecast'"),
     # expected arguments that break the tool's own schema (day is an enum)
-    (SUITE.replace("day: today}", "day: sunday}"), None, "s.yaml:11", "expected arguments break get_weather's"),
+    (SUITE.replace("day: today}", "day: sunday}"), None, "s.yaml:21", "expected arguments break get_weather's"),
     # a tool whose parameters are not a JSON Schema: the tools file and the tool's line
     (SUITE, [WEATHER, {"type": "function", "function": {"name": "get_time", "parameters": {"type": "objekt"}}}],
      "tools.json:", "not a valid JSON Schema"),

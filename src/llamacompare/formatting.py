@@ -470,3 +470,11 @@ def _margin_line(name: str, w: WithinMargin) -> str:
         if ratio:
             line += f" ({ratio})"
     return line
+
+
+def calls_text(calls: Any) -> str:
+    """A tool_call answer's (or case's) calls as each view shows them, one a line: `name(ARGUMENTS)` with the
+    arguments as written; "no call" for none."""
+    if not calls:
+        return "no call"
+    return "\n".join(f"{c.name}({c.arguments})" for c in calls)

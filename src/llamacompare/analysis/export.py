@@ -1,7 +1,8 @@
 """A run's answers as flat records (one per task x case x model x prompt variant x mode x repeat) and their
 CSV/JSONL/JSON forms. A run with prompt variants has a `prompt` column (the variant's id, empty for a task with one
-template), a run with settings a `setting` column; a run without has none. A run with tool_call tasks has `tool_calls` (the calls
-each model made: name, arguments as written, id) and `tool_reasons` (why a tool metric is 0)."""
+template), a run with settings a `setting` column; a run without has none. A run with tool_call tasks has
+`tool_calls` (the calls each model made: name, arguments as written, id) and `tool_reasons` (why a tool metric is
+0)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ ExportFormat = Literal["csv", "jsonl", "json"]
 
 FIELDS = ["run_id", "task", "case", "model", "prompt", "setting", "mode", "repeat", "status", "error", "input",
           "reference",
-          "answer", "tool_calls", "finish_reason", "prompt_tokens", "completion_tokens", "latency_s", "ttft_s", "cost_usd",
-          "cost_source", "label_method", "label_covered", "label_logprobs", "cached", "attempts", "scores",
+          "answer", "tool_calls", "finish_reason", "prompt_tokens", "completion_tokens", "latency_s", "ttft_s",
+          "cost_usd", "cost_source", "label_method", "label_covered", "label_logprobs", "cached", "attempts", "scores",
           "check_reasons", "tool_reasons", "request"]
 
 

@@ -100,7 +100,9 @@ def _side_by_side(con: Console, task_id: str, task_cases: list[CaseReport]) -> T
             table.add_column(fold(short[m], max(narrowest(short[m]), each)), overflow="fold", ratio=2)
     for c in task_cases:
         head = Text(ids[c.id], style="bold")
-        if c.reference:
+        if c.expected_calls is not None:
+            head.append(f"\nexpected: {_short(fmt.calls_text(c.expected_calls), 200)}", style="dim")
+        elif c.reference:
             head.append(f"\nexpected: {_short(c.reference, 80)}", style="dim")
         cells = [_answer_cell(c.answers.get(m)) for m in models]
         if not stacked:
@@ -182,6 +184,8 @@ def _answer_cell(a: Answer | None) -> str | Text:
         return fmt.DASH
     if a.error:
         return Text(a.error, style="red")
+    if a.verdict is not None:
+        return _call_cell(a)
     text = (a.text or "").strip()
     t = Text(_short(text, 600)) if text else Text("(blank)", style="dim")
     if a.label is not None or a.correct is not None:
@@ -191,6 +195,19 @@ def _answer_cell(a: Answer | None) -> str | Text:
 
     for kind, tag in check_tags(a):
         t.append(f"\n{tag}", style={"ok": "green", "bad": "red"}.get(kind, "dim"))
+    return t
+
+
+def _call_cell(a: Answer) -> Text:
+    """A tool_call answer: the calls it made, how that went (and why not), then any text it wrote."""
+    t = Text(_short(fmt.calls_text(a.calls), 400))
+    if a.verdict == "right":
+        t.append("\n✓ right", style="green")
+    else:
+        t.append(f"\n✗ {a.verdict}" + (f": {a.reason}" if a.reason else ""), style="red")
+    text = (a.text or "").strip()
+    if text:
+        t.append(f"\n{_short(text, 200)}", style="dim")
     return t
 
 
