@@ -243,3 +243,46 @@ def test_shipped_suite_loads_from_jsonl(tmp_path: Path) -> None:
     other = load_suite("tools", data=data)
     (case,) = list(other.cases(other.tasks[0]))
     assert json.loads(case.reference or "") == [{"name": "get_time", "arguments": {"city": "Van"}}]
+
+
+TEMPLATE = Path(__file__).parent / "support" / "chatml_tools.jinja"
+ONE_CASE = """\
+name: server-tools
+tasks:
+  - id: hava
+    type: tool_call
+    tools: tools.json
+    params: {max_tokens: 48}
+    cases:
+      - id: ist
+        text: "What is the weather in Istanbul tomorrow?"
+        expected_call: {name: get_weather, arguments: {city: Istanbul, day: tomorrow}}
+"""
+
+
+@pytest.mark.parametrize("api", [None, "chat"])
+def test_llama_server_with_a_template_that_renders_tools(cpp_server: Any, tmp_path: Path, api: str | None) -> None:
+    """The real llama-server (--jinja, a chat template that renders tools): by default its template (from /props)
+    is rendered here with the tools and the calls read from the answer; with --api chat the server gets `tools`
+    and answers `tool_calls` itself (llama.cpp tools/server, common/chat.cpp). One case, whatever the model says."""
+    url = cpp_server("smollm2-135m-instruct", "--jinja", "--chat-template-file", str(TEMPLATE))
+    suite = _suite(tmp_path, ONE_CASE)
+    db = tmp_path / "r.db"
+    res = run_cli("run", str(suite), "-m", "openai:smollm2-135m-instruct", "--base-url", url, "--db", str(db),
+                  "--no-progress", *(["--api", api] if api else []))
+    assert res.returncode == 0, res.stderr
+    assert "right call" in res.stdout
+    report = json.loads(run_cli("show", "--db", str(db), "--json").stdout)
+    report = report.get("report", report)
+    (case,) = report["cases"]
+    (answer,) = case["answers"].values()
+    assert answer["error"] is None
+    assert answer["verdict"] in ("right", "wrong function", "wrong arguments", "no call")
+    assert (answer["verdict"] == "no call") == (answer["calls"] == [])
+    (row,) = [json.loads(line) for line in run_cli("export", "--db", str(db), "--format", "jsonl").stdout.splitlines()]
+    assert [t["function"]["name"] for t in row["request"]["tools"]] == ["get_weather", "get_time"]
+    if api == "chat":  # the tools went natively, beside the messages
+        assert "messages" in row["request"] and "<tools>" not in json.dumps(row["request"]["messages"])
+    else:  # the server's own template rendered them here, as its /props gives it
+        assert "<tools>" in row["request"]["prompt"] and "<|im_start|>assistant" in row["request"]["prompt"]
+    assert set(row["scores"]) >= {"tool_call", "tool_name"}
