@@ -286,3 +286,23 @@ def test_llama_server_with_a_template_that_renders_tools(cpp_server: Any, tmp_pa
     else:  # the server's own template rendered them here, as its /props gives it
         assert "<tools>" in row["request"]["prompt"] and "<|im_start|>assistant" in row["request"]["prompt"]
     assert set(row["scores"]) >= {"tool_call", "tool_name"}
+
+
+def test_shipped_suite_in_process_on_the_bundled_instruct_model(tmp_path: Path) -> None:
+    """`llamacompare run tools` offline: SmolLM2's template renders no tools, so they go in its system prompt in
+    the documented text format (docs/tool-calls.md) and its calls are read from the answer."""
+    db = tmp_path / "r.db"
+    res = run_cli("run", "tools", "-m", "local:smollm2-135m-instruct", "--limit", "2", "--db", str(db),
+                  "--no-progress")
+    assert res.returncode == 0, res.stderr
+    assert "right call" in res.stdout and "right function" in res.stdout
+    report = json.loads(run_cli("show", "--db", str(db), "--json").stdout)
+    report = report.get("report", report)
+    (row,) = report["tasks"][0]["models"]
+    call = row["metrics"]["tool_call"]
+    assert row["n"] == 2 and call["lo"] <= call["value"] <= call["hi"]  # a proportion's interval
+    (first, second) = [json.loads(line) for line in
+                       run_cli("export", "--db", str(db), "--format", "jsonl").stdout.splitlines()]
+    assert first["reference"] != "[]" and second["reference"] == "[]"  # a call, then a greeting (no call)
+    assert "<tools>" in first["request"]["prompt"] and "<|im_start|>" in first["request"]["prompt"]
+    assert first["request"]["tools"][0]["function"]["name"] == "get_weather"

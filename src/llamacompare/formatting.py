@@ -478,3 +478,12 @@ def calls_text(calls: Any) -> str:
     if not calls:
         return "no call"
     return "\n".join(f"{c.name}({c.arguments})" for c in calls)
+
+
+def verdict_text(verdict: str, reason: str | None) -> str:
+    """How a tool_call answer went, with why: "✗ wrong arguments: city: 'Izmir' ≠ 'İzmir'" ("✓ right")."""
+    if verdict == "right":
+        return "✓ right"
+    if not reason:
+        return f"✗ {verdict}"
+    return f"✗ {reason}" if reason.startswith(verdict) else f"✗ {verdict}: {reason}"

@@ -45,9 +45,14 @@ def to_request(
     own template where it renders `tools`, else with the tools in the system prompt in the documented text format
     (prompts/tool_format.py), whose calls the client reads back from the answer."""
     if tools:
-        return replace(_to_request(spec, messages, params, add_inst=add_inst, gguf_template=gguf_template,
-                                   bos_token=bos_token, eos_token=eos_token, prefix=prefix, cue=cue,
-                                   base_stop=base_stop, chat=chat, tools=tuple(tools)), tools=tuple(tools))
+        request = _to_request(spec, messages, params, add_inst=add_inst, gguf_template=gguf_template,
+                              bos_token=bos_token, eos_token=eos_token, prefix=prefix, cue=cue, base_stop=base_stop,
+                              chat=chat, tools=tuple(tools))
+        head = request.prefix
+        if request.prompt is not None and head is None:
+            # the tools block is the same for every case of the task: a local model keeps it in its KV cache
+            head = _turns_head(request.prompt, chat or messages)
+        return replace(request, tools=tuple(tools), prefix=head)
     return _to_request(spec, messages, params, add_inst=add_inst, gguf_template=gguf_template, bos_token=bos_token,
                        eos_token=eos_token, prefix=prefix, cue=cue, base_stop=base_stop, chat=chat)
 

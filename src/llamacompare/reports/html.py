@@ -103,7 +103,7 @@ def answer_tags(answer: Answer, task_type: str) -> list[tuple[str, str]]:
     if answer.error:
         tags.append(("bad", "error"))
     if answer.verdict is not None and answer.verdict != "right":  # how a tool call went wrong, and why
-        tags.append(("bad", f"\u2717 {answer.verdict}" + (f": {answer.reason}" if answer.reason else "")))
+        tags.append(("bad", fmt.verdict_text(answer.verdict, answer.reason)))
     tags += check_tags(answer)
     return tags
 

@@ -127,7 +127,7 @@ def _calls_matrix(task_id: str, cases: list[CaseReport]) -> list[str]:
             if a is None or a.error:
                 cells.append(md_text(a.error if a is not None else fmt.DASH))
                 continue
-            mark = "✓" if a.verdict == "right" else f"✗ {a.verdict}" + (f": {a.reason}" if a.reason else "")
+            mark = fmt.verdict_text(a.verdict or "", a.reason)
             cells.append(f"{md_text(_one_line(fmt.calls_text(a.calls)))} {md_text(mark)}")
         rows.append([md_text(c.id), md_text(_one_line(fmt.calls_text(c.expected_calls or []))), *cells])
     return [f"Calls of task {md_text(task_id)}:", "", *_table(["Case", "Expected", *map(md_text, models)], rows,

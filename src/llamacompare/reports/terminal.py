@@ -201,10 +201,7 @@ def _answer_cell(a: Answer | None) -> str | Text:
 def _call_cell(a: Answer) -> Text:
     """A tool_call answer: the calls it made, how that went (and why not), then any text it wrote."""
     t = Text(_short(fmt.calls_text(a.calls), 400))
-    if a.verdict == "right":
-        t.append("\n✓ right", style="green")
-    else:
-        t.append(f"\n✗ {a.verdict}" + (f": {a.reason}" if a.reason else ""), style="red")
+    t.append("\n" + fmt.verdict_text(a.verdict or "", a.reason), style="green" if a.verdict == "right" else "red")
     text = (a.text or "").strip()
     if text:
         t.append(f"\n{_short(text, 200)}", style="dim")
