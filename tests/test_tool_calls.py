@@ -306,3 +306,42 @@ def test_shipped_suite_in_process_on_the_bundled_instruct_model(tmp_path: Path) 
     assert first["reference"] != "[]" and second["reference"] == "[]"  # a call, then a greeting (no call)
     assert "<tools>" in first["request"]["prompt"] and "<|im_start|>" in first["request"]["prompt"]
     assert first["request"]["tools"][0]["function"]["name"] == "get_weather"
+
+
+ANTHROPIC_KEY = "sk-ant-api03-scripted-tools-0123456789"
+
+
+def _anthropic_answer(body: dict[str, Any]) -> str:
+    from tests.support import fake_lm
+    from tests.support.anthropic_server import TOOL_USE
+
+    assert [t["name"] for t in body["tools"]] == ["get_weather", "get_time"]
+    assert body["tools"][0]["input_schema"]["required"] == ["city", "day"]
+    text = fake_lm.content_text(body["messages"][-1]["content"])
+    for key, calls in CALLS.items():
+        if key in text and key != "Bursa'da":  # tool_use `input` is an object: no malformed JSON to send
+            return TOOL_USE + json.dumps([{"name": c["name"], "input": json.loads(c["arguments"])} for c in calls])
+    return "Merhaba!"
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_anthropic_tool_use_blocks(tmp_path: Path, stream: bool) -> None:
+    """Anthropic's Messages API (tests/support/anthropic_server.py, after its SDK's types/tool_use_block.py and
+    input_json_delta.py): `tools` with `input_schema` out, `tool_use` blocks back, whole and streamed."""
+    from tests.support.anthropic_server import AnthropicServer
+
+    suite = _suite(tmp_path)
+    db = tmp_path / "r.db"
+    with AnthropicServer(["claude-haiku-4-5-20251001"], api_key=ANTHROPIC_KEY, answer=_anthropic_answer) as srv:
+        res = run_cli("run", str(suite), "-m", "anthropic:claude-haiku-4-5-20251001", "--db", str(db),
+                      "--no-progress", *([] if stream else ["--no-stream"]),
+                      env={"ANTHROPIC_API_KEY": ANTHROPIC_KEY, "ANTHROPIC_BASE_URL": srv.base_url})
+    assert res.returncode == 0, res.stderr
+    report = json.loads(run_cli("show", "--db", str(db), "--json").stdout)
+    report = report.get("report", report)
+    answers = {c["id"]: next(iter(c["answers"].values())) for c in report["cases"]}
+    assert {k: a["verdict"] for k, a in answers.items()} == {
+        "right": "right", "wrong-fn": "wrong function", "wrong-arg": "wrong arguments", "none": "right",
+        "malformed": "no call"}
+    assert json.loads(answers["right"]["calls"][0]["arguments"]) == {"city": "İstanbul", "day": "tomorrow"}
+    assert answers["wrong-arg"]["reason"] == "city: 'Izmir' ≠ 'İzmir'"
