@@ -345,3 +345,28 @@ def test_anthropic_tool_use_blocks(tmp_path: Path, stream: bool) -> None:
         "malformed": "no call"}
     assert json.loads(answers["right"]["calls"][0]["arguments"]) == {"city": "İstanbul", "day": "tomorrow"}
     assert answers["wrong-arg"]["reason"] == "city: 'Izmir' ≠ 'İzmir'"
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_together_tool_calls(tmp_path: Path, stream: bool) -> None:
+    """Together (togethercomputer/openapi openapi.yaml: ChatCompletionRequest `tools` of ToolsPart, answers'
+    `tool_calls` of ToolChoice {index, id, type, function: {name, arguments}}): a Llama chat model, otherwise sent
+    its template as text on /completions, goes to /chat/completions with the tools."""
+    from tests.support.scripted_server import ModelSpec
+
+    suite = _suite(tmp_path)
+    db = tmp_path / "r.db"
+    with ScriptedServer([ModelSpec("meta-llama/Llama-3-8b-chat-hf", 8192, 0.2, 0.2)], answer=_answer,
+                        dialect="together", models_format="together", api_key="tg-test-key") as srv:
+        res = run_cli("run", str(suite), "-m", "together:meta-llama/Llama-3-8b-chat-hf", "--db", str(db),
+                      "--no-progress", *([] if stream else ["--no-stream"]),
+                      env={"TOGETHER_API_KEY": "tg-test-key", "TOGETHER_BASE_URL": srv.base_url})
+        paths = {r.path for r in srv.requests}
+    assert res.returncode == 0, res.stderr
+    assert "/v1/chat/completions" in paths and "/v1/completions" not in paths
+    report = json.loads(run_cli("show", "--db", str(db), "--json").stdout)
+    report = report.get("report", report)
+    answers = {c["id"]: next(iter(c["answers"].values())) for c in report["cases"]}
+    assert {k: a["verdict"] for k, a in answers.items()} == {
+        "right": "right", "wrong-fn": "wrong function", "wrong-arg": "wrong arguments", "none": "right",
+        "malformed": "wrong arguments"}

@@ -72,6 +72,11 @@ def _to_request(
     chat: Sequence[Message] | None,
     tools: tuple[Tool, ...] = (),
 ) -> Request:
+    if tools and spec.prompt_format == "family_text":
+        # a hosted chat model sent its published template as text (Together's Llama): with tools, its chat endpoint
+        # applies that template itself with the tools, and answers `tool_calls` (togethercomputer/openapi
+        # openapi.yaml: ChatCompletionRequest.tools, ToolChoice)
+        spec = replace(spec, prompt_format="messages")
     if tools and spec.prompt_format != "messages" and not (gguf_template and renders_tools(gguf_template)):
         # the tools in text: the same block for every model that reads text (fairness), before its template
         messages = with_tools(messages, tools)

@@ -97,7 +97,7 @@ class StreamedAnswer:
             call = self._calls.setdefault(index if isinstance(index, int) else len(self._calls), ["", "", ""])
             fn = d.get("function") or {}
             call[0] = call[0] or str(d.get("id") or "")
-            call[1] += str(fn.get("name") or "")
+            call[1] = call[1] or str(fn.get("name") or "")  # once (OpenAI); Together repeats it in every delta
             call[2] += str(fn.get("arguments") or "")
             if self.ttft is None:
                 self.ttft = time.perf_counter() - self.started
