@@ -142,6 +142,7 @@ def test_scripted_server_tool_calls_in_every_view(tmp_path: Path, stream: bool) 
         assert sum(r.path.endswith("chat/completions") for r in srv.requests) == 5
     # the terminal: the primary metric with its interval; 2 right of 5 (the call, and rightly none)
     assert "right call" in res.stdout and "0.40 [" in res.stdout, res.stdout
+    assert "right function" in res.stdout and "0.80 [" in res.stdout and "valid arguments" in res.stdout
     report = json.loads(run_cli("show", "--db", str(db), "--json").stdout)
     report = report.get("report", report)
     (task,) = report["tasks"]
@@ -295,7 +296,7 @@ def test_shipped_suite_in_process_on_the_bundled_instruct_model(tmp_path: Path) 
     res = run_cli("run", "tools", "-m", "local:smollm2-135m-instruct", "--limit", "2", "--db", str(db),
                   "--no-progress")
     assert res.returncode == 0, res.stderr
-    assert "right call" in res.stdout and "right function" in res.stdout
+    assert "right call" in res.stdout and "right function" in res.stdout  # valid arguments: only where it called
     report = json.loads(run_cli("show", "--db", str(db), "--json").stdout)
     report = report.get("report", report)
     (row,) = report["tasks"][0]["models"]

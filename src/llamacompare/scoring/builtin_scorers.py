@@ -53,11 +53,12 @@ register(Scorer("human", ("classify", "generate", "tool_call"), (Metric("human",
                 averaged=False))
 
 
-# tool_call tasks (scoring/tool_calls.py): each a right-or-wrong per answer, so intervals and paired tests are exact
-@scorer("tool_call", types=("tool_call",), needs_reference=True, default=True, metrics=(
+# tool_call tasks (scoring/tool_calls.py): each a right-or-wrong per answer, so intervals and paired tests are exact.
+# What the task type is scored by: it runs on every tool_call task and is not named in `scorers:`
+@scorer("tool_call", types=("tool_call",), needs_reference=True, always=True, selectable=False, metrics=(
     Metric("tool_call", title="right call", primary=10, binary=True),
-    Metric("tool_name", title="right function", binary=True, column=True),
-    Metric("tool_args_valid", title="valid arguments", binary=True, column=True),
+    Metric("tool_name", title="right function", binary=True),
+    Metric("tool_args_valid", title="valid arguments", binary=True),
 ))
 def tool_call(answer: Answer) -> dict[str, Value | None]:
     return score_calls(answer.calls, answer.reference or "[]", answer.tools, fold=answer.fold)

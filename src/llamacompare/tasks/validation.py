@@ -255,7 +255,7 @@ def _tool_call_problems(task: TaskFields) -> list[tuple[Loc, str]]:
     if task.reference is None:
         task.reference = "expected_call"
     if task.scorers is None:
-        task.scorers = ["tool_call"]
+        task.scorers = []  # the tool_call scorer runs on every tool_call task (`always`)
     probs += _scorer_problems(task)
     return probs
 
