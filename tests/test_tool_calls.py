@@ -371,3 +371,11 @@ def test_together_tool_calls(tmp_path: Path, stream: bool) -> None:
     assert {k: a["verdict"] for k, a in answers.items()} == {
         "right": "right", "wrong-fn": "wrong function", "wrong-arg": "wrong arguments", "none": "right",
         "malformed": "wrong arguments"}
+
+
+def test_until_decided_refuses_tool_call_tasks() -> None:
+    from llamacompare.errors import UsageError
+    from llamacompare.runner.decide import check_decidable
+
+    with pytest.raises(UsageError, match="does not race tool_call tasks"):
+        check_decidable(load_suite("tools").tasks)
