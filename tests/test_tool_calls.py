@@ -132,7 +132,7 @@ def _suite(tmp_path: Path, text: str = SUITE, tools: Any = None) -> Path:
 
 
 @pytest.mark.parametrize("stream", [True, False])
-def test_scripted_server_tool_calls_in_every_view(tmp_path: Path, stream: bool) -> None:
+def test_scripted_server_tool_calls_in_every_view(tmp_path: Path, stream: bool, browser: Any) -> None:
     suite = _suite(tmp_path)
     db = tmp_path / "r.db"
     with ScriptedServer(["alpha"], answer=_answer) as srv:
@@ -193,6 +193,24 @@ def test_scripted_server_tool_calls_in_every_view(tmp_path: Path, stream: bool) 
     for verdict in ("wrong function", "wrong arguments", "no call"):
         assert f'value="{verdict}"' in page
     assert "get_time" in page and "called get_time, expected get_weather" in page
+    # in the browser: each model's calls beside the expected ones, and the filter keeps the cases that went that way
+    context = browser.new_context()
+    errors: list[str] = []
+    tab = context.new_page()
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab.goto(html.as_uri())
+    tab.wait_for_selector("#case-body tr.case-row")
+    first = tab.locator("#case-body tr.case-row").first.inner_text()
+    assert "expected: get_weather(" in first and 'get_weather({"city": "İstanbul"' in first
+    shown = {}
+    for verdict in ("wrong function", "wrong arguments", "no call", ""):
+        tab.select_option("#case-tool", verdict)
+        shown[verdict] = [tab.locator("#case-body tr.case-row").nth(i).locator(".case-id").inner_text()
+                          for i in range(tab.locator("#case-body tr.case-row").count())]
+    context.close()
+    assert errors == []
+    assert shown == {"wrong function": ["wrong-fn"], "wrong arguments": ["wrong-arg", "malformed"],
+                     "no call": [], "": ["right", "wrong-fn", "wrong-arg", "none", "malformed"]}
 
 
 BAD = [
