@@ -143,6 +143,9 @@ def test_scripted_server_tool_calls_in_every_view(tmp_path: Path, stream: bool, 
     # the terminal: the primary metric with its interval; 2 right of 5 (the call, and rightly none)
     assert "right call" in res.stdout and "0.40 [" in res.stdout, res.stdout
     assert "right function" in res.stdout and "0.80 [" in res.stdout and "valid arguments" in res.stdout
+    # rescoring reads the calls and the tools from the store (the tools as each request carried them)
+    rescored = run_cli("rescore", "--db", str(db))
+    assert rescored.returncode == 0, rescored.stderr
     report = json.loads(run_cli("show", "--db", str(db), "--json").stdout)
     report = report.get("report", report)
     (task,) = report["tasks"]
