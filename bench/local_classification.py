@@ -118,8 +118,8 @@ def task_work(llm: Any, suite: Any, decodes: bool = True) -> Work:
     from llamacompare.models.base import Params
     from llamacompare.models.local import shared_prefix
     from llamacompare.models.registry import resolve
-    from llamacompare.models.render import to_request
-    from llamacompare.tasks.template import render_case
+    from llamacompare.models.requests import to_request
+    from llamacompare.tasks.prompt_template import render_case
 
     task = suite.tasks[0]
     spec, params = resolve(MODEL), task.generation_params(Params())
@@ -334,7 +334,7 @@ def main() -> None:
         """The same prompts with nothing shared: the few-shot block is each case's first field (a template's
         literal start would be shared like a few-shot block)."""
         from llamacompare.tasks.loaded import LoadedSuite
-        from llamacompare.tasks.template import render
+        from llamacompare.tasks.prompt_template import render
 
         s = sst2(limit)
         t = s.tasks[0]

@@ -67,9 +67,9 @@ def load_cases(suite_ref: str, data: Path | None, n: int) -> tuple[list[Case], A
     """The prompts exactly as llamacompare sends them to the bundled model, with their gold labels."""
     from llamacompare.models.base import Params
     from llamacompare.models.registry import resolve
-    from llamacompare.models.render import to_request
+    from llamacompare.models.requests import to_request
     from llamacompare.tasks.loader import load_suite
-    from llamacompare.tasks.template import render_case
+    from llamacompare.tasks.prompt_template import render_case
 
     suite = load_suite(suite_ref, data=data).with_overrides(n, None)
     task = suite.tasks[0]

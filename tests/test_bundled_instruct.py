@@ -17,7 +17,7 @@ from llamacompare.models.registry import resolve
 from llamacompare.scoring.labels import LabelSet, extract_label
 from llamacompare.sync import run_sync
 from llamacompare.tasks.loader import load_suite
-from llamacompare.tasks.template import render_case
+from llamacompare.tasks.prompt_template import render_case
 
 INSTRUCT = "local:smollm2-135m-instruct"
 

@@ -2,7 +2,7 @@
 in its own chat format. The rendered prompts are checked string-exact against the published formats:
 
 - Llama 2 chat: Meta's reference `chat_completion` in facebookresearch/llama `llama/generation.py` (B_INST/E_INST,
-  B_SYS/E_SYS, each user turn `<s>[INST] ... [/INST]`, each answer ` ... </s>`), see prompts/templates.py;
+  B_SYS/E_SYS, each user turn `<s>[INST] ... [/INST]`, each answer ` ... </s>`), see prompts/chat_templates.py;
 - Llama 3 instruct: the header tokens of meta-llama/llama3 `llama/tokenizer.py` `ChatFormat`
   (`<|start_header_id|>role<|end_header_id|>\\n\\n content <|eot_id|>`, then an open assistant header);
 - a GGUF's own template: Gemma 3 instruct's `chat_template` from google/gemma-3-270m-it `tokenizer_config.json`
@@ -23,9 +23,9 @@ from tests.support.scripted_server import ModelSpec, ScriptedServer
 from llamacompare.errors import UsageError
 from llamacompare.models.base import Params
 from llamacompare.models.registry import resolve
-from llamacompare.models.render import to_request
+from llamacompare.models.requests import to_request
 from llamacompare.tasks import load_suite
-from llamacompare.tasks.template import render_case
+from llamacompare.tasks.prompt_template import render_case
 
 SUITE = """
 name: sohbet
@@ -54,7 +54,7 @@ LLAMA3 = ("<|begin_of_text|>"
           f"<|start_header_id|>assistant<|end_header_id|>\n\n{A1}<|eot_id|>"
           f"<|start_header_id|>user<|end_header_id|>\n\n{U2}<|eot_id|>"
           "<|start_header_id|>assistant<|end_header_id|>\n\n")
-# a base model without a chat template (the bundled Gemma 3 270M GGUF has none): a plain transcript, models/render.py
+# a base model without a chat template (the bundled Gemma 3 270M GGUF has none): a plain transcript, models/requests.py
 PLAIN = f"{SYSTEM}\n\nUser: {U1}\nAssistant: {A1}\nUser: {U2}\nAssistant:"
 
 # google/gemma-3-270m-it, tokenizer_config.json, "chat_template" (the same in every Gemma 3 instruct model)

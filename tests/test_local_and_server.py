@@ -9,7 +9,7 @@ from tests.conftest import SEED_TASK1_PROMPT, run_cli
 
 from llamacompare import llama
 from llamacompare.helpers import agenerate
-from llamacompare.prompts.templates import build_messages
+from llamacompare.prompts.chat_templates import build_messages
 from llamacompare.sync import run_sync
 
 

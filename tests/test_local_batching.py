@@ -39,9 +39,9 @@ async def _margin(p: LocalProvider, r: Request, a: str, b: str) -> float:
 
 def _sst2_requests(n: int) -> list[Request]:
     from llamacompare.models.registry import resolve
-    from llamacompare.models.render import to_request
+    from llamacompare.models.requests import to_request
     from llamacompare.tasks.loader import load_suite
-    from llamacompare.tasks.template import render_case
+    from llamacompare.tasks.prompt_template import render_case
 
     suite = load_suite("sst2").with_overrides(n, None)  # the shipped English reviews, SST-2's format
     task = suite.tasks[0]

@@ -17,8 +17,8 @@ def test_limit_and_mode_apply_to_a_copy_of_the_loaded_suite(tmp_path: Path) -> N
     before = suite.suite.model_dump()
     first = make_plan(suite, "mini", ["openai:alpha"], RunOptions(base_url="http://127.0.0.1:9/v1"), limit=1,
                       mode="logprob")
-    assert suite.suite.model_dump() == before and suite.check is not None  # the loaded suite is as its file says
-    assert first.loaded.check is None and first.loaded.counts() == {t.id: 1 for t in suite.tasks}
+    assert suite.suite.model_dump() == before and suite.validation is not None  # the loaded suite is as its file says
+    assert first.loaded.validation is None and first.loaded.counts() == {t.id: 1 for t in suite.tasks}
     assert first.suite.tasks[0].cases is not None and len(first.suite.tasks[0].cases) == 1
     assert first.suite.tasks[0].mode == "logprob"
     second = make_plan(suite, "mini", ["openai:alpha"], RunOptions(base_url="http://127.0.0.1:9/v1"), limit=3)

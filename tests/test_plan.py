@@ -144,3 +144,42 @@ def test_plan_time_respects_rate_limits(tmp_path: Path) -> None:
     assert alpha["time_s"] == 120.0 and "60 requests/min" in alpha["time_basis"]
     tokens = beta["prompt_tokens"] + beta["output_tokens"]
     assert beta["time_s"] == tokens / 1000 * 60 and "1,000 tokens/min" in beta["time_basis"]
+
+
+VARIANTS = """
+name: variants
+tasks:
+  - id: duygu
+    type: classify
+    mode: both
+    calibration: content_free
+    labels: {Pozitif: [olumlu], Negatif: [olumsuz]}
+    prompts:
+      - {id: kisa, template: "Mesaj: {text}\\nDuygu:"}
+      - {id: uzun, template: "Aşağıdaki mesajın duygusunu tek kelimeyle yazın.\\nMesaj: {text}\\nDuygu:"}
+    settings:
+      - {id: t0, params: {temperature: 0}}
+      - {id: t07, params: {temperature: 0.7}}
+    cases:
+      - {id: a, text: "Ne iyi bir gün!", label: Pozitif}
+      - {id: b, text: "Çok kötü bir film.", label: Negatif}
+      - {id: c, text: "İyi ki geldin.", label: Pozitif}
+"""
+
+
+def test_plan_counts_every_prompt_variant_and_setting_as_the_run_sends_them(tmp_path: Path) -> None:
+    """2 prompts x 2 settings x 3 cases x 2 modes, and a content-free prompt per prompt x setting: the plan's
+    requests are the ones the run then sends, and its prompt tokens grow with the longer prompt."""
+    suite, db = tmp_path / "variants.yaml", str(tmp_path / "r.db")
+    suite.write_text(VARIANTS, encoding="utf-8")
+    with ScriptedServer(["alpha"]) as srv:
+        args = ("run", str(suite), "-m", "openai:alpha", "--base-url", srv.base_url, "--db", db)
+        res = run_cli(*args, "--plan", "--json")
+        assert res.returncode == 0, res.stderr
+        planned = json.loads(res.stdout)["models"][0]
+        ran = run_cli(*args, "--json")
+        assert ran.returncode == 0, ran.stderr
+        sent = json.loads(ran.stdout)["outcome"]["sent"]
+    assert planned["requests"] == 2 * 2 * 3 * 2 + 2 * 2 == sent
+    long_prompt = len("Aşağıdaki mesajın duygusunu tek kelimeyle yazın.\n") // 4
+    assert planned["prompt_tokens"] >= 2 * 2 * 3 * 2 * long_prompt // 2

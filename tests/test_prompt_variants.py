@@ -205,7 +205,7 @@ def test_bad_prompts_are_named_by_file_line_and_field(tmp_path: Path, prompts: s
 def test_each_variant_may_bring_its_own_few_shot_template_and_instruction() -> None:
     from llamacompare.tasks import Suite
     from llamacompare.tasks.case import Case
-    from llamacompare.tasks.template import render_case
+    from llamacompare.tasks.prompt_template import render_case
 
     suite = Suite.model_validate({"tasks": [{
         "id": "t", "type": "classify", "labels": {"Pozitif": [], "Negatif": []}, "system": "Görev sistemi.",

@@ -11,7 +11,7 @@ from tests.support.scripted_server import FaultPlan, ModelSpec, PromptRule, Scri
 from llamacompare import errors
 from llamacompare.helpers import agenerate, llama, llama_chat
 from llamacompare.models.base import Request
-from llamacompare.prompts.templates import build_messages
+from llamacompare.prompts.chat_templates import build_messages
 from llamacompare.sync import run_sync
 
 

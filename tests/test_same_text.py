@@ -33,9 +33,9 @@ from tests.conftest import run_cli
 from tests.support.scripted_server import ModelSpec, ScriptedServer
 
 from llamacompare.models.registry import resolve
-from llamacompare.models.render import to_request
+from llamacompare.models.requests import to_request
 from llamacompare.tasks.loader import load_suite
-from llamacompare.tasks.template import render_case
+from llamacompare.tasks.prompt_template import render_case
 
 META_LLAMA3 = (
     "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + "

@@ -22,9 +22,9 @@ from tests.support.scripted_server import GENERATION_PATHS, FaultPlan, ModelSpec
 from llamacompare import errors
 from llamacompare.models import servers
 from llamacompare.models.registry import resolve
-from llamacompare.models.render import to_request
+from llamacompare.models.requests import to_request
 from llamacompare.tasks.loader import load_suite
-from llamacompare.tasks.template import render_case
+from llamacompare.tasks.prompt_template import render_case
 
 SUITE = "tr_polarity"  # a system prompt and four examples as turns: the text is a whole transcript
 NOTE = "no chat template in the model: sent as plain text on /completions, as in-process"

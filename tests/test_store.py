@@ -138,3 +138,29 @@ def test_a_database_from_before_label_methods_migrates_and_reads_them_as_unknown
         stats = {s.case_id: (s.label_method, s.label_covered) for s in store.result_stats("r")}
         assert stats == {"c0": (None, None), "c1": ("chat_top_logprobs", 0), "c2": ("chat_top_logprobs", 0)}
         assert store.integrity_ok()
+
+
+def test_race_decisions_stored_before_0011_keep_their_model_and_mode(tmp_path: Path) -> None:
+    """Migration 0011 names a race's row by model and mode: a row stored as "MODEL@MODE" (a task run in both
+    modes) reads back as its parts, a plain model name as itself, each with its printed line."""
+    import sqlite3
+
+    from llamacompare.store.db import _migrations
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)")
+    for version, name, sql in _migrations():
+        if version < 11:
+            conn.executescript(sql)
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 'then')", (version, name))
+    conn.execute("INSERT INTO runs VALUES ('r', 'suite', '{}', 'then', NULL, 'done')")
+    for model, line in (("openai:a@logprob", "a: the best"), ("openai:a@generate", "a: worse"),
+                        ("local:gemma", "gemma: not decided")):
+        conn.execute("INSERT INTO run_decisions VALUES ('r', 't', ?, 'best', 60, 3, ?)", (model, line))
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        got = [(d.model, d.mode, d.line) for d in store.decisions("r")]
+    assert got == [("openai:a", "logprob", "a: the best"), ("openai:a", "generate", "a: worse"),
+                   ("local:gemma", "generate", "gemma: not decided")]

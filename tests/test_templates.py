@@ -6,8 +6,8 @@ import pytest
 
 from llamacompare.models.base import Params
 from llamacompare.models.registry import resolve
-from llamacompare.models.render import to_request
-from llamacompare.prompts.templates import build_messages, render_llama2, render_llama3
+from llamacompare.models.requests import to_request
+from llamacompare.prompts.chat_templates import build_messages, render_llama2, render_llama3
 
 
 def test_llama2_single_turn_matches_meta_format() -> None:

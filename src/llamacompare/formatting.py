@@ -1,4 +1,5 @@
-"""How every view writes numbers: estimates with intervals, differences, p-values, seconds, shares and costs.
+"""How every view writes numbers (estimates with intervals, differences, p-values, seconds, shares and costs), names
+what is compared, and words the facts `scoring/` decides.
 
 The terminal, Jupyter, HTML, Markdown and JUnit views and the recommendation line all format through here, so one
 run reads the same everywhere. Missing values are a dash; an unknown cost is "unknown", never $0.
@@ -10,9 +11,45 @@ import math
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from llamacompare.identity import Contender
     from llamacompare.scoring.recommend import Choice, Evidence, LabelMix, ModelSummary, Tied, WithinMargin
+    from llamacompare.scoring.sequential import Decision
 
 DASH = "—"
+PROMPT_SEP = " · "
+
+
+def variant_label(model: str, prompt: str = "", mode: str | None = None, setting: str = "") -> str:
+    """How a model's answers under one prompt variant and setting are named where one label is needed (tables, the
+    case matrix, human labels): `MODEL[@MODE][ · PROMPT][ · SETTING]`, the parts a task has one value of left out.
+    Made from a Contender's parts and never parsed back: code that needs the parts keeps the Contender."""
+    return (model + (f"@{mode}" if mode else "") + (f"{PROMPT_SEP}{prompt}" if prompt else "")
+            + (f"{PROMPT_SEP}{setting}" if setting else ""))
+
+
+def contender_name(c: Contender, *, show_mode: bool) -> str:
+    """A Contender's name for people; `show_mode` where its task runs in more than one mode."""
+    return variant_label(c.model, c.prompt, c.mode if show_mode else None, c.setting)
+
+
+def decision_line(name: str, d: Decision[Any], margin: float, other: str | None) -> str:
+    """Why a model stopped racing (`run --until-decided`), from the race's facts; `other` names `d.other`."""
+    if d.verdict == "best" and d.other is None:
+        return f"{name}: the best (every other model was decided worse) after {d.n:,} cases"
+    bounds = f"[{d.lo:+.3f}, {d.hi:+.3f}]" if d.lo is not None and d.hi is not None else ""
+    if d.verdict == "worse":
+        by = f" by more than {margin:g}" if margin else ""
+        return f"{name}: worse than {other}{by} after {d.n:,} cases (difference {bounds})"
+    if d.verdict in ("best", "within margin"):
+        what = "better than" if d.verdict == "best" else f"within {margin:g} of"
+        return f"{name}: {what} every model still in the race after {d.n:,} cases (vs {other}: {bounds})"
+    return f"{name}: not decided after {d.n:,} cases"
+
+
+def undecided_line(names: list[str], n: int) -> str:
+    """Models a race could not tell apart before the cases ran out: one line for them all."""
+    return (f"{' and '.join(names)}: not told apart early, all {n:,} cases answered (the comparison below uses "
+            "them all)")
 
 
 class Estimate(Protocol):

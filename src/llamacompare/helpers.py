@@ -12,7 +12,7 @@ from llamacompare.models.catalog import BUNDLED_INSTRUCT, BUNDLED_MODEL
 from llamacompare.models.client import ModelClient
 from llamacompare.models.registry import resolve
 from llamacompare.models.retry import RetryPolicy
-from llamacompare.prompts.templates import Message, build_messages
+from llamacompare.prompts.chat_templates import Message, build_messages
 from llamacompare.settings import get_env
 from llamacompare.sync import run_sync
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from llamacompare.formatting import decision_line
 from llamacompare.scoring.sequential import PairSequence, Race, cs_paths, diff_cs_paths
 
 RUNS, CASES, BATCH = 4000, 500, 10
@@ -145,8 +146,8 @@ def test_race_names_the_better_model_and_stops_both() -> None:
     assert bad.verdict == "worse" and bad.other == "good"
     assert good.verdict == "best"
     assert good.n == bad.n < 100
-    assert "worse than good" in bad.line("bad", 0.0)
-    assert "the best" in good.line("good", 0.0)
+    assert "worse than good" in decision_line("bad", bad, 0.0, "good")
+    assert "the best" in decision_line("good", good, 0.0, None)
 
 
 def test_race_with_a_margin_stops_equivalent_models() -> None:
@@ -159,7 +160,7 @@ def test_race_with_a_margin_stops_equivalent_models() -> None:
     close = _race({"a": same, "b": same.copy()}, margin=0.05)
     assert {d.verdict for d in close.decisions.values()} == {"within margin"}
     assert all(d.n < CASES for d in close.decisions.values())
-    assert "within 0.05 of" in close.decisions["a"].line("a", 0.05)
+    assert "within 0.05 of" in decision_line("a", close.decisions["a"], 0.05, close.decisions["a"].other)
 
 
 def test_race_lower_is_better_and_out_of_order_answers() -> None:

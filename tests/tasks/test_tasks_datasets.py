@@ -64,9 +64,9 @@ def test_jsonl_values(write_suite: Callable[..., Path]) -> None:
         ("9", "d", "3.5"),
     ]
     assert cases[1].fields["flag"] == "true" and "meta" not in cases[0].fields
-    assert suite.check is not None and suite.check.tasks[0].skipped == 1
-    assert len(suite.check.warnings) == 1
-    assert suite.check.warnings[0].endswith("d.jsonl:2: empty 'document', case '8' skipped")
+    assert suite.validation is not None and suite.validation.tasks[0].skipped == 1
+    assert len(suite.validation.warnings) == 1
+    assert suite.validation.warnings[0].endswith("d.jsonl:2: empty 'document', case '8' skipped")
 
 
 def test_a_nested_value_in_a_used_field_is_an_error(write_suite: Callable[..., Path]) -> None:
@@ -129,7 +129,7 @@ def test_empty_fields_are_skipped_and_counted(write_suite: Callable[..., Path]) 
     suite = load_suite(
         write_suite(CLASSIFY.replace("DATA", "d.tsv"), {"d.tsv": "text\tlabel\nok\t1\n" + rows})
     )
-    check = suite.check.tasks[0]
+    check = suite.validation.tasks[0]
     assert (check.cases, check.skipped) == (1, MAX_WARNINGS + 5)
     assert len(check.warnings) == MAX_WARNINGS + 1 and "more records skipped" in check.warnings[-1]
     assert "d.tsv:3: empty 'text', case '2' skipped" in check.warnings[0]
@@ -177,4 +177,4 @@ def test_dataset_shorthand_is_a_path(write_suite: Callable[..., Path]) -> None:
     text = CLASSIFY.replace("{path: DATA}", "d.tsv")
     suite = load_suite(write_suite(text, {"d.tsv": "text\tlabel\na\t1\n"}))
     assert suite.tasks[0].dataset is not None and suite.tasks[0].dataset.path == "d.tsv"
-    assert suite.check.total_cases == 1
+    assert suite.validation.total_cases == 1

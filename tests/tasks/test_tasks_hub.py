@@ -65,7 +65,7 @@ def test_data_hf_reads_a_dataset_in_the_hub_layout(tmp_path: Path) -> None:
     assert [c.id for c in cases] == ["0", "1", "2", "3"]
     assert [c.reference for c in cases] == ["positive", "negative", "positive", "negative"]
     assert cases[0].fields["text"] == "it 's a charming and often affecting journey . "
-    assert suite.check.total_cases == 4
+    assert suite.validation.total_cases == 4
 
 
 def test_a_suite_names_a_hub_dataset_saved_to_disk(write_suite: Callable[..., Path], tmp_path: Path) -> None:
@@ -105,7 +105,7 @@ def test_hub_rows_are_checked_like_file_rows(write_suite: Callable[..., Path], t
             dataset: {{hf: {{ref: "{folder}/test", id_column: id}}}}
     """
     suite = load_suite(write_suite(text))
-    check = suite.check.tasks[0]
+    check = suite.validation.tasks[0]
     assert (check.cases, check.skipped) == (2, 1)
     assert f"hf:{folder}/test:2: empty 'document', case 'b' skipped" in check.warnings[0]
     with pytest.raises(UsageError, match=r"placeholder \{article\} is not a column of hf:.*columns: id, document"):

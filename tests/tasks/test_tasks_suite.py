@@ -51,7 +51,7 @@ def test_inline_suite_loads_with_defaults(write_suite: Callable[..., Path]) -> N
     assert (gen.mode, gen.reference, gen.scorers) == (None, None, ["length"])
     assert cls.labels == {"Pozitif": ["olumlu", "positive"], "Negatif": ["olumsuz"]}
     assert cls.label_map == {"1": "Pozitif", "0": "Negatif"}
-    assert suite.check.counts() == {"duygu": 3, "ozet.1": 1} and suite.counts()[cls.id] == 3
+    assert suite.validation.counts() == {"duygu": 3, "ozet.1": 1} and suite.counts()[cls.id] == 3
     assert suite.task("ozet.1") is gen
     with pytest.raises(UsageError, match="no task 'x'"):
         suite.task("x")

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from llamacompare.tasks import Case, Task, placeholders, render_case
-from llamacompare.tasks.template import TemplateSyntaxError, compile_template, render
+from llamacompare.tasks.prompt_template import TemplateSyntaxError, compile_template, render
 
 NAME_LIST = ["text", "label", "email", "mesaj", "dialogue", "ürün_adı", "col 1"]
 NAMES = st.sampled_from(NAME_LIST)

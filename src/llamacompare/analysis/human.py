@@ -23,8 +23,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from llamacompare.analysis.variants import variant_label
 from llamacompare.errors import UsageError
+from llamacompare.formatting import variant_label
 from llamacompare.identity import AnswerKey
 from llamacompare.store.db import Store
 from llamacompare.store.rows import HumanLabelRow, ScoreRow

@@ -12,8 +12,8 @@ from llamacompare.identity import AnswerKey, Contender
 from llamacompare.models.registry import resolve
 from llamacompare.store.db import Store, canonical_json, response_key
 from llamacompare.store.rows import ResultRow, ScoreRow
+from llamacompare.tasks.prompt_template import input_text
 from llamacompare.tasks.schema import ModelConfig, Suite, Task
-from llamacompare.tasks.template import input_text
 
 if TYPE_CHECKING:
     from llamacompare.runner.engine import ProgressSink

@@ -10,7 +10,7 @@ from typing import Any
 
 from llamacompare.analysis.contract import Agreement, Correlation, JudgeReliability, SelfPreference, Share
 from llamacompare.analysis.human import human_key, pair_labels, unanimous_answer_labels
-from llamacompare.analysis.variants import variant_label
+from llamacompare.formatting import variant_label
 from llamacompare.identity import AnswerKey, Contender
 from llamacompare.models.registry import resolve
 from llamacompare.scoring.judge import Preference, asked_verdict, combine_swapped, parse_preference, parse_score

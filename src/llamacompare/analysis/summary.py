@@ -39,7 +39,8 @@ from llamacompare.analysis.contract import (
     TaskSummary,
     ToolVerdict,
 )
-from llamacompare.analysis.variants import variant_label
+from llamacompare.formatting import variant_label
+from llamacompare.identity import Contender
 from llamacompare.models.base import ModelUsage
 from llamacompare.models.capabilities import APPROXIMATE_LABEL_METHODS, EXACT_LABEL_METHODS
 from llamacompare.models.registry import resolve
@@ -51,8 +52,8 @@ from llamacompare.scoring.recommend import Choice, ModelSummary, Prefer, recomme
 from llamacompare.scoring.stats import Interval, bootstrap_ci, compare_all, compare_pair, proportion_ci, tied_from_pairs
 from llamacompare.store.db import Store
 from llamacompare.store.rows import ScoreRow
+from llamacompare.tasks.prompt_template import input_text
 from llamacompare.tasks.schema import Suite, Task
-from llamacompare.tasks.template import input_text
 from llamacompare.toolcall import load_calls, load_expected
 
 
@@ -98,7 +99,7 @@ def build_report(
         margin = cfg.get("options", {}).get("margin") or None
     model_order = [m.get("label") or _model_name(m["name"], cfg) for m in cfg["models"]]
     tasks_by_id = {t.id: t for t in suite.tasks}
-    variants: dict[str, dict[str, _ContenderStats]] = defaultdict(dict)
+    variants: dict[str, dict[Contender, _ContenderStats]] = defaultdict(dict)  # task -> its rows
     case_info: dict[str, dict[str, tuple[int, str | None]]] = defaultdict(dict)
     modes_by_task = store.modes_by_task(run.id)
 
@@ -109,9 +110,10 @@ def build_report(
         tid = r.task_id
         if tid not in tasks_by_id:
             continue
-        name = variant_name(tid, r.model, r.mode, r.prompt, r.setting)
-        v = variants[tid].get(name) or variants[tid].setdefault(
-            name, _ContenderStats(name, r.model, r.mode, r.prompt, variant_name(tid, r.model, r.mode), r.setting))
+        c = r.answer.contender
+        v = variants[tid].get(c) or variants[tid].setdefault(
+            c, _ContenderStats(variant_name(tid, r.model, r.mode, r.prompt, r.setting), r.model, r.mode, r.prompt,
+                               variant_name(tid, r.model, r.mode), r.setting))
         case_info[tid].setdefault(r.case_id, (r.seq, r.reference))
         v.cases.add(r.case_id)
         if r.status != "ok":
@@ -125,7 +127,7 @@ def build_report(
         tid = s.task_id
         if tid not in variants:
             continue
-        scored = variants[tid].get(variant_name(tid, s.model, s.mode, s.prompt, s.setting))
+        scored = variants[tid].get(s.answer.contender)
         if scored is None:
             continue
         if s.value is not None:
@@ -159,7 +161,7 @@ def build_report(
     labels = store.human_labels(run.id)
     decided: dict[str, list[StopDecision]] = defaultdict(list)
     for d in store.decisions(run.id):
-        decided[d.task_id].append(StopDecision(model=d.model, verdict=d.verdict,
+        decided[d.task_id].append(StopDecision(model=variant_name(d.task_id, d.model, d.mode), verdict=d.verdict,
                                                cases=d.cases, saved=d.saved, line=d.line))
     for task in suite.tasks:
         prompt_ids = [p.id for p in task.variants()]
@@ -524,8 +526,8 @@ def _worded(rec: Choice) -> Recommendation:
     return Recommendation(model=rec.model, line=fmt.choice_line(rec), caveat=fmt.label_caveat(rec.caveat))
 
 
-def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str, _ContenderStats]], variant_name: Any,
-           max_cases: int | None) -> list[CaseReport]:
+def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[Contender, _ContenderStats]],
+           variant_name: Any, max_cases: int | None) -> list[CaseReport]:
     """The side-by-side rows, read again from the store for just the cases shown."""
     out: list[CaseReport] = []
     by_key: dict[tuple[str, str], CaseReport] = {}
@@ -547,8 +549,8 @@ def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[str
                                       reference=r.reference, expected_calls=expected)
             out.append(case)
             seqs[key] = r.seq
-        name = variant_name(task.id, r.model, r.mode, r.prompt, r.setting)
-        v = variants[task.id].get(name)
+        v = variants[task.id].get(r.answer.contender)
+        name = v.name if v else variant_name(task.id, r.model, r.mode, r.prompt, r.setting)
         detail = v.details.get(r.case_id) if v else None
         sc = v.scores.get(r.case_id, {}) if v else {}
         values = (sc.get("label") if task.type == "classify" else sc.get("tool_call") if task.type == "tool_call"

@@ -45,7 +45,7 @@ def command(prompt: str, models: tuple[str, ...], base_url: str | None, system: 
                for s, r in zip(specs, results, strict=True)]
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     else:
-        from llamacompare.cli.render import print_side_by_side
+        from llamacompare.cli.console import print_side_by_side
 
         print_side_by_side(specs, results, verbose=verbose)
     if any(isinstance(r, Exception) for r in results):
@@ -63,7 +63,7 @@ async def _ask_all(specs: list[ModelSpec], prompt: str, system: str | None, temp
     from llamacompare.errors import LlamaCompareError
     from llamacompare.models.base import Params
     from llamacompare.models.client import ModelClient
-    from llamacompare.prompts.templates import build_messages
+    from llamacompare.prompts.chat_templates import build_messages
 
     messages = build_messages([prompt], system=system)
     params = Params(temperature=temperature, max_tokens=max_tokens)

@@ -31,7 +31,7 @@ def command(run_a: str, run_b: str, db_path: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(d.model_dump(mode="json"), ensure_ascii=False, indent=2))
         return
-    from llamacompare.cli.render import console
+    from llamacompare.cli.console import console
 
     if not d.rows:
         click.echo(f"runs {d.a} and {d.b} share no task, model and case to compare")

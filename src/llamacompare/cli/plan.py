@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from llamacompare import formatting as fmt
-from llamacompare.cli.render import console
+from llamacompare.cli.console import console
 from llamacompare.reports.names import display_names, fold
 from llamacompare.reports.terminal import MODEL_LEAST, Layout, fit, plain_table
 from llamacompare.runner.estimate import PlanEstimate

@@ -37,7 +37,7 @@ def command(db_path: str | None, limit: int, as_json: bool) -> None:
     if not items:
         click.echo(f"no runs in {store.path} yet; start one with: llamacompare run")
         return
-    from llamacompare.cli.render import console
+    from llamacompare.cli.console import console
 
     con = console()
     con.print(_table(con, f"runs in {store.path}", items))

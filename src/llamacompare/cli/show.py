@@ -38,7 +38,7 @@ def command(run: str, db_path: str | None, prefer: Prefer, margin: float | None,
         how = "running, or was stopped without a word" if run_info.status == "running" else run_info.status
         from rich.text import Text
 
-        from llamacompare.cli.render import console
+        from llamacompare.cli.console import console
 
         console().print(Text(f"run {run_info.id} is {how}: scores below are of what it answered so far; "
                              f"continue it with: llamacompare run --resume {run_info.id}"))  # wrapped to the width

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from llamacompare import formatting as fmt
-from llamacompare.cli.render import console
+from llamacompare.cli.console import console
 from llamacompare.reports.terminal import print_report
 from llamacompare.runner.engine import RunOutcome
 

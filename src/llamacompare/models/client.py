@@ -14,10 +14,10 @@ from llamacompare.errors import ProviderError, UsageError
 from llamacompare.models import open_provider
 from llamacompare.models.base import LabelScores, Params, Prepared, Provider, Request, Response, Tool
 from llamacompare.models.capabilities import Capabilities
-from llamacompare.models.render import plain_text, to_request
+from llamacompare.models.requests import plain_text, to_request
 from llamacompare.models.retry import RetryPolicy, with_retries
 from llamacompare.models.spec import ModelSpec
-from llamacompare.prompts.templates import Message
+from llamacompare.prompts.chat_templates import Message
 from llamacompare.prompts.tool_format import parse_calls
 
 RetryHook = Callable[[int, ProviderError, float], None]

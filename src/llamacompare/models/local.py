@@ -311,7 +311,7 @@ class LocalProvider(Provider):
     def _generate_sync(self, model: str, request: Request) -> Response:
         llm = self.model.llm()
         p = request.params
-        assert request.prompt is not None  # a local model is always sent text (models.render.to_request)
+        assert request.prompt is not None  # a local model is always sent text (models.requests.to_request)
         prompt_tokens = tokenize(llm, request.prompt.encode("utf-8"), add_bos=True, special=True)
         if len(prompt_tokens) + 1 > llm.n_ctx():
             raise BadRequestError(

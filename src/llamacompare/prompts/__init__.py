@@ -1,6 +1,6 @@
 """Chat templates: how a conversation becomes the exact text a model family was trained on."""
 
-from llamacompare.prompts.templates import (
+from llamacompare.prompts.chat_templates import (
     Message,
     build_messages,
     render_for_family,

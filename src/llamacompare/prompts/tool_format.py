@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Sequence
 
-from llamacompare.prompts.templates import Message
+from llamacompare.prompts.chat_templates import Message
 from llamacompare.toolcall import Tool, ToolCall
 
 #: Qwen2.5's text after the system prompt, with one sentence added for the cases where no call is right (every

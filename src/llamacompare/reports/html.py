@@ -18,7 +18,7 @@ from typing import Any
 
 from llamacompare import formatting as fmt
 from llamacompare.analysis.contract import Answer, CaseReport, Confusion, PairwiseRow, Report, RunDiff, TaskSummary
-from llamacompare.analysis.variants import variant_label
+from llamacompare.formatting import variant_label
 from llamacompare.reports import charts
 
 TEMPLATES = Path(__file__).parent / "templates"

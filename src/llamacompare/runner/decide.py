@@ -23,10 +23,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from llamacompare.errors import UsageError
+from llamacompare.identity import Contender
 from llamacompare.scoring.calibration import batch_offsets, content_free_offsets, predict_with
 from llamacompare.scoring.labels import LabelSet, extract_label
 from llamacompare.scoring.rouge import rouge_scores
-from llamacompare.scoring.sequential import Race
+from llamacompare.scoring.sequential import Decision, Race
 from llamacompare.tasks.case import Case
 from llamacompare.tasks.schema import Task
 
@@ -73,12 +74,15 @@ def check_decidable(tasks: Iterable[Task]) -> None:
 
 @dataclass(slots=True)
 class StopNote:
+    """Why one contender stopped asking a task's cases: its race's decision (against another contender), the
+    requests that saved, and `tied`: the contenders the race could not tell apart before the cases ran out (this
+    one among them), or () where it decided. Facts only: `formatting.decision_line` words them."""
+
     task: str
-    model: str  # the contender: the model, or model@mode
-    verdict: str  # best | within margin | worse | undecided | tied
-    cases: int
-    saved: int  # its requests not sent
-    line: str
+    contender: Contender
+    decision: Decision[Contender]
+    saved: int
+    tied: tuple[Contender, ...] = ()
 
 
 @dataclass(slots=True)
@@ -115,7 +119,7 @@ class Decider:
     """The races of one run, one per task and mode (a model's generated answers race the others' generated
     answers, its label scores theirs), and the shared case order of each task."""
 
-    def __init__(self, tasks: list[Task], contenders: dict[tuple[str, str], list[str]], *, repeats: int,
+    def __init__(self, tasks: list[Task], contenders: dict[tuple[str, str], list[Contender]], *, repeats: int,
                  seed: int, margin: float, alpha: float = 0.05, batch: int = 10) -> None:
         check_decidable(tasks)
         self.tasks = {t.id: t for t in tasks}
@@ -125,9 +129,9 @@ class Decider:
         self.races = {key: Race(names, alpha=alpha, margin=margin, batch=batch) for key, names in contenders.items()}
         self._positions: dict[str, dict[str, int]] = {}
         self.cases: dict[str, list[tuple[int, Case]]] = {}
-        self._pending: dict[tuple[str, str, int], list[_Answer]] = {}
-        self._calibrations: dict[tuple[str, str], _Calibration] = {}
-        self.saved: dict[tuple[str, str], int] = {}  # (task, contender) -> requests not sent: it was decided
+        self._pending: dict[tuple[str, Contender, int], list[_Answer]] = {}
+        self._calibrations: dict[tuple[str, Contender], _Calibration] = {}
+        self.saved: dict[tuple[str, Contender], int] = {}  # (task, contender) -> requests not sent: it was decided
         self._news: asyncio.Future[None] | None = None  # resolved whenever a race hears something
         self._aborted = False
 
@@ -152,14 +156,15 @@ class Decider:
                 out.append(f"{task_id}: {note}" if len(self.tasks) > 1 else note)
         return out
 
-    def stopped(self, task_id: str, racing: Iterable[tuple[str, str]]) -> bool:
-        """Whether every (mode, contender) of a model on the task is decided."""
-        return all(c in self.races[(task_id, mode)].decisions for mode, c in racing)
+    def stopped(self, task_id: str, racing: Iterable[Contender]) -> bool:
+        """Whether every contender of a model on the task (one per mode) is decided."""
+        return all(c in self.races[(task_id, c.mode)].decisions for c in racing)
 
-    def record(self, task_id: str, case_id: str, contender: str, mode: str, text: str | None,
+    def record(self, task_id: str, case_id: str, contender: Contender, text: str | None,
                reference: str | None, label_logprobs: dict[str, float] | None = None) -> None:
         """One answer (one repeat); the race hears the case's mean once every repeat is in, and, for calibrated
         label scores, once the contender's calibration is known."""
+        mode = contender.mode
         position = self._positions.get(task_id, {}).get(case_id)
         if position is None:
             return  # not a raced case (the content-free calibration prompt: see `calibrate`)
@@ -184,7 +189,7 @@ class Decider:
             self._add(task_id, mode, contender, position, got, calibration.offsets)
         self.wake()
 
-    def calibrate(self, task_id: str, contender: str, label_logprobs: dict[str, float] | None) -> None:
+    def calibrate(self, task_id: str, contender: Contender, label_logprobs: dict[str, float] | None) -> None:
         """The content-free prompt's label scores: the contender's offsets, for every case of its race."""
         calibration = self._calibrations.get((task_id, contender))
         if calibration is None or calibration.how != "content_free" or calibration.offsets is not None:
@@ -193,14 +198,14 @@ class Decider:
                          content_free_offsets(label_logprobs) if label_logprobs else {})
         self.wake()
 
-    def _calibrated(self, task_id: str, contender: str, calibration: _Calibration, offsets: dict[str, float]
+    def _calibrated(self, task_id: str, contender: Contender, calibration: _Calibration, offsets: dict[str, float]
                     ) -> None:
         calibration.offsets = offsets
         for position in sorted(calibration.waiting):
             self._add(task_id, "logprob", contender, position, calibration.waiting[position], offsets)
         calibration.waiting.clear()
 
-    def _add(self, task_id: str, mode: str, contender: str, position: int, answers: list[_Answer],
+    def _add(self, task_id: str, mode: str, contender: Contender, position: int, answers: list[_Answer],
              offsets: dict[str, float] | None) -> None:
         task = self.tasks[task_id]
         values = [score_answer(task, mode, a.text, a.reference, a.label_logprobs, offsets) for a in answers]
@@ -234,7 +239,7 @@ class Decider:
             await self._news
 
     def finish(self) -> list[StopNote]:
-        """Why each model stopped, one note per contender (models that could not be told apart share a line)."""
+        """Why each contender stopped, one note each (those that could not be told apart say so together)."""
         notes = []
         for (task_id, _), race in self.races.items():
             race.finish()
@@ -244,12 +249,9 @@ class Decider:
             # not a verdict: the race's anytime-valid test needs more cases than the summary's fixed-n one, which
             # may still tell the models apart on all of them
             open_ = all(decisions[m].verdict == "undecided" for m in race.models)
-            n = max(decisions[m].n for m in race.models)
             for m in race.models:
-                d = decisions[m]
-                line = (f"{' and '.join(race.models)}: not told apart early, all {n:,} cases answered (the "
-                        "comparison below uses them all)" if open_ else d.line(m, self.margin))
-                notes.append(StopNote(task_id, m, d.verdict, d.n, self.saved.get((task_id, m), 0), line))
+                notes.append(StopNote(task_id, m, decisions[m], self.saved.get((task_id, m), 0),
+                                      tuple(race.models) if open_ else ()))
         return notes
 
     @property

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from llamacompare import formatting as fmt
 from llamacompare import jsonfast
 from llamacompare.errors import AuthenticationError, LlamaCompareError, ModelNotFoundError, ProviderError, UsageError
 from llamacompare.identity import AnswerKey, Contender
@@ -27,11 +28,11 @@ from llamacompare.settings import redact
 from llamacompare.store.db import Store, canonical_json, response_key
 from llamacompare.store.rows import DecisionRow
 from llamacompare.tasks.case import Case, PromptVariant
+from llamacompare.tasks.prompt_template import placeholders, render_case, render_few_shot
 from llamacompare.tasks.schema import Task
-from llamacompare.tasks.template import placeholders, render_case, render_few_shot
 
 if TYPE_CHECKING:
-    from llamacompare.runner.decide import Decider
+    from llamacompare.runner.decide import Decider, StopNote
 
 
 class ProgressSink(Protocol):
@@ -120,7 +121,7 @@ async def execute(
     plan: RunPlan, store: Store, *, progress: ProgressSink | None = None, resume: bool = False
 ) -> RunOutcome:
     # loading validated the suite (every dataset read once): bad input has failed before any request
-    check = plan.loaded.check or plan.loaded.validate()
+    validation = plan.loaded.validation or plan.loaded.validate()
     outcome = RunOutcome(plan.run_id)
     clients = {m.name: _client(m, plan) for m in plan.models}
     usage_before: dict[str, ModelUsage] = {}
@@ -133,7 +134,7 @@ async def execute(
             c.cached_keys = store.cached_keys(c.spec.name)
             outcome.notes.extend(f"{c.name}: {note}" for note in c.notes)
         _check_label_scores(plan, clients, outcome)
-        counts = check.counts()
+        counts = validation.counts()
         for c in clients.values():
             per_case = sum(len(modes_of(t, c)) * len(t.variants()) * len(t.setting_ids()) * counts.get(t.id, 0)
                            for t in plan.suite.tasks)
@@ -186,17 +187,12 @@ def _client(m: PlannedModel, plan: RunPlan) -> ModelClient:
     )
 
 
-def contender(task: Task, model: str, mode: str) -> str:
-    """A model's name in its task's race: with two modes each is raced on its own, named as the summary does."""
-    return f"{model}@{mode}" if len(modes_of(task)) > 1 else model
-
-
 def _decider(plan: RunPlan, clients: dict[str, ModelClient], store: Store, resume: bool) -> Decider:
     """The run's races; on resume they first hear the answers the run already has."""
-    from llamacompare.runner.decide import Decider
+    from llamacompare.runner.decide import Decider  # only --until-decided races: it loads ROUGE (about 0.2 s)
 
     tasks = list(plan.suite.tasks)
-    contenders = {(t.id, mode): [contender(t, m.name, mode) for m in plan.models
+    contenders = {(t.id, mode): [Contender(m.name, mode) for m in plan.models
                                  if mode in modes_of(t, clients[m.name])]
                   for t in tasks for mode in modes_of(t)}
     decider = Decider(tasks, contenders, repeats=plan.options.repeats, seed=plan.options.seed,
@@ -216,21 +212,33 @@ def _decider(plan: RunPlan, clients: dict[str, ModelClient], store: Store, resum
 def _tell(decider: Decider, task: Task, answer: AnswerKey, text: str | None, reference: str | None,
           label_logprobs: dict[str, float] | None) -> None:
     """An answer for the race: a content-free prompt's label scores calibrate the model's label-score race."""
-    model, mode = answer.contender.model, answer.contender.mode
-    if mode == "calibration":
-        decider.calibrate(task.id, contender(task, model, "logprob"), label_logprobs)
-    else:
-        decider.record(task.id, answer.case, contender(task, model, mode), mode, text, reference, label_logprobs)
+    c = answer.contender
+    if c.mode == "calibration":
+        decider.calibrate(task.id, Contender(c.model, "logprob"), label_logprobs)
+    else:  # raced tasks have one prompt and one setting: a raced contender is its model and mode
+        decider.record(task.id, answer.case, Contender(c.model, c.mode), text, reference, label_logprobs)
 
 
 def _finish_races(plan: RunPlan, store: Store, decider: Decider, outcome: RunOutcome) -> None:
     """Say, and store, why each model stopped and what it saved."""
     notes = decider.finish()
     outcome.saved = decider.total_saved
-    lines = list(dict.fromkeys((n.task, n.line) for n in notes))  # tied models share one line
-    outcome.decisions = decider.notes() + [f"{task}: {line}" if len(plan.suite.tasks) > 1 else line
-                                           for task, line in lines]
-    store.save_decisions(DecisionRow(plan.run_id, n.task, n.model, n.verdict, n.cases, n.saved, n.line)
+    tasks = {t.id: t for t in plan.suite.tasks}
+
+    def line(n: StopNote) -> str:
+        show_mode = len(modes_of(tasks[n.task])) > 1
+        if n.tied:
+            return fmt.undecided_line([fmt.contender_name(c, show_mode=show_mode) for c in n.tied], n.decision.n)
+        other = n.decision.other
+        return fmt.decision_line(fmt.contender_name(n.contender, show_mode=show_mode), n.decision,
+                                 plan.options.margin,
+                                 None if other is None else fmt.contender_name(other, show_mode=show_mode))
+
+    lines = {id(n): line(n) for n in notes}
+    said = list(dict.fromkeys((n.task, lines[id(n)]) for n in notes))  # tied models share one line
+    outcome.decisions = decider.notes() + [f"{task}: {text}" if len(tasks) > 1 else text for task, text in said]
+    store.save_decisions(DecisionRow(plan.run_id, n.task, n.contender.model, n.contender.mode,
+                                     n.decision.verdict, n.decision.n, n.saved, lines[id(n)])
                          for n in notes)
 
 
@@ -291,7 +299,7 @@ async def _drive(
                     yield [_Item(task, cf_key, -1, render_case(task, cf, variant=variant), params,
                                  jsonfast.dumps(cf.fields), None)]
                 cases = iter_task_cases(plan, task) if decider is None else iter(decider.cases[task.id])
-                racing = [(mode, contender(task, name, mode)) for mode in modes]
+                racing = [Contender(name, mode) for mode in modes]
                 for seq, case in cases:
                     if fatal:
                         return
@@ -343,7 +351,7 @@ def _skip_rest(decider: Decider, task: Task, model: str, modes: list[str], reps:
     """A decided model's remaining requests for the task: not sent, counted as saved."""
     for _, case in rest:
         for mode in modes:
-            key = (task.id, contender(task, model, mode))
+            key = (task.id, Contender(model, mode))
             for rep in range(reps):
                 if AnswerKey(task.id, case.id, Contender(model, mode), rep) not in done:  # raced: one prompt
                     decider.saved[key] = decider.saved.get(key, 0) + 1

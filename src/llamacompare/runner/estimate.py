@@ -25,8 +25,8 @@ from llamacompare.scorers import primary_metric, running, source
 from llamacompare.scoring.judge import pairwise_prompt, rubric_prompt
 from llamacompare.scoring.power import DEFAULT_DIFF_SD, DEFAULT_DISCORDANCE, cases_for, detectable
 from llamacompare.store.db import Store
+from llamacompare.tasks.prompt_template import input_text, render_case, render_few_shot
 from llamacompare.tasks.schema import Task
-from llamacompare.tasks.template import input_text, render_case, render_few_shot
 
 __all__ = ["ModelEstimate", "PlanEstimate", "TaskPower", "estimate"]
 
@@ -79,9 +79,11 @@ def estimate(plan: RunPlan, store: Store, *, detect: float | None = None, alpha:
              power: float = 0.8) -> PlanEstimate:
     counts = plan.loaded.counts()
     texts: dict[str, list[str]] = {}
-    for task in plan.suite.tasks:
-        prefix = render_few_shot(task)
-        texts[task.id] = [render_case(task, case, prefix).text for _, case in iter_task_cases(plan, task)]
+    for task in plan.suite.tasks:  # every case under every prompt variant: each is sent
+        texts[task.id] = []
+        for variant in task.variants():
+            prefix = render_few_shot(task, variant)
+            texts[task.id] += [render_case(task, case, prefix, variant).text for _, case in iter_task_cases(plan, task)]
     models = []
     for m in plan.models:
         facts = get(m.spec.provider).offline_facts(m.spec)
@@ -105,14 +107,15 @@ def _model_estimate(plan: RunPlan, m: PlannedModel, facts: Any, texts: dict[str,
     exact = facts.count_tokens is not None
     for task in plan.suite.tasks:
         modes = modes_of(task)
-        n = counts.get(task.id, 0) * len(task.setting_ids())  # each setting is one more pass over the cases
+        passes = len(task.variants()) * len(task.setting_ids())  # each prompt x setting is a pass over the cases
+        n = counts.get(task.id, 0) * passes
         per_case = len(modes) * reps
-        requests += n * per_case + int(needs_content_free(task))
+        requests += n * per_case + int(needs_content_free(task)) * passes
         if exact:
             task_prompt = sum(facts.count_tokens(t) for t in texts[task.id])
         else:
             task_prompt = math.ceil(sum(len(t) for t in texts[task.id]) / CHARS_PER_TOKEN)
-        prompt += task_prompt * per_case
+        prompt += task_prompt * per_case * len(task.setting_ids())  # the texts hold every prompt variant
         max_tokens = task.generation_params(m.config.params.apply()).max_tokens
         mean_out = min(history.completion_tokens, max_tokens) if history.n and history.completion_tokens else None
         per_answer = max_tokens if mean_out is None else mean_out

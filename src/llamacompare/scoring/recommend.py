@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from llamacompare.scoring.stats import Interval, PairComparison, tied_from_pairs
@@ -180,27 +180,12 @@ def recommend(
 ) -> Choice:
     """Recommend the cheapest (`prefer="cost"`) or fastest model not significantly worse than the best; with a
     caveat where the models it ranks mix approximate and exact label scores."""
-    rec = _recommend(summaries, pairs, prefer=prefer, metric_name=metric_name, higher_is_better=higher_is_better,
-                     alpha=alpha, correction=correction)
-    ranked = [s for s in summaries if s.n > 0 and _finite(s.metric.value)]
-    return replace(rec, caveat=label_mix(ranked)) if len(ranked) > 1 else rec
-
-
-def _recommend(
-    summaries: Sequence[ModelSummary],
-    pairs: Sequence[PairComparison],
-    *,
-    prefer: Prefer = "cost",
-    metric_name: str,
-    higher_is_better: bool = True,
-    alpha: float = 0.05,
-    correction: Literal["holm", "none"] = "holm",
-) -> Choice:
     if prefer not in ("cost", "latency"):
         raise ValueError(f"prefer must be 'cost' or 'latency', not {prefer!r}")
     valid = [s for s in summaries if s.n > 0 and _finite(s.metric.value)]
     if not valid:
         return Choice(None, metric_name, NoScores(), [])
+    caveat = label_mix(valid)  # None for one model: a mix needs two
     by_name = {s.model: s for s in valid}
     sign = -1.0 if higher_is_better else 1.0
 
@@ -230,9 +215,9 @@ def _recommend(
     if not tied:
         others = sorted((by_name[k] for k in against), key=lambda s: sign * s.metric.value)
         if not others:
-            return Choice(best.model, metric_name, Unpaired(best), tied)
+            return Choice(best.model, metric_name, Unpaired(best), tied, caveat=caveat)
         nxt = others[0]
-        return Choice(best.model, metric_name, Better(best, nxt, evidence(nxt.model)), tied)
+        return Choice(best.model, metric_name, Better(best, nxt, evidence(nxt.model)), tied, caveat=caveat)
 
     # No model is significantly better than the rest: the view says so, how many cases would tell, and which of
     # the tied models the user's rule (cheapest or fastest) picks. Never "choose": these cases cannot justify it.
@@ -249,7 +234,7 @@ def _recommend(
         tie_break = "rule"
     why = Tied(best, by_name[rival], evidence(rival), pair.n, needed, [t for t in tied if t != rival], chosen, prefer,
                tie_break, [s.model for s in candidates if pref(s) is None])
-    return Choice(chosen.model, metric_name, why, tied, needed)
+    return Choice(chosen.model, metric_name, why, tied, needed, caveat)
 
 
 def recommend_within_margin(
@@ -282,8 +267,7 @@ def recommend_within_margin(
         v, w = pref(s), then(s)
         return (v is None, v if v is not None else 0.0, w if w is not None else math.inf)
 
-    ranked = [s for s in summaries if s.n > 0 and _finite(s.metric.value)]
-    caveat = label_mix(ranked) if len(ranked) > 1 else None
+    caveat = label_mix([s for s in summaries if s.n > 0 and _finite(s.metric.value)])
     within = [m for m, lo in lower_bounds.items() if m in by_name and m != best and lo > -margin]
     candidates = sorted([by_name[best], *(by_name[m] for m in within)], key=order)
     chosen = candidates[0]

@@ -26,10 +26,10 @@ stands for, taken in a random order (`run --until-decided` shuffles them with a 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 import numpy as np
 
@@ -100,33 +100,24 @@ class PairSequence:
 
 
 Verdict = Literal["best", "within margin", "worse", "undecided"]
+#: what a race compares: any hashable name (the runner races `identity.Contender`s)
+M = TypeVar("M", bound=Hashable)
 
 
 @dataclass(slots=True)
-class Decision:
-    """Why a model stopped: `verdict`, after `n` cases, against `other` with the CS of (this - other)."""
+class Decision(Generic[M]):
+    """Why a model stopped: `verdict`, after `n` cases, against `other` with the CS of (this - other). Facts only:
+    `formatting.decision_line` words them."""
 
     verdict: Verdict
     n: int
-    other: str | None = None
+    other: M | None = None
     lo: float | None = None
     hi: float | None = None
 
-    def line(self, model: str, margin: float) -> str:
-        if self.verdict == "best" and self.other is None:
-            return f"{model}: the best (every other model was decided worse) after {self.n:,} cases"
-        bounds = f"[{self.lo:+.3f}, {self.hi:+.3f}]" if self.lo is not None and self.hi is not None else ""
-        if self.verdict == "worse":
-            by = f" by more than {margin:g}" if margin else ""
-            return f"{model}: worse than {self.other}{by} after {self.n:,} cases (difference {bounds})"
-        if self.verdict in ("best", "within margin"):
-            what = "better than" if self.verdict == "best" else f"within {margin:g} of"
-            return f"{model}: {what} every model still in the race after {self.n:,} cases (vs {self.other}: {bounds})"
-        return f"{model}: not decided after {self.n:,} cases"
-
 
 @dataclass
-class Race:
+class Race(Generic[M]):
     """Models answering the same cases in the same order, compared pair by pair with confidence sequences.
 
     A model is decided, and is sent no more cases, once it is
@@ -140,17 +131,17 @@ class Race:
     have answered, in order; a stopped model's pairs keep their last interval. Checked every `batch` cases.
     """
 
-    models: Sequence[str]
+    models: Sequence[M]
     alpha: float = 0.05
     margin: float = 0.0
     higher_is_better: bool = True
     batch: int = 10
-    decisions: dict[str, Decision] = field(default_factory=dict)
-    _values: dict[str, dict[int, float | None]] = field(default_factory=dict)
-    _frontier: dict[str, int] = field(default_factory=dict)
-    _pairs: dict[tuple[str, str], PairSequence] = field(default_factory=dict)
-    _fed: dict[tuple[str, str], int] = field(default_factory=dict)
-    _stop: dict[str, int] = field(default_factory=dict)  # a decided model's pairs end where it was decided
+    decisions: dict[M, Decision[M]] = field(default_factory=dict)
+    _values: dict[M, dict[int, float | None]] = field(default_factory=dict)
+    _frontier: dict[M, int] = field(default_factory=dict)
+    _pairs: dict[tuple[M, M], PairSequence] = field(default_factory=dict)
+    _fed: dict[tuple[M, M], int] = field(default_factory=dict)
+    _stop: dict[M, int] = field(default_factory=dict)  # a decided model's pairs end where it was decided
     _looked: int = 0
 
     def __post_init__(self) -> None:
@@ -165,14 +156,14 @@ class Race:
         self._fed = dict.fromkeys(self._pairs, 0)
 
     @property
-    def active(self) -> list[str]:
+    def active(self) -> list[M]:
         return [m for m in self.models if m not in self.decisions]
 
-    def frontier(self, model: str) -> int:
+    def frontier(self, model: M) -> int:
         """How many cases from the start of the order `model` has answered without a gap."""
         return self._frontier[model]
 
-    def add(self, model: str, position: int, value: float | None) -> None:
+    def add(self, model: M, position: int, value: float | None) -> None:
         """The score (in [0, 1]) of `model` on the case at `position` of the shared order (None: no score, e.g. a
         failed request; that position is left out of its pairs). Looks at every multiple of `batch` that all the
         models still racing have reached, each on the first that-many cases only: the decisions do not depend on
@@ -203,7 +194,7 @@ class Race:
                     cs.push(sign * (x - y))
             self._fed[(a, b)] = max(end, self._fed[(a, b)])
         active = self.active
-        worse: dict[str, Decision] = {}
+        worse: dict[M, Decision[M]] = {}
         for m in active:
             for other in self.models:
                 if other == m:
@@ -214,7 +205,7 @@ class Race:
                     break
         self._decide(worse, upto)
         standing = [m for m in self.models if not (m in self.decisions and self.decisions[m].verdict == "worse")]
-        qualified: dict[str, Decision] = {}
+        qualified: dict[M, Decision[M]] = {}
         for m in self.active:
             rivals = [o for o in standing if o != m]
             if not rivals:
@@ -237,12 +228,12 @@ class Race:
         for m in self.active:
             self.decisions[m] = Decision("undecided", self._frontier[m])
 
-    def _decide(self, decisions: dict[str, Decision], upto: int) -> None:
+    def _decide(self, decisions: dict[M, Decision[M]], upto: int) -> None:
         self.decisions.update(decisions)
         for m in decisions:
             self._stop[m] = upto
 
-    def _diff(self, a: str, b: str) -> tuple[float, float, int]:
+    def _diff(self, a: M, b: M) -> tuple[float, float, int]:
         """CS of (a - b) in the direction of better, and the pairs it rests on."""
         if (a, b) in self._pairs:
             cs = self._pairs[(a, b)]

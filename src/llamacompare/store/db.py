@@ -356,11 +356,11 @@ class Store:
 
     def save_decisions(self, rows: Iterable[DecisionRow]) -> None:
         """Why each model stopped; a resumed run's rows replace the first's."""
-        values = [(r.run_id, r.task_id, r.model, r.verdict, r.cases, r.saved, r.line) for r in rows]
+        values = [(r.run_id, r.task_id, r.model, r.mode, r.verdict, r.cases, r.saved, r.line) for r in rows]
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
         try:
-            c.executemany("INSERT OR REPLACE INTO run_decisions VALUES (?,?,?,?,?,?,?)", values)
+            c.executemany("INSERT OR REPLACE INTO run_decisions VALUES (?,?,?,?,?,?,?,?)", values)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -369,7 +369,9 @@ class Store:
     def decisions(self, run_id: str) -> list[DecisionRow]:
         cursor = self.conn.cursor()
         cursor.row_factory = _as(DecisionRow)
-        return list(cursor.execute("SELECT * FROM run_decisions WHERE run_id = ? ORDER BY rowid", (run_id,)))
+        return list(cursor.execute("SELECT run_id, task_id, model, mode, verdict, cases, saved, line "
+                                   "FROM run_decisions "
+                                   "WHERE run_id = ? ORDER BY rowid", (run_id,)))
 
     # -- what earlier runs say, for `run --plan` ---------------------------------------------------------------
 

@@ -200,11 +200,13 @@ class AnswerHistory:
 
 @dataclass(frozen=True, slots=True)
 class DecisionRow:
-    """`run --until-decided`: why a model stopped asking a task's cases, and the requests that saved."""
+    """`run --until-decided`: why a contender (a model in one mode) stopped asking a task's cases, and the
+    requests that saved."""
 
     run_id: str
     task_id: str
     model: str
+    mode: str
     verdict: str  # best | within margin | worse | undecided | tied
     cases: int
     saved: int

@@ -3,8 +3,8 @@
 from llamacompare.tasks.case import Case
 from llamacompare.tasks.datasets import (
     CaseSource,
-    SuiteCheck,
-    TaskCheck,
+    SuiteValidation,
+    TaskValidation,
     count_cases,
     iter_cases,
 )
@@ -12,8 +12,8 @@ from llamacompare.tasks.errors import SuiteError
 from llamacompare.tasks.labels import fold_label
 from llamacompare.tasks.loaded import LoadedSuite
 from llamacompare.tasks.loader import load_suite
+from llamacompare.tasks.prompt_template import RenderedPrompt, placeholders, render_case
 from llamacompare.tasks.schema import DatasetSpec, JudgeSpec, ModelConfig, ParamsSpec, Suite, Task
-from llamacompare.tasks.template import RenderedPrompt, placeholders, render_case
 
 __all__ = [
     "Case",
@@ -25,10 +25,10 @@ __all__ = [
     "ParamsSpec",
     "RenderedPrompt",
     "Suite",
-    "SuiteCheck",
+    "SuiteValidation",
     "SuiteError",
     "Task",
-    "TaskCheck",
+    "TaskValidation",
     "count_cases",
     "fold_label",
     "iter_cases",

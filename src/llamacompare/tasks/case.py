@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from llamacompare.prompts.templates import Message
+from llamacompare.prompts.chat_templates import Message
 
 ClassifyMode = Literal["generate", "logprob", "both"]
 

@@ -1,5 +1,5 @@
 """Conversations as cases: a case's `messages:` (inline, or a JSONL column) is sent as a multi-turn chat instead of
-the task's template, each model getting it in its own chat format (see models/render.py). Like the seed's
+the task's template, each model getting it in its own chat format (see models/requests.py). Like the seed's
 `llama_chat(prompts, responses)`: an optional system turn, then user and assistant turns alternating, ending with
 the user's turn the model answers. `{field}` placeholders in the contents are filled from the case's fields."""
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from llamacompare.prompts.templates import Message
+from llamacompare.prompts.chat_templates import Message
 from llamacompare.tasks.errors import Loc
-from llamacompare.tasks.template import TemplateSyntaxError, placeholders
+from llamacompare.tasks.prompt_template import TemplateSyntaxError, placeholders
 
 MESSAGES = "messages"
 _ROLES = ("system", "user", "assistant")

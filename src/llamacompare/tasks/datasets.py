@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from llamacompare.errors import UsageError
-from llamacompare.prompts.templates import Message
+from llamacompare.prompts.chat_templates import Message
 from llamacompare.tasks.case import Case
 from llamacompare.tasks.checks import CheckDefinitionError, check_list, dump_checks, label, resolve
 from llamacompare.tasks.conversation import MESSAGES, ConversationError, missing_fields, parse_turns
@@ -35,8 +35,9 @@ DATA_DIR_ENV = "LLAMACOMPARE_DATA_DIR"
 
 
 @dataclass(slots=True)
-class TaskCheck:
-    """What validation found for one task."""
+class TaskValidation:
+    """What validation found for one task: its case count, skipped rows and warnings (not a check on answers:
+    those are `tasks.checks`)."""
 
     task_id: str
     cases: int
@@ -45,10 +46,10 @@ class TaskCheck:
 
 
 @dataclass(slots=True)
-class SuiteCheck:
+class SuiteValidation:
     """Counts and warnings for a whole suite, from reading every case once."""
 
-    tasks: list[TaskCheck]
+    tasks: list[TaskValidation]
 
     @property
     def total_cases(self) -> int:
@@ -596,8 +597,8 @@ def count_cases(task: Task, *, source: CaseSource | None = None, base_dir: Path 
     return sum(1 for _ in iter_cases(task, source=source, base_dir=base_dir))
 
 
-def check_task(task: Task, *, source: CaseSource | None = None, error: ErrorAt = unlocated,
-               base_dir: Path | None = None) -> TaskCheck:
+def validate_task(task: Task, *, source: CaseSource | None = None, error: ErrorAt = unlocated,
+               base_dir: Path | None = None) -> TaskValidation:
     """Read every case of one task once; raise on errors, return counts and warnings."""
     check_task_files(task, base_dir, error)
     reader = CaseReader(task, source=source, error=error, base_dir=base_dir, check_dir=base_dir)
@@ -607,7 +608,7 @@ def check_task(task: Task, *, source: CaseSource | None = None, error: ErrorAt =
         extra = f" ({reader.skipped} skipped for empty fields)" if reader.skipped else ""
         loc: Loc = ("dataset", "path") if reader.path else ("cases",)
         raise error(loc, f"no usable cases in {src}{extra}; add rows or check the columns")
-    return TaskCheck(task.id, n, reader.skipped, reader.warnings)
+    return TaskValidation(task.id, n, reader.skipped, reader.warnings)
 
 
 def check_task_files(task: Task, base_dir: Path | None, error: ErrorAt = unlocated) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from llamacompare.tasks.case import Case, ClassifyMode
-from llamacompare.tasks.datasets import CaseSource, SuiteCheck, check_task, iter_cases, resolve_source
+from llamacompare.tasks.datasets import CaseSource, SuiteValidation, iter_cases, resolve_source, validate_task
 from llamacompare.tasks.errors import Loc, SuiteError, format_loc
 from llamacompare.tasks.schema import ModelConfig, Suite, Task
 from llamacompare.tasks.tools import read_tools_file
@@ -28,7 +28,7 @@ class LoadedSuite:
     path: Path | None = None  # the suite file, when loaded from one
     locate: Callable[[Loc], int | None] | None = None  # YAML line of a field, for errors
     sources: dict[str, CaseSource] = field(default_factory=dict)  # task id -> where its cases come from
-    check: SuiteCheck | None = None  # counts and warnings, once every case was read (`validate`)
+    validation: SuiteValidation | None = None  # counts and warnings, once every case was read (`validate`)
     base_dir: Path | None = None  # where files the suite names (datasets, check files) are relative to
 
     @classmethod
@@ -92,16 +92,16 @@ class LoadedSuite:
         t = self.task(task) if isinstance(task, str) else task
         return iter_cases(t, source=self.source(t), error=self.task_error(t))
 
-    def validate(self) -> SuiteCheck:
+    def validate(self) -> SuiteValidation:
         """Read every case of every task once (before any request): raise on the first bad one, else keep and
         return the counts and warnings."""
-        self.check = SuiteCheck([check_task(t, source=self.source(t), error=self.task_error(t),
+        self.validation = SuiteValidation([validate_task(t, source=self.source(t), error=self.task_error(t),
                                             base_dir=self.base_dir) for t in self.suite.tasks])
-        return self.check
+        return self.validation
 
     def counts(self) -> dict[str, int]:
         """Usable cases per task id (reads the data once if the suite was not validated)."""
-        return (self.check or self.validate()).counts()
+        return (self.validation or self.validate()).counts()
 
     def with_overrides(self, limit: int | None, mode: ClassifyMode | None) -> LoadedSuite:
         """The suite with the command line's overrides, applied the same way when a run starts and when it
@@ -118,5 +118,5 @@ class LoadedSuite:
             if mode and task.type == "classify":
                 task.mode = mode
         # the counts were the full suite's: the limited copy counts again
-        return replace(self, suite=suite, sources=dict(self.sources), check=None)
+        return replace(self, suite=suite, sources=dict(self.sources), validation=None)
 

@@ -28,14 +28,14 @@ from pydantic_core import PydanticCustomError
 
 from llamacompare.errors import UsageError, describe_value
 from llamacompare.models.base import Params
-from llamacompare.prompts.templates import Message
+from llamacompare.prompts.chat_templates import Message
 from llamacompare.scorers import names
 from llamacompare.tasks.case import ClassifyMode, PromptVariant
 from llamacompare.tasks.checks import CheckDefinitionError, TaskCheck, check_list, dump_checks, suite_error_for
 from llamacompare.tasks.errors import fail
 from llamacompare.tasks.hub import HubRef, parse_hub_ref
 from llamacompare.tasks.labels import fold_label
-from llamacompare.tasks.template import few_shot_turns, placeholders, render_few_shot
+from llamacompare.tasks.prompt_template import few_shot_turns, placeholders, render_few_shot
 from llamacompare.tasks.tools import ToolSpecError, parse_tools
 from llamacompare.tasks.validation import task_problems
 from llamacompare.toolcall import Tool
@@ -441,7 +441,8 @@ class Task(Strict):
         return cached
 
     def few_shot_turns(self, variant: PromptVariant | None = None) -> tuple[Message, ...]:
-        """The few-shot examples of a prompt variant as user/assistant turns (tasks.template.few_shot_turns), once."""
+        """The few-shot examples of a prompt variant as user/assistant turns (tasks.prompt_template.few_shot_turns),
+        made once."""
         variant = variant or self.variants()[0]
         cached = self._turns_cache.get(variant.id)
         if cached is None:

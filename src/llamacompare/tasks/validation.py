@@ -16,7 +16,7 @@ from llamacompare.tasks.case import ClassifyMode, PromptVariant
 from llamacompare.tasks.conversation import inline_conversation_problems
 from llamacompare.tasks.errors import Loc
 from llamacompare.tasks.labels import fold_label
-from llamacompare.tasks.template import TemplateSyntaxError, placeholders
+from llamacompare.tasks.prompt_template import TemplateSyntaxError, placeholders
 
 _ID_RE = re.compile(r"[A-Za-z0-9_.-]+")
 

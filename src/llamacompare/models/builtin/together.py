@@ -50,7 +50,7 @@ class TogetherPlugin(CompatPlugin):
 
 
 def _format(family: str | None) -> PromptFormat:
-    from llamacompare.prompts.templates import RENDERERS
+    from llamacompare.prompts.chat_templates import RENDERERS
 
     return "family_text" if family in RENDERERS else "messages"
 

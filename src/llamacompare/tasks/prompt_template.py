@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol, cast
 
-from llamacompare.prompts.templates import Message
+from llamacompare.prompts.chat_templates import Message
 from llamacompare.tasks.case import Case, PromptVariant
 
 #: A compiled template: (literal text, field name or None) pairs, in order.

@@ -15,7 +15,7 @@ from typing import Any
 
 from llamacompare.models.base import Params, Request
 from llamacompare.models.spec import ModelSpec
-from llamacompare.prompts.templates import RENDERERS, Message
+from llamacompare.prompts.chat_templates import RENDERERS, Message
 from llamacompare.prompts.tool_format import with_tools
 from llamacompare.toolcall import Tool, dump_tools
 
