@@ -522,3 +522,20 @@ def _margin_line(name: str, w: WithinMargin) -> str:
         if ratio:
             line += f" ({ratio})"
     return line
+
+
+def calls_text(calls: Any) -> str:
+    """A tool_call answer's (or case's) calls as each view shows them, one a line: `name(ARGUMENTS)` with the
+    arguments as written; "no call" for none."""
+    if not calls:
+        return "no call"
+    return "\n".join(f"{c.name}({c.arguments})" for c in calls)
+
+
+def verdict_text(verdict: str, reason: str | None) -> str:
+    """How a tool_call answer went, with why: "✗ wrong arguments: city: 'Izmir' ≠ 'İzmir'" ("✓ right")."""
+    if verdict == "right":
+        return "✓ right"
+    if not reason:
+        return f"✗ {verdict}"
+    return f"✗ {reason}" if reason.startswith(verdict) else f"✗ {verdict}: {reason}"

@@ -14,7 +14,8 @@ A new scorer is one module:
 imported before a suite naming it is loaded: by a notebook, or by the command line through the entry-point group
 `llamacompare.scorers` of an installed package (`mine = "my_package.scorers"`), as providers are found.
 
-Imports nothing else of ours, so the schema below `scoring/` may read it: the built-in scorers
+Imports nothing else of ours but the leaf `toolcall.py` (what a tool_call answer holds), so the schema below
+`scoring/` may read it: the built-in scorers
 (`scoring/builtin_scorers.py`) are loaded by module name on the first read, as a plugin is.
 """
 
@@ -29,11 +30,13 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Literal
 
-__all__ = ["Answer", "Metric", "Scorer", "TaskType", "averaged_metrics", "get", "higher_is_better", "is_binary",
-           "metric", "names", "primary_metric", "register", "running", "scorer", "scorers", "source",
+from llamacompare.toolcall import Tool, ToolCall
+
+__all__ = ["Answer", "Metric", "Scorer", "TaskType", "Value", "averaged_metrics", "get", "higher_is_better",
+           "is_binary", "metric", "names", "primary_metric", "register", "running", "scorer", "scorers", "source",
            "summary_columns", "title", "unregister"]
 
-TaskType = Literal["classify", "generate"]
+TaskType = Literal["classify", "generate", "tool_call"]
 BUILTIN = "llamacompare.scoring.builtin_scorers"
 GROUP = "llamacompare.scorers"
 log = logging.getLogger("llamacompare")
@@ -66,6 +69,11 @@ class Answer:
     text: str
     reference: str | None
     fields: Mapping[str, str] = field(default_factory=dict)
+    #: a tool_call task's: the calls the model made, the tools it was offered, and whether string arguments are
+    #: compared folded (case- and Turkish-i-insensitive) rather than exactly
+    calls: tuple[ToolCall, ...] = ()
+    tools: tuple[Tool, ...] = ()
+    fold: bool = False
 
     @property
     def source(self) -> str:
@@ -73,8 +81,18 @@ class Answer:
         return "\n".join(self.fields.values())
 
 
-#: metric name -> value for one answer (None: not scored); NaN is kept, as the built-ins' `compression` is
-ScoreFn = Callable[[Answer], Mapping[str, float | None]]
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A metric's value for one answer with why, in words ("called get_time, expected get_weather"): the reports
+    show the reason beside the answer."""
+
+    value: float | None
+    reason: str = ""
+
+
+#: metric name -> value for one answer (None: not scored), or a `Value` with its reason; NaN is kept, as the
+#: built-ins' `compression` is
+ScoreFn = Callable[[Answer], Mapping[str, float | Value | None]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,7 +121,16 @@ def _invalid(body: Any) -> str | None:
         if fmt is not None and (not isinstance(fmt, dict) or fmt.get("type") != "json_schema"
                                 or not isinstance(fmt.get("schema"), dict) or set(fmt) != {"type", "schema"}):
             return "output_config.format: Input should be {type: json_schema, schema: {...}}"
+    for i, tool in enumerate(body.get("tools", [])):  # types/tool_param.py: name and input_schema are required
+        if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
+            return f"tools.{i}.name: Field required"
+        if not isinstance(tool.get("input_schema"), dict) or tool["input_schema"].get("type") != "object":
+            return f"tools.{i}.input_schema: Field required"
     return None
+
+
+#: an answer function's answer that starts with this is tool use: the rest is a JSON list of {"name", "input"}
+TOOL_USE = "\x00tool_use:"
 
 
 class AnthropicServer:
@@ -313,8 +322,15 @@ class AnthropicServer:
         text, stop_reason, stop_sequence = self._generate(body)
         usage = {"input_tokens": self._input_tokens(body), "output_tokens": max(1, fake_lm.count_tokens(text)),
                  "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+        content: list[dict[str, Any]] = [{"type": "text", "text": text}]
+        if text.startswith(TOOL_USE) and body.get("tools"):
+            # the docs' tool use answer: tool_use blocks (types/tool_use_block.py: id, name, input), stop_reason
+            # tool_use (https://docs.claude.com/en/docs/agents-and-tools/tool-use/implement-tool-use)
+            content = [{"type": "tool_use", "id": f"toolu_01scripted{i}", "name": c["name"], "input": c["input"]}
+                       for i, c in enumerate(json.loads(text[len(TOOL_USE):]))]
+            stop_reason, stop_sequence = "tool_use", None
         message = {"id": "msg_01scripted", "type": "message", "role": "assistant", "model": model,
-                   "content": [{"type": "text", "text": text}], "stop_reason": stop_reason,
+                   "content": content, "stop_reason": stop_reason,
                    "stop_sequence": stop_sequence, "usage": usage}
         seen.outcome = outcome
         if not body.get("stream"):
@@ -323,6 +339,8 @@ class AnthropicServer:
 
     def _generate(self, body: dict[str, Any]) -> tuple[str, str, str | None]:
         text = self.answer_for(body)
+        if text.startswith(TOOL_USE):
+            return text, "tool_use", None
         stops = [(i, s) for s in body.get("stop_sequences", []) if (i := text.find(s)) >= 0]
         stop_reason, stop_sequence = "end_turn", None
         if stops:
@@ -340,6 +358,23 @@ class AnthropicServer:
         texts += [fake_lm.content_text(m.get("content")) for m in body["messages"]]
         return sum(fake_lm.count_tokens(t or "") for t in texts)
 
+    @staticmethod
+    async def _stream_tool_use(resp: web.StreamResponse, message: dict[str, Any]) -> None:
+        """Each tool_use block streamed: its start with an empty `input`, then `input_json_delta`s of its JSON
+        text (`partial_json`, types/input_json_delta.py), then its stop."""
+        for i, block in enumerate(message["content"]):
+            await resp.write(_sse("content_block_start", {"type": "content_block_start", "index": i,
+                                                          "content_block": {**block, "input": {}}}))
+            for piece in fake_lm.tokenize(json.dumps(block["input"], ensure_ascii=False)):
+                await resp.write(_sse("content_block_delta", {"type": "content_block_delta", "index": i, "delta": {
+                    "type": "input_json_delta", "partial_json": piece}}))
+            await resp.write(_sse("content_block_stop", {"type": "content_block_stop", "index": i}))
+        await resp.write(_sse("message_delta", {
+            "type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+            "usage": {"output_tokens": message["usage"]["output_tokens"]}}))
+        await resp.write(_sse("message_stop", {"type": "message_stop"}))
+        await resp.write_eof()
+
     async def _stream(self, request: web.Request, message: dict[str, Any], outcome: str) -> web.StreamResponse:
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
         await resp.prepare(request)
@@ -347,6 +382,9 @@ class AnthropicServer:
         start = {**message, "content": [], "stop_reason": None, "stop_sequence": None,
                  "usage": {**usage, "output_tokens": 1}}
         await resp.write(_sse("message_start", {"type": "message_start", "message": start}))
+        if message["content"][0]["type"] == "tool_use":
+            await self._stream_tool_use(resp, message)
+            return resp
         await resp.write(_sse("content_block_start", {"type": "content_block_start", "index": 0,
                                                       "content_block": {"type": "text", "text": ""}}))
         await resp.write(_sse("ping", {"type": "ping"}))

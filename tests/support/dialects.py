@@ -176,6 +176,11 @@ def full_body(dialect: str, path: str, body: Mapping[str, Any], model: str, a: s
             choice["logprobs"] = {"content": shapes.chat_logprobs(c.pieces, n_top)["content"]}
     if dialect == "together" and path == shapes.COMPLETIONS_PATH:
         out = _together_completion(body, model, a, out)
+    if dialect == "together" and path == shapes.CHAT_PATH:
+        # Together's ToolChoice (openapi.yaml) requires `index` in each of a message's tool_calls
+        for choice in out["choices"]:
+            for j, call in enumerate(choice["message"].get("tool_calls") or []):
+                call["index"] = j
     return out
 
 

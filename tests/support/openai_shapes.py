@@ -6,6 +6,7 @@ usage of a request; `full_body` and `chunks` lay that out as the API does.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,10 @@ try:
     from . import fake_lm
 except ImportError:  # run as a plain script
     import fake_lm  # type: ignore[no-redef]
+
+#: an answer function's answer that starts with this is a tool-call answer: the rest is a JSON list of
+#: {"name", "arguments": TEXT} (the arguments as the model's text, so a malformed one can be scripted)
+TOOL_CALLS = "\x00tool_calls:"
 
 CHAT_PATH = "/v1/chat/completions"
 COMPLETIONS_PATH = "/v1/completions"
@@ -34,6 +39,7 @@ class Choice:
     pieces: list[Piece]
     finish_reason: str
     text_offset0: int  # where the first piece starts in the prompt+answer text (OpenAI's text_offset)
+    tool_calls: list[dict[str, str]] | None = None  # [{"name", "arguments"}]: the answer is these calls
 
     @property
     def text(self) -> str:
@@ -75,6 +81,13 @@ def build_answer(
     for p in prompts:
         single = dict(body) if p is None else {**body, "prompt": p}
         full = answer(single)
+        if chat and full.startswith(TOOL_CALLS) and body.get("tools"):
+            calls = json.loads(full[len(TOOL_CALLS):])
+            prompt_tokens += fake_lm.count_tokens(fake_lm.prompt_text(single))
+            completion_tokens += sum(fake_lm.count_tokens(c["name"] + c["arguments"]) for c in calls) * n
+            # OpenAI ends a turn of calls with finish_reason "tool_calls"
+            choices += [Choice([], "tool_calls", 0, calls) for _ in range(n)]
+            continue
         cut = min((full.find(s) for s in stops if s in full), default=-1)
         toks = fake_lm.tokenize(full if cut < 0 else full[:cut])
         finish = "stop"
@@ -141,12 +154,24 @@ def full_body(path: str, body: Mapping[str, Any], model: str, a: Answer) -> dict
     for i, c in enumerate(a.choices):
         if path == CHAT_PATH:
             lp = chat_logprobs(c.pieces, body.get("top_logprobs") or 0) if body.get("logprobs") else None
-            msg = {"role": "assistant", "content": c.text, "refusal": None}
+            msg: dict[str, Any] = {"role": "assistant", "content": c.text, "refusal": None}
+            if c.tool_calls is not None:
+                # openai-python src/openai/types/chat/chat_completion_message.py: `content` None beside
+                # `tool_calls`, each a chat_completion_message_tool_call.py ChatCompletionMessageToolCall
+                # {id, type: "function", function: {name, arguments: str}}
+                msg = {"role": "assistant", "content": None, "refusal": None, "tool_calls": [
+                    {"id": _call_id(body, j), "type": "function",
+                     "function": {"name": t["name"], "arguments": t["arguments"]}}
+                    for j, t in enumerate(c.tool_calls)]}
             choices.append({"index": i, "message": msg, "logprobs": lp, "finish_reason": c.finish_reason})
         else:
             lp = completion_logprobs(c.pieces, c.text_offset0) if body.get("logprobs") is not None else None
             choices.append({"index": i, "text": c.text, "logprobs": lp, "finish_reason": c.finish_reason})
     return {**_head(path, body, model, a, False), "choices": choices, "usage": usage(a)}
+
+
+def _call_id(body: Mapping[str, Any], j: int) -> str:
+    return f"call_{fake_lm.prompt_hash(body)[:12]}_{j}"
 
 
 def chunks(path: str, body: Mapping[str, Any], model: str, a: Answer) -> Iterator[dict[str, Any]]:
@@ -167,6 +192,16 @@ def chunks(path: str, body: Mapping[str, Any], model: str, a: Answer) -> Iterato
     for i, c in enumerate(a.choices):
         if chat:
             yield chunk(i, {"delta": {"role": "assistant", "content": ""}, "logprobs": None}, None)
+        if chat and c.tool_calls is not None:
+            # openai-python chat_completion_chunk.py ChoiceDeltaToolCall {index, id, type, function: {name,
+            # arguments}}: a call's first delta has its id, type and name, later ones pieces of its arguments
+            for j, t in enumerate(c.tool_calls):
+                head_delta = {"index": j, "id": _call_id(body, j), "type": "function",
+                              "function": {"name": t["name"], "arguments": ""}}
+                yield chunk(i, {"delta": {"tool_calls": [head_delta]}, "logprobs": None}, None)
+                for piece in fake_lm.tokenize(t["arguments"]):
+                    yield chunk(i, {"delta": {"tool_calls": [{"index": j, "function": {"arguments": piece}}]},
+                                    "logprobs": None}, None)
         pos = c.text_offset0
         for p in c.pieces:
             if chat:

@@ -118,7 +118,7 @@ def test_utf8_bom_in_suite_is_accepted(write_suite: Callable[..., Path], tmp_pat
 
 
 def test_builtin_suite_lookup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert builtin_suite_names() == ["samsum", "seed", "sst2", "tr_polarity", "xsum"]
+    assert builtin_suite_names() == ["samsum", "seed", "sst2", "tools", "tr_polarity", "xsum"]
     assert builtin_suite_path("seed").name == "seed.yaml"
     with pytest.raises(UsageError, match="no built-in suite 'nope'"):
         builtin_suite_path("nope")

@@ -256,7 +256,7 @@ class Looping(_Model):
 
 class TaskSummary(_Model):
     id: str
-    type: Literal["classify", "generate"]
+    type: Literal["classify", "generate", "tool_call"]
     mode: str | None = None  # "generate" | "logprob" | "both" for classify tasks
     primary_metric: str  # "accuracy" | "rougeL" | "judge" | ...
     models: list[ModelRow]
@@ -295,6 +295,18 @@ class CheckOutcome(_Model):
     reason: str | None = None
 
 
+class CallShown(_Model):
+    """A function call as a report shows it: the name and the arguments' JSON text (as the model wrote it)."""
+
+    name: str
+    arguments: str
+
+
+#: how a tool_call answer went, for the HTML filter: the right calls (or rightly none), another function (or a call
+#: where none was right), the right function with other arguments, no call where one was right
+ToolVerdict = Literal["right", "wrong function", "wrong arguments", "no call"]
+
+
 class Answer(_Model):
     text: str | None
     error: str | None = None
@@ -310,6 +322,10 @@ class Answer(_Model):
     checks: dict[str, CheckOutcome] = Field(default_factory=dict)  # metric ("check:NAME", "json_fields") -> outcome
     mode: str | None = None  # generate | logprob: with the model, what a human label names
     contender: Contender | None = None  # whose answer this is (model, mode, prompt variant)
+    # a tool_call task's: the calls the model made, how that went and why (the first metric that failed)
+    calls: list[CallShown] = Field(default_factory=list)
+    verdict: ToolVerdict | None = None
+    reason: str | None = None
 
 
 class CaseReport(_Model):
@@ -320,6 +336,7 @@ class CaseReport(_Model):
     input: str
     reference: str | None = None
     answers: dict[str, Answer] = Field(default_factory=dict)  # model (variant: "MODEL · PROMPT") -> answer
+    expected_calls: list[CallShown] | None = None  # a tool_call case's expected calls ([]: no call is right)
 
 
 class DiffRow(_Model):

@@ -1,6 +1,8 @@
 """A run's answers as flat records (one per task x case x model x prompt variant x mode x repeat) and their
 CSV/JSONL/JSON forms. A run with prompt variants has a `prompt` column (the variant's id, empty for a task with one
-template), a run with settings a `setting` column; a run without has none."""
+template), a run with settings a `setting` column; a run without has none. A run with tool_call tasks has
+`tool_calls` (the calls each model made: name, arguments as written, id) and `tool_reasons` (why a tool metric is
+0)."""
 
 from __future__ import annotations
 
@@ -12,23 +14,27 @@ from typing import Any, Literal, TextIO
 
 from llamacompare.identity import AnswerKey
 from llamacompare.store.db import Store
+from llamacompare.toolcall import load_calls
 
 ExportFormat = Literal["csv", "jsonl", "json"]
 
 FIELDS = ["run_id", "task", "case", "model", "prompt", "setting", "mode", "repeat", "status", "error", "input",
           "reference",
-          "answer", "finish_reason", "prompt_tokens", "completion_tokens", "latency_s", "ttft_s", "cost_usd",
-          "cost_source", "label_method", "label_covered", "label_logprobs", "cached", "attempts", "scores",
-          "check_reasons", "request"]
+          "answer", "tool_calls", "finish_reason", "prompt_tokens", "completion_tokens", "latency_s", "ttft_s",
+          "cost_usd", "cost_source", "label_method", "label_covered", "label_logprobs", "cached", "attempts", "scores",
+          "check_reasons", "tool_reasons", "request"]
 
 
 def export_rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
     """Every answer with its request, measurements and scores; streamed, so a large run is never all in memory
     (its scores are: one small dict per answer)."""
     from llamacompare.analysis.checks import is_check_metric, reason_of
+    from llamacompare.analysis.summary import TOOL_METRICS
 
     scores: dict[AnswerKey, dict[str, float | None]] = {}
     reasons: dict[AnswerKey, dict[str, str]] = {}
+    tool_reasons: dict[AnswerKey, dict[str, str]] = {}
+    with_tools = False
     calibrated: dict[AnswerKey, Any] = {}
     for s in store.scores(run_id):
         scores.setdefault(s.answer, {})[s.scorer] = s.value
@@ -36,6 +42,10 @@ def export_rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
             calibrated[s.answer] = json.loads(s.detail).get("calibrated")
         if is_check_metric(s.scorer) and (why := reason_of(s.detail)):
             reasons.setdefault(s.answer, {})[s.scorer] = why  # why a check failed (or did not run)
+        if s.scorer in TOOL_METRICS:
+            with_tools = True
+            if why := reason_of(s.detail):
+                tool_reasons.setdefault(s.answer, {})[s.scorer] = why
     with_prompts, with_settings = store.has_prompt_variants(run_id), store.has_settings(run_id)
     for r in store.results(run_id):
         row = {
@@ -59,6 +69,9 @@ def export_rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
             "check_reasons": reasons.get(r.answer, {}),
             "request": r.request,
         }
+        if with_tools:
+            row["tool_calls"] = [c.to_dict() for c in load_calls(r.tool_calls)]
+            row["tool_reasons"] = tool_reasons.get(r.answer, {})
         if not with_prompts:
             del row["prompt"]
         if not with_settings:
@@ -76,7 +89,8 @@ def write_export(rows: Iterator[dict[str, Any]], fmt: ExportFormat, out: TextIO)
     else:
         first = next(rows, None)
         w = csv.DictWriter(out, fieldnames=[f for f in FIELDS
-                                            if f not in ("prompt", "setting") or (first and f in first)])
+                                            if f not in ("prompt", "setting", "tool_calls", "tool_reasons")
+                                            or (first and f in first)])
         w.writeheader()
         for r in itertools.chain([first] if first else [], rows):
             w.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from llamacompare.identity import AnswerKey
-from llamacompare.scorers import Answer, Scorer, running
+from llamacompare.scorers import Answer, Scorer, Value, running
 from llamacompare.scoring.calibration import batch_calibrate, content_free_calibrate, predict
 from llamacompare.scoring.labels import LabelSet, extract_label
 from llamacompare.store.db import Store
@@ -17,6 +17,7 @@ from llamacompare.store.rows import ResultRow, ScoreRow
 from llamacompare.tasks.case import Case
 from llamacompare.tasks.checks import JsonSchemaCheck, check_list, resolve
 from llamacompare.tasks.schema import Suite, Task
+from llamacompare.toolcall import load_calls, load_tools
 
 
 def score_run(store: Store, run_id: str, suite: Suite, *, base_dir: Path | None = None) -> int:
@@ -143,14 +144,28 @@ def _answer_rows(r: ResultRow, task: Task, scorers: list[Scorer]) -> list[ScoreR
         return []
     fields = json.loads(r.input_json)
     answer = Answer(r.text or "", r.reference,
-                    {k: v for k, v in fields.items() if k not in (task.reference, "checks") and isinstance(v, str)})
+                    {k: v for k, v in fields.items() if k not in (task.reference, "checks") and isinstance(v, str)},
+                    calls=load_calls(r.tool_calls), tools=load_tools((r.request or {}).get("tools")),
+                    fold=task.argument_match == "fold")
     values: dict[str, float | None] = {}
+    reasons: dict[str, str] = {}
     for s in scorers:
         if s.score is not None and (r.reference or not s.needs_reference):
-            values.update(s.score(answer))
+            for name, v in s.score(answer).items():
+                if isinstance(v, Value):
+                    values[name] = v.value
+                    if v.reason:
+                        reasons[name] = v.reason
+                else:
+                    values[name] = v
     stopped = _stopped(r, values.get("repetition")) if "words" in values else {}
-    return [ScoreRow.of(r.run_id, r.answer, name, value, json.dumps(stopped) if name == "words" and stopped else None)
-            for name, value in values.items()]
+
+    def detail(name: str) -> str | None:
+        if name == "words" and stopped:
+            return json.dumps(stopped)
+        return json.dumps({"reason": reasons[name]}, ensure_ascii=False) if name in reasons else None
+
+    return [ScoreRow.of(r.run_id, r.answer, name, value, detail(name)) for name, value in values.items()]
 
 
 class _Checker:

@@ -17,6 +17,7 @@ from llamacompare.analysis.checks import add_check_metrics, is_check_metric, rea
 from llamacompare.analysis.contract import (
     Answer,
     Calibration,
+    CallShown,
     CaseReport,
     CheckOutcome,
     Confusion,
@@ -36,6 +37,7 @@ from llamacompare.analysis.contract import (
     RunInfo,
     StopDecision,
     TaskSummary,
+    ToolVerdict,
 )
 from llamacompare.formatting import variant_label
 from llamacompare.identity import Contender
@@ -52,6 +54,7 @@ from llamacompare.store.db import Store
 from llamacompare.store.rows import ScoreRow
 from llamacompare.tasks.prompt_template import input_text
 from llamacompare.tasks.schema import ParamsSpec, Suite, Task
+from llamacompare.toolcall import load_calls, load_expected
 
 
 @dataclass
@@ -80,6 +83,8 @@ class _ContenderStats:
     # among the listed alternatives
     label_methods: dict[str | None, int] = field(default_factory=dict)
     label_covered: int = 0
+    # case -> tool_call metric -> (value, reason), first repeat only: shown per answer
+    tool: dict[str, dict[str, tuple[float | None, str | None]]] = field(default_factory=dict)
 
 
 def build_report(
@@ -130,6 +135,8 @@ def build_report(
             scored.scores.setdefault(s.case_id, {}).setdefault(s.scorer, []).append(s.value)
         if s.rep == 0 and is_check_metric(s.scorer):
             scored.checks.setdefault(s.case_id, {})[s.scorer] = (s.value, reason_of(s.detail))
+        if s.rep == 0 and s.scorer in TOOL_METRICS:
+            scored.tool.setdefault(s.case_id, {})[s.scorer] = (s.value, reason_of(s.detail))
         if s.scorer == "label" and s.detail:
             d = json.loads(s.detail)
             scored.labels.setdefault(s.case_id, []).append(d.get("label"))
@@ -545,29 +552,55 @@ def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[Con
         case = by_key.get(key)
         if case is None:
             fields = json.loads(r.input_json)
+            expected = ([CallShown(name=c.name, arguments=json.dumps(dict(c.arguments), ensure_ascii=False))
+                         for c in load_expected(r.reference)] if task.type == "tool_call" and r.reference else None)
             case = by_key[key] = CaseReport(task=task.id, id=r.case_id, input=input_text(task, fields),
-                                      reference=r.reference)
+                                      reference=r.reference, expected_calls=expected)
             out.append(case)
             seqs[key] = r.seq
         v = variants[task.id].get(r.answer.contender)
         name = v.name if v else variant_name(task.id, r.model, r.mode, r.prompt, r.setting)
         detail = v.details.get(r.case_id) if v else None
         sc = v.scores.get(r.case_id, {}) if v else {}
-        values = sc.get("label") if task.type == "classify" else (sc.get("judge") or sc.get("rougeL"))
+        values = (sc.get("label") if task.type == "classify" else sc.get("tool_call") if task.type == "tool_call"
+                  else (sc.get("judge") or sc.get("rougeL")))
         score = values[0] if values else None
+        calls = load_calls(r.tool_calls)
+        verdict, reason = _tool_verdict(v.tool.get(r.case_id, {}), bool(calls)) if v and task.type == "tool_call" \
+            else (None, None)
         request = json.loads(r.request_json) if r.request_json else {}
         outcomes = v.checks.get(r.case_id, {}) if v else {}
         case.answers[name] = Answer(
             text=r.text, error=r.error, score=score,
-            correct=None if score is None or task.type != "classify" else score == 1.0,
+            correct=None if score is None or task.type == "generate" else score == 1.0,
             label=detail[0] if detail else None, latency_s=r.latency_s,
             prompt_tokens=r.prompt_tokens, completion_tokens=r.completion_tokens,
             cost_usd=r.cost_usd, prompt=_prompt_text(request), params=request.get("params", {}),
             checks={m: CheckOutcome(value=x, reason=why) for m, (x, why) in outcomes.items()}, mode=r.mode,
             contender=r.answer.contender,
+            calls=[CallShown(name=c.name, arguments=c.arguments) for c in calls], verdict=verdict, reason=reason,
         )
     out.sort(key=lambda c: (task_order[c.task], seqs[(c.task, c.id)]))
     return out
+
+
+#: the tool_call scorer's metrics, whose reasons each answer shows
+TOOL_METRICS = ("tool_call", "tool_name", "tool_args_valid")
+
+
+def _tool_verdict(outcomes: dict[str, tuple[float | None, str | None]], called: bool
+                  ) -> tuple[ToolVerdict | None, str | None]:
+    """How a tool_call answer went, and the reason of the first metric that failed (the function before the
+    arguments: a wrong function's arguments are not compared)."""
+    name, call = outcomes.get("tool_name"), outcomes.get("tool_call")
+    if name is None or call is None:
+        return None, None
+    if not name[0]:
+        return ("wrong function" if called else "no call"), name[1]
+    if not call[0]:
+        return "wrong arguments", call[1]
+    valid = outcomes.get("tool_args_valid")
+    return "right", valid[1] if valid is not None and not valid[0] else None
 
 
 def _prompt_text(request: dict[str, Any]) -> str:

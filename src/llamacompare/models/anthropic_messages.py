@@ -28,6 +28,12 @@ What each part follows (anthropics/anthropic-sdk-python at 009b035, 2026-08-07; 
   /v1/models` (`types/model_info.py`: `id`, `display_name`, `created_at`, `max_input_tokens`), paged by
   `after_id` (`pagination.py`: `data`, `has_more`, `last_id`; `model_list_params.py`: `limit` up to 1000).
 
+- Tools (https://docs.claude.com/en/docs/agents-and-tools/tool-use/implement-tool-use; `types/tool_param.py`: `name`,
+  `description`, `input_schema`): the tools go in `tools`; a call comes back as a `tool_use` content block
+  (`types/tool_use_block.py`: `id`, `name`, `input` object) with stop_reason `tool_use`, streamed as a
+  `content_block_start` of that block (its `input` empty) and `content_block_delta`s of `input_json_delta`
+  (`partial_json`, `types/input_json_delta.py`), the pieces of the input's JSON text.
+
 No log-probabilities anywhere in the API: label scores are not offered (`mode: logprob` stops before sending).
 """
 
@@ -60,6 +66,7 @@ from llamacompare.models.deadlines import Deadlines
 from llamacompare.models.openai_compat import ModelListFailed, _error_body, _retry_after, _transport_errors
 from llamacompare.models.response_format import ResponseFormat
 from llamacompare.settings import redact
+from llamacompare.toolcall import ToolCall
 
 DEFAULT_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -102,6 +109,9 @@ def messages_request(model: str, request: Request, *, stream: bool = False) -> d
         body["stop_sequences"] = sent
     if p.response_format is not None:
         body["output_config"] = {"format": output_format(p.response_format)}
+    if request.tools:
+        body["tools"] = [{"name": t.name, **({"description": t.description} if t.description else {}),
+                          "input_schema": dict(t.parameters)} for t in request.tools]
     if stream:
         body["stream"] = True
     return body
@@ -182,21 +192,24 @@ def cost(usage: Mapping[str, Any], price: tuple[float, float] | None) -> float |
     return (tokens_in * p_in + out * p_out) / 1e6
 
 
-def parse_message(data: Any, url: str) -> tuple[str, str | None, dict[str, Any]]:
-    """A whole answer (`types/message.py`): (text of its text blocks, stop_reason, usage)."""
+def parse_message(data: Any, url: str) -> tuple[str, str | None, dict[str, Any], tuple[ToolCall, ...]]:
+    """A whole answer (`types/message.py`): (text of its text blocks, stop_reason, usage, its tool_use blocks as
+    calls)."""
     if not isinstance(data, dict) or not isinstance(data.get("content"), list):
         raise ServerError(f"{url} answered without a message's content blocks", status=200)
     text = "".join(b["text"] for b in data["content"]
                    if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str))
     usage = data.get("usage")
-    return text, data.get("stop_reason"), usage if isinstance(usage, dict) else {}
+    calls = tuple(ToolCall(str(b.get("name") or ""), jsonfast.dumps(b.get("input") or {}), b.get("id"))
+                  for b in data["content"] if isinstance(b, dict) and b.get("type") == "tool_use")
+    return text, data.get("stop_reason"), usage if isinstance(usage, dict) else {}, calls
 
 
 class MessageStream:
     """A streamed answer put back together from its server-sent events, one network block at a time."""
 
     __slots__ = ("url", "started", "parts", "stop_reason", "usage", "ttft", "done", "_rest", "_event", "_data",
-                 "raise_for")
+                 "raise_for", "_calls")
 
     def __init__(self, url: str, started: float, raise_for: Any) -> None:
         self.url = url
@@ -210,6 +223,7 @@ class MessageStream:
         self._rest = b""
         self._event = ""
         self._data: list[bytes] = []
+        self._calls: dict[int, list[str]] = {}  # tool_use blocks by index: [id, name, input JSON so far]
 
     def feed(self, block: bytes) -> None:
         """Complete lines are read (LF, CRLF or CR), a partial last one waits; a blank line ends an event."""
@@ -233,6 +247,12 @@ class MessageStream:
             raise ServerError(f"stream from {self.url} ended before message_stop: the answer is incomplete")
         return "".join(self.parts), self.stop_reason, self.usage, self.ttft
 
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        """The tool_use blocks streamed, in order; an input sent whole in the start block stands where no delta
+        came."""
+        return tuple(ToolCall(name, text or "{}", call_id or None) for _, (call_id, name, text)
+                     in sorted(self._calls.items()))
+
     def _dispatch(self) -> None:
         data, event = self._data, self._event
         self._data, self._event = [], ""
@@ -249,10 +269,20 @@ class MessageStream:
             delta = payload.get("delta")
             if isinstance(delta, dict) and delta.get("type") == "text_delta" and delta.get("text"):
                 self._append(delta["text"])
+            elif isinstance(delta, dict) and delta.get("type") == "input_json_delta":
+                call = self._calls.setdefault(_int(payload.get("index")) or 0, ["", "", ""])
+                call[2] += str(delta.get("partial_json") or "")
         elif kind == "content_block_start":
             block = payload.get("content_block")
             if isinstance(block, dict) and block.get("type") == "text" and block.get("text"):
                 self._append(block["text"])
+            elif isinstance(block, dict) and block.get("type") == "tool_use":
+                given = block.get("input")
+                self._calls[_int(payload.get("index")) or 0] = [
+                    str(block.get("id") or ""), str(block.get("name") or ""),
+                    jsonfast.dumps(given) if given else ""]
+                if self.ttft is None:
+                    self.ttft = time.perf_counter() - self.started
         elif kind == "message_start":
             message = payload.get("message")
             usage = message.get("usage") if isinstance(message, dict) else None
@@ -402,11 +432,11 @@ class AnthropicProvider(Provider):
         body = messages_request(model, request, stream=self.stream)
         started = time.perf_counter()
         if self.stream:
-            text, stop_reason, usage, ttft = await self._stream(body, started)
+            text, stop_reason, usage, ttft, calls = await self._stream(body, started)
         else:
             status, data, headers = await self._request("POST", "/v1/messages", body)
             self._raise_for(status, data, headers)
-            text, stop_reason, usage = parse_message(data, self.base_url + "/v1/messages")
+            text, stop_reason, usage, calls = parse_message(data, self.base_url + "/v1/messages")
             ttft = None
         latency = time.perf_counter() - started
         finish = FINISH.get(stop_reason, stop_reason) if stop_reason is not None else None
@@ -418,7 +448,7 @@ class AnthropicProvider(Provider):
         source = "unknown" if usd is None else f"table {ANTHROPIC_PRICES_AS_OF}"
         return Response(model=model, text=text, finish_reason=finish, prompt_tokens=pt, completion_tokens=ct,
                         latency_s=latency, ttft_s=ttft, cost_usd=usd, cost_source=source,
-                        request=request.to_dict())
+                        request=request.to_dict(), tool_calls=calls)
 
     async def score_labels(self, model: str, request: Request, labels: list[str]) -> LabelScores:
         raise BadRequestError(f"{model} gives no label scores ({NO_LOGPROBS}); use mode: generate")
@@ -440,21 +470,21 @@ class AnthropicProvider(Provider):
             raise ServerError(f"{url} returned malformed JSON ({len(raw)} bytes)", status=status) from None
 
     async def _stream(self, body: dict[str, Any], started: float
-                      ) -> tuple[str, str | None, dict[str, Any], float | None]:
+                      ) -> tuple[str, str | None, dict[str, Any], float | None, tuple[ToolCall, ...]]:
         url = self.base_url + "/v1/messages"
         with _transport_errors(url, self.timeout_s, "no complete answer", "stream from"), self._deadlines.guard():
             async with self._sess().post(url, data=jsonfast.dumps_bytes(body)) as resp:
                 if resp.status != 200:
                     self._raise_for(resp.status, _error_body(await resp.read()), resp.headers)
                 if not resp.headers.get("Content-Type", "").startswith("text/event-stream"):
-                    text, stop_reason, usage = parse_message(_loads(await resp.read(), url), url)
-                    return text, stop_reason, usage, None
+                    text, stop_reason, usage, calls = parse_message(_loads(await resp.read(), url), url)
+                    return text, stop_reason, usage, None, calls
                 answer = MessageStream(url, started, self._raise_for)
                 async for block in resp.content.iter_any():
                     answer.feed(block)
                     if answer.done:
                         break
-        return answer.close()
+        return (*answer.close(), answer.tool_calls())
 
     def _raise_for(self, status: int, data: Any, headers: Any, *, during: str = "") -> None:
         """An error answer (or a stream's error event) as the typed error the retry policy understands."""

@@ -8,6 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from llamacompare.models.capabilities import Capabilities
 from llamacompare.models.response_format import ResponseFormat
+from llamacompare.toolcall import Tool, ToolCall, dump_tools
+
+__all__ = ["LabelScores", "ModelInfo", "ModelUsage", "Params", "Prepared", "Provider", "Request", "Response", "Tool",
+           "ToolCall"]
 
 if TYPE_CHECKING:
     from llamacompare.models.spec import PromptFormat
@@ -44,6 +48,9 @@ class Request:
     params: Params = field(default_factory=Params)
     #: text shared by many requests (a few-shot block); local models keep its KV cache. Not sent, not hashed.
     prefix: str | None = field(default=None, compare=False)
+    #: functions the model may call (a tool_call task): sent natively where the request is messages, and part of the
+    #: stored, hashed request either way (a prompt rendered with them says so in its text too)
+    tools: tuple[Tool, ...] = ()
     _dict: dict[str, Any] | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -60,6 +67,8 @@ class Request:
                 d["prompt"] = self.prompt
             else:
                 d["messages"] = [dict(m) for m in self.messages or ()]
+            if self.tools:
+                d["tools"] = dump_tools(self.tools)
             object.__setattr__(self, "_dict", d)
         return d
 
@@ -84,6 +93,8 @@ class Response:
     label_method: str | None = None
     label_covered: bool | None = None
     cached: bool = False
+    #: the functions the model called (a tool_call task), in order; empty where it answered in text
+    tool_calls: tuple[ToolCall, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

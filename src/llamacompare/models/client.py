@@ -12,12 +12,13 @@ from typing import cast
 
 from llamacompare.errors import ProviderError, UsageError
 from llamacompare.models import open_provider
-from llamacompare.models.base import LabelScores, Params, Prepared, Provider, Request, Response
+from llamacompare.models.base import LabelScores, Params, Prepared, Provider, Request, Response, Tool
 from llamacompare.models.capabilities import Capabilities
 from llamacompare.models.requests import plain_text, to_request
 from llamacompare.models.retry import AttemptSlots, RetryPolicy, with_retries
 from llamacompare.models.spec import ModelSpec
 from llamacompare.prompts.chat_templates import Message
+from llamacompare.prompts.tool_format import parse_calls
 
 RetryHook = Callable[[int, ProviderError, float], None]
 
@@ -75,11 +76,12 @@ class ModelClient:
     def request_for(
         self, messages: Sequence[Message], params: Params, *, add_inst: bool = True, prefix: str | None = None,
         cue: str | None = None, base_stop: Sequence[str] = (), chat: Sequence[Message] | None = None,
+        tools: Sequence[Tool] = (),
     ) -> Request:
         # `--api completions` asks for the model's plain text, as a base model gets it: no template
         template = None if self.spec.api == "completions" else self._gguf_template
         return to_request(self.spec, messages, params, add_inst=add_inst, gguf_template=template,
-                          prefix=prefix, cue=cue, base_stop=base_stop, chat=chat)
+                          prefix=prefix, cue=cue, base_stop=base_stop, chat=chat, tools=tools)
 
     def label_request(self, request: Request, labels: list[str]) -> tuple[Request, dict[str, str]]:
         """What to score labels after, and each label as it is scored. A label continues a raw prompt (after a
@@ -104,6 +106,9 @@ class ModelClient:
             on_retry=on_retry or self.on_retry, slots=slots,
         )
         response.model = self.name
+        if request.tools and request.prompt is not None and not response.tool_calls:
+            # the tools went out in the prompt's text: the calls are in the answer's text
+            response.tool_calls = parse_calls(response.text)
         return response
 
     async def score_labels(self, request: Request, labels: list[str], *, on_retry: RetryHook | None = None,

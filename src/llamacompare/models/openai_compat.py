@@ -41,6 +41,7 @@ from llamacompare.models.logprobs import (
 )
 from llamacompare.models.streaming import StreamedAnswer, error_field, error_message
 from llamacompare.settings import redact
+from llamacompare.toolcall import ToolCall, dump_tools
 
 
 class OpenAICompatProvider(Provider):
@@ -273,6 +274,8 @@ class OpenAICompatProvider(Provider):
             body["prompt"] = request.prompt
         else:
             body["messages"] = [dict(m) for m in request.messages or ()]
+            if request.tools:  # OpenAI's function tools; the server answers with `tool_calls`
+                body["tools"] = dump_tools(request.tools)
         if p.response_format is not None:  # each server's own field (servers.format_fields)
             body.update(servers.format_fields(caps, p.response_format, chat=request.prompt is None, model=model))
         if stream:
@@ -306,11 +309,11 @@ class OpenAICompatProvider(Provider):
         body = self.payload(model, request, stream=self.stream)
         started = time.perf_counter()
         if self.stream:
-            text, finish, usage, ttft = await self._stream(path, body, started)
+            text, finish, usage, ttft, calls = await self._stream(path, body, started)
         else:
             status, data, headers = await self._request("POST", path, body)
             self._raise_for(status, data, headers)
-            text, finish, usage = _parse_full(data, chat=request.prompt is None)
+            text, finish, usage, calls = _parse_full(data, chat=request.prompt is None)
             ttft = None
         latency = time.perf_counter() - started
         pt, ct = usage.get("prompt_tokens"), usage.get("completion_tokens")
@@ -318,6 +321,7 @@ class OpenAICompatProvider(Provider):
         return Response(
             model=model, text=text, finish_reason=finish, prompt_tokens=pt, completion_tokens=ct,
             latency_s=latency, ttft_s=ttft, cost_usd=cost, cost_source=source, request=request.to_dict(),
+            tool_calls=calls,
         )
 
     # -- label scores --------------------------------------------------------------------------------------
@@ -460,7 +464,7 @@ class OpenAICompatProvider(Provider):
 
     async def _stream(
         self, path: str, body: dict[str, Any], started: float
-    ) -> tuple[str, str | None, dict[str, Any], float | None]:
+    ) -> tuple[str, str | None, dict[str, Any], float | None, tuple[ToolCall, ...]]:
         url = self.base_url + path
         chat = path.endswith("chat/completions")
         with _transport_errors(url, self.timeout_s, "no complete answer", "stream from"), self._deadlines.guard():
@@ -474,14 +478,14 @@ class OpenAICompatProvider(Provider):
                         data = jsonfast.loads(raw)
                     except ValueError:
                         raise ServerError(f"{url} returned malformed JSON", status=200) from None
-                    text, finish, usage = _parse_full(data, chat=chat)
-                    return text, finish, usage, None
+                    text, finish, usage, calls = _parse_full(data, chat=chat)
+                    return text, finish, usage, None, calls
                 answer = StreamedAnswer(url, chat=chat, started=started)
                 async for block in resp.content.iter_any():
                     answer.feed(block)
                     if answer.done:
                         break
-        return answer.close()
+        return (*answer.close(), answer.tool_calls())
 
     def _raise_for(self, status: int, data: Any, headers: Any) -> None:
         if status == 200:
@@ -603,14 +607,30 @@ def _error_body(raw: bytes) -> Any:
         return {"error": {"message": raw[:200].decode("utf-8", "replace")}}
 
 
-def _parse_full(data: Any, *, chat: bool) -> tuple[str, str | None, dict[str, Any]]:
+def _parse_full(data: Any, *, chat: bool) -> tuple[str, str | None, dict[str, Any], tuple[ToolCall, ...]]:
     if not isinstance(data, dict):
         raise ServerError("answer is not a JSON object", status=200)
     choices = data.get("choices")
     if not choices:
         raise ServerError("answer has no choices", status=200)
     choice = choices[0]
-    text = (choice.get("message") or {}).get("content") if chat else choice.get("text")
-    if text is None:
+    message = (choice.get("message") or {}) if chat else {}
+    text = message.get("content") if chat else choice.get("text")
+    calls = _tool_calls(message.get("tool_calls"))
+    if text is None and not calls:
         raise ServerError("answer has no text", status=200)
-    return text, choice.get("finish_reason"), data.get("usage") or {}
+    return text or "", choice.get("finish_reason"), data.get("usage") or {}, calls
+
+
+def _tool_calls(items: Any) -> tuple[ToolCall, ...]:
+    """A message's `tool_calls` (openai-python's `ChatCompletionMessageToolCall`: {id, type: "function",
+    function: {name, arguments: JSON text}}); entries of another type (a custom tool) are not function calls."""
+    out = []
+    for item in items if isinstance(items, list) else ():
+        fn = item.get("function") if isinstance(item, dict) else None
+        if isinstance(fn, dict) and item.get("type", "function") == "function":
+            args = fn.get("arguments")
+            # kept as the model wrote it; a server that sends an object (not OpenAI's text) gets it as JSON text
+            text = args if isinstance(args, str) else jsonfast.dumps(args) if args is not None else ""
+            out.append(ToolCall(str(fn.get("name") or ""), text, item.get("id")))
+    return tuple(out)

@@ -12,12 +12,13 @@ from typing import Any
 
 from llamacompare import jsonfast
 from llamacompare.errors import BadRequestError, ServerError
+from llamacompare.toolcall import ToolCall
 
 
 class StreamedAnswer:
     """Feed it the bytes as they arrive; it keeps the text, finish reason, usage and time to first token."""
 
-    __slots__ = ("url", "chat", "started", "parts", "finish", "usage", "ttft", "done", "_rest")
+    __slots__ = ("url", "chat", "started", "parts", "finish", "usage", "ttft", "done", "_rest", "_calls")
 
     def __init__(self, url: str, *, chat: bool, started: float) -> None:
         self.url = url
@@ -29,6 +30,7 @@ class StreamedAnswer:
         self.ttft: float | None = None
         self.done = False  # `data: [DONE]` seen
         self._rest = b""  # an incomplete last line, completed by the next block
+        self._calls: dict[int, list[str]] = {}  # tool calls by their `index`: [id, name, arguments so far]
 
     def feed(self, block: bytes) -> None:
         """Take one block: complete lines are read, a partial last line waits. Lines end in LF, CRLF or CR."""
@@ -49,7 +51,7 @@ class StreamedAnswer:
         self._rest = b""
         if not self.done and self.finish is None:
             raise ServerError(f"stream from {self.url} ended before the answer was complete")
-        if self.finish is None and not self.parts:
+        if self.finish is None and not self.parts and not self._calls:
             raise ServerError(f"{self.url} answered with no choices")
         return "".join(self.parts), self.finish, self.usage, self.ttft
 
@@ -69,9 +71,12 @@ class StreamedAnswer:
             self.usage = chunk["usage"]
         choices = chunk.get("choices") or ()
         for choice in choices:
-            piece = (choice.get("delta") or {}).get("content") if self.chat else choice.get("text")
+            delta = choice.get("delta") or {}
+            piece = delta.get("content") if self.chat else choice.get("text")
             if piece:
                 self._append(piece)
+            if self.chat and delta.get("tool_calls"):
+                self._call_deltas(delta["tool_calls"])
             if choice.get("finish_reason"):
                 self.finish = choice["finish_reason"]
         if not choices and not self.chat:
@@ -81,6 +86,26 @@ class StreamedAnswer:
                 self._append(token["text"])
         if chunk.get("finish_reason"):  # Together puts it (and usage) at the top level of the last chunk
             self.finish = chunk["finish_reason"]
+
+    def _call_deltas(self, deltas: Any) -> None:
+        """openai-python's `ChoiceDeltaToolCall`s: the first delta of a call has its `index`, `id` and function
+        `name`, later ones more of its `arguments` text."""
+        for d in deltas if isinstance(deltas, list) else ():
+            if not isinstance(d, dict):
+                continue
+            index = d.get("index", len(self._calls))
+            call = self._calls.setdefault(index if isinstance(index, int) else len(self._calls), ["", "", ""])
+            fn = d.get("function") or {}
+            call[0] = call[0] or str(d.get("id") or "")
+            call[1] = call[1] or str(fn.get("name") or "")  # once (OpenAI); Together repeats it in every delta
+            call[2] += str(fn.get("arguments") or "")
+            if self.ttft is None:
+                self.ttft = time.perf_counter() - self.started
+
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        """The calls streamed, in their order."""
+        return tuple(ToolCall(name, args, call_id or None)
+                     for _, (call_id, name, args) in sorted(self._calls.items()))
 
     def _append(self, piece: str) -> None:
         if self.ttft is None:

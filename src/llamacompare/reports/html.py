@@ -39,6 +39,7 @@ def render_html(data: Report) -> str:
         "local_header": fmt.LOCAL_USAGE_HEADER,
         "local_note": fmt.LOCAL_USAGE_NOTE,
         "n_cases": len(data.cases),
+        "tool_tasks": any(t.type == "tool_call" for t in data.tasks),
         "css": css,
         "js": js,
         "csp": _csp(css, js),
@@ -68,6 +69,8 @@ def disagrees(case: CaseReport, task_type: str) -> bool:
     for answer in case.answers.values():
         if task_type == "classify":
             values.add(answer.label or NO_LABEL)
+        elif task_type == "tool_call":
+            values.add(fmt.calls_text(answer.calls))
         else:
             values.add(answer.text.strip() if answer.text is not None else None)
     return len(values) > 1
@@ -99,6 +102,8 @@ def answer_tags(answer: Answer, task_type: str) -> list[tuple[str, str]]:
         tags.append(("", "score " + fmt.num(answer.score, 2)))
     if answer.error:
         tags.append(("bad", "error"))
+    if answer.verdict is not None and answer.verdict != "right":  # how a tool call went wrong, and why
+        tags.append(("bad", fmt.verdict_text(answer.verdict, answer.reason)))
     tags += check_tags(answer)
     return tags
 
@@ -147,8 +152,11 @@ def failed_checks(answer: Answer) -> list[str]:
 
 def shown(answer: Answer, task_type: str) -> dict[str, Any]:
     """An answer's figures and marks, formatted once for every view of the case matrix."""
-    return {"tags": answer_tags(answer, task_type), "text_is_label": text_is_label(answer),
-            "facts": answer_facts(answer)}
+    out = {"tags": answer_tags(answer, task_type), "text_is_label": text_is_label(answer),
+           "facts": answer_facts(answer)}
+    if task_type == "tool_call":
+        out["calls"] = fmt.calls_text(answer.calls)
+    return out
 
 
 def _status_kind(status: str) -> str:
@@ -213,6 +221,8 @@ def _cases_payload(data: Report) -> dict[str, Any]:
     for c in data.cases:
         item: dict[str, Any] = c.model_dump()
         item["disagree"] = disagrees(c, types.get(c.task, "generate"))
+        if c.expected_calls is not None:  # the expected calls as the answers' calls are shown
+            item["reference"] = "expected: " + fmt.calls_text(c.expected_calls)
         for name, a in c.answers.items():
             item["answers"][name]["shown"] = shown(a, types.get(c.task, "generate"))
             item["answers"][name]["model"] = _base_model(name, a)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from llamacompare import formatting as fmt
-from llamacompare.analysis.contract import PairwiseRow, Report, TaskSummary
+from llamacompare.analysis.contract import CaseReport, PairwiseRow, Report, TaskSummary
 
 # Characters that Markdown (GitHub flavour) could read as formatting, links, HTML or table structure.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
@@ -116,6 +116,30 @@ def _pair_table(pairs: list[PairwiseRow], task: TaskSummary) -> list[str]:
             *(line for note in notes for line in (note, ""))]
 
 
+def _calls_matrix(task_id: str, cases: list[CaseReport]) -> list[str]:
+    """A tool_call task's cases: the expected call beside each model's, with how it went."""
+    if not cases:
+        return []
+    models = list(dict.fromkeys(m for c in cases for m in c.answers))
+    rows = []
+    for c in cases:
+        cells = []
+        for m in models:
+            a = c.answers.get(m)
+            if a is None or a.error:
+                cells.append(md_text(a.error if a is not None else fmt.DASH))
+                continue
+            mark = fmt.verdict_text(a.verdict or "", a.reason)
+            cells.append(f"{md_text(_one_line(fmt.calls_text(a.calls)))} {md_text(mark)}")
+        rows.append([md_text(c.id), md_text(_one_line(fmt.calls_text(c.expected_calls or []))), *cells])
+    return [f"Calls of task {md_text(task_id)}:", "", *_table(["Case", "Expected", *map(md_text, models)], rows,
+                                                              right=set()), ""]
+
+
+def _one_line(calls: str) -> str:
+    return calls.replace("\n", "; ")
+
+
 def render_markdown(data: Report) -> str:
     """Render `data` as GitHub-flavoured Markdown."""
     run = data.run
@@ -128,6 +152,8 @@ def render_markdown(data: Report) -> str:
     ]
     for task in data.tasks:
         out += _task_section(task)
+        if task.type == "tool_call":
+            out += _calls_matrix(task.id, [c for c in data.cases if c.task == task.id])
     if data.local:
         out += ["### Local models on this machine", ""]
         out += _table(["Model", *(h.capitalize() for h in fmt.LOCAL_USAGE_HEADER)],

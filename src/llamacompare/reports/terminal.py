@@ -15,6 +15,7 @@ from rich.text import Text
 from llamacompare import formatting as fmt
 from llamacompare.analysis.checks import is_check_metric, ordered_check_metrics
 from llamacompare.analysis.contract import Answer, CaseReport, PairwiseRow, Report, TaskSummary
+from llamacompare.analysis.summary import TOOL_METRICS
 from llamacompare.reports.html import check_tags
 from llamacompare.reports.names import display_names, fold, narrowest
 from llamacompare.scorers import summary_columns
@@ -54,6 +55,7 @@ def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | N
             con.print(Text(("  " if i == 0 else "    ") + line))
         for st in task.stability:
             con.print(Text("  " + fmt.stability_line(st, task.primary_metric, short.get(st.model, st.model))))
+        _print_tool_metrics(con, task, short)
         _print_checks(con, task, short)
         con.print()
     if report.local:
@@ -100,7 +102,9 @@ def _side_by_side(con: Console, task_id: str, task_cases: list[CaseReport]) -> T
             table.add_column(fold(short[m], max(narrowest(short[m]), each)), overflow="fold", ratio=2)
     for c in task_cases:
         head = Text(ids[c.id], style="bold")
-        if c.reference:
+        if c.expected_calls is not None:
+            head.append(f"\nexpected: {_short(fmt.calls_text(c.expected_calls), 200)}", style="dim")
+        elif c.reference:
             head.append(f"\nexpected: {_short(c.reference, 80)}", style="dim")
         cells = [_answer_cell(c.answers.get(m)) for m in models]
         if not stacked:
@@ -131,16 +135,30 @@ def _print_checks(con: Console, task: TaskSummary, short: dict[str, str]) -> Non
     """A row per check, a column per model: the share of answers passing with its interval; then the paired
     differences on checks that are significant."""
     names = [(m, name) for m, name in ordered_check_metrics(task) if m != task.primary_metric]
+    _print_rows(con, task, short, names, f"task {task.id}: checks passed, 95% CI", "check")
+
+
+def _print_tool_metrics(con: Console, task: TaskSummary, short: dict[str, str]) -> None:
+    """A tool_call task's other figures than its primary one (the right function, valid arguments): a row each,
+    with its interval, as checks are shown."""
+    if task.type != "tool_call":
+        return
+    present = {m for r in task.models for m in r.metrics}
+    names = [(m, fmt.metric_title(m)) for m in TOOL_METRICS if m in present and m != task.primary_metric]
+    _print_rows(con, task, short, names, f"task {task.id}: tool calls, 95% CI", "metric")
+
+
+def _print_rows(con: Console, task: TaskSummary, short: dict[str, str], names: list[tuple[str, str]], title: str,
+                head: str) -> None:
     if not names:
         return
     models = [r for r in task.models if not r.is_baseline]
-    title = f"task {task.id}: checks passed, 95% CI"
     labels = [short.get(r.model, r.model) for r in models]
     checks = [name for _, name in names]
 
     def wide(widths: Sequence[int]) -> Table:  # a column per model, its name folded in the header
         table = plain_table(title)
-        table.add_column("check", no_wrap=True)
+        table.add_column(head, no_wrap=True)
         for label, w in zip(labels, widths[1:], strict=True):
             table.add_column(fold(label, w), justify="right", no_wrap=True)
         for m, name in names:
@@ -150,9 +168,9 @@ def _print_checks(con: Console, task: TaskSummary, short: dict[str, str]) -> Non
     def stacked(widths: Sequence[int]) -> Table:  # too many models for a column each: a row each
         folds = [fold(t, w) for texts, w in ((checks, widths[0]), (labels, widths[1])) for t in texts]
         table = plain_table(title, lines=any("\n" in f for f in folds))
-        table.add_column("check", no_wrap=True)
+        table.add_column(head, no_wrap=True)
         table.add_column("model", no_wrap=True)
-        table.add_column("passed", justify="right", no_wrap=True)
+        table.add_column("passed" if head == "check" else "share", justify="right", no_wrap=True)
         for m, name in names:
             for i, (r, label) in enumerate(zip(models, labels, strict=True)):
                 table.add_row(fold(name, widths[0]) if i == 0 else "", fold(label, widths[1]),
@@ -184,6 +202,8 @@ def _answer_cell(a: Answer | None) -> str | Text:
         return fmt.DASH
     if a.error:
         return Text(a.error, style="red")
+    if a.verdict is not None:
+        return _call_cell(a)
     text = (a.text or "").strip()
     t = Text(_short(text, 600)) if text else Text("(blank)", style="dim")
     if a.label is not None or a.correct is not None:
@@ -193,6 +213,16 @@ def _answer_cell(a: Answer | None) -> str | Text:
 
     for kind, tag in check_tags(a):
         t.append(f"\n{tag}", style={"ok": "green", "bad": "red"}.get(kind, "dim"))
+    return t
+
+
+def _call_cell(a: Answer) -> Text:
+    """A tool_call answer: the calls it made, how that went (and why not), then any text it wrote."""
+    t = Text(_short(fmt.calls_text(a.calls), 400))
+    t.append("\n" + fmt.verdict_text(a.verdict or "", a.reason), style="green" if a.verdict == "right" else "red")
+    text = (a.text or "").strip()
+    if text:
+        t.append(f"\n{_short(text, 200)}", style="dim")
     return t
 
 

@@ -62,6 +62,9 @@ def check_decidable(tasks: Iterable[Task]) -> None:
             what = "prompts: (variants)" if task.prompts else "settings:"
             raise UsageError(f"task {task.id}: --until-decided races models under one prompt and setting, and this "
                              f"task has {what}; run it without --until-decided")
+        if task.type == "tool_call":  # its score needs the answer's calls, which the race is not given yet
+            raise UsageError(f"task {task.id}: --until-decided does not race tool_call tasks yet; run it without "
+                             "--until-decided")
         scorers = set(task.scorers or [])
         if task.type == "generate" and ({"judge", "pairwise"} & scorers or "rouge" not in scorers):
             raise UsageError(f"task {task.id}: --until-decided needs a metric scored as answers arrive (accuracy "

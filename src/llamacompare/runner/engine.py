@@ -529,7 +529,8 @@ async def _process(
     rendered = item.rendered
     request = client.request_for(rendered.messages(), item.params, prefix=rendered.prefix or None,
                                  cue=task.base_model_cue, base_stop=task.base_model_stop or (),
-                                 chat=rendered.chat_messages() if rendered.shots else None)
+                                 chat=rendered.chat_messages() if rendered.shots else None,
+                                 tools=task.tool_list())
     if item.mode in ("logprob", "calibration"):
         request, surface = client.label_request(request, task.label_names())
         sent: dict[str, Any] = {**_scored_after(request), "labels": surface, "mode": "logprob"}

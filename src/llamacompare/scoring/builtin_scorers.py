@@ -3,9 +3,10 @@ functions stay where they are; the order here is the order of `scorers:` names i
 
 from __future__ import annotations
 
-from llamacompare.scorers import Answer, Metric, Scorer, register, scorer
+from llamacompare.scorers import Answer, Metric, Scorer, Value, register, scorer
 from llamacompare.scoring.repetition import repetition as repeated
 from llamacompare.scoring.rouge import length_stats, rouge_scores
+from llamacompare.scoring.tool_calls import score_calls
 
 # label rows: analysis/score.py (a logprob answer's label is calibrated across the model's answers); its other
 # figures come from the confusion of labels
@@ -44,9 +45,20 @@ def repetition(answer: Answer) -> dict[str, float]:
 
 # a task's and its cases' `checks:` (analysis/score.py; each check is its own `check:NAME` metric too) and the marks
 # people export from the HTML report (analysis/human.py): the summary has its own code for both
-register(Scorer("checks", ("classify", "generate"), (
+register(Scorer("checks", ("classify", "generate", "tool_call"), (
     Metric("all_checks", primary=40, binary=True),
     Metric("json_fields"),
 ), selectable=False, averaged=False))
-register(Scorer("human", ("classify", "generate"), (Metric("human", binary=True),), selectable=False,
+register(Scorer("human", ("classify", "generate", "tool_call"), (Metric("human", binary=True),), selectable=False,
                 averaged=False))
+
+
+# tool_call tasks (scoring/tool_calls.py): each a right-or-wrong per answer, so intervals and paired tests are exact.
+# What the task type is scored by: it runs on every tool_call task and is not named in `scorers:`
+@scorer("tool_call", types=("tool_call",), needs_reference=True, always=True, selectable=False, metrics=(
+    Metric("tool_call", title="right call", primary=10, binary=True),
+    Metric("tool_name", title="right function", binary=True),
+    Metric("tool_args_valid", title="valid arguments", binary=True),
+))
+def tool_call(answer: Answer) -> dict[str, Value | None]:
+    return score_calls(answer.calls, answer.reference or "[]", answer.tools, fold=answer.fold)

@@ -35,6 +35,7 @@ from llamacompare.store.rows import (
     RunRow,
     ScoreRow,
 )
+from llamacompare.toolcall import dump_calls
 
 _RUN_COLUMNS = "id, suite, config_json, created_at, finished_at, status"
 
@@ -256,7 +257,7 @@ class Store:
         """Results joined with their responses, ordered by task, case position, model, mode, repeat."""
         sql = f"""SELECT {_RESULT_COLUMNS}, p.text, p.finish_reason, p.prompt_tokens, p.completion_tokens,
                          p.latency_s, p.ttft_s, p.cost_usd, p.cost_source, p.label_logprobs, p.request_json,
-                         p.label_method, p.label_covered, r.setting
+                         p.label_method, p.label_covered, r.setting, p.tool_calls
                   FROM results r LEFT JOIN responses p ON p.key = r.response_key
                   WHERE r.run_id = ?"""
         args: list[Any] = [run_id]
@@ -422,7 +423,7 @@ class Store:
 
 _RESPONSE_COLUMNS = ("key, model, kind, request_json, text, finish_reason, prompt_tokens, completion_tokens, "
                      "latency_s, ttft_s, cost_usd, cost_source, label_logprobs, created_at, label_method, "
-                     "label_covered")
+                     "label_covered, tool_calls")
 _RESULT_COLUMNS = ", ".join("r." + c for c in (
     "run_id", "task_id", "case_id", "model", "prompt", "mode", "rep", "seq", "status", "response_key", "cached",
     "error", "attempts", "input_json", "reference", "updated_at"))
@@ -437,7 +438,7 @@ def _as(row_type: Callable[..., Any]) -> Callable[[sqlite3.Cursor, tuple[Any, ..
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')"  # = datetime.now(UTC).isoformat(timespec="milliseconds")
 _RESPONSE_ROWS = (f"INSERT OR IGNORE INTO responses ({_RESPONSE_COLUMNS}) VALUES ",
-                  f"(?,?,?,?,?,?,?,?,?,?,?,?,?,{_NOW},?,?)", "")
+                  f"(?,?,?,?,?,?,?,?,?,?,?,?,?,{_NOW},?,?,?)", "")
 _RESULT_ROWS = (
     """INSERT INTO results (run_id, task_id, case_id, model, prompt, setting, mode, rep, seq, status, response_key,
                             cached, error, attempts, input_json, reference, updated_at) VALUES """,
@@ -457,6 +458,7 @@ def _response_row(key: str, kind: str, response: Response, request_json: str | N
         response.ttft_s, response.cost_usd, response.cost_source,
         json.dumps(response.label_logprobs) if response.label_logprobs is not None else None,
         response.label_method, None if response.label_covered is None else int(response.label_covered),
+        dump_calls(response.tool_calls),
     )
 
 

@@ -49,6 +49,7 @@ class CachedResponse:
     created_at: str
     label_method: str | None = None  # how label scores were obtained; None: not a label score, or stored before
     label_covered: int | None = None  # 1: every label was among the listed alternatives; None: unknown
+    tool_calls: str | None = None  # the calls the model made (toolcall.dump_calls); None: none
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ class ResultRow:
     label_method: str | None = None  # as CachedResponse's
     label_covered: int | None = None
     setting: str = ""  # the setting's id ("" for a task without settings)
+    tool_calls: str | None = None  # as CachedResponse's
 
     @property
     def answer(self) -> AnswerKey:

@@ -24,6 +24,8 @@ from llamacompare.tasks.conversation import MESSAGES, ConversationError, missing
 from llamacompare.tasks.errors import Loc, SuiteError, display_path, format_loc
 from llamacompare.tasks.hub import HubRef, load_hub_dataset
 from llamacompare.tasks.schema import Task
+from llamacompare.tasks.tools import ToolSpecError, expected_calls
+from llamacompare.toolcall import dump_expected
 
 MAX_CELL = 1 << 20  # 1 MiB of text per field: far above any real prompt, far below a runaway line
 MAX_LINE = 4 << 20  # 4 MiB per physical line
@@ -425,6 +427,9 @@ class CaseReader:
                 if value is not None and value != "":
                     fields["checks"] = self._checks(rec, key, value)
                 continue
+            if key == self.task.reference and self.task.type == "tool_call":
+                fields[key] = self._expected(rec, key, value)
+                continue
             if key == self.task.reference and isinstance(value, dict):
                 value = json.dumps(value, ensure_ascii=False)  # a structured reference, for json_schema checks
             try:
@@ -530,6 +535,16 @@ class CaseReader:
             at = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.at)
             raise self._err(rec, key + at, e.message) from None
         return dump_checks(kept)
+
+    def _expected(self, rec: _Record, key: str, value: Any) -> str:
+        """A tool_call case's expected call(s), checked against the task's tools, as its reference text."""
+        try:
+            return dump_expected(expected_calls(value, self.task.tool_list()))
+        except ToolSpecError as e:
+            at = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.at)
+            if self.source is None and e.at:
+                raise self.error(("cases", rec.number - 1, key, *e.at), e.message) from None
+            raise self._err(rec, key + at, e.message) from None
 
     def _gold(self, rec: _Record, value: str) -> str:
         label = self.task.gold_label(value)

@@ -17,6 +17,7 @@ from llamacompare.tasks.checks import CheckDefinitionError
 from llamacompare.tasks.datasets import CaseSource, SuiteValidation, iter_cases, resolve_source, validate_task
 from llamacompare.tasks.errors import Loc, SuiteError, format_loc
 from llamacompare.tasks.schema import ModelConfig, ParamsSpec, Suite, Task
+from llamacompare.tasks.tools import read_tools_file
 
 
 @dataclass(slots=True)
@@ -37,10 +38,25 @@ class LoadedSuite:
         places (see `tasks.datasets.dataset_candidates`)."""
         loaded = cls(suite, base_dir=base_dir)
         loaded.read_schema_files()
+        loaded.read_tools()
         for task in suite.tasks:
             if task.dataset is not None:
                 loaded.sources[task.id] = resolve_source(task, suite_dir=base_dir, error=loaded.task_error(task))
         return loaded
+
+    def read_tools(self) -> None:
+        """Read each tool_call task's `tools:` file (relative to the suite's folder), checked: a bad one is a
+        SuiteError naming its file and line, before anything is sent."""
+        for task in self.suite.tasks:
+            if isinstance(task.tools, str):
+                if self.base_dir is None:
+                    raise self.task_error(task)(("tools",), "a tools file needs the suite's folder; give the tools "
+                                                            "inline or load the suite from its file")
+                path = self.base_dir / task.tools
+                if not path.is_file():
+                    raise self.task_error(task)(("tools",), f"no tools file {task.tools!r} next to the suite; "
+                                                            "check the path")
+                task.set_tools(read_tools_file(path))
 
     # -- the configuration, read through ------------------------------------------------------------------
     @property

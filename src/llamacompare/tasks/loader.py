@@ -307,6 +307,7 @@ def build_suite(obj: Any, root: Any, path: Path | None) -> LoadedSuite:
     locate = (lambda loc: line_of(root, loc)) if root is not None else None
     loaded = LoadedSuite(suite, path=path, locate=locate, base_dir=path.parent if path is not None else None)
     loaded.read_schema_files()
+    loaded.read_tools()
     return loaded
 
 

@@ -47,7 +47,9 @@ from llamacompare.tasks.errors import fail
 from llamacompare.tasks.hub import HubRef, parse_hub_ref
 from llamacompare.tasks.labels import fold_label
 from llamacompare.tasks.prompt_template import few_shot_turns, placeholders, render_few_shot
+from llamacompare.tasks.tools import ToolSpecError, parse_tools
 from llamacompare.tasks.validation import task_problems
+from llamacompare.toolcall import Tool
 
 #: a label in a chat model's sentence, with its preamble ("Sure! The sentiment of this review is positive."); a task's
 #: `params` may say otherwise. 32 cut 6% of SmolLM2-135M-Instruct's answers to 200 SST-2 cases before the label, 64
@@ -353,8 +355,8 @@ def _case_fields(value: Any) -> Any:
         return value  # the dict type reports it
     out: dict[Any, Any] = {}
     for key, v in _key_text(value).items():
-        if key == "messages" and isinstance(v, list):
-            out[key] = v
+        if (key == "messages" and isinstance(v, list)) or key == EXPECTED_CALL:
+            out[key] = v  # a tool_call case's expected call is structured (tasks/tools.py checks it)
             continue
         try:
             v = _scalar_text(v)
@@ -367,6 +369,9 @@ def _case_fields(value: Any) -> Any:
         out[key] = v
     return out
 
+
+#: a tool_call case's field with the call(s) it expects: {name, arguments}, a list of them, or null
+EXPECTED_CALL = "expected_call"
 
 CaseFields = Annotated[dict[str, Any], BeforeValidator(_case_fields)]
 
@@ -396,7 +401,7 @@ class Task(Strict):
     scored."""
 
     id: str
-    type: Literal["classify", "generate"]
+    type: Literal["classify", "generate", "tool_call"]
     mode: ClassifyMode | None = None
     # logprob mode: how label scores are calibrated (batch: Zhou et al. 2023; content_free: Zhao et al. 2021)
     calibration: Literal["batch", "content_free", "none"] = "batch"
@@ -425,11 +430,17 @@ class Task(Strict):
     judge: JudgeSpec | None = None
     params: ParamsSpec | None = None
     checks: list[TaskCheck] | None = None  # each a metric; a case's own `checks` add to these
+    # tool_call tasks: the functions the model may call (OpenAI's function-tool objects), inline or a JSON/YAML
+    # file beside the suite (tasks/tools.py); how string arguments are compared with the expected ones ("fold":
+    # case- and Turkish-i-insensitive, as labels are)
+    tools: list[dict[str, Any]] | str | None = None
+    argument_match: Literal["exact", "fold"] = "exact"
 
     # memos of values derived from the fields above (what loading learns lives in tasks.loaded.LoadedSuite)
     _prefix_cache: dict[str, str] = PrivateAttr(default_factory=dict)  # prompt variant -> its few-shot block
     _turns_cache: dict[str, tuple[Message, ...]] = PrivateAttr(default_factory=dict)  # ... -> its few-shot turns
     _aliases: dict[str, str] | None = PrivateAttr(None)
+    _tools: tuple[Tool, ...] | None = PrivateAttr(None)  # tools read from the `tools:` file (LoadedSuite)
 
     @field_validator("labels", mode="before")
     @classmethod
@@ -476,7 +487,36 @@ class Task(Strict):
             raise fail(at, msg)
         return self
 
+    @field_validator("tools", mode="before")
+    @classmethod
+    def _tools_spec(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            try:
+                parse_tools(v)
+            except ToolSpecError as e:
+                raise fail(e.at, e.message) from None
+        elif isinstance(v, str):
+            _nonblank(v, "the tools file")
+        return v
+
     # -- what the runner and scorers read -------------------------------------------------------------
+    def tool_list(self) -> tuple[Tool, ...]:
+        """The tools a tool_call task offers (none for other tasks). A file's are read by the loader
+        (`LoadedSuite.read_tools`)."""
+        if isinstance(self.tools, list):
+            if self._tools is None:
+                self._tools = parse_tools(self.tools)
+            return self._tools
+        if self.tools is None:
+            return ()
+        if self._tools is None:
+            raise UsageError(f"task {self.id}: the tools file {self.tools!r} was not read; load the suite with "
+                             "load_suite or LoadedSuite.of")
+        return self._tools
+
+    def set_tools(self, tools: tuple[Tool, ...]) -> None:
+        self._tools = tools
+
     @property
     def classify_mode(self) -> str:
         """generate | logprob | both (classify tasks; "generate" otherwise)."""

@@ -45,15 +45,16 @@ class TaskFields(Protocol):
     mode: ClassifyMode | None
     reference: str | None
     scorers: list[str] | None
+    template: str | None
 
     @property
     def id(self) -> str: ...
     @property
-    def type(self) -> Literal["classify", "generate"]: ...
+    def type(self) -> Literal["classify", "generate", "tool_call"]: ...
+    @property
+    def tools(self) -> object | None: ...
     @property
     def calibration(self) -> str: ...
-    @property
-    def template(self) -> str | None: ...
     @property
     def prompts(self) -> Sequence[PromptFields] | None: ...
     @property
@@ -80,6 +81,8 @@ def task_problems(task: TaskFields) -> list[tuple[Loc, str]]:
     probs: list[tuple[Loc, str]] = []
     if not _ID_RE.fullmatch(task.id):
         probs.append((("id",), f"task id {task.id!r} may only use letters, digits, '_', '.', '-'; rename it"))
+    if task.type == "tool_call" and task.template is None and task.prompts is None:
+        task.template = "{text}"  # the case's user turn, as the examples give it
     probs += _template_problems(task)
     if (task.cases is None) == (task.dataset is None):
         probs.append(((), "a task needs exactly one of `cases` (inline) or `dataset` (a file); keep one"))
@@ -88,6 +91,8 @@ def task_problems(task: TaskFields) -> list[tuple[Loc, str]]:
     probs += _few_shot_problems(task)
     if task.type == "classify":
         probs += _classify_problems(task)
+    elif task.type == "tool_call":
+        probs += _tool_call_problems(task)
     else:
         probs += _generate_problems(task)
     if task.judge is not None and not {"judge", "pairwise"} & set(task.scorers or []):
@@ -239,11 +244,29 @@ def _classify_problems(task: TaskFields) -> list[tuple[Loc, str]]:
     return probs
 
 
+def _tool_call_problems(task: TaskFields) -> list[tuple[Loc, str]]:
+    probs: list[tuple[Loc, str]] = []
+    for key in ("mode", "labels", "label_map"):
+        if getattr(task, key) is not None:
+            probs.append(((key,), f"`{key}` is only for classify tasks; remove it or set type: classify"))
+    if task.tools is None:
+        probs.append(((), "a tool_call task needs `tools:` (a list of OpenAI function tools, or a JSON/YAML file "
+                          "of them); add it"))
+    if task.reference is None:
+        task.reference = "expected_call"
+    if task.scorers is None:
+        task.scorers = []  # the tool_call scorer runs on every tool_call task (`always`)
+    probs += _scorer_problems(task)
+    return probs
+
+
 def _generate_problems(task: TaskFields) -> list[tuple[Loc, str]]:
     probs: list[tuple[Loc, str]] = []
     for key in ("mode", "labels", "label_map"):
         if getattr(task, key) is not None:
             probs.append(((key,), f"`{key}` is only for classify tasks; remove it or set type: classify"))
+    if task.tools is not None:
+        probs.append((("tools",), "`tools` is only for tool_call tasks; remove it or set type: tool_call"))
     if task.scorers is None:
         task.scorers = ["rouge"] if task.reference else ["length"]
     probs += _scorer_problems(task)

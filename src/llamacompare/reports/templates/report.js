@@ -21,7 +21,7 @@
   const prev = $("page-prev");
   const next = $("page-next");
 
-  const state = { query: [], task: "", disagree: false, check: "", page: 0, size: 50, diff: false, a: "", b: "" };
+  const state = { query: [], task: "", disagree: false, check: "", tool: "", page: 0, size: 50, diff: false, a: "", b: "" };
   const openCell = new Map(); // case index -> model whose details are shown
   let filtered = cases;
 
@@ -46,7 +46,7 @@
     const parts = [c.id, c.task, c.input, c.reference];
     for (const m of Object.keys(c.answers || {})) {
       const a = c.answers[m] || {};
-      parts.push(a.text, a.error, a.label);
+      parts.push(a.text, a.error, a.label, a.shown && a.shown.calls);
     }
     c._hay = fold(parts.filter((p) => p !== null && p !== undefined).join("\n"));
   });
@@ -268,6 +268,8 @@
     // The marks come from the Python side (html.answer_tags), so the notebook's matrix shows the same ones.
     for (const [kind, text] of ans.shown.tags) meta.append(el("span", kind ? "tag tag-" + kind : "tag", text));
     if (meta.childNodes.length) td.append(meta);
+    // a tool_call answer: the calls it made (html.shown), beside the case's expected ones
+    if (ans.shown.calls !== undefined) td.append(el("div", "answer-calls", ans.shown.calls));
     const text = answerText(c, m);
     if (text) td.append(text);
     if (!ans.error) td.append(answerMarks(c, m)); // a failed request has no answer to judge (nor does the run)
@@ -300,6 +302,7 @@
       td.append(b);
     };
     if (ans.error) block("Error", ans.error);
+    if (ans.shown.calls !== undefined) block("Calls", ans.shown.calls);
     if (ans.text !== null && ans.text !== undefined) block("Answer", ans.text);
     if (diffActive() && m === state.b && c.answers[state.a]) {
       block("Word diff: " + state.a + " \u2192 " + state.b, diffNodes(c.answers[state.a].text || "", ans.text || ""));
@@ -356,6 +359,7 @@
       (!state.task || c.task === state.task) &&
       (!state.disagree || c.disagree) &&
       (!state.check || Object.values(c.answers || {}).some((a) => (a.failed_checks || []).includes(state.check))) &&
+      (!state.tool || Object.values(c.answers || {}).some((a) => a.verdict === state.tool)) &&
       state.query.every((q) => c._hay.includes(q)));
     state.page = 0;
     render();
@@ -424,6 +428,8 @@
   taskSel.addEventListener("change", () => { state.task = taskSel.value; applyFilters(); });
   disagreeBox.addEventListener("change", () => { state.disagree = disagreeBox.checked; applyFilters(); });
   checkSel.addEventListener("change", () => { state.check = checkSel.value; applyFilters(); });
+  const toolSel = $("case-tool");  // only where the run has tool_call tasks
+  if (toolSel) toolSel.addEventListener("change", () => { state.tool = toolSel.value; applyFilters(); });
   diffOn.addEventListener("change", () => { state.diff = diffOn.checked; render(); });
   diffA.addEventListener("change", () => { state.a = diffA.value; render(); });
   diffB.addEventListener("change", () => { state.b = diffB.value; render(); });
