@@ -10,6 +10,7 @@ chat_completion_chunk.py (`ChoiceDeltaToolCall {index, id, type, function: {name
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -328,6 +329,27 @@ def test_shipped_suite_in_process_on_the_bundled_instruct_model(tmp_path: Path) 
     assert first["reference"] != "[]" and second["reference"] == "[]"  # a call, then a greeting (no call)
     assert "<tools>" in first["request"]["prompt"] and "<|im_start|>" in first["request"]["prompt"]
     assert first["request"]["tools"][0]["function"]["name"] == "get_weather"
+
+
+@pytest.mark.slow
+def test_in_process_calls_in_the_text_format_are_held_to_valid_json(tmp_path: Path) -> None:
+    """Gemma 3 270M (base) reads the tools in the text format: its answer is held to that format's grammar
+    (models/grammar.py `TOOL_CALLS`), so each `<tool_call>` block is JSON with a name and an arguments object
+    unless max_tokens cut it. Before, it copied the format's placeholder (`"arguments": <args-json-object>`)."""
+    db = tmp_path / "r.db"
+    res = run_cli("run", "tools", "-m", "local:gemma-3-270m", "--db", str(db), "--no-progress")
+    assert res.returncode == 0, res.stderr
+    rows = [json.loads(line) for line in run_cli("export", "--db", str(db), "--format", "jsonl").stdout.splitlines()]
+    assert len(rows) == 16 and not any("<args-json-object>" in r["answer"] for r in rows)
+    calling = [r for r in rows if r["tool_calls"]]
+    assert calling  # the base model does call, in the format it was shown
+    closed = [block for r in calling for block in re.findall(r"<tool_call>\n(.*?)\n</tool_call>", r["answer"], re.S)]
+    assert closed and all(r["answer"].lstrip().startswith("<tool_call>") for r in calling)
+    for block in closed:  # a block max_tokens did not cut
+        call = json.loads(block)
+        assert set(call) == {"name", "arguments"} and isinstance(call["arguments"], dict), block
+    free = [r for r in rows if not r["tool_calls"]]
+    assert all(not r["answer"].lstrip().startswith("<") for r in free)
 
 
 ANTHROPIC_KEY = "sk-ant-api03-scripted-tools-0123456789"

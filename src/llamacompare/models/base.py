@@ -51,6 +51,9 @@ class Request:
     #: functions the model may call (a tool_call task): sent natively where the request is messages, and part of the
     #: stored, hashed request either way (a prompt rendered with them says so in its text too)
     tools: tuple[Tool, ...] = ()
+    #: the tools are in the prompt's text (prompts/tool_format.py), not rendered by the model's own template: an
+    #: in-process model holds its answer to that format's grammar. Follows from the prompt: not sent, not hashed.
+    tools_in_text: bool = field(default=False, compare=False)
     _dict: dict[str, Any] | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:

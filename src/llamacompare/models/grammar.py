@@ -1,5 +1,6 @@
 """A response format enforced in-process: a GBNF grammar built from its JSON Schema, which llama.cpp's grammar
-sampler holds each answer to.
+sampler holds each answer to. Tool calls offered in the text format (`prompts/tool_format.py`) are held the same
+way (`TOOL_CALLS`): plain text, or `<tool_call>` blocks whose content is valid JSON with a name and arguments.
 
 The grammar is llama-cpp-python's conversion of the schema (`llama_cpp.llama_grammar.json_schema_to_gbnf`, its port
 of llama.cpp's `json-schema-to-grammar`, the converter llama-server applies to the same field); json_object is the
@@ -13,17 +14,46 @@ import ctypes
 import functools
 import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from llamacompare.errors import UsageError
 from llamacompare.models.response_format import ResponseFormat
 
 
+@dataclass(frozen=True, slots=True)
+class ToolCallsFormat:
+    """An answer to tools offered in text: plain text (not starting with "<"), or one or more `<tool_call>` blocks
+    each holding `{"name": ..., "arguments": {...}}` as valid JSON, the shape the text format asks for. The name and
+    the arguments are not held to the tools (that is what the task scores): only the JSON is, as llama.cpp's own
+    server constrains a Hermes-format answer (common/chat.cpp, `COMMON_CHAT_FORMAT_HERMES_2_PRO`)."""
+
+    def label(self) -> str:
+        return "tool calls"
+
+
+TOOL_CALLS = ToolCallsFormat()
+_CALL_SCHEMA = {"type": "object", "properties": {"name": {"type": "string"}, "arguments": {"type": "object"}},
+                "required": ["name", "arguments"], "additionalProperties": False}
+#: an answer to tools offered in text: blank space, then `<tool_call>` blocks, or text whose first visible character
+#: is not "<" (blank space cannot start the text: "\n<tool_call>" would be text, and unconstrained)
+_TOOL_CALLS_RULES = r'''root ::= [ \t\r\n]* ( tool-calls | free-text )?
+tool-calls ::= tool-block ( [ \t\r\n]* tool-block )* [ \t\r\n]*
+tool-block ::= "<tool_call>\n" tool-call "\n</tool_call>"
+free-text ::= [^< \t\r\n] [^\x00]*
+'''
+#: what a grammar may hold an answer to
+Held = ResponseFormat | ToolCallsFormat
+
+
 @functools.lru_cache(maxsize=64)
-def gbnf(fmt: ResponseFormat) -> str:
+def gbnf(fmt: Held) -> str:
     """The grammar of the answers `fmt` allows (one conversion per format)."""
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
+    if isinstance(fmt, ToolCallsFormat):
+        call = json_schema_to_gbnf(json.dumps(_CALL_SCHEMA)).replace("root ::=", "tool-call ::=", 1)
+        return _TOOL_CALLS_RULES + call
     try:
         return json_schema_to_gbnf(json.dumps(fmt.enforced_schema()))
     except Exception as e:  # noqa: BLE001 - the converter raises bare Exceptions and KeyErrors on what it lacks
@@ -31,7 +61,7 @@ def gbnf(fmt: ResponseFormat) -> str:
                          f"({type(e).__name__}: {e}); simplify the schema") from None
 
 
-def llama_grammar(fmt: ResponseFormat) -> Any:
+def llama_grammar(fmt: Held) -> Any:
     """For llama-cpp-python's `create_completion(grammar=...)`."""
     from llama_cpp import LlamaGrammar
 
@@ -59,7 +89,7 @@ class Constrained:
     sampler does (common/sampling.cpp), the model's first choice is checked alone, and only when the grammar rejects
     it is the whole vocabulary filtered: the same token either way, at a fraction of the cost."""
 
-    def __init__(self, llm: Any, fmt: ResponseFormat) -> None:
+    def __init__(self, llm: Any, fmt: Held) -> None:
         import llama_cpp as lc
 
         self._lc = lc

@@ -26,7 +26,7 @@ from typing import Any
 from llamacompare.errors import BadRequestError, UsageError
 from llamacompare.models.base import ModelUsage, Prepared, Provider, Request, Response
 from llamacompare.models.capabilities import Capabilities
-from llamacompare.models.grammar import gbnf, llama_grammar
+from llamacompare.models.grammar import TOOL_CALLS, Held, gbnf, llama_grammar
 from llamacompare.models.local_batch import (
     COMPUTE,
     Batcher,
@@ -305,12 +305,12 @@ class LocalProvider(Provider):
             raise ValueError("local models take a rendered prompt; use prompts.to_request")
         p = request.params
         batcher = self.model.batcher
-        if p.response_format is not None:
-            gbnf(p.response_format)  # a schema llama.cpp's converter cannot take fails here, before any work
+        held = _held(request)
+        if held is not None:
+            gbnf(held)  # a schema llama.cpp's converter cannot take fails here, before any work
         if batcher is not None and p.temperature == 0:
             head = _head(request.prompt, request.prefix)
-            result = await _awaited(batcher, batcher.answer(request.prompt, head, p.max_tokens, p.stop,
-                                                            p.response_format))
+            result = await _awaited(batcher, batcher.answer(request.prompt, head, p.max_tokens, p.stop, held))
             if result is not None:
                 return self._response(model, request, result.text, result.finish_reason, result.prompt_tokens,
                                       result.completion_tokens, result.latency_s, result.ttft_s)
@@ -338,8 +338,9 @@ class LocalProvider(Provider):
             kwargs["stop"] = list(p.stop)
         if p.seed is not None:
             kwargs["seed"] = p.seed
-        if p.response_format is not None:  # held to the format's grammar, as the batched path holds it
-            kwargs["grammar"] = llama_grammar(p.response_format)
+        held = _held(request)
+        if held is not None:  # held to the format's grammar, as the batched path holds it
+            kwargs["grammar"] = llama_grammar(held)
         with self.model.measured(llm):
             for chunk in llm.create_completion(prompt_tokens, **kwargs):
                 choice = chunk["choices"][0]
@@ -416,3 +417,11 @@ def _head(prompt: str, prefix: str | None) -> str | None:
         return None
     i = prompt.find(prefix)
     return prompt[: i + len(prefix)] if i >= 0 else None
+
+
+def _held(request: Request) -> Held | None:
+    """The grammar an answer is held to: the response format asked for, or, for tools offered in the text format,
+    that format's (valid JSON in each `<tool_call>` block)."""
+    if request.params.response_format is not None:
+        return request.params.response_format
+    return TOOL_CALLS if request.tools_in_text else None

@@ -33,8 +33,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from llamacompare.models.grammar import Constrained, Vocabulary
-from llamacompare.models.response_format import ResponseFormat
+from llamacompare.models.grammar import Constrained, Held, Vocabulary
 
 #: one forward pass at a time in this process. Each pass uses every core (n_threads = cpu_count), and llama.cpp's
 #: threads spin while they wait for each other: two local models computing side by side (a run comparing them)
@@ -84,7 +83,7 @@ class _Job:
     answer: Future[Any] | None = None  # resolves to a GreedyResult (None: answer it one at a time)
     max_tokens: int = 0  # the answer: up to this many tokens, until one of `stop`
     stop: tuple[bytes, ...] = ()
-    fmt: ResponseFormat | None = None  # the answer is held to this format's grammar (`grammar`, once admitted)
+    fmt: Held | None = None  # the answer is held to this format's grammar (`grammar`, once admitted)
     grammar: Constrained | None = None
     score: Future[Any] | None = None  # resolves to {label: log-prob}
     labels: list[str] | None = None
@@ -172,7 +171,7 @@ class Batcher:
         self.stats = {"answered": 0, "handed_back": 0, "joined": 0, "widest": 0, "most_tokens": 0, "dropped": 0}
 
     def answer(self, prompt: str, head: str | None, max_tokens: int, stop: tuple[str, ...],
-               fmt: ResponseFormat | None = None) -> Future[Any]:
+               fmt: Held | None = None) -> Future[Any]:
         """A greedy answer (held to `fmt`'s grammar where given): resolves to a GreedyResult, or None where the
         one-at-a-time path must answer."""
         job = _Job(prompt, head, answer=Future(), max_tokens=max_tokens, stop=tuple(s.encode("utf-8") for s in stop),

@@ -52,7 +52,9 @@ def to_request(
         if request.prompt is not None and head is None:
             # the tools block is the same for every case of the task: a local model keeps it in its KV cache
             head = _turns_head(request.prompt, chat or messages)
-        return replace(request, tools=tuple(tools), prefix=head)
+        own_template = bool(gguf_template and renders_tools(gguf_template))
+        return replace(request, tools=tuple(tools), prefix=head,
+                       tools_in_text=request.prompt is not None and not own_template)
     return _to_request(spec, messages, params, add_inst=add_inst, gguf_template=gguf_template, bos_token=bos_token,
                        eos_token=eos_token, prefix=prefix, cue=cue, base_stop=base_stop, chat=chat)
 
