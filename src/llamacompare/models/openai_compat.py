@@ -28,7 +28,7 @@ from llamacompare.errors import (
     ServerError,
 )
 from llamacompare.models import servers
-from llamacompare.models.base import LabelScores, ModelInfo, Prepared, Provider, Request, Response
+from llamacompare.models.base import BatchAPI, LabelScores, ModelInfo, Prepared, Provider, Request, Response
 from llamacompare.models.capabilities import Capabilities, match_served
 from llamacompare.models.deadlines import Deadlines
 from llamacompare.models.logprobs import (
@@ -60,6 +60,7 @@ class OpenAICompatProvider(Provider):
         max_connections: int = 256,
         prices: dict[str, tuple[float | None, float | None]] | None = None,
         capabilities: Capabilities | Callable[[str], Capabilities] = servers.GENERIC,
+        batch: Callable[[OpenAICompatProvider], BatchAPI] | None = None,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
@@ -80,6 +81,8 @@ class OpenAICompatProvider(Provider):
         self._caps: dict[str, Capabilities] = {}
         self.capabilities = capabilities("") if callable(capabilities) else capabilities
         self._label_ids: dict[tuple[str, str], list[int]] = {}  # llama-server's tokens of each label
+        self._batch_kind = batch  # the plugin's: which batch format the server speaks (models/openai_batch.py)
+        self._batch: BatchAPI | None = None
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAICompatProvider(name={self.name!r}, base_url={self.base_url!r})"
@@ -97,6 +100,11 @@ class OpenAICompatProvider(Provider):
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+
+    def batch_api(self) -> BatchAPI | None:
+        if self._batch is None and self._batch_kind is not None:
+            self._batch = self._batch_kind(self)
+        return self._batch
 
     def capabilities_for(self, model: str) -> Capabilities:
         caps = self._caps.get(model)

@@ -13,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from llamacompare import formatting as fmt
 from llamacompare import jsonfast
@@ -23,9 +22,11 @@ from llamacompare.identity import AnswerKey, Contender
 from llamacompare.models.base import ModelUsage, Response
 from llamacompare.models.client import ModelClient
 from llamacompare.models.retry import RetryPolicy
+from llamacompare.runner.items import Item as _Item
+from llamacompare.runner.outcome import ProgressSink, RunOutcome
 from llamacompare.runner.plan import PlannedModel, RunPlan
 from llamacompare.settings import redact
-from llamacompare.store.db import Store, canonical_json, response_key
+from llamacompare.store.db import Store
 from llamacompare.store.rows import DecisionRow
 from llamacompare.tasks.case import Case, PromptVariant
 from llamacompare.tasks.prompt_template import placeholders, render_case, render_few_shot
@@ -33,33 +34,6 @@ from llamacompare.tasks.schema import Task
 
 if TYPE_CHECKING:
     from llamacompare.runner.decide import Decider, StopNote
-
-
-class ProgressSink(Protocol):
-    def start(self, total: int, description: str) -> None: ...
-    def advance(self, *, tokens: int, cost: float | None, failed: bool) -> None: ...
-    def close(self) -> None: ...
-
-
-@dataclass(slots=True)
-class RunOutcome:
-    run_id: str
-    total: int = 0
-    sent: int = 0
-    cached: int = 0
-    already_done: int = 0
-    failed: int = 0
-    tokens: int = 0
-    cost_usd: float = 0.0
-    cost_unknown: int = 0
-    interrupted: bool = False
-    elapsed_s: float = 0.0
-    errors: dict[str, int] = field(default_factory=dict)
-    #: with --until-decided: requests not sent because their model was decided, and why each model stopped
-    saved: int = 0
-    decisions: list[str] = field(default_factory=list)
-    #: things the run's summary says once (a model with no label scores, a model list that could not be read)
-    notes: list[str] = field(default_factory=list)
 
 
 CONTENT_FREE_CASE = "(content-free)"
@@ -359,34 +333,6 @@ def _skip_rest(decider: Decider, task: Task, model: str, modes: list[str], reps:
                         progress.advance(tokens=0, cost=0.0, failed=False)
 
 
-def _scored_after(request: Any) -> dict[str, Any]:
-    """The text (or messages) labels are scored after, as stored and hashed."""
-    if request.prompt is not None:
-        return {"prompt": request.prompt}
-    return {"messages": [dict(m) for m in request.messages], "method": "chat_top_logprobs"}
-
-
-@dataclass(slots=True)
-class _Item:
-    """One request to send: which answer it is, and what the store keeps beside it."""
-
-    task: Task
-    answer: AnswerKey
-    seq: int  # the case's position in its dataset (-1: the content-free prompt)
-    rendered: Any
-    params: Any
-    input_json: str
-    reference: str | None
-
-    @property
-    def mode(self) -> str:
-        return self.answer.contender.mode
-
-    def record(self, store: Store, run_id: str, **outcome: Any) -> None:
-        store.record(run_id, self.answer, seq=self.seq, input_json=self.input_json, reference=self.reference,
-                     **outcome)
-
-
 class RateLimits:
     """Requests- and tokens-per-minute limits as leaky buckets (aiolimiter) that drain every second: a limit of
     600/minute allows bursts of 10, not of 600, since providers count over short windows too."""
@@ -488,17 +434,7 @@ async def _process(
     decider: Decider | None = None,
 ) -> None:
     task = item.task
-    rendered = item.rendered
-    request = client.request_for(rendered.messages(), item.params, prefix=rendered.prefix or None,
-                                 cue=task.base_model_cue, base_stop=task.base_model_stop or (),
-                                 chat=rendered.chat_messages() if rendered.shots else None)
-    if item.mode in ("logprob", "calibration"):
-        request, surface = client.label_request(request, task.label_names())
-        sent: dict[str, Any] = {**_scored_after(request), "labels": surface, "mode": "logprob"}
-    else:
-        sent = request.to_dict()
-    request_json = canonical_json(sent)
-    key = response_key(client.name, item.mode, request_json, item.answer.repeat)
+    request, sent, request_json, key = item.prepare(client)
     hit = store.cached_response(key) if int(key[:16], 16) in client.cached_keys else None
     if hit is not None:
         item.record(store, outcome.run_id, response_key=key, kind=item.mode, response=None, cached=True)
