@@ -100,3 +100,16 @@ def anthropic_price(model: str) -> tuple[float, float] | None:
     """The table's price for an Anthropic model id, snapshot or alias; None where the table has none."""
     key = model.lower()
     return ANTHROPIC_PRICES.get(key) or ANTHROPIC_PRICES.get(_ALIAS_SUFFIX.sub("", _SNAPSHOT.sub("", key)))
+
+
+#: OpenAI's prices, USD per million tokens (input, output), "Standard" tier of https://developers.openai.com/api/docs/pricing
+#: as of OPENAI_PRICES_AS_OF (read from stored copies of that page and pages quoting it); its Batch tier is half of
+#: each (`models/openai_batch.py`). OpenAI's model list gives no prices; a model not listed here costs unknown.
+OPENAI_PRICES_AS_OF = "2026-03"
+OPENAI_PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1-nano": (0.10, 0.40),
+}

@@ -61,6 +61,7 @@ class OpenAICompatProvider(Provider):
         prices: dict[str, tuple[float | None, float | None]] | None = None,
         capabilities: Capabilities | Callable[[str], Capabilities] = servers.GENERIC,
         batch: Callable[[OpenAICompatProvider], BatchAPI] | None = None,
+        prices_as_of: str | None = None,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
@@ -77,6 +78,7 @@ class OpenAICompatProvider(Provider):
         self._deadlines = Deadlines(timeout_s)
         self._by_id: tuple[list[ModelInfo] | None, dict[str, ModelInfo]] | None = None
         self._table_prices = prices or {}
+        self._prices_as_of = prices_as_of  # the date of `prices`' table, where it is not catalog.PRICES_AS_OF
         self._declared = capabilities
         self._caps: dict[str, Capabilities] = {}
         self.capabilities = capabilities("") if callable(capabilities) else capabilities
@@ -256,7 +258,8 @@ class OpenAICompatProvider(Provider):
         if table and table[0] is not None and table[1] is not None:
             from llamacompare.models.catalog import PRICES_AS_OF
 
-            return (prompt_tokens * table[0] + completion_tokens * table[1]) / 1e6, f"table {PRICES_AS_OF}"
+            return (prompt_tokens * table[0] + completion_tokens * table[1]) / 1e6, \
+                f"table {self._prices_as_of or PRICES_AS_OF}"
         return None, "unknown"
 
     # -- generation ----------------------------------------------------------------------------------------

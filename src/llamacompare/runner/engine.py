@@ -22,6 +22,7 @@ from llamacompare.identity import AnswerKey, Contender
 from llamacompare.models.base import ModelUsage, Response
 from llamacompare.models.client import ModelClient
 from llamacompare.models.retry import RetryPolicy
+from llamacompare.runner import batch
 from llamacompare.runner.items import Item as _Item
 from llamacompare.runner.outcome import ProgressSink, RunOutcome
 from llamacompare.runner.plan import PlannedModel, RunPlan
@@ -101,7 +102,9 @@ async def execute(
     usage_before: dict[str, ModelUsage] = {}
     started = time.perf_counter()
     completed = False  # only a run whose every item was driven is done; any exception leaves it resumable
+    refused = False
     try:
+        check_batch(plan, clients, outcome)  # a model with no batch API: refused before anything is asked
         await asyncio.gather(*(c.prepare() for c in clients.values()))
         usage_before = {name: u for name, c in clients.items() if (u := c.provider.usage()) is not None}
         for c in clients.values():
@@ -134,12 +137,17 @@ async def execute(
     except (asyncio.CancelledError, KeyboardInterrupt):
         outcome.interrupted = True
         raise
+    except UsageError:
+        refused = not resume  # bad input found once the run began (a batch too large): leave nothing behind
+        raise
     finally:
         outcome.elapsed_s = time.perf_counter() - started
         if progress is not None:
             progress.close()
         await asyncio.gather(*(c.aclose() for c in clients.values()), return_exceptions=True)
         store.stop_writer()  # flush every answer received before the run's status changes
+        if refused:
+            store.forget_run(plan.run_id)
         if store.run_exists(plan.run_id):
             for name, before in usage_before.items():  # what in-process models cost on this machine
                 after = clients[name].provider.usage()
@@ -299,10 +307,15 @@ async def _drive(
                         yield group
 
     workers: list[asyncio.Task[None]] = []
+    batched = _batched(plan, clients, store, outcome, progress, items_for)  # refused before anything is uploaded
     for m in plan.models:
         client = clients[m.name]
         n_workers = m.config.concurrency or client.width(plan.options.default_concurrency)
         groups = items_for(m)  # shared by this model's workers: each takes the next case when it is free
+        if m.name in batched:
+            work = batched[m.name]
+            workers.append(asyncio.create_task(batch.run(work, store, outcome, progress, plan.options)))
+            groups = iter([[item] for item in work.live])  # what no batch asks: label scores, --missing live
         limiter = RateLimits(m.config.rpm, m.config.tpm)
         most = max(len(modes_of(t)) for t in plan.suite.tasks) * plan.options.repeats
         gate = _Gate(n_workers) if most > 1 else None
@@ -317,6 +330,29 @@ async def _drive(
         await asyncio.gather(*workers, return_exceptions=True)
     if fatal:
         raise fatal[0]
+
+
+def _batched(plan: RunPlan, clients: dict[str, ModelClient], store: Store, outcome: RunOutcome,
+             progress: ProgressSink | None, items_for: Any) -> dict[str, batch.ModelBatch]:
+    """The batch work of each model asked for in batches (`--batch`, `batch: true`); an in-process model runs live,
+    a hosted one without a batch API has failed before the run began (`check_batch`)."""
+    out = {}
+    for m in plan.models:
+        if not m.batched(plan.options):
+            continue
+        api = batch.batch_api_of(m, clients[m.name])
+        if api is not None:
+            out[m.name] = batch.prepare(m, clients[m.name], api, items_for(m), store, outcome, progress,
+                                        plan.options)
+    return out
+
+
+def check_batch(plan: RunPlan, clients: dict[str, ModelClient], outcome: RunOutcome) -> None:
+    """Before the run is created: a hosted model without a batch API is refused in one line; an in-process one is
+    said to run live."""
+    for m in plan.models:
+        if m.batched(plan.options) and batch.batch_api_of(m, clients[m.name]) is None:
+            outcome.notes.append(f"{m.name}: runs in this process, live (--batch is for hosted models)")
 
 
 def _skip_rest(decider: Decider, task: Task, model: str, modes: list[str], reps: int,

@@ -390,7 +390,7 @@ class Store:
         sql = ("SELECT run_id, model, batch_id, input_file, requests, status, collected FROM batches "
                "WHERE run_id = ?" + (" AND model = ?" if model is not None else "") + " ORDER BY created_at, rowid")
         args = (run_id,) if model is None else (run_id, model)
-        return [BatchRow(*r[:6], bool(r[6])) for r in self.conn.execute(sql, args)]
+        return [BatchRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in self.conn.execute(sql, args)]
 
     def forget_run(self, run_id: str) -> None:
         """A run refused before it sent anything (a batch too large): nothing of it is left behind."""

@@ -54,4 +54,4 @@ class CompatPlugin(ProviderPlugin):
             prices = {spec.id.lower(): (spec.price_in, spec.price_out)}
         return OpenAICompatProvider(spec.base_url or "", key, name=self.name, timeout_s=timeout_s, stream=stream,
                                     prices=prices, capabilities=self.capabilities(spec),
-                                    batch=self.batch_format(spec))
+                                    batch=self.batch_format(spec), prices_as_of=spec.prices_as_of)

@@ -29,6 +29,17 @@ class OpenAIPlugin(CompatPlugin):
 
         return OpenAIBatch
 
+    def resolve(self, rest: str, *, base_url: str | None = None) -> ModelSpec:
+        from dataclasses import replace
+
+        from llamacompare.models.catalog import OPENAI_PRICES, OPENAI_PRICES_AS_OF
+
+        spec = super().resolve(rest, base_url=base_url)
+        price = OPENAI_PRICES.get(rest.lower())
+        if price is None:
+            return spec
+        return replace(spec, price_in=price[0], price_out=price[1], prices_as_of=OPENAI_PRICES_AS_OF)
+
     def key_required(self, spec: ModelSpec) -> bool:
         return OPENAI_API in (spec.base_url or "")
 

@@ -1,0 +1,221 @@
+"""`run --batch`: a model's cases through its provider's batch API instead of live requests.
+
+The cases not yet answered or cached become one batch per model (the bodies a live call sends, each under its
+cache key as `custom_id`); the batch's id is stored before it is polled, so a killed run re-attaches to it on
+`--resume` instead of paying for a second one. A resumed run either re-attaches to the batches in flight or sends
+what is still missing (as a new batch, or live with `--missing live`), never both. Every answer is stored the
+moment its line is read, exactly as a live answer (same request record, same cache key) at the batch price; a case
+the batch ended without (expired, cancelled, an error or unreadable line) is a failed row, which the resume sends
+again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from llamacompare.errors import UsageError
+from llamacompare.models.base import BatchAPI, BatchJob, BatchLine, Response
+from llamacompare.models.retry import with_retries
+from llamacompare.runner.items import Item
+from llamacompare.runner.outcome import ProgressSink, RunOutcome
+from llamacompare.settings import redact
+from llamacompare.store.rows import BatchRow
+
+if TYPE_CHECKING:
+    from llamacompare.models.client import ModelClient
+    from llamacompare.runner.plan import PlannedModel, RunOptions
+    from llamacompare.store.db import Store
+
+BATCH_ERROR = "BatchError"
+
+
+@dataclass(slots=True)
+class ModelBatch:
+    """One model's batch work in a run: what goes (or went) in a batch, by custom id, and what goes live."""
+
+    model: PlannedModel
+    client: ModelClient
+    api: BatchAPI
+    run_id: str
+    #: custom id (the cache key) -> the answers it serves (the same request asked by two cases is sent once)
+    items: dict[str, list[Item]] = field(default_factory=dict)
+    requests: dict[str, str] = field(default_factory=dict)  # custom id -> the request's JSON, as stored
+    lines: list[BatchLine] = field(default_factory=list)
+    attach: list[BatchRow] = field(default_factory=list)  # batches in flight, from an earlier process
+    live: list[Item] = field(default_factory=list)  # label scores (no batch endpoint gives them), --missing live
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+
+def batch_api_of(m: PlannedModel, client: ModelClient) -> BatchAPI | None:
+    """The model's batch API; UsageError where a hosted model has none (an in-process model runs live: None)."""
+    api = client.provider.batch_api()
+    if api is None and client.provider.usage() is None:
+        raise UsageError(f"{m.name} has no batch API ({client.provider.name}); run it without --batch (or without "
+                         "`batch: true` in the suite)")
+    return api
+
+
+def prepare(m: PlannedModel, client: ModelClient, api: BatchAPI, groups: Iterable[list[Item]], store: Store,
+            outcome: RunOutcome, progress: ProgressSink | None, options: RunOptions) -> ModelBatch:
+    """Sort the model's remaining answers: cached ones are stored now, the rest go in the batch (or live). A batch
+    the provider would refuse fails here, in one line, before anything is uploaded."""
+    work = ModelBatch(m, client, api, outcome.run_id)
+    earlier = store.batches(outcome.run_id, m.name)
+    work.attach = [b for b in earlier if not b.collected]
+    resend_live = bool(earlier) and not work.attach and options.missing == "live"
+    cached: list[tuple[Item, str]] = []
+    for group in groups:
+        for item in group:
+            if item.mode != "generate" or resend_live:
+                work.live.append(item)
+                continue
+            request, _, request_json, key = item.prepare(client)
+            if int(key[:16], 16) in client.cached_keys and store.cached_response(key) is not None:
+                cached.append((item, key))
+                continue
+            if key not in work.items:
+                work.items[key] = []
+                work.requests[key] = request_json
+                if not work.attach:
+                    work.lines.append(api.line(key, client.served_id, request))
+            work.items[key].append(item)
+    if work.lines:
+        _check_size(work)
+    for item, key in cached:  # stored once the batch is known to be acceptable: a refused run leaves nothing
+        item.record(store, outcome.run_id, response_key=key, kind=item.mode, response=None, cached=True)
+        outcome.cached += 1
+        if progress is not None:
+            progress.advance(tokens=0, cost=0.0, failed=False)
+    return work
+
+
+def _check_size(work: ModelBatch) -> None:
+    limits = work.api.limits
+    n = len(work.lines)
+    if n > limits.max_requests:
+        raise UsageError(f"{work.name}: {n:,} requests in one batch, its provider takes at most "
+                         f"{limits.max_requests:,}; use --limit, or run it without --batch")
+    if limits.max_bytes is not None:
+        size = work.api.size(work.lines)
+        if size > limits.max_bytes:
+            raise UsageError(f"{work.name}: the batch would be {size / 1e6:,.1f} MB, its provider takes at most "
+                             f"{limits.max_bytes / 1e6:,.0f} MB; use --limit, or run it without --batch")
+
+
+async def run(work: ModelBatch, store: Store, outcome: RunOutcome, progress: ProgressSink | None,
+              options: RunOptions) -> None:
+    """Re-attach to the model's batches in flight, or submit one; poll each until it is over; store its answers."""
+    api, client = work.api, work.client
+    jobs: list[BatchJob] = []
+    if work.attach:
+        jobs = [BatchJob(b.batch_id, b.status, "running", b.input_file, total=b.requests) for b in work.attach]
+        outcome.notes.append(f"{work.name}: re-attached to batch {', '.join(j.id for j in jobs)}")
+    elif work.lines:
+        job = await with_retries(lambda: api.submit(client.served_id, work.lines), client.retry)
+        # stored before the first poll: from here on a killed process finds it again
+        store.add_batch(BatchRow(outcome.run_id, work.name, job.id, job.input_file, len(work.lines), job.status))
+        jobs = [job]
+    for job in jobs:
+        job = await _wait(work, job, store, progress, options)
+        await _collect(work, job, store, outcome, progress)
+
+
+async def _wait(work: ModelBatch, job: BatchJob, store: Store, progress: ProgressSink | None,
+                options: RunOptions) -> BatchJob:
+    """Poll every `poll_s` at first, then less often (up to ten times as long), showing the provider's state."""
+    wait = options.poll_s
+    first = True
+    while first or not job.over:
+        if not first:
+            await asyncio.sleep(wait)
+            wait = min(wait * 1.5, options.poll_s * 10)
+        first = False
+        job = await with_retries(lambda j=job: work.api.poll(j), work.client.retry)  # type: ignore[misc]
+        store.set_batch_status(work.run_id, job.id, job.status)
+        _show(progress, work, job)
+    return job
+
+
+def _show(progress: ProgressSink | None, work: ModelBatch, job: BatchJob) -> None:
+    note = getattr(progress, "note", None)
+    if note is None:
+        return
+    if job.completed is not None:
+        done = f"{job.completed:,}/{job.total or len(work.items):,} done"
+        done += f", {job.failed:,} failed" if job.failed else ""
+    elif job.percent is not None:
+        done = f"{job.percent:.0f}%"
+    else:
+        done = ""
+    note(f"{work.name}: batch {job.status}" + (f" ({done})" if done else ""))
+
+
+async def _collect(work: ModelBatch, job: BatchJob, store: Store, outcome: RunOutcome,
+                   progress: ProgressSink | None) -> None:
+    """Store each answer as it is read; then every answer the batch ended without is a failed row."""
+    answered: set[str] = set()
+    unreadable = failed = 0
+    async for answer in work.api.results(work.client.served_id, job):
+        items = work.items.get(answer.custom_id or "")
+        if answer.custom_id is None or items is None:
+            unreadable += answer.custom_id is None
+            continue
+        if answer.custom_id in answered:
+            continue
+        answered.add(answer.custom_id)
+        if answer.response is not None:
+            _store_answer(work, answer.custom_id, items, answer.response, store, outcome, progress)
+        else:
+            failed += 1
+            _store_failure(work, answer.custom_id, items, answer.error or "no answer", store, outcome, progress)
+    missing = [cid for cid in work.items if cid not in answered]
+    why = (f"batch {job.id} {job.status} without answering it" + (f" ({job.message})" if job.message else "")
+           + (f"; {unreadable} line(s) of its output could not be read" if unreadable else ""))
+    for cid in missing:
+        _store_failure(work, cid, work.items[cid], why, store, outcome, progress)
+    store.set_batch_status(work.run_id, job.id, job.status, collected=True)
+    if missing or failed:
+        outcome.notes.append(f"{work.name}: batch {job.id} {job.status}: {len(missing) + failed:,} of "
+                             f"{len(work.items):,} requests unanswered; --resume sends only those (--missing live: "
+                             "as live requests)")
+
+
+def _store_answer(work: ModelBatch, key: str, items: list[Item], response: Response, store: Store,
+                  outcome: RunOutcome, progress: ProgressSink | None) -> None:
+    response.model = work.client.name
+    first, *rest = items
+    first.record(store, outcome.run_id, response_key=key, kind=first.mode, response=response, cached=False,
+                 request_json=work.requests[key])
+    for item in rest:  # the same request for another case: answered by the same stored response
+        item.record(store, outcome.run_id, response_key=key, kind=item.mode, response=None, cached=True)
+        outcome.cached += 1
+        if progress is not None:
+            progress.advance(tokens=0, cost=0.0, failed=False)
+    outcome.sent += 1
+    tokens = (response.prompt_tokens or 0) + (response.completion_tokens or 0)
+    outcome.tokens += tokens
+    if response.cost_usd is None or math.isnan(response.cost_usd):
+        outcome.cost_unknown += 1
+    else:
+        outcome.cost_usd += response.cost_usd
+    if progress is not None:
+        progress.advance(tokens=tokens, cost=response.cost_usd, failed=False)
+
+
+def _store_failure(work: ModelBatch, key: str, items: list[Item], error: str, store: Store, outcome: RunOutcome,
+                   progress: ProgressSink | None) -> None:
+    message = redact(f"{BATCH_ERROR}: {error}")
+    for item in items:
+        item.record(store, outcome.run_id, response_key=key, kind=item.mode, response=None, cached=False,
+                    error=message)
+        outcome.failed += 1
+        outcome.errors[BATCH_ERROR] = outcome.errors.get(BATCH_ERROR, 0) + 1
+        if progress is not None:
+            progress.advance(tokens=0, cost=None, failed=True)

@@ -1,0 +1,178 @@
+"""`run --batch` against the scripted batch server (tests/support/batch_server.py, built from OpenAI's API
+reference and openai-python's `Batch`/`FileObject` types, and Together's openapi.yaml): one batch per model, its
+answers stored as live ones are at the batch price, a killed run re-attached on --resume, an expired batch's missing
+cases sent again and only those."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from tests.conftest import REPO, run_cli
+from tests.support.batch_server import BatchServer
+
+from llamacompare.store import Store
+
+OPENAI = "openai:gpt-4o-mini"
+TOGETHER_ID = "meta-llama/Llama-3.3-70B-Instruct-Turbo"
+
+
+def reviews(tmp_path: Path, n: int = 200) -> Path:
+    """n English reviews in the shipped sample's columns (sst2 reads `lang: en` rows)."""
+    path = tmp_path / "reviews.tsv"
+    rows = ["id\tlang\ttext\tlabel"]
+    rows += [f"r{i:03d}\ten\t{'a fine , moving film' if i % 2 else 'a dull , empty film'} number {i} .\t{i % 2}"
+             for i in range(n)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def env(srv: BatchServer, kind: str = "openai") -> dict[str, str]:
+    if kind == "together":
+        return {"TOGETHER_API_KEY": "tgp-scripted", "TOGETHER_BASE_URL": srv.base_url}
+    return {"OPENAI_API_KEY": "sk-scripted", "OPENAI_BASE_URL": srv.base_url}
+
+
+def rows(db: Path) -> list[tuple[str, str, float | None, str | None, str | None]]:
+    with sqlite3.connect(db) as c:
+        return c.execute("""SELECT r.status, r.case_id, p.cost_usd, p.cost_source, r.error FROM results r
+                            LEFT JOIN responses p ON p.key = r.response_key ORDER BY r.seq""").fetchall()
+
+
+def test_a_batch_run_stores_every_answer_at_the_batch_price_with_no_live_call(tmp_path: Path) -> None:
+    db = tmp_path / "b.db"
+    with BatchServer(["gpt-4o-mini"]) as srv:
+        res = run_cli("run", "sst2", "--data", str(reviews(tmp_path)), "--limit", "200", "-m", OPENAI, "--batch",
+                      "--poll", "0.05", "--db", str(db), "--no-progress", env=env(srv))
+        assert res.returncode == 0, res.stderr + res.stdout
+        assert srv.stats()["batches"] == [200] and srv.stats()["live_calls"] == 0
+        assert srv.uploads[0]["purpose"] == "batch"
+        stored = rows(db)
+        assert len(stored) == 200 and {r[0] for r in stored} == {"ok"}
+        assert {r[3] for r in stored} == {"batch: 50% of table 2026-03"}
+        with sqlite3.connect(db) as c:
+            pt, ct, cost = c.execute("SELECT SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_usd) FROM "
+                                     "responses").fetchone()
+        assert cost == pytest.approx((pt * 0.15 + ct * 0.60) / 1e6 * 0.5)  # half of gpt-4o-mini's live price
+        # the same request record a live call stores: the cache key of a live run of the same case
+        with Store(db) as store:
+            run = store.get_run("latest")
+            assert [b.requests for b in store.batches(run.id)] == [200]
+        show = run_cli("show", "latest", "--db", str(db), env=env(srv))
+        assert show.returncode == 0 and "gpt-4o-mini" in show.stdout
+        # a live run of the same cases finds every answer in the cache: nothing is sent again
+        again = run_cli("run", "sst2", "--data", str(reviews(tmp_path)), "--limit", "200", "-m", OPENAI,
+                        "--db", str(db), "--no-progress", "--json", env=env(srv))
+        assert again.returncode == 0, again.stderr
+        assert json.loads(again.stdout)["outcome"]["cached"] == 200 and srv.stats()["live_calls"] == 0
+
+
+def test_a_killed_batch_run_resumes_by_re_attaching_to_its_batch(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    with BatchServer(["gpt-4o-mini"], polls=10_000) as srv:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "llamacompare.cli.main", "run", "sst2", "--data", str(reviews(tmp_path)),
+             "--limit", "200", "-m", OPENAI, "--batch", "--poll", "0.05", "--db", str(db), "--no-progress"],
+            env={**os.environ, **env(srv)}, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while srv.stats()["polls"] < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert srv.stats()["polls"] >= 3, "the run never polled its batch"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        srv.polls = 0  # the batch finishes while nobody watches
+        with Store(db) as store:
+            run_id = store.get_run("latest").id
+        res = run_cli("run", "--resume", run_id, "--db", str(db), "--no-progress", "--poll", "0.05", env=env(srv))
+        assert res.returncode == 0, res.stderr + res.stdout
+        assert srv.stats()["batches"] == [200] and srv.stats()["live_calls"] == 0
+        assert len(rows(db)) == 200 and {r[0] for r in rows(db)} == {"ok"}
+
+
+@pytest.mark.parametrize("missing", ["batch", "live"])
+def test_an_expired_batch_sends_only_its_missing_cases_on_resume(tmp_path: Path, missing: str) -> None:
+    db = tmp_path / "e.db"
+    with BatchServer(["gpt-4o-mini"], expire_after=120, polls=1) as srv:
+        res = run_cli("run", "sst2", "--data", str(reviews(tmp_path)), "--limit", "200", "-m", OPENAI, "--batch",
+                      "--poll", "0.05", "--db", str(db), "--no-progress", env=env(srv))
+        assert res.returncode == 1, res.stderr + res.stdout  # failed cases: the run says so
+        assert "80 of 200 requests unanswered" in res.stdout
+        assert [r[0] for r in rows(db)].count("ok") == 120
+        assert {r[4] for r in rows(db) if r[0] == "failed"} == {
+            "BatchError: batch_expired: This request could not be executed before the completion window expired."}
+        srv.expire_after = None
+        with Store(db) as store:
+            run_id = store.get_run("latest").id
+        res = run_cli("run", "--resume", run_id, "--db", str(db), "--no-progress", "--poll", "0.05",
+                      "--missing", missing, env=env(srv))
+        assert res.returncode == 0, res.stderr + res.stdout
+        if missing == "batch":
+            assert srv.stats()["batches"] == [200, 80] and srv.stats()["live_calls"] == 0
+        else:
+            assert srv.stats()["batches"] == [200] and srv.stats()["live_calls"] == 80
+        assert [r[0] for r in rows(db)].count("ok") == 200
+
+
+def test_a_malformed_output_line_is_a_failed_row_not_a_crash(tmp_path: Path) -> None:
+    db = tmp_path / "m.db"
+    with BatchServer(["gpt-4o-mini"], malformed=[3, 7], polls=0) as srv:
+        res = run_cli("run", "sst2", "--data", str(reviews(tmp_path, 20)), "-m", OPENAI, "--batch", "--poll", "0.05",
+                      "--db", str(db), "--no-progress", env=env(srv))
+        assert res.returncode == 1, res.stderr + res.stdout
+        stored = rows(db)
+        assert [r[0] for r in stored].count("ok") == 18
+        failed = [r for r in stored if r[0] == "failed"]
+        assert len(failed) == 2 and all("2 line(s) of its output could not be read" in (r[4] or "") for r in failed)
+
+
+def test_together_batches_in_its_own_format(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    with BatchServer([TOGETHER_ID], dialect="together", prices=(0.88, 0.88), expire_after=120) as srv:
+        res = run_cli("run", "sst2", "--data", str(reviews(tmp_path)), "-m", f"together:{TOGETHER_ID}", "--batch",
+                      "--poll", "0.05", "--db", str(db), "--no-progress", env=env(srv, "together"))
+        assert res.returncode == 1, res.stderr + res.stdout
+        assert srv.uploads[0]["purpose"] == "batch-api" and srv.uploads[0]["file_name"]
+        stored = rows(db)
+        assert [r[0] for r in stored].count("ok") == 120
+        assert {r[3] for r in stored if r[0] == "ok"} == {"batch: 50% of provider"}
+        srv.expire_after = None
+        res = run_cli("run", "--resume", "latest", "--db", str(db), "--no-progress", "--poll", "0.05",
+                      env=env(srv, "together"))
+        assert res.returncode == 0, res.stderr + res.stdout
+        assert srv.stats()["batches"] == [200, 80] and srv.stats()["live_calls"] == 0
+
+
+def test_a_batch_over_the_providers_limit_is_refused_before_anything_is_uploaded(tmp_path: Path) -> None:
+    """The real command line, with OpenAI's limit of 50,000 requests a batch set to 10 for the test."""
+    from llamacompare.models.openai_batch import OpenAIBatch
+
+    assert OpenAIBatch.limits.max_requests == 50_000 and OpenAIBatch.limits.max_bytes == 200 * 1024 * 1024
+    db = tmp_path / "l.db"
+    script = ("import sys; from llamacompare.models.base import BatchLimits; "
+              "from llamacompare.models.openai_batch import OpenAIBatch; "
+              "OpenAIBatch.limits = BatchLimits(10, 200 * 1024 * 1024, '24h'); "
+              "from llamacompare.cli.main import main; sys.argv[0] = 'llamacompare'; main()")
+    with BatchServer(["gpt-4o-mini"]) as srv:
+        res = subprocess.run(
+            [sys.executable, "-c", script, "run", "sst2", "--data", str(reviews(tmp_path, 20)), "-m", OPENAI,
+             "--batch", "--db", str(db), "--no-progress"],
+            env={**os.environ, **env(srv)}, cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert res.returncode == 2, res.stderr
+        assert res.stderr.strip().count("\n") == 0 and "at most 10" in res.stderr and "Traceback" not in res.stderr
+        assert srv.uploads == [] and srv.stats()["batches"] == []
+    with Store(db) as store:
+        assert store.list_runs() == []  # nothing half-written
+
+
+def test_a_model_without_a_batch_api_is_refused_and_an_in_process_one_runs_live(tmp_path: Path) -> None:
+    res = run_cli("run", "sst2", "--limit", "2", "-m", "vllm:some-model", "--batch", "--db", str(tmp_path / "v.db"),
+                  "--no-progress", env={"VLLM_BASE_URL": "http://127.0.0.1:9/v1"})
+    assert res.returncode == 2 and "vllm:some-model has no batch API" in res.stderr, res.stderr
+    assert res.stderr.strip().count("\n") == 0
