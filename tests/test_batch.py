@@ -176,3 +176,34 @@ def test_a_model_without_a_batch_api_is_refused_and_an_in_process_one_runs_live(
                   "--no-progress", env={"VLLM_BASE_URL": "http://127.0.0.1:9/v1"})
     assert res.returncode == 2 and "vllm:some-model has no batch API" in res.stderr, res.stderr
     assert res.stderr.strip().count("\n") == 0
+
+
+def test_anthropic_message_batches_expire_and_resume_with_only_the_missing(tmp_path: Path) -> None:
+    """Anthropic's format (tests/support/anthropic_server.py's Message Batches, from anthropic-sdk-python's
+    types/messages): `{requests: [{custom_id, params}]}` with the body a live call sends, results by `result.type`."""
+    from tests.support.anthropic_server import AnthropicServer
+
+    db = tmp_path / "a.db"
+    snapshot = "claude-haiku-4-5-20251001"
+    key = "sk-ant-api03-scripted"
+    with AnthropicServer([snapshot], api_key=key, aliases={"claude-haiku-4-5": snapshot}, batch_polls=1,
+                         batch_expire_after=120) as srv:
+        e = {"ANTHROPIC_API_KEY": key, "ANTHROPIC_BASE_URL": srv.base_url}
+        res = run_cli("run", "sst2", "--data", str(reviews(tmp_path)), "-m", "anthropic:claude-haiku-4-5", "--batch",
+                      "--poll", "0.05", "--db", str(db), "--no-progress", env=e)
+        assert res.returncode == 1, res.stderr + res.stdout
+        assert srv.batch_sizes == [200] and srv.messages_requests == []
+        first = srv.batches["msgbatch_0001"]["requests"][0]
+        assert set(first) == {"custom_id", "params"} and "stream" not in first["params"]
+        assert first["params"]["model"] == snapshot and first["params"]["system"].startswith("Classify")
+        stored = rows(db)
+        assert [r[0] for r in stored].count("ok") == 120
+        assert {r[3] for r in stored if r[0] == "ok"} == {"batch: 50% of table 2025-11-15"}
+        assert {r[4] for r in stored if r[0] == "failed"} == {
+            "BatchError: expired: the batch ended before this request was processed"}
+        srv.batch_expire_after = None
+        res = run_cli("run", "--resume", "latest", "--db", str(db), "--no-progress", "--poll", "0.05", env=e)
+        assert res.returncode == 0, res.stderr + res.stdout
+        assert srv.batch_sizes == [200, 80] and srv.messages_requests == []
+        assert [r[0] for r in rows(db)].count("ok") == 200
+        assert key not in res.stdout + res.stderr and key.encode() not in db.read_bytes()

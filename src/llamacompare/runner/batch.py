@@ -83,10 +83,9 @@ def prepare(m: PlannedModel, client: ModelClient, api: BatchAPI, groups: Iterabl
             if key not in work.items:
                 work.items[key] = []
                 work.requests[key] = request_json
-                if not work.attach:
-                    work.lines.append(api.line(key, client.served_id, request))
+                work.lines.append(api.line(key, client.served_id, request))  # (re-attached: not sent again)
             work.items[key].append(item)
-    if work.lines:
+    if work.lines and not work.attach:
         _check_size(work)
     for item, key in cached:  # stored once the batch is known to be acceptable: a refused run leaves nothing
         item.record(store, outcome.run_id, response_key=key, kind=item.mode, response=None, cached=True)
@@ -117,7 +116,7 @@ async def run(work: ModelBatch, store: Store, outcome: RunOutcome, progress: Pro
     if work.attach:
         jobs = [BatchJob(b.batch_id, b.status, "running", b.input_file, total=b.requests) for b in work.attach]
         outcome.notes.append(f"{work.name}: re-attached to batch {', '.join(j.id for j in jobs)}")
-    elif work.lines:
+    elif work.lines:  # only the answers still missing: a resumed run never pays for one twice
         job = await with_retries(lambda: api.submit(client.served_id, work.lines), client.retry)
         # stored before the first poll: from here on a killed process finds it again
         store.add_batch(BatchRow(outcome.run_id, work.name, job.id, job.input_file, len(work.lines), job.status))

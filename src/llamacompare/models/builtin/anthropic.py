@@ -41,6 +41,7 @@ class AnthropicPlugin(ProviderPlugin):
 
     def open(self, spec: ModelSpec, *, api_key: str | None = None, timeout_s: float = 120.0,
              stream: bool = True) -> Provider:
+        from llamacompare.models.anthropic_batch import AnthropicBatch
         from llamacompare.models.anthropic_messages import AnthropicProvider
         from llamacompare.settings import get_env, require_key
 
@@ -48,7 +49,7 @@ class AnthropicPlugin(ProviderPlugin):
         key = api_key
         if key is None:  # Anthropic itself needs a key; a proxy or a local server may not
             key = require_key(KEY_ENV, provider=self.name) if "api.anthropic.com" in url else get_env(KEY_ENV)
-        return AnthropicProvider(url, key, key_env=KEY_ENV, timeout_s=timeout_s, stream=stream)
+        return AnthropicProvider(url, key, key_env=KEY_ENV, timeout_s=timeout_s, stream=stream, batch=AnthropicBatch)
 
 
 plugin = AnthropicPlugin()
