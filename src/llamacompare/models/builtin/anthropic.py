@@ -7,7 +7,7 @@ import os
 
 from llamacompare.models.base import Provider
 from llamacompare.models.catalog import ANTHROPIC_PRICES, ANTHROPIC_PRICES_AS_OF, anthropic_price
-from llamacompare.models.plugins import ProviderPlugin
+from llamacompare.models.plugins import OfflineFacts, ProviderPlugin
 from llamacompare.models.spec import ModelSpec
 
 DEFAULT_URL = "https://api.anthropic.com"
@@ -29,6 +29,11 @@ class AnthropicPlugin(ProviderPlugin):
         return ModelSpec(self.name, rest, None, self.url(base_url), KEY_ENV, price_in=price[0] if price else None,
                          price_out=price[1] if price else None, prompt_format="messages",
                          prices_as_of=ANTHROPIC_PRICES_AS_OF if price else None)
+
+    def offline_facts(self, spec: ModelSpec) -> OfflineFacts:
+        from llamacompare.models.anthropic_batch import AnthropicBatch
+
+        return OfflineFacts(batch=AnthropicBatch.limits)
 
     def known_names(self) -> list[str]:
         return [f"{self.name}:{alias}" for alias in ANTHROPIC_PRICES]

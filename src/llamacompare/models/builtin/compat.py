@@ -10,7 +10,7 @@ from typing import Any
 from llamacompare.models import servers
 from llamacompare.models.base import BatchAPI, Provider
 from llamacompare.models.capabilities import Capabilities
-from llamacompare.models.plugins import ProviderPlugin
+from llamacompare.models.plugins import OfflineFacts, ProviderPlugin
 from llamacompare.models.spec import ModelSpec
 
 
@@ -30,6 +30,10 @@ class CompatPlugin(ProviderPlugin):
     def batch_format(self, spec: ModelSpec) -> Callable[[Any], BatchAPI] | None:
         """The server's batch endpoints (models/openai_batch.py), or None where it has none."""
         return None
+
+    def offline_facts(self, spec: ModelSpec) -> OfflineFacts:
+        kind = self.batch_format(spec)
+        return OfflineFacts(batch=getattr(kind, "limits", None))
 
     def url(self, base_url: str | None) -> str:
         return (base_url or (os.environ.get(self.url_env) if self.url_env else None) or self.default_url).rstrip("/")
