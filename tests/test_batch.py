@@ -172,10 +172,20 @@ def test_a_batch_over_the_providers_limit_is_refused_before_anything_is_uploaded
 
 
 def test_a_model_without_a_batch_api_is_refused_and_an_in_process_one_runs_live(tmp_path: Path) -> None:
-    res = run_cli("run", "sst2", "--limit", "2", "-m", "vllm:some-model", "--batch", "--db", str(tmp_path / "v.db"),
-                  "--no-progress", env={"VLLM_BASE_URL": "http://127.0.0.1:9/v1"})
-    assert res.returncode == 2 and "vllm:some-model has no batch API" in res.stderr, res.stderr
+    nowhere = "http://127.0.0.1:9/v1"  # nothing listens: the refusal comes before any request
+    res = run_cli("run", "sst2", "--limit", "2", "-m", "ollama:llama3", "--batch", "--db", str(tmp_path / "o.db"),
+                  "--no-progress", env={"OLLAMA_BASE_URL": nowhere})
+    assert res.returncode == 2 and "ollama:llama3 has no batch API" in res.stderr, res.stderr
     assert res.stderr.strip().count("\n") == 0
+    res = run_cli("run", "sst2", "--limit", "2", "-m", "vllm:m", "--batch", "--db", str(tmp_path / "v.db"),
+                  "--no-progress", env={"VLLM_BASE_URL": nowhere})
+    assert res.returncode == 2 and "vllm:m: its server takes no batches" in res.stderr, res.stderr
+    assert "batch export" in res.stderr and res.stderr.strip().count("\n") == 0
+    res = run_cli("run", "sst2", "--limit", "2", "-m", "local:gemma-3-270m", "--batch", "--db",
+                  str(tmp_path / "l.db"), "--no-progress")
+    assert res.returncode == 0, res.stderr
+    assert "local:gemma-3-270m: runs in this process, live (--batch is for hosted models)" in res.stdout
+
 
 
 def test_anthropic_message_batches_expire_and_resume_with_only_the_missing(tmp_path: Path) -> None:
@@ -228,3 +238,41 @@ def test_the_plan_shows_the_live_and_the_batch_price_and_the_window(tmp_path: Pa
     assert text.returncode == 0, text.stderr
     assert "cost live" in text.stdout and "cost batch" in text.stdout and "<= 24h" in text.stdout
     assert "answers within 24h" in text.stdout
+
+
+def test_vllm_offline_export_then_import_of_run_batch_output(tmp_path: Path) -> None:
+    """`batch export` writes OpenAI batch lines for vLLM's run-batch; `batch import` stores its output (the shapes of
+    vllm/entrypoints/openai/run_batch.py, tests/support/vllm_run_batch.py); a failed line is asked for again."""
+    from tests.support.vllm_run_batch import run_batch
+
+    db, requests, results = tmp_path / "v.db", tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    model = "vllm:meta-llama/Llama-3.1-8B-Instruct"
+    res = run_cli("batch", "export", "sst2", "-m", model, "--data", str(reviews(tmp_path, 20)), "-o", str(requests),
+                  "--db", str(db), env={"VLLM_BASE_URL": "http://127.0.0.1:9/v1"})  # nothing listens: none asked
+    assert res.returncode == 0, res.stderr
+    lines = [json.loads(x) for x in requests.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 20 and len({x["custom_id"] for x in lines}) == 20
+    first = lines[0]
+    assert first["method"] == "POST" and first["url"] == "/v1/chat/completions"
+    assert first["body"]["model"] == "meta-llama/Llama-3.1-8B-Instruct" and "stream" not in first["body"]
+    assert first["body"]["messages"][0] == {"role": "system", "content": "Classify the sentiment of each movie "
+                                            "review as positive or negative. Answer with one word."}
+    run_batch(requests, results, fail=[4])
+    with Store(db) as store:
+        run_id = store.get_run("latest").id
+    res = run_cli("batch", "import", run_id, str(results), "--db", str(db))
+    assert res.returncode == 1, res.stderr + res.stdout  # one line failed: said, stored as a failed row
+    stored = rows(db)
+    assert [r[0] for r in stored].count("ok") == 19
+    assert [r[4] for r in stored if r[0] == "failed"] == ["BatchError: out.jsonl:5: CUDA out of memory"]
+    assert {r[3] for r in stored if r[0] == "ok"} == {"batch: unknown"}
+    again = tmp_path / "again.jsonl"
+    res = run_cli("batch", "export", run_id, "-o", str(again), "--db", str(db))
+    assert res.returncode == 0, res.stderr
+    assert [json.loads(x)["custom_id"] for x in again.read_text().splitlines()] == [lines[4]["custom_id"]]
+    run_batch(again, results)
+    res = run_cli("batch", "import", run_id, str(results), "--db", str(db))
+    assert res.returncode == 0, res.stderr + res.stdout
+    assert [r[0] for r in rows(db)].count("ok") == 20
+    show = run_cli("show", run_id, "--db", str(db))
+    assert show.returncode == 0 and "Llama-3.1-8B" in show.stdout

@@ -83,9 +83,9 @@ class AnthropicBatch(BatchAPI):
                     self.p._raise_for(resp.status, _error_body(raw), resp.headers)  # noqa: SLF001
         for text in raw.splitlines():
             if text.strip():
-                yield self.answer(model, text)
+                yield self.read_line(model, text)
 
-    def answer(self, model: str, text: bytes) -> BatchAnswer:
+    def read_line(self, model: str, text: bytes) -> BatchAnswer:
         try:
             data = jsonfast.loads(text)
         except ValueError:

@@ -221,6 +221,9 @@ class BatchAPI(abc.ABC):
     The provider's formats stay in its implementation; the runner sees lines, jobs and answers."""
 
     limits: BatchLimits
+    #: False: the provider's server takes no batches; its batch file runs elsewhere (vLLM's `run-batch`), through
+    #: `llamacompare batch export` and `batch import`
+    hosted: bool = True
 
     @abc.abstractmethod
     def line(self, custom_id: str, model: str, request: Request) -> BatchLine:
@@ -243,6 +246,10 @@ class BatchAPI(abc.ABC):
     @abc.abstractmethod
     def results(self, model: str, job: BatchJob) -> AsyncIterator[BatchAnswer]:
         """The answers of an ended job, one at a time, as they are read (successes and per-request errors)."""
+
+    @abc.abstractmethod
+    def read_line(self, model: str, text: bytes) -> BatchAnswer:
+        """One line of the provider's results: an answer, or why there is none; never an exception."""
 
 
 class Provider(abc.ABC):

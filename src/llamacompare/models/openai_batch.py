@@ -28,7 +28,7 @@ from typing import Any
 import aiohttp
 
 from llamacompare import jsonfast
-from llamacompare.errors import ProviderError, ServerError
+from llamacompare.errors import ProviderError, ServerError, UsageError
 from llamacompare.models.base import (
     BatchAnswer,
     BatchAPI,
@@ -134,9 +134,9 @@ class OpenAIBatch(BatchAPI):
                 self.p._raise_for(status, _json(raw, url, strict=False), None)  # noqa: SLF001
             for text in raw.splitlines():
                 if text.strip():
-                    yield self.answer(model, text)
+                    yield self.read_line(model, text)
 
-    def answer(self, model: str, text: bytes) -> BatchAnswer:
+    def read_line(self, model: str, text: bytes) -> BatchAnswer:
         """One output or error line; a line that is not what the format says is an error, never a crash."""
         try:
             data = jsonfast.loads(text)
@@ -146,8 +146,10 @@ class OpenAIBatch(BatchAPI):
         if not isinstance(custom_id, str):
             return BatchAnswer(None, error="batch output line without a custom_id")
         error = data.get("error")
-        if isinstance(error, dict) and error:
-            return BatchAnswer(custom_id, error=f"{error.get('code') or 'error'}: {error.get('message') or ''}")
+        if error:  # OpenAI's {code, message}; vLLM's message, or its error response {error: {message, ...}}
+            if isinstance(error, dict) and "message" in error:
+                return BatchAnswer(custom_id, error=f"{error.get('code') or 'error'}: {error.get('message')}")
+            return BatchAnswer(custom_id, error=error_message(error) if isinstance(error, dict) else str(error))
         resp = data.get("response")
         if not isinstance(resp, dict) or not isinstance(resp.get("body"), dict):
             return BatchAnswer(custom_id, error="batch output line without a response body")
@@ -221,3 +223,25 @@ def _json(raw: bytes, url: str, *, strict: bool = True) -> Any:
         if strict:
             raise ServerError(f"{url} returned malformed JSON ({len(raw)} bytes)", status=200) from None
         return {"error": {"message": raw[:200].decode("utf-8", "replace")}}
+
+
+class VLLMOfflineBatch(OpenAIBatch):
+    """vLLM's server takes no batches, but its `run-batch` (vllm-project/vllm `vllm/entrypoints/openai/run_batch.py`)
+    reads OpenAI's batch file on a GPU box with no server and writes OpenAI's output lines (`BatchRequestOutput`:
+    `{id, custom_id, response: {status_code, request_id, body}, error}`; an error line has status 400, no body,
+    and `error` a message or an `ErrorResponse`). It takes `/v1/chat/completions` only (no `/v1/completions`)."""
+
+    hosted = False
+    limits = BatchLimits(max_requests=10**9, max_bytes=None, window="as long as the GPU box takes", discount=1.0)
+
+    def line(self, custom_id: str, model: str, request: Request) -> BatchLine:
+        if request.prompt is not None:
+            raise UsageError(f"{model} is sent plain text, and vLLM's run-batch takes /v1/chat/completions only; "
+                             "export it with --api chat (the server's chat template)")
+        return super().line(custom_id, model, request)
+
+    async def submit(self, model: str, lines: list[BatchLine]) -> BatchJob:
+        raise ProviderError("vLLM's server takes no batches: use `llamacompare batch export` and `batch import`")
+
+    async def poll(self, job: BatchJob) -> BatchJob:
+        raise ProviderError("vLLM's server takes no batches")

@@ -56,6 +56,9 @@ class ModelBatch:
 def batch_api_of(m: PlannedModel, client: ModelClient) -> BatchAPI | None:
     """The model's batch API; UsageError where a hosted model has none (an in-process model runs live: None)."""
     api = client.provider.batch_api()
+    if api is not None and not api.hosted:
+        raise UsageError(f"{m.name}: its server takes no batches; run it without --batch, or offline: "
+                         "`llamacompare batch export` for vLLM's run-batch, then `llamacompare batch import`")
     if api is None and client.provider.usage() is None:
         raise UsageError(f"{m.name} has no batch API ({client.provider.name}); run it without --batch (or without "
                          "`batch: true` in the suite)")
@@ -170,15 +173,15 @@ async def _collect(work: ModelBatch, job: BatchJob, store: Store, outcome: RunOu
             continue
         answered.add(answer.custom_id)
         if answer.response is not None:
-            _store_answer(work, answer.custom_id, items, answer.response, store, outcome, progress)
+            store_answer(work, answer.custom_id, items, answer.response, store, outcome, progress)
         else:
             failed += 1
-            _store_failure(work, answer.custom_id, items, answer.error or "no answer", store, outcome, progress)
+            store_failure(work, answer.custom_id, items, answer.error or "no answer", store, outcome, progress)
     missing = [cid for cid in work.items if cid not in answered]
     why = (f"batch {job.id} {job.status} without answering it" + (f" ({job.message})" if job.message else "")
            + (f"; {unreadable} line(s) of its output could not be read" if unreadable else ""))
     for cid in missing:
-        _store_failure(work, cid, work.items[cid], why, store, outcome, progress)
+        store_failure(work, cid, work.items[cid], why, store, outcome, progress)
     store.set_batch_status(work.run_id, job.id, job.status, collected=True)
     if missing or failed:
         outcome.notes.append(f"{work.name}: batch {job.id} {job.status}: {len(missing) + failed:,} of "
@@ -186,7 +189,7 @@ async def _collect(work: ModelBatch, job: BatchJob, store: Store, outcome: RunOu
                              "as live requests)")
 
 
-def _store_answer(work: ModelBatch, key: str, items: list[Item], response: Response, store: Store,
+def store_answer(work: ModelBatch, key: str, items: list[Item], response: Response, store: Store,
                   outcome: RunOutcome, progress: ProgressSink | None) -> None:
     response.model = work.client.name
     first, *rest = items
@@ -208,7 +211,7 @@ def _store_answer(work: ModelBatch, key: str, items: list[Item], response: Respo
         progress.advance(tokens=tokens, cost=response.cost_usd, failed=False)
 
 
-def _store_failure(work: ModelBatch, key: str, items: list[Item], error: str, store: Store, outcome: RunOutcome,
+def store_failure(work: ModelBatch, key: str, items: list[Item], error: str, store: Store, outcome: RunOutcome,
                    progress: ProgressSink | None) -> None:
     message = redact(f"{BATCH_ERROR}: {error}")
     for item in items:
