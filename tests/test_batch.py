@@ -276,3 +276,29 @@ def test_vllm_offline_export_then_import_of_run_batch_output(tmp_path: Path) -> 
     assert [r[0] for r in rows(db)].count("ok") == 20
     show = run_cli("show", run_id, "--db", str(db))
     assert show.returncode == 0 and "Llama-3.1-8B" in show.stdout
+
+
+def test_until_decided_sends_batches_in_waves_and_stops_a_decided_model(tmp_path: Path) -> None:
+    """Two models race in waves of 40 cases: one always right, one always wrong. The wrong one is decided after a
+    few waves and gets no more batches; every wave is a seeded random slice the race heard before the next."""
+    def answer(body: dict[str, object]) -> str:
+        text = json.dumps(body["messages"][-1])
+        right = "positive" if "fine , moving" in text else "negative"
+        wrong = "negative" if right == "positive" else "positive"
+        return right if body["model"] == "gpt-4o-mini" else wrong
+
+    db = tmp_path / "w.db"
+    with BatchServer(["gpt-4o-mini", "gpt-4.1-nano"], answer=answer, polls=0) as srv:
+        res = run_cli("run", "sst2", "--data", str(reviews(tmp_path, 400)), "-m", OPENAI, "-m", "openai:gpt-4.1-nano",
+                      "--batch", "--until-decided", "--wave", "40", "--poll", "0.02", "--db", str(db),
+                      "--no-progress", "--json", env=env(srv))
+        assert res.returncode == 0, res.stderr
+        sizes = srv.stats()["batches"]
+    out = json.loads(res.stdout)["outcome"]
+    assert all(n <= 40 for n in sizes) and 2 <= len(sizes) < 20  # waves, and fewer than all 400 x 2 cases
+    assert out["saved"] > 0 and out["saved"] + out["sent"] == 800
+    assert any("gpt-4.1-nano" in line for line in out["decisions"])
+    with sqlite3.connect(db) as c:
+        seqs = [r[0] for r in c.execute("SELECT seq FROM results WHERE model = ? ORDER BY rowid LIMIT 40",
+                                        ("openai:gpt-4o-mini",))]
+    assert seqs != sorted(seqs)  # a seeded random slice, not the first 40 cases

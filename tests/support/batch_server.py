@@ -33,7 +33,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -73,7 +73,9 @@ class BatchServer:
         expire_after: int | None = None,
         malformed: Sequence[int] = (),
         prices: tuple[float, float] = (0.20, 0.20),
+        answer: Callable[[dict[str, Any]], str] | None = None,
     ) -> None:
+        self.answer = answer or (lambda b: fake_lm.pick_answer(b, self.answers))
         self.models = list(models)
         self.dialect = dialect
         self.answers = tuple(answers)
@@ -159,8 +161,7 @@ class BatchServer:
         return web.json_response(self._answer(request.path, body))  # whole, even when a stream is asked for
 
     def _answer(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        a = shapes.build_answer(path, body, body["model"], lambda b: fake_lm.pick_answer(b, self.answers),
-                                self.answers)
+        a = shapes.build_answer(path, body, body["model"], self.answer, self.answers)
         return shapes.full_body(path, body, body["model"], a)
 
     async def _upload(self, request: web.Request) -> web.Response:

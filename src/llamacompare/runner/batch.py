@@ -12,12 +12,14 @@ again.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from llamacompare.errors import UsageError
+from llamacompare.identity import AnswerKey
 from llamacompare.models.base import BatchAPI, BatchJob, BatchLine, Response
 from llamacompare.models.retry import with_retries
 from llamacompare.runner.items import Item
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from llamacompare.store.db import Store
 
 BATCH_ERROR = "BatchError"
+#: --until-decided: the race hears an answer (its text; None: failed)
+Tell = Callable[[Item, "str | None"], None]
 
 
 @dataclass(slots=True)
@@ -47,6 +51,13 @@ class ModelBatch:
     lines: list[BatchLine] = field(default_factory=list)
     attach: list[BatchRow] = field(default_factory=list)  # batches in flight, from an earlier process
     live: list[Item] = field(default_factory=list)  # label scores (no batch endpoint gives them), --missing live
+    resend_live: bool = False  # --missing live after an earlier batch: everything left goes live
+    cached: list[tuple[Item, str]] = field(default_factory=list)
+    #: --until-decided: who hears each answer, the cases after this wave, and how many cases a wave holds
+    tell: Tell | None = None
+    rest: Iterator[list[Item]] | None = None
+    wave: int = 0
+    stored: set[AnswerKey] = field(default_factory=set)  # answers this work's batches gave (or failed)
 
     @property
     def name(self) -> str:
@@ -65,37 +76,53 @@ def batch_api_of(m: PlannedModel, client: ModelClient) -> BatchAPI | None:
     return api
 
 
-def prepare(m: PlannedModel, client: ModelClient, api: BatchAPI, groups: Iterable[list[Item]], store: Store,
-            outcome: RunOutcome, progress: ProgressSink | None, options: RunOptions) -> ModelBatch:
+def prepare(m: PlannedModel, client: ModelClient, api: BatchAPI, groups: Iterator[list[Item]], store: Store,
+            outcome: RunOutcome, progress: ProgressSink | None, options: RunOptions, *,
+            tell: Tell | None = None) -> ModelBatch:
     """Sort the model's remaining answers: cached ones are stored now, the rest go in the batch (or live). A batch
-    the provider would refuse fails here, in one line, before anything is uploaded."""
-    work = ModelBatch(m, client, api, outcome.run_id)
+    the provider would refuse fails here, in one line, before anything is uploaded. With `tell` (--until-decided)
+    the batch is the first wave of `options.wave` cases; the rest wait in `groups` for the race."""
+    work = ModelBatch(m, client, api, outcome.run_id, tell=tell)
     earlier = store.batches(outcome.run_id, m.name)
     work.attach = [b for b in earlier if not b.collected]
-    resend_live = bool(earlier) and not work.attach and options.missing == "live"
-    cached: list[tuple[Item, str]] = []
-    for group in groups:
-        for item in group:
-            if item.mode != "generate" or resend_live:
-                work.live.append(item)
-                continue
-            request, _, request_json, key = item.prepare(client)
-            if int(key[:16], 16) in client.cached_keys and store.cached_response(key) is not None:
-                cached.append((item, key))
-                continue
-            if key not in work.items:
-                work.items[key] = []
-                work.requests[key] = request_json
-                work.lines.append(api.line(key, client.served_id, request))  # (re-attached: not sent again)
-            work.items[key].append(item)
+    work.resend_live = bool(earlier) and not work.attach and options.missing == "live"
+    if tell is not None:
+        work.rest, work.wave = groups, options.wave
+    _fill(work, groups if tell is None else itertools.islice(groups, options.wave), store)
     if work.lines and not work.attach:
         _check_size(work)
-    for item, key in cached:  # stored once the batch is known to be acceptable: a refused run leaves nothing
+    _store_cached(work, store, outcome, progress)
+    return work
+
+
+def _fill(work: ModelBatch, groups: Iterable[list[Item]], store: Store, carried: Iterable[Item] = ()) -> None:
+    client, api = work.client, work.api
+    for item in itertools.chain(carried, (item for group in groups for item in group)):
+        if item.mode != "generate" or work.resend_live:
+            work.live.append(item)
+            continue
+        request, _, request_json, key = item.prepare(client)
+        if int(key[:16], 16) in client.cached_keys and store.cached_response(key) is not None:
+            work.cached.append((item, key))
+            continue
+        if key not in work.items:
+            work.items[key] = []
+            work.requests[key] = request_json
+            work.lines.append(api.line(key, client.served_id, request))  # (re-attached: not sent again)
+        work.items[key].append(item)
+
+
+def _store_cached(work: ModelBatch, store: Store, outcome: RunOutcome, progress: ProgressSink | None) -> None:
+    """Stored once the batch is known to be acceptable: a refused run leaves nothing."""
+    for item, key in work.cached:
         item.record(store, outcome.run_id, response_key=key, kind=item.mode, response=None, cached=True)
         outcome.cached += 1
+        if work.tell is not None:
+            hit = store.cached_response(key)
+            work.tell(item, hit.text if hit is not None else None)
         if progress is not None:
             progress.advance(tokens=0, cost=0.0, failed=False)
-    return work
+    work.cached.clear()
 
 
 def _check_size(work: ModelBatch) -> None:
@@ -112,8 +139,31 @@ def _check_size(work: ModelBatch) -> None:
 
 
 async def run(work: ModelBatch, store: Store, outcome: RunOutcome, progress: ProgressSink | None,
-              options: RunOptions) -> None:
-    """Re-attach to the model's batches in flight, or submit one; poll each until it is over; store its answers."""
+              options: RunOptions, live: Callable[[list[Item]], Awaitable[None]] | None = None) -> None:
+    """Re-attach to the model's batches in flight, or submit one; poll each until it is over; store its answers.
+    With --until-decided, wave after wave: the race hears each wave's answers before the next wave is made, and a
+    model it has decided gets no further wave. `live` sends what a wave cannot ask (label scores)."""
+    while True:
+        carried = await _one_round(work, store, outcome, progress, options)
+        if work.rest is None:
+            return
+        if live is not None and work.live:
+            await live(work.live)
+        nxt = ModelBatch(work.model, work.client, work.api, work.run_id, tell=work.tell, rest=work.rest,
+                         wave=work.wave)
+        _fill(nxt, itertools.islice(work.rest, max(0, work.wave - len(carried))), store, carried)
+        if nxt.lines:
+            _check_size(nxt)
+        _store_cached(nxt, store, outcome, progress)
+        if not nxt.lines and not nxt.live:
+            return
+        work = nxt
+
+
+async def _one_round(work: ModelBatch, store: Store, outcome: RunOutcome, progress: ProgressSink | None,
+                     options: RunOptions) -> list[Item]:
+    """One batch (or the batches in flight) of the model, to its end; returns the answers a re-attached batch did
+    not hold, for the next wave."""
     api, client = work.api, work.client
     jobs: list[BatchJob] = []
     if work.attach:
@@ -124,9 +174,14 @@ async def run(work: ModelBatch, store: Store, outcome: RunOutcome, progress: Pro
         # stored before the first poll: from here on a killed process finds it again
         store.add_batch(BatchRow(outcome.run_id, work.name, job.id, job.input_file, len(work.lines), job.status))
         jobs = [job]
+    carried: list[Item] = []
     for job in jobs:
         job = await _wait(work, job, store, progress, options)
         await _collect(work, job, store, outcome, progress)
+    if work.attach and work.rest is not None:
+        # a re-attached wave's batch was made by the process that died: what it did not hold goes in the next
+        carried = [item for items in work.items.values() for item in items if item.answer not in work.stored]
+    return carried
 
 
 async def _wait(work: ModelBatch, job: BatchJob, store: Store, progress: ProgressSink | None,
@@ -177,7 +232,10 @@ async def _collect(work: ModelBatch, job: BatchJob, store: Store, outcome: RunOu
         else:
             failed += 1
             store_failure(work, answer.custom_id, items, answer.error or "no answer", store, outcome, progress)
-    missing = [cid for cid in work.items if cid not in answered]
+    missing = [cid for cid, items in work.items.items()
+               if cid not in answered and not any(i.answer in work.stored for i in items)]
+    if work.attach and work.rest is not None:
+        missing = []  # a re-attached wave: what its batch did not hold goes in the next wave (`_one_round`)
     why = (f"batch {job.id} {job.status} without answering it" + (f" ({job.message})" if job.message else "")
            + (f"; {unreadable} line(s) of its output could not be read" if unreadable else ""))
     for cid in missing:
@@ -192,6 +250,10 @@ async def _collect(work: ModelBatch, job: BatchJob, store: Store, outcome: RunOu
 def store_answer(work: ModelBatch, key: str, items: list[Item], response: Response, store: Store,
                   outcome: RunOutcome, progress: ProgressSink | None) -> None:
     response.model = work.client.name
+    for item in items:
+        work.stored.add(item.answer)
+        if work.tell is not None:
+            work.tell(item, response.text)
     first, *rest = items
     first.record(store, outcome.run_id, response_key=key, kind=first.mode, response=response, cached=False,
                  request_json=work.requests[key])
@@ -215,6 +277,9 @@ def store_failure(work: ModelBatch, key: str, items: list[Item], error: str, sto
                    progress: ProgressSink | None) -> None:
     message = redact(f"{BATCH_ERROR}: {error}")
     for item in items:
+        work.stored.add(item.answer)
+        if work.tell is not None:
+            work.tell(item, None)
         item.record(store, outcome.run_id, response_key=key, kind=item.mode, response=None, cached=False,
                     error=message)
         outcome.failed += 1

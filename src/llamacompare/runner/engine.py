@@ -307,15 +307,18 @@ async def _drive(
                         yield group
 
     workers: list[asyncio.Task[None]] = []
-    batched = _batched(plan, clients, store, outcome, progress, items_for)  # refused before anything is uploaded
+    batched = _batched(plan, clients, store, outcome, progress, items_for, decider)  # refused before any upload
     for m in plan.models:
         client = clients[m.name]
         n_workers = m.config.concurrency or client.width(plan.options.default_concurrency)
         groups = items_for(m)  # shared by this model's workers: each takes the next case when it is free
         if m.name in batched:
             work = batched[m.name]
-            workers.append(asyncio.create_task(batch.run(work, store, outcome, progress, plan.options)))
-            groups = iter([[item] for item in work.live])  # what no batch asks: label scores, --missing live
+            live = _sender(client, RateLimits(m.config.rpm, m.config.tpm), store, outcome, progress, decider)
+            workers.append(asyncio.create_task(batch.run(work, store, outcome, progress, plan.options, live)))
+            first = list(work.live)  # what no batch asks: label scores, --missing live
+            work.live.clear()
+            groups = iter([[item] for item in first])
         limiter = RateLimits(m.config.rpm, m.config.tpm)
         most = max(len(modes_of(t)) for t in plan.suite.tasks) * plan.options.repeats
         gate = _Gate(n_workers) if most > 1 else None
@@ -333,7 +336,7 @@ async def _drive(
 
 
 def _batched(plan: RunPlan, clients: dict[str, ModelClient], store: Store, outcome: RunOutcome,
-             progress: ProgressSink | None, items_for: Any) -> dict[str, batch.ModelBatch]:
+             progress: ProgressSink | None, items_for: Any, decider: Decider | None) -> dict[str, batch.ModelBatch]:
     """The batch work of each model asked for in batches (`--batch`, `batch: true`); an in-process model runs live,
     a hosted one without a batch API has failed before the run began (`check_batch`)."""
     out = {}
@@ -343,8 +346,25 @@ def _batched(plan: RunPlan, clients: dict[str, ModelClient], store: Store, outco
         api = batch.batch_api_of(m, clients[m.name])
         if api is not None:
             out[m.name] = batch.prepare(m, clients[m.name], api, items_for(m), store, outcome, progress,
-                                        plan.options)
+                                        plan.options, tell=None if decider is None else _teller(decider))
     return out
+
+
+def _sender(client: ModelClient, limits: RateLimits, store: Store, outcome: RunOutcome,
+            progress: ProgressSink | None, decider: Decider | None) -> Any:
+    """Live requests for what a later batch wave cannot ask (label scores), one after the other."""
+    async def send(items: list[_Item]) -> None:
+        for item in items:
+            await _process(item, client, limits, store, outcome, progress, decider)
+        items.clear()
+    return send
+
+
+def _teller(decider: Decider) -> batch.Tell:
+    """--until-decided with batches: each answer of a wave, for the race."""
+    def tell(item: _Item, text: str | None) -> None:
+        _tell(decider, item.task, item.answer, text, item.reference if text is not None else None, None)
+    return tell
 
 
 def check_batch(plan: RunPlan, clients: dict[str, ModelClient], outcome: RunOutcome) -> None:

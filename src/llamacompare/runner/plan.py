@@ -43,6 +43,8 @@ class RunOptions:
     #: what a batch that ended without some answers (expired, cancelled, failed lines) leaves to the resume:
     #: "batch" sends the missing cases as a new batch, "live" as live requests
     missing: str = "batch"
+    #: with --until-decided: the cases of each batch wave (the race hears a wave before the next is made)
+    wave: int = 100
 
 
 @dataclass(slots=True)
@@ -142,7 +144,7 @@ def default_models() -> list[str]:
 
 #: what a resumed run may do differently: how it reaches its models, not what it asks them
 HOW = frozenset({"default_concurrency", "timeout_s", "retry_attempts", "retry_base_s", "base_url", "stream",
-                 "batch", "poll_s", "missing"})
+                 "batch", "poll_s", "missing", "wave"})
 #: the flags that say what a run asks, with where its stored config keeps them
 WHAT = {"suite": ("suite_ref",), "models": ("models",), "data": ("data",), "limit": ("limit",), "mode": ("mode",),
         "repeats": ("options", "repeats"), "until_decided": ("options", "until_decided"),
