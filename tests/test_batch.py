@@ -302,3 +302,50 @@ def test_until_decided_sends_batches_in_waves_and_stops_a_decided_model(tmp_path
         seqs = [r[0] for r in c.execute("SELECT seq FROM results WHERE model = ? ORDER BY rowid LIMIT 40",
                                         ("openai:gpt-4o-mini",))]
     assert seqs != sorted(seqs)  # a seeded random slice, not the first 40 cases
+
+
+def test_batch_true_on_one_suite_model_batches_it_alone_and_turkish_text_survives(tmp_path: Path) -> None:
+    suite = tmp_path / "duygu.yaml"
+    suite.write_text("""name: duygu
+models:
+  - {name: "openai:gpt-4o-mini", batch: true}
+  - openai:gpt-4.1-nano
+tasks:
+  - id: duygu
+    type: classify
+    labels: {Olumlu: [], Olumsuz: []}
+    system: "Yorumun duygusunu yaz: Olumlu ya da Olumsuz. İyi düşün."
+    template: "Yorum: {text}\\nDuygu:"
+    reference: label
+    cases:
+      - {id: a, text: "İstanbul'da çekilmiş ılık, güzel bir film.", label: Olumlu}
+      - {id: b, text: "Sıkıcı ve ışıksız; hiç beğenmedim.", label: Olumsuz}
+      - {id: c, text: "IŞIL IŞIL oyunculuk, İNANILMAZ.", label: Olumlu}
+""", encoding="utf-8")
+    db = tmp_path / "s.db"
+    with BatchServer(["gpt-4o-mini", "gpt-4.1-nano"], answers=("Olumlu", "Olumsuz"), polls=0) as srv:
+        res = run_cli("run", str(suite), "--poll", "0.02", "--db", str(db), "--no-progress", env=env(srv))
+        assert res.returncode == 0, res.stderr + res.stdout
+        assert srv.stats()["batches"] == [3] and srv.stats()["live_calls"] == 3
+        sent = json.loads(srv.files["file-000001"].decode().splitlines()[0])["body"]["messages"]
+    assert sent[0]["content"] == "Yorumun duygusunu yaz: Olumlu ya da Olumsuz. İyi düşün."
+    assert any("İstanbul'da çekilmiş ılık" in m["content"] for m in sent)
+    with sqlite3.connect(db) as c:
+        sources = dict(c.execute("SELECT r.model, p.cost_source FROM results r JOIN responses p "
+                                 "ON p.key = r.response_key"))
+    assert sources == {"openai:gpt-4o-mini": "batch: 50% of table 2026-03", "openai:gpt-4.1-nano": "table 2026-03"}
+
+
+def test_the_progress_bar_shows_the_batch_state() -> None:
+    import io
+
+    from rich.console import Console
+
+    from llamacompare.runner.progress import RichProgress
+
+    buf = io.StringIO()
+    bar = RichProgress(Console(file=buf, force_terminal=True, width=160))
+    bar.start(200, "sst2: 1 model(s)")
+    bar.note("openai:gpt-4o-mini: batch in_progress (120/200 done)")
+    bar.close()
+    assert "batch in_progress (120/200 done)" in buf.getvalue()
