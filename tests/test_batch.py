@@ -349,3 +349,25 @@ def test_the_progress_bar_shows_the_batch_state() -> None:
     bar.note("openai:gpt-4o-mini: batch in_progress (120/200 done)")
     bar.close()
     assert "batch in_progress (120/200 done)" in buf.getvalue()
+
+
+def test_a_run_killed_mid_wave_resumes_without_sending_any_request_twice(tmp_path: Path) -> None:
+    db = tmp_path / "kw.db"
+    with BatchServer(["gpt-4o-mini", "gpt-4.1-nano"], polls=10_000) as srv:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "llamacompare.cli.main", "run", "sst2", "--data", str(reviews(tmp_path, 120)),
+             "-m", OPENAI, "-m", "openai:gpt-4.1-nano", "--batch", "--until-decided", "--wave", "40", "--poll",
+             "0.05", "--db", str(db), "--no-progress"],
+            env={**os.environ, **env(srv)}, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while srv.stats()["polls"] < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        assert srv.stats()["batches"] == [40, 40]  # each model's first wave, in flight
+        srv.polls = 0
+        res = run_cli("run", "--resume", "latest", "--db", str(db), "--no-progress", "--poll", "0.02", env=env(srv))
+        assert res.returncode == 0, res.stderr + res.stdout
+        ids = [line["custom_id"] for b in srv.batches.values() for line in b.lines]
+    assert len(ids) == len(set(ids))  # nothing asked twice
+    assert len(ids) == len(rows(db))  # and every request asked has its answer stored
