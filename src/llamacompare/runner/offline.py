@@ -24,7 +24,7 @@ from llamacompare.runner.items import Item
 from llamacompare.runner.outcome import RunOutcome
 from llamacompare.runner.plan import PlannedModel, RunPlan
 from llamacompare.store.db import Store
-from llamacompare.tasks.template import render_case, render_few_shot
+from llamacompare.tasks.prompt_template import render_case, render_few_shot
 
 
 @dataclass(slots=True)
