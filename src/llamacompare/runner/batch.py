@@ -149,14 +149,15 @@ async def run(work: ModelBatch, store: Store, outcome: RunOutcome, progress: Pro
             return
         if live is not None and work.live:
             await live(work.live)
-        nxt = ModelBatch(work.model, work.client, work.api, work.run_id, tell=work.tell, rest=work.rest,
-                         wave=work.wave)
-        _fill(nxt, itertools.islice(work.rest, max(0, work.wave - len(carried))), store, carried)
+        nxt = ModelBatch(work.model, work.client, work.api, work.run_id, resend_live=work.resend_live,
+                         tell=work.tell, rest=work.rest, wave=work.wave)
+        groups = list(itertools.islice(work.rest, max(0, work.wave - len(carried))))
+        if not groups and not carried:
+            return  # every case asked, or every model decided
+        _fill(nxt, groups, store, carried)
         if nxt.lines:
             _check_size(nxt)
         _store_cached(nxt, store, outcome, progress)
-        if not nxt.lines and not nxt.live:
-            return
         work = nxt
 
 
