@@ -219,19 +219,20 @@ def test_anthropic_message_batches_expire_and_resume_with_only_the_missing(tmp_p
         assert key not in res.stdout + res.stderr and key.encode() not in db.read_bytes()
 
 
-@pytest.mark.parametrize(("model", "live_in", "live_out"), [
-    (OPENAI, 0.15, 0.60),
-    (f"together:{TOGETHER_ID}", 0.88, 0.88),
-    ("anthropic:claude-haiku-4-5", 1.0, 5.0),
+@pytest.mark.parametrize(("model", "live_in", "live_out", "share"), [
+    (OPENAI, 0.15, 0.60, 0.5),
+    (f"together:{TOGETHER_ID}", 0.88, 0.88, 0.5),
+    ("together:meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo", 0.18, 0.18, 1.0),  # not among Together's discounted
+    ("anthropic:claude-haiku-4-5", 1.0, 5.0, 0.5),
 ])
 def test_the_plan_shows_the_live_and_the_batch_price_and_the_window(tmp_path: Path, model: str, live_in: float,
-                                                                    live_out: float) -> None:
+                                                                    live_out: float, share: float) -> None:
     res = run_cli("run", "sst2", "-m", model, "--plan", "--json", "--db", str(tmp_path / "p.db"),
                   env={"OPENAI_API_KEY": "sk-x", "TOGETHER_API_KEY": "x", "ANTHROPIC_API_KEY": "x"})
     assert res.returncode == 0, res.stderr
     est = json.loads(res.stdout)["models"][0]
     live = (est["prompt_tokens"] * live_in + est["output_tokens"] * live_out) / 1e6
-    assert est["cost_usd"] == pytest.approx(live) and est["batch_cost_usd"] == pytest.approx(live / 2)
+    assert est["cost_usd"] == pytest.approx(live) and est["batch_cost_usd"] == pytest.approx(live * share)
     assert est["batch_window"] == "24h" and est["batched"] is False
     text = run_cli("run", "sst2", "-m", model, "--plan", "--batch", "--db", str(tmp_path / "p.db"),
                    env={"OPENAI_API_KEY": "sk-x", "TOGETHER_API_KEY": "x", "ANTHROPIC_API_KEY": "x"})

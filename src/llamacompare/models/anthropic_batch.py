@@ -103,7 +103,7 @@ class AnthropicBatch(BatchAPI):
             out, finish = finished(out, stop_reason, self._stops.get(custom_id, ()))
             pt, ct, live, source = priced(model, usage)
             return BatchAnswer(custom_id, batch_response(model, out, finish, pt, ct, live, source,
-                                                         self.limits.discount))
+                                                         self.limits.discount_for(model)))
         if kind == "errored" and isinstance(result, dict):
             outer = result.get("error")
             err = outer.get("error") if isinstance(outer, dict) else None

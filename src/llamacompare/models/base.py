@@ -173,6 +173,12 @@ class BatchLimits:
     max_bytes: int | None
     window: str  # the completion window the provider promises, as it writes it ("24h")
     discount: float = 0.5  # the batch price as a fraction of the live price
+    #: the models (lower case) the discount applies to, where the provider names them; the others are billed at
+    #: the live price. None: every model
+    discounted: frozenset[str] | None = None
+
+    def discount_for(self, model: str) -> float:
+        return self.discount if self.discounted is None or model.lower() in self.discounted else 1.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,14 @@ TOGETHER_MODELS: tuple[KnownModel, ...] = (
     KnownModel("meta-llama/Llama-3.3-70B-Instruct-Turbo", "llama3", 131072, 0.88, 0.88),
 )
 
+#: the serverless models Together bills at half price in a batch ("Discounted models" of
+#: https://docs.together.ai/docs/inference/batch/overview, read from a stored copy in 2026-12); the others run at
+#: the live price
+TOGETHER_BATCH_DISCOUNTED: frozenset[str] = frozenset(m.lower() for m in (
+    "meta-llama/Llama-3.3-70B-Instruct-Turbo", "meta-llama/Llama-3-70b-chat-hf", "Qwen/Qwen2.5-7B-Instruct-Turbo",
+    "mistralai/Mixtral-8x7B-Instruct-v0.1", "zai-org/GLM-4.5-Air-FP8",
+))
+
 #: the notebook's five models, in its order
 SEED_MODELS: tuple[str, ...] = (
     "together:meta-llama/Llama-2-7b-chat-hf",

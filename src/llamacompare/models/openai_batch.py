@@ -16,7 +16,10 @@ What each part follows:
   `{custom_id (at most 64 characters), body}`, uploaded to `POST /v1/files/upload` (multipart `purpose=batch-api`,
   `file_name`, `file`); `POST /v1/batches` answers 201 with the job inside `{job, warning}`, `GET /v1/batches/{id}`
   the job itself; `status` VALIDATING, IN_PROGRESS, COMPLETED, FAILED, EXPIRED, CANCELLED; `progress` 0-100 instead
-  of counts; output and error files as OpenAI's. Limits: 50,000 requests and 100 MB a batch.
+  of counts; output and error files as OpenAI's; the endpoint `/v1/chat/completions` or `/v1/completions`
+  (together-python `src/together/types/batch.py` `BatchEndpoint`). Limits: 50,000 requests and 100 MB a batch;
+  only the models Together lists are billed at half price, the others at the live price
+  (https://docs.together.ai/docs/inference/batch/overview, `catalog.TOGETHER_BATCH_DISCOUNTED`).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from llamacompare.models.base import (
     Request,
     Response,
 )
+from llamacompare.models.catalog import TOGETHER_BATCH_DISCOUNTED
 from llamacompare.models.openai_compat import OpenAICompatProvider, _parse_full, _transport_errors
 from llamacompare.models.streaming import error_message
 
@@ -165,14 +169,15 @@ class OpenAIBatch(BatchAPI):
         pt, ct = _int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens"))
         live, source = self.p._cost(model, pt, ct)  # noqa: SLF001
         return BatchAnswer(custom_id, batch_response(model, text_out, finish, pt, ct, live, source,
-                                                     self.limits.discount))
+                                                     self.limits.discount_for(model)))
 
 
 class TogetherBatch(OpenAIBatch):
     """Together's: `{custom_id, body}` lines, its own upload path and purpose, the job wrapped on creation,
     upper-case states and a percentage for progress."""
 
-    limits = BatchLimits(max_requests=50_000, max_bytes=100 * 1024 * 1024, window="24h")
+    limits = BatchLimits(max_requests=50_000, max_bytes=100 * 1024 * 1024, window="24h",
+                         discounted=TOGETHER_BATCH_DISCOUNTED)
     purpose = "batch-api"
     upload_path = "/files/upload"
 

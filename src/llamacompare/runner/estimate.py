@@ -134,7 +134,7 @@ def _model_estimate(plan: RunPlan, m: PlannedModel, facts: Any, texts: dict[str,
         cost, cost_basis = None, "unknown (no price known without asking the server)"
     time_s, time_basis = _time(plan, m, facts, history, requests, prompt + output)
     limits = facts.batch
-    batch_cost = cost * limits.discount if limits is not None and cost is not None else None
+    batch_cost = cost * limits.discount_for(m.spec.id) if limits is not None and cost is not None else None
     batched = limits is not None and m.batched(plan.options)
     if batched and limits is not None:
         time_s, time_basis = None, f"one batch: answers within {limits.window} (most sooner)"
