@@ -12,6 +12,7 @@ again.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import math
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -195,7 +196,7 @@ async def _wait(work: ModelBatch, job: BatchJob, store: Store, progress: Progres
             await asyncio.sleep(wait)
             wait = min(wait * 1.5, options.poll_s * 10)
         first = False
-        job = await with_retries(lambda j=job: work.api.poll(j), work.client.retry)  # type: ignore[misc]
+        job = await with_retries(functools.partial(work.api.poll, job), work.client.retry)
         store.set_batch_status(work.run_id, job.id, job.status)
         _show(progress, work, job)
     return job
