@@ -113,3 +113,13 @@ def test_promptfoo_comparison_says_when_promptfoo_is_missing_and_measures_the_re
     assert re.search(r"llamacompare is [\d.]+x bare aiohttp", out)
     assert re.search(r"^\(llamacompare: [\d.]+ s before the others, [\d.]+ s after them", out, re.M)
     assert re.search(r"llama.cpp's batched limit for these cases .+: [\d.]+ cases/s, [\d.]+x bare aiohttp", out)
+
+
+def test_adaptive_concurrency_prints_the_three_configurations() -> None:
+    out = bench("bench/adaptive_concurrency.py", "-n", "60", "--latency", "0.05", "--retry-after", "0.1")
+    names = ("fixed 32", "fixed 8 (best possible)", "adaptive from 32")
+    rows = {name: next(line.removeprefix(name) for line in out.splitlines() if line.startswith(name)) for name in names}
+    wall, refused, requests, failed = numbers(rows["fixed 8 (best possible)"])[:4]
+    assert wall > 0 and refused == 0 and requests == 60 and failed == 0  # exactly the server's room: no 429
+    assert numbers(rows["fixed 32"])[1] > 0  # 32 at once against room for 8: refused
+    assert "/32 (lowest" in rows["adaptive from 32"]

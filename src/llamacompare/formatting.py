@@ -287,6 +287,21 @@ def diagnosis_lines(task: Any) -> list[str]:
     return out
 
 
+def structured_output_lines(task: Any, names: dict[str, str] | None = None) -> list[str]:
+    """Which rows' answers were held to a response format (`params.response_format`: by the server, in-process by a
+    grammar) and which were free, so that a check's pass rate is read for what it is; `names`: how the view shows
+    each model. The same in every view; none for a task that asks for no format."""
+    rows = [r for r in task.models if not r.is_baseline]
+    held = [r for r in rows if r.response_format]
+    if not held:
+        return []
+    shown = (names or {}).get
+    line = "structured output enforced (response_format): " + ", ".join(
+        f"{shown(r.model, r.model)} ({r.response_format})" for r in held)
+    free = [shown(r.model, r.model) for r in rows if not r.response_format]
+    return [line + ("; not enforced: " + ", ".join(free) if free else "")]
+
+
 def calibration_lines(task: Any, names: dict[str, str] | None = None) -> list[str]:
     """What calibration did to each label-scored row of a task (analysis.contract.Calibration): both accuracies,
     the move, and what it rests on; `names`: how the view shows each model. The same in every view."""

@@ -129,6 +129,11 @@ def _invalid(body: Any) -> str | None:
         return "stop_sequences: Input should be a valid list"
     if any(not s.strip() for s in stops):
         return "stop_sequences: each stop sequence must contain non-whitespace"
+    if "output_config" in body:  # types/output_config_param.py; its format: types/json_output_format_param.py
+        fmt = body["output_config"].get("format") if isinstance(body["output_config"], dict) else None
+        if fmt is not None and (not isinstance(fmt, dict) or fmt.get("type") != "json_schema"
+                                or not isinstance(fmt.get("schema"), dict) or set(fmt) != {"type", "schema"}):
+            return "output_config.format: Input should be {type: json_schema, schema: {...}}"
     return None
 
 

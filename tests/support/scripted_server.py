@@ -11,6 +11,8 @@ As a process (prints its base URL on the first stdout line, runs until SIGTERM/S
 Serves GET /v1/models, POST /v1/chat/completions and /v1/completions (with and without streaming),
 GET /_stats (the accounting as JSON) and POST /_reset; the "vllm" dialect also POST /tokenize, the "ollama"
 dialect POST /api/show (both recorded as requests, faults applying where a plan's `paths` name them).
+With `capacity=N` (`--capacity N`) a generation request that arrives while N others are in flight is answered
+429 with the plan's Retry-After, as a provider at its concurrency limit does (faults then apply to the rest).
 Answers come from `fake_lm`: the default picks one of `answers` by a stable hash of the prompt;
 `answer=callable(body) -> str` overrides it.
 The Authorization header is never stored, logged or echoed.
@@ -25,6 +27,7 @@ import hmac
 import json
 import math
 import os
+import re
 import signal
 import socket
 import struct
@@ -138,6 +141,7 @@ class RequestRecord:
     stream: bool
     outcome: str
     injected: bool
+    in_flight: int = 0  # generation requests being handled when it was recorded, itself included
 
 
 def _dumps(obj: Any) -> str:
@@ -209,6 +213,36 @@ def _validate(path: str, body: Any) -> tuple[str, str | None] | None:
         value = body.get(name)
         if value is not None and (not isinstance(value, int) or value < (1 if name == "n" else 0)):
             return f"Invalid value for '{name}'.", name
+    if "response_format" in body:
+        problem = _response_format_problem(body["response_format"])
+        if problem is not None:
+            return problem, "response_format"
+    return None
+
+
+_FORMAT_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
+
+def _response_format_problem(rf: Any) -> str | None:
+    """What the API says of a malformed `response_format`, from openai-python's types (`types/shared/`:
+    `response_format_text.py` {type: text}, `response_format_json_object.py` {type: json_object},
+    `response_format_json_schema.py` {type: json_schema, json_schema: {name (a-z, A-Z, 0-9, _ and -, at most 64),
+    description?, schema?, strict?}})."""
+    if not isinstance(rf, dict) or rf.get("type") not in ("text", "json_object", "json_schema"):
+        return "Invalid value for 'response_format.type': expected 'text', 'json_object' or 'json_schema'."
+    if rf["type"] != "json_schema":
+        return None if set(rf) == {"type"} else "Unrecognized request argument supplied: response_format"
+    spec = rf.get("json_schema")
+    if not isinstance(spec, dict):
+        return "Missing required parameter: 'response_format.json_schema'."
+    if not isinstance(spec.get("name"), str) or not _FORMAT_NAME.fullmatch(spec["name"]):
+        return "Invalid 'response_format.json_schema.name': a-z, A-Z, 0-9, underscores and dashes, at most 64."
+    if set(spec) - {"name", "description", "schema", "strict"}:
+        return "Unrecognized request argument supplied: response_format.json_schema"
+    if "schema" in spec and not isinstance(spec["schema"], dict):
+        return "Invalid type for 'response_format.json_schema.schema': expected an object."
+    if "strict" in spec and not isinstance(spec["strict"], bool | None):
+        return "Invalid type for 'response_format.json_schema.strict': expected a boolean."
     return None
 
 
@@ -225,6 +259,7 @@ class ScriptedApp:
         faults: FaultPlan | None = None,
         api_key: str | None = None,
         latency: float | Callable[[dict[str, Any]], float] = 0.0,
+        capacity: int | None = None,
         token_delay: float = 0.0,
         models_format: str = "openai",
         dialect: str = "openai",
@@ -242,6 +277,9 @@ class ScriptedApp:
         self._logprob_fn = logprob  # echoed prompt log-probs where it gives them (fake_lm.echo_logprobs)
         self._api_key = api_key
         self.latency = latency
+        if capacity is not None and capacity < 1:
+            raise ValueError("capacity is at least 1")
+        self.capacity = capacity
         self.token_delay = token_delay
         self.models_format = models_format
         self._lock = threading.Lock()  # state is read from test threads while the loop thread writes it
@@ -353,8 +391,9 @@ class ScriptedApp:
         injected: bool = False,
         t: float | None = None,
     ) -> None:
-        rec = RequestRecord(time.time() if t is None else t, path, model, phash, attempt, stream, outcome, injected)
         with self._lock:
+            rec = RequestRecord(time.time() if t is None else t, path, model, phash, attempt, stream, outcome, injected,
+                                self._in_flight)
             self._records.append(rec)
 
     def _next_attempt(self, model: str | None, phash: str | None) -> int:
@@ -508,6 +547,11 @@ class ScriptedApp:
                 param = "messages" if path == CHAT_PATH else "prompt"
                 return _error(400, msg, "invalid_request_error", "context_length_exceeded", param)
             attempt = self._next_attempt(model, phash)
+            with self._lock:
+                over = self.capacity is not None and self._in_flight > self.capacity
+            if over:
+                self._record(path, model, phash, attempt, stream, "429", True, t0)
+                return self._over_capacity()
             fault = self._choose_fault(path, model, phash, text, attempt)
             self._record(path, model, phash, attempt, stream, fault or "ok", fault is not None, t0)
             if fault:
@@ -519,6 +563,16 @@ class ScriptedApp:
                 return await self._stream(request, path, body, model, answer)
             await asyncio.sleep(delay + self.token_delay * answer.completion_tokens)
             return web.json_response(dialects.full_body(self.dialect, path, body, model, answer), dumps=_dumps)
+
+    def _over_capacity(self) -> web.Response:
+        """A 429 as OpenAI answers one: the body is the API reference's `ErrorResponse` ({"error": {message, type,
+        param, code}}, all four required: openai/openai-python api_reference/openapi.transformed.yml, schema
+        `Error`), which openai-python reads as `RateLimitError` (src/openai/_client.py `_make_status_error`: 429,
+        `body.get("error", body)`; src/openai/_exceptions.py `APIError` reads code/param/type), retrying after
+        `retry-after-ms` or `retry-after` (src/openai/_base_client.py `_parse_retry_after_header`)."""
+        return _error(429, f"Rate limit reached: at most {self.capacity} requests in flight. Please try again in "
+                      f"{_fmt_seconds(self._plan.retry_after)}s.", "requests", "rate_limit_exceeded",
+                      **_retry_headers(self._plan))
 
     @staticmethod
     def _prompt_tokens(body: Mapping[str, Any]) -> int:
@@ -813,6 +867,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--retry-after", type=float, default=1.0)
     ap.add_argument("--hang-s", type=float, default=600.0)
     ap.add_argument("--latency", type=float, default=0.0)
+    ap.add_argument("--capacity", type=int, default=None,
+                    help="answer 429 (with --retry-after) to a request that arrives while this many are in flight")
     ap.add_argument("--token-delay", type=float, default=0.0)
     return ap.parse_args(argv)
 
@@ -851,6 +907,7 @@ def _app_from_args(ns: argparse.Namespace) -> ScriptedApp:
         faults=plan,
         api_key=api_key,
         latency=ns.latency,
+        capacity=ns.capacity,
         token_delay=ns.token_delay,
         models_format=ns.models_format,
         dialect=ns.dialect,

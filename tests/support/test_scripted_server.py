@@ -631,3 +631,38 @@ def test_turkish_text_is_sent_as_raw_utf8() -> None:
         status, headers, raw = run(lambda s: post(s, srv.base_url + CHAT, chat_body("Şöyle mi?")))
     assert status == 200 and "charset=utf-8" in headers["Content-Type"]
     assert "Işık çok güzel, ürün iyi.".encode() in raw and b"\\u" not in raw
+
+
+def test_capacity_answers_429_with_retry_after_above_n_in_flight() -> None:
+    # 12 requests at once against room for 8: the 4 that arrive while 8 are being answered get OpenAI's 429
+    plan = FaultPlan(retry_after=0.25, retry_after_style="ms")
+    with ScriptedServer(models=["m"], latency=0.4, capacity=8, faults=plan) as srv:
+        results = run(lambda s: asyncio.gather(*(post(s, srv.base_url + CHAT, chat_body(str(i))) for i in range(12))))
+        stats = srv.stats()
+        seen = {(r.outcome, r.in_flight > 8) for r in srv.requests}
+    refused = [(h, json.loads(b)) for st, h, b in results if st == 429]
+    assert sum(st == 200 for st, _, _ in results) == 8 and len(refused) == 4
+    assert stats["by_outcome"] == {"ok": 8, "429": 4} and stats["max_in_flight"] <= 12
+    assert seen == {("ok", False), ("429", True)}  # each request records how many were in flight, itself included
+    for headers, body in refused:
+        assert headers["retry-after-ms"] == "250" and headers["Retry-After"] == "1"
+        assert set(body["error"]) == {"message", "type", "param", "code"}  # the API reference's `Error`
+        assert body["error"]["code"] == "rate_limit_exceeded" and body["error"]["param"] is None
+
+
+def test_capacity_429_is_a_rate_limit_error_for_the_openai_sdk() -> None:
+    openai = pytest.importorskip("openai")
+    with ScriptedServer(models=["m"], latency=0.5, capacity=1) as srv:
+        c = openai.OpenAI(base_url=srv.base_url, api_key="k", max_retries=0)
+        msgs = [{"role": "user", "content": "Merhaba"}]
+
+        async def two(s: aiohttp.ClientSession) -> Any:
+            first = asyncio.create_task(post(s, srv.base_url + CHAT, chat_body("bir")))
+            await asyncio.sleep(0.2)  # the first is being answered: the server is full
+            err = await asyncio.to_thread(lambda: pytest.raises(openai.RateLimitError,
+                                                                c.chat.completions.create, model="m", messages=msgs))
+            return (await first)[0], err.value
+
+        status, err = run(two)
+    assert status == 200 and err.code == "rate_limit_exceeded" and err.type == "requests"
+    assert err.response.headers["Retry-After"] == "1"

@@ -74,6 +74,9 @@ class ModelRow(_Model):
     # a task with prompt variants has a row per model x prompt: `model` is then "MODEL · PROMPT"
     prompt: str | None = None  # the prompt variant's id
     setting: str | None = None  # the setting's id (a task with `settings:`)
+    # the structured output its answers were asked for (`params.response_format`: "json_schema person",
+    # "json_object"), enforced by the server or, in-process, by a grammar; None: free text
+    response_format: str | None = None
     base_model: str | None = None  # the model (with @mode where a run holds both) this row is a variant of
     label_scores: LabelScoring | None = None  # label-scored rows (mode logprob) only
     calibration: Calibration | None = None  # label-scored rows of a classify task with gold labels

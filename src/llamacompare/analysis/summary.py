@@ -51,7 +51,7 @@ from llamacompare.scoring.stats import Interval, bootstrap_ci, compare_all, comp
 from llamacompare.store.db import Store
 from llamacompare.store.rows import ScoreRow
 from llamacompare.tasks.prompt_template import input_text
-from llamacompare.tasks.schema import Suite, Task
+from llamacompare.tasks.schema import ParamsSpec, Suite, Task
 
 
 @dataclass
@@ -94,6 +94,7 @@ def build_report(
         margin = cfg.get("options", {}).get("margin") or None
     model_order = [m.get("label") or _model_name(m["name"], cfg) for m in cfg["models"]]
     tasks_by_id = {t.id: t for t in suite.tasks}
+    model_params = {name: m.params for m in suite.models for name in (m.name, m.display)}
     variants: dict[str, dict[Contender, _ContenderStats]] = defaultdict(dict)  # task -> its rows
     case_info: dict[str, dict[str, tuple[int, str | None]]] = defaultdict(dict)
     modes_by_task = store.modes_by_task(run.id)
@@ -159,7 +160,7 @@ def build_report(
     for task in suite.tasks:
         prompt_ids = [p.id for p in task.variants()]
         vs = sorted(variants[task.id].values(), key=lambda v: order(v, prompt_ids))
-        summary = _task_summary(task, vs, case_info[task.id], prefer, margin)
+        summary = _task_summary(task, vs, case_info[task.id], prefer, margin, model_params)
         summary.judges = task_judges(store, run.id, task, labels)
         summary.decided = decided.get(task.id, [])
         summaries.append(summary)
@@ -199,12 +200,20 @@ def primary_metric(task: Task, variants: list[_ContenderStats]) -> str:
     return preferred_metric(task.type, {s for v in variants for case in v.scores.values() for s in case})
 
 
+def _response_format(task: Task, v: _ContenderStats, models: dict[str, ParamsSpec] | None) -> str | None:
+    """What a row's answers were held to (generate answers only: label scores are not generated text)."""
+    if v.mode != "generate":
+        return None
+    spec = task.response_format(v.setting, (models or {}).get(v.model))
+    return spec.label() if spec is not None else None
+
+
 def _per_case(v: _ContenderStats, scorer: str) -> dict[str, float]:
     return {c: sum(vals) / len(vals) for c, s in v.scores.items() if (vals := s.get(scorer))}
 
 
 def _task_summary(task: Task, variants: list[_ContenderStats], cases: dict[str, Any], prefer: Prefer,
-                  margin: float | None = None) -> TaskSummary:
+                  margin: float | None = None, models: dict[str, ParamsSpec] | None = None) -> TaskSummary:
     metric = primary_metric(task, variants)
     scorer = source(metric)
     binary = task.type == "classify"
@@ -240,7 +249,7 @@ def _task_summary(task: Task, variants: list[_ContenderStats], cases: dict[str, 
                    if v.prompt or v.setting else {})
         rows.append(ModelRow(model=v.name, n=len(values), failed=v.failed, metrics=metrics, compliance=compliance,
                              label_scores=_label_scoring(v), calibration=_calibration(task, v, metrics, len(values)),
-                             **variant, **_latency_cost(v.ok)))
+                             response_format=_response_format(task, v, models), **variant, **_latency_cost(v.ok)))
     pairs_out: list[PairwiseRow] = []
     recommendation = None
     common = set.intersection(*(set(p) for p in per_case.values())) if per_case else set()

@@ -30,13 +30,17 @@ if TYPE_CHECKING:
               help="For classify tasks: parse generated answers, score labels by log-probability, or both.")
 @db_option
 @click.option("--resume", "resume_id", default=None, metavar="RUN",
-              help="Continue an interrupted run as it was planned; --base-url, --concurrency, --timeout, "
-              "--retries, --retry-base and --no-stream given with it replace the run's own (a server that moved, "
-              "gentler limits).")
+              help="Continue an interrupted run as it was planned; --base-url, --concurrency, --fixed-concurrency, "
+              "--timeout, --retries, --retry-base and --no-stream given with it replace the run's own (a server that "
+              "moved, gentler limits).")
 @click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True,
               help="Ask each case N times (for temperature > 0).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
-              help="Requests in flight per model, unless the suite sets it (local models always use 1).")
+              help="Requests in flight per model at most, unless the suite sets it (local models: what their batch "
+              "computes at once). A hosted model starts there, halves on 429/503 and grows back on answers.")
+@click.option("--fixed-concurrency", is_flag=True,
+              help="Keep --concurrency requests in flight whatever the server answers (no adapting to 429/503); a "
+              "suite's model may say fixed_concurrency: true or false itself.")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), default=120.0, show_default=True)
 @click.option("--retries", type=click.IntRange(min=0), default=4, show_default=True,
               help="Retries per request on 429, 5xx, timeouts and dropped connections.")
@@ -79,7 +83,8 @@ if TYPE_CHECKING:
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON.")
 def command(suite: str, models: tuple[str, ...], data: str | None, limit: int | None, mode: ClassifyMode | None,
             db_path: str | None,
-            resume_id: str | None, repeats: int, concurrency: int, timeout_s: float, retries: int,
+            resume_id: str | None, repeats: int, concurrency: int, fixed_concurrency: bool, timeout_s: float,
+            retries: int,
             retry_base: float, base_url: str | None, api: Api | None, prefer: Prefer, no_stream: bool,
             until_decided: bool,
             margin: float, seed: int, plan_only: bool, detect: float | None, batch: bool, poll_s: float,
@@ -95,13 +100,15 @@ def command(suite: str, models: tuple[str, ...], data: str | None, limit: int | 
     if resume_id:
         given = {"suite": suite, "models": list(models), "data": data, "limit": limit, "mode": mode,
                  "repeats": repeats, "until_decided": until_decided, "margin": margin, "seed": seed,
-                 "default_concurrency": concurrency, "timeout_s": timeout_s, "retry_attempts": retries + 1,
-                 "retry_base_s": retry_base, "base_url": base_url, "stream": not no_stream, "api": api,
-                 "batch": batch, "poll_s": poll_s, "missing": missing, "wave": wave}
+                 "default_concurrency": concurrency, "fixed_concurrency": fixed_concurrency, "timeout_s": timeout_s,
+                 "retry_attempts": retries + 1, "retry_base_s": retry_base, "base_url": base_url,
+                 "stream": not no_stream, "api": api, "batch": batch, "poll_s": poll_s, "missing": missing,
+                 "wave": wave}
         plan = pipeline.resume_plan(store, resume_id, {k: v for k, v in given.items() if k in _set_by_user()})
     else:
         options = RunOptions(repeats=repeats, timeout_s=timeout_s, retry_attempts=retries + 1,
-                             retry_base_s=retry_base, default_concurrency=concurrency, base_url=base_url, api=api,
+                             retry_base_s=retry_base, default_concurrency=concurrency,
+                             fixed_concurrency=fixed_concurrency, base_url=base_url, api=api,
                              stream=not no_stream, until_decided=until_decided, margin=margin, seed=seed,
                              batch=batch, poll_s=poll_s, missing=missing, wave=wave)
         plan = pipeline.plan_run(suite, list(models) or None, options, data=data, limit=limit, mode=mode)

@@ -8,6 +8,9 @@ What each part follows (anthropics/anthropic-sdk-python at 009b035, 2026-08-07; 
   `anthropic-version: 2023-06-01`, and a JSON `content-type`. The API refuses a stop sequence of whitespace alone
   ("stop_sequences: each stop sequence must contain non-whitespace", BerriAI/litellm#3286) and a last assistant
   turn that ends in whitespace ("messages: final assistant content cannot end with trailing whitespace").
+  Structured output: `output_config` (`types/output_config_param.py`) whose `format` is a JSON schema
+  (`types/json_output_format_param.py`: `{"type": "json_schema", "schema"}`, both required); there is no JSON mode
+  without a schema, so `response_format: json_object` is refused before sending, with the fix.
 - Answer: `types/message.py`: `content` blocks (text ones are `{"type": "text", "text"}`), `stop_reason`
   (`types/stop_reason.py`: end_turn, max_tokens, stop_sequence, tool_use, pause_turn, refusal,
   model_context_window_exceeded), `usage` (`types/usage.py`: `input_tokens`, `output_tokens`,
@@ -55,6 +58,7 @@ from llamacompare.models.capabilities import Capabilities, match_served
 from llamacompare.models.catalog import ANTHROPIC_PRICES_AS_OF, anthropic_price
 from llamacompare.models.deadlines import Deadlines
 from llamacompare.models.openai_compat import ModelListFailed, _error_body, _retry_after, _transport_errors
+from llamacompare.models.response_format import ResponseFormat
 from llamacompare.settings import redact
 
 DEFAULT_URL = "https://api.anthropic.com"
@@ -96,9 +100,19 @@ def messages_request(model: str, request: Request, *, stream: bool = False) -> d
     sent = [s for s in p.stop if s.strip()]  # whitespace-only ones are refused: applied here (`cut_at_stops`)
     if sent:
         body["stop_sequences"] = sent
+    if p.response_format is not None:
+        body["output_config"] = {"format": output_format(p.response_format)}
     if stream:
         body["stream"] = True
     return body
+
+
+def output_format(fmt: ResponseFormat) -> dict[str, Any]:
+    """`output_config.format` for a response format: its JSON schema (Anthropic takes no other kind)."""
+    if fmt.schema is None:
+        raise UsageError("response_format json_object: Anthropic's Messages API takes a JSON schema "
+                         "(output_config.format), not JSON without one; use type: json_schema with a schema")
+    return {"type": "json_schema", "schema": fmt.schema}
 
 
 def conversation(request: Request) -> tuple[str | None, list[dict[str, str]]]:

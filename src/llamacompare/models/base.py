@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from llamacompare.models.capabilities import Capabilities
+from llamacompare.models.response_format import ResponseFormat
 
 if TYPE_CHECKING:
     from llamacompare.models.spec import PromptFormat
@@ -22,11 +23,17 @@ class Params:
     top_p: float | None = None
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    #: structured output (JSON, or JSON a schema describes); only in `to_dict` when set, so that the requests (and
+    #: cache keys) of answers without it stay as they were
+    response_format: ResponseFormat | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # by hand: dataclasses.asdict deep-copies and was a visible cost per request
-        return {"temperature": self.temperature, "max_tokens": self.max_tokens, "top_p": self.top_p,
-                "stop": list(self.stop), "seed": self.seed}
+        d: dict[str, Any] = {"temperature": self.temperature, "max_tokens": self.max_tokens, "top_p": self.top_p,
+                             "stop": list(self.stop), "seed": self.seed}
+        if self.response_format is not None:
+            d["response_format"] = self.response_format.to_openai()
+        return d
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,11 @@ ALL_SAMPLING = frozenset({"temperature", "top_p", "stop", "seed"})
 #: /api/show gives the model's Go template; "" where the server does not say
 TemplateSource = Literal["", "props", "tokenize", "show"]
 
+#: how a server takes a response format (`params.response_format`) on an endpoint (`servers.py` says which takes
+#: what): "response_format", OpenAI's field as is; "json_schema", llama-server's own field, the schema itself;
+#: "grammar", llama-cpp-python's server's GBNF grammar; "": not there (refused before anything is sent)
+FormatField = Literal["response_format", "json_schema", "grammar", ""]
+
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
@@ -55,10 +60,16 @@ class Capabilities:
     exact_tokens: bool = False
     #: answers cost nothing per token (in-process)
     free: bool = False
+    #: a server that may refuse work when it is overloaded (429, 503): the runner adapts the requests it keeps in
+    #: flight to it; an in-process model computes as many answers at once as its batch holds, and refuses none
+    hosted: bool = True
     #: the server tells a model's chat template (llama-server's /props: conversations are rendered here, as
     #: in-process, and sent as text on /completions), or whether it has one (vLLM, Ollama): a model without one
     #: gets plain text on /completions, as in-process, so every engine reads the same text
     template_from_server: TemplateSource = ""
+    #: where a response format goes in a request on /chat/completions and on /completions (`FormatField`)
+    format_on_chat: FormatField = "response_format"
+    format_on_completions: FormatField = "response_format"
 
     def with_(self, **changes: object) -> Capabilities:
         return replace(self, **changes)  # type: ignore[arg-type]

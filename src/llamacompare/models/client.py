@@ -15,7 +15,7 @@ from llamacompare.models import open_provider
 from llamacompare.models.base import LabelScores, Params, Prepared, Provider, Request, Response
 from llamacompare.models.capabilities import Capabilities
 from llamacompare.models.requests import plain_text, to_request
-from llamacompare.models.retry import RetryPolicy, with_retries
+from llamacompare.models.retry import AttemptSlots, RetryPolicy, with_retries
 from llamacompare.models.spec import ModelSpec
 from llamacompare.prompts.chat_templates import Message
 
@@ -94,23 +94,25 @@ class ModelClient:
         surface = {lab: (lab if prompt[-1:].isspace() else " " + lab) for lab in labels}
         return Request(prompt=prompt, params=request.params, prefix=request.prefix), surface
 
-    async def send(self, request: Request, *, on_retry: RetryHook | None = None) -> Response:
+    async def send(self, request: Request, *, on_retry: RetryHook | None = None,
+                   slots: AttemptSlots | None = None) -> Response:
+        """The model's answer, retried by the client's policy; `slots` bound the attempts in flight."""
         if not self._prepared:
             await self.prepare()
         response = await with_retries(
             lambda: self.provider.generate(self.served_id, request), self.retry,
-            on_retry=on_retry or self.on_retry,
+            on_retry=on_retry or self.on_retry, slots=slots,
         )
         response.model = self.name
         return response
 
-    async def score_labels(self, request: Request, labels: list[str], *,
-                           on_retry: RetryHook | None = None) -> LabelScores:
+    async def score_labels(self, request: Request, labels: list[str], *, on_retry: RetryHook | None = None,
+                           slots: AttemptSlots | None = None) -> LabelScores:
         if not self._prepared:
             await self.prepare()
         return await with_retries(
             lambda: self.provider.score_labels(self.served_id, request, labels), self.retry,
-            on_retry=on_retry or self.on_retry,
+            on_retry=on_retry or self.on_retry, slots=slots,
         )
 
     async def label_logprobs(

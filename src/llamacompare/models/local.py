@@ -5,6 +5,9 @@ calls are serialised and the event loop never blocks. Consecutive prompts that s
 reuse its KV cache: the prefix stays in the cache and only the rest of each prompt is evaluated. Greedy answers and
 label scores requested together are computed together (`local_batch`): each forward pass is filled with up to
 `BATCH_TOKENS` tokens from up to `PARALLEL` cases, with flash attention where llama.cpp has it (`_with_context`).
+A response format holds an answer to the grammar built from its schema on both paths (`models/grammar.py`); one at a
+time, llama-cpp-python's sampler filters the whole vocabulary at every token (Gemma 3 has 262k: several times the
+time of a free token), where the batched path checks the model's first choice first (`bench/structured_output.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 from llamacompare.errors import BadRequestError, UsageError
 from llamacompare.models.base import ModelUsage, Prepared, Provider, Request, Response
 from llamacompare.models.capabilities import Capabilities
+from llamacompare.models.grammar import gbnf, llama_grammar
 from llamacompare.models.local_batch import (
     COMPUTE,
     Batcher,
@@ -268,6 +272,7 @@ class LocalProvider(Provider):
     name = "local"
     capabilities = Capabilities(
         chat=False, label_methods=("in_process",), streaming=False, context_check=True, exact_tokens=True, free=True,
+        hosted=False,
     )
 
     def __init__(self, path: str, *, n_ctx: int = DEFAULT_CTX, parallel: int = PARALLEL,
@@ -300,9 +305,12 @@ class LocalProvider(Provider):
             raise ValueError("local models take a rendered prompt; use prompts.to_request")
         p = request.params
         batcher = self.model.batcher
+        if p.response_format is not None:
+            gbnf(p.response_format)  # a schema llama.cpp's converter cannot take fails here, before any work
         if batcher is not None and p.temperature == 0:
             head = _head(request.prompt, request.prefix)
-            result = await _awaited(batcher, batcher.answer(request.prompt, head, p.max_tokens, p.stop))
+            result = await _awaited(batcher, batcher.answer(request.prompt, head, p.max_tokens, p.stop,
+                                                            p.response_format))
             if result is not None:
                 return self._response(model, request, result.text, result.finish_reason, result.prompt_tokens,
                                       result.completion_tokens, result.latency_s, result.ttft_s)
@@ -330,6 +338,8 @@ class LocalProvider(Provider):
             kwargs["stop"] = list(p.stop)
         if p.seed is not None:
             kwargs["seed"] = p.seed
+        if p.response_format is not None:  # held to the format's grammar, as the batched path holds it
+            kwargs["grammar"] = llama_grammar(p.response_format)
         with self.model.measured(llm):
             for chunk in llm.create_completion(prompt_tokens, **kwargs):
                 choice = chunk["choices"][0]

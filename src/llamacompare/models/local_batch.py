@@ -12,7 +12,8 @@ An answer and label scores asked for the same prompt at the same time (a task's 
 prompt is read once, the label scores and the answer's first token come from the same logits, then the labels'
 later tokens and the answer's later tokens continue from the same cached prompt.
 
-Answers are greedy (temperature 0): the argmax at every step, as when cases go one at a time, up to llama.cpp's
+Answers are greedy (temperature 0): the argmax at every step (held to a response format: the likeliest token its
+grammar allows, `models/grammar.py`), as when cases go one at a time, up to llama.cpp's
 rounding, which depends on how a batch is laid out (on the bundled 4-bit model, with flash attention, a label's
 log-probability moves by a median 0.02 nats and at most ~0.3; an answer changes only at a near-tie). Text, stop
 strings, the end-of-generation token and max_tokens are handled as llama-cpp-python's `create_completion` does.
@@ -31,6 +32,9 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
+
+from llamacompare.models.grammar import Constrained, Vocabulary
+from llamacompare.models.response_format import ResponseFormat
 
 #: one forward pass at a time in this process. Each pass uses every core (n_threads = cpu_count), and llama.cpp's
 #: threads spin while they wait for each other: two local models computing side by side (a run comparing them)
@@ -80,6 +84,8 @@ class _Job:
     answer: Future[Any] | None = None  # resolves to a GreedyResult (None: answer it one at a time)
     max_tokens: int = 0  # the answer: up to this many tokens, until one of `stop`
     stop: tuple[bytes, ...] = ()
+    fmt: ResponseFormat | None = None  # the answer is held to this format's grammar (`grammar`, once admitted)
+    grammar: Constrained | None = None
     score: Future[Any] | None = None  # resolves to {label: log-prob}
     labels: list[str] | None = None
     label_tokens: list[list[int]] = field(default_factory=list)
@@ -105,7 +111,7 @@ class _Job:
 
     def join(self, other: _Job) -> None:
         if other.answer is not None:
-            self.answer, self.max_tokens, self.stop = other.answer, other.max_tokens, other.stop
+            self.answer, self.max_tokens, self.stop, self.fmt = other.answer, other.max_tokens, other.stop, other.fmt
         else:
             self.score, self.labels, self.label_tokens = other.score, other.labels, []
 
@@ -123,6 +129,11 @@ class _Job:
         if self.score is not None and self.label_i >= 0:
             return len(self.label_tokens[self.label_i]) - 1
         return 1 if self.answer is not None and self.out else 0
+
+    def end_grammar(self) -> None:
+        if self.grammar is not None:
+            self.grammar.close()
+            self.grammar = None
 
     def next_label(self, start: int) -> int:
         """The next label from `start` that has more than one token (-2: none, the scores are complete)."""
@@ -154,14 +165,18 @@ class Batcher:
         self._batch: Any = None
         self._dropped: set[Future[Any]] = set()  # requests given up on while in flight (see `drop`)
         self._labels: dict[str, list[int]] = {}  # label tokens (a task asks for the same labels case after case)
+        self._vocab: Vocabulary | None = None  # for answers held to a grammar (`_choose`)
         self.throughput = throughput if throughput is not None else Throughput()
         #: what happened so far: requests answered here and handed back, requests that joined another for the same
         #: prompt, the most cases in flight at once and the most tokens in one forward pass
         self.stats = {"answered": 0, "handed_back": 0, "joined": 0, "widest": 0, "most_tokens": 0, "dropped": 0}
 
-    def answer(self, prompt: str, head: str | None, max_tokens: int, stop: tuple[str, ...]) -> Future[Any]:
-        """A greedy answer: resolves to a GreedyResult, or None where the one-at-a-time path must answer."""
-        job = _Job(prompt, head, answer=Future(), max_tokens=max_tokens, stop=tuple(s.encode("utf-8") for s in stop))
+    def answer(self, prompt: str, head: str | None, max_tokens: int, stop: tuple[str, ...],
+               fmt: ResponseFormat | None = None) -> Future[Any]:
+        """A greedy answer (held to `fmt`'s grammar where given): resolves to a GreedyResult, or None where the
+        one-at-a-time path must answer."""
+        job = _Job(prompt, head, answer=Future(), max_tokens=max_tokens, stop=tuple(s.encode("utf-8") for s in stop),
+                   fmt=fmt)
         return self._submit(job)
 
     def score(self, prompt: str, head: str | None, labels: list[str]) -> Future[Any]:
@@ -319,6 +334,8 @@ class Batcher:
                 return
             job.seq = free.pop(0)
             job.fed = job.kept
+            if job.answer is not None and job.fmt is not None:
+                job.grammar = Constrained(llm, job.fmt)
             if job.kept:
                 llama_cpp().llama_memory_seq_cp(llm._ctx.memory, 0, job.seq, 0, job.kept)
             job.started = time.perf_counter()
@@ -394,14 +411,14 @@ class Batcher:
                 self._read_label(llm, job, [lc.llama_get_logits_ith(llm._ctx.ctx, i + j) for j in range(count)])
             elif job.out or job.label_i != -1:  # the answer's next token
                 logits = np.ctypeslib.as_array(lc.llama_get_logits_ith(llm._ctx.ctx, i), shape=(n_vocab,))
-                self._advance(llm, job, int(logits.argmax()), now)
+                self._advance(llm, job, self._choose(llm, job, logits), now)
             else:  # the prompt's last token: label scores and the answer's first token from the same logits
                 ptr = lc.llama_get_logits_ith(llm._ctx.ctx, i)
                 if job.score is not None:
                     self._first_scores(llm, job, ptr)
                 if job.answer is not None:
                     logits = np.ctypeslib.as_array(ptr, shape=(n_vocab,))
-                    self._advance(llm, job, int(logits.argmax()), now)
+                    self._advance(llm, job, self._choose(llm, job, logits), now)
             if not job.parts() and job in self._active:
                 self._release(llm, job)
                 self._active.remove(job)
@@ -429,6 +446,15 @@ class Batcher:
         self.stats["answered"] += 1
         future.set_result(dict(zip(job.labels or [], job.scores, strict=True)))
 
+    def _choose(self, llm: Any, job: _Job, logits: Any) -> int:
+        """The greedy token: the argmax, or the likeliest one the job's grammar allows (-1: none, the answer ends)."""
+        if job.grammar is None:
+            return int(logits.argmax())
+        if self._vocab is None:
+            self._vocab = Vocabulary(llm.n_vocab())
+        token = job.grammar.pick(logits, self._vocab)
+        return -1 if token is None else token
+
     def _advance(self, llm: Any, job: _Job, token: int, now: float) -> None:
         """Take one greedy token, as create_completion does: end of generation, stop strings (the first listed
         that occurs; not while a UTF-8 character is incomplete), max_tokens."""
@@ -436,10 +462,12 @@ class Batcher:
             job.first_token_at = now
         text: bytes | None = None
         finish = None
-        if is_eog(llm, token):
+        if token < 0 or is_eog(llm, token):
             text, finish = llm.detokenize(job.out), "stop"
         else:
             job.out.append(token)
+            if job.grammar is not None:
+                job.grammar.accept(token)
             all_text = llm.detokenize(job.out)
             for k, char in enumerate(all_text[-3:]):
                 k = 3 - k
@@ -458,6 +486,7 @@ class Batcher:
         if finish is None:
             return
         assert text is not None
+        job.end_grammar()
         decoded = text.decode("utf-8", errors="ignore")
         future, job.answer = job.answer, None
         assert future is not None
@@ -469,12 +498,14 @@ class Batcher:
         ))
 
     def _hand_back(self, job: _Job) -> None:
+        job.end_grammar()
         for f in job.parts():
             self.stats["handed_back"] += 1
             f.set_result(None)
         job.answer = job.score = None
 
     def _release(self, llm: Any, job: _Job) -> None:
+        job.end_grammar()
         if job.seq:
             llm._ctx.kv_cache_seq_rm(job.seq, -1, -1)
             job.seq = 0

@@ -284,6 +284,8 @@ class OpenAICompatProvider(Provider):
             body["prompt"] = request.prompt
         else:
             body["messages"] = [dict(m) for m in request.messages or ()]
+        if p.response_format is not None:  # each server's own field (servers.format_fields)
+            body.update(servers.format_fields(caps, p.response_format, chat=request.prompt is None, model=model))
         if stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}

@@ -1,18 +1,38 @@
-"""Retries with exponential backoff and full jitter that honour `Retry-After`."""
+"""Retries with exponential backoff and full jitter that honour `Retry-After`; each attempt may hold a slot of the
+model's requests in flight (the runner's adaptive concurrency), given back while the retry waits."""
 
 from __future__ import annotations
 
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
-from llamacompare.errors import ProviderError
+from llamacompare.errors import ProviderError, RateLimitError
 
 T = TypeVar("T")
 
 _rng = random.Random()  # one per process: seeding a new Random costs more than a whole request
+
+#: statuses that say the server is overloaded rather than that the request failed: 429, 503, and 529 (Anthropic's
+#: `overloaded_error`, https://docs.anthropic.com/en/api/errors)
+OVERLOAD_STATUSES = frozenset({429, 503, 529})
+
+
+def is_overload(error: BaseException) -> bool:
+    """Whether a failure asks the client to send less: a rate limit, an overloaded server, or a `Retry-After`."""
+    if not isinstance(error, ProviderError):
+        return False
+    return isinstance(error, RateLimitError) or error.status in OVERLOAD_STATUSES or error.retry_after is not None
+
+
+class AttemptSlots(Protocol):
+    """What bounds a model's attempts in flight (`runner.concurrency.AdaptiveLimit`): each attempt runs inside
+    `attempt()`, which waits for a slot and learns from how the attempt ends."""
+
+    def attempt(self) -> AbstractAsyncContextManager[None]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +57,17 @@ async def with_retries(
     *,
     on_retry: Callable[[int, ProviderError, float], None] | None = None,
     rng: random.Random | None = None,
+    slots: AttemptSlots | None = None,
 ) -> T:
-    """Run `call`, retrying retryable ProviderErrors up to `policy.attempts` tries in all."""
+    """Run `call`, retrying retryable ProviderErrors up to `policy.attempts` tries in all. With `slots`, each
+    attempt holds a slot while it is sent; the wait before a retry holds none, so other requests use it."""
     rng = rng or _rng
     for attempt in range(policy.attempts):
         try:
-            return await call()
+            if slots is None:
+                return await call()
+            async with slots.attempt():
+                return await call()
         except ProviderError as err:
             if not err.retryable or attempt + 1 >= policy.attempts:
                 raise

@@ -34,6 +34,21 @@
   every prompt token (`llama_cpp/llama.py` `_create_completion`): about a second a token for Gemma 3's 262k
   vocabulary, minutes per case. So there the first answer token's top log-probs on /completions score the
   labels (one request per case, one sort), echo only after that.
+
+A response format (`params.response_format`, in OpenAI's shape: openai-python
+`types/shared/response_format_json_schema.py`) goes where each server reads it (`format_fields`):
+- OpenAI: `response_format` on /chat/completions; its legacy /completions has none (`completion_create_params.py`).
+- Together (`openapi.yaml`): `response_format` on ChatCompletionRequest (ResponseFormatJsonSchema: `json_schema`
+  with `name`, `schema`, `strict`), none on CompletionRequest.
+- vLLM (`protocol.py`): `response_format` on both ChatCompletionRequest and CompletionRequest.
+- Ollama (`openai/openai.go`): `response_format` on ChatCompletionRequest only (json_object as `format: "json"`,
+  json_schema's `schema` as the format); its CompletionRequest has no such field.
+- llama-server (`tools/server/server-common.cpp` `oaicompat_chat_params_parse`): `response_format` on chat;
+  `oaicompat_completion_params_parse` copies /v1/completions fields through unread, and only its own `json_schema`
+  field (`server-schema.cpp`: the schema, `{}` for any object) makes a grammar there.
+- llama-cpp-python's server (`llama_cpp/server/types.py`): `response_format` on chat, a GBNF `grammar` on
+  /completions (`CreateCompletionRequest.grammar`).
+Where a server has no field, the request is refused here with the fix, before it is sent.
 """
 
 from __future__ import annotations
@@ -41,13 +56,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from llamacompare.errors import UsageError
 from llamacompare.models.base import ModelInfo
-from llamacompare.models.capabilities import ALL_SAMPLING, Capabilities
+from llamacompare.models.capabilities import ALL_SAMPLING, Capabilities, FormatField
+from llamacompare.models.response_format import ResponseFormat
 
 #: an OpenAI-compatible server we know nothing more about: try echo, then chat top log-probs
 GENERIC = Capabilities(label_methods=("echo", "chat_top_logprobs"))
 
-TOGETHER = Capabilities(label_methods=("echo",), prices=True)
+TOGETHER = Capabilities(label_methods=("echo",), prices=True, format_on_completions="")
 
 VLLM = Capabilities(label_methods=("echo", "chat_top_logprobs"), template_from_server="tokenize")
 
@@ -58,6 +75,7 @@ VLLM_NO_TEMPLATE_FIX = ("vLLM refuses chat for a model without a chat template: 
 
 OLLAMA = Capabilities(
     label_methods=("chat_top_logprobs",), name_rules=("exact", "casefold", "ollama_tag"), template_from_server="show",
+    format_on_completions="",
 )
 
 _OLLAMA_DEFAULT_TEMPLATE = re.compile(r"\{\{-?\s*\.Prompt\s*-?\}\}")
@@ -75,11 +93,14 @@ LLAMA_SERVER_CHATML_FALLBACK = (
     "{%- endif -%}"
 )
 
-LLAMA_SERVER = Capabilities(label_methods=("forced_tokens", "chat_top_logprobs"), template_from_server="props")
+LLAMA_SERVER = Capabilities(label_methods=("forced_tokens", "chat_top_logprobs"), template_from_server="props",
+                            format_on_completions="json_schema")
 
-LLAMA_CPP_PYTHON = Capabilities(label_methods=("completion_top_logprobs", "echo", "chat_top_logprobs"))
+LLAMA_CPP_PYTHON = Capabilities(label_methods=("completion_top_logprobs", "echo", "chat_top_logprobs"),
+                                format_on_completions="grammar")
 
-OPENAI_CHAT = Capabilities(label_methods=("chat_top_logprobs",), token_limit_param="max_completion_tokens")
+OPENAI_CHAT = Capabilities(label_methods=("chat_top_logprobs",), token_limit_param="max_completion_tokens",
+                           format_on_completions="")
 
 OPENAI_REASONING = OPENAI_CHAT.with_(
     label_methods=(),
@@ -128,3 +149,20 @@ def discovered(declared: Capabilities, info: ModelInfo | None) -> Capabilities:
     if info.input_price is not None and info.output_price is not None:
         caps = caps.with_(prices=True)
     return caps
+
+
+def format_fields(caps: Capabilities, fmt: ResponseFormat, *, chat: bool, model: str) -> dict[str, object]:
+    """The request fields that carry a response format to this server on this endpoint (see the module's notes);
+    a UsageError, with the fix, where the server takes none there."""
+    field: FormatField = caps.format_on_chat if chat else caps.format_on_completions
+    if field == "response_format":
+        return {"response_format": fmt.to_openai()}
+    if field == "json_schema":
+        return {"json_schema": fmt.enforced_schema()}
+    if field == "grammar":
+        from llamacompare.models.grammar import gbnf
+
+        return {"grammar": gbnf(fmt)}
+    endpoint = "/chat/completions" if chat else "/completions"
+    raise UsageError(f"{model}: the server takes no response_format on {endpoint}, where this model is sent its "
+                     "text; use --api chat (api: chat on the model), or leave response_format out for it")

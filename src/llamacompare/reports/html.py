@@ -315,6 +315,7 @@ def task_view(task: TaskSummary, anchor: str) -> dict[str, Any]:
         "checks": checks_view(task),
         "diagnoses": fmt.diagnosis_lines(task),
         "calibration": fmt.calibration_lines(task),
+        "structured": fmt.structured_output_lines(task),
         "repetition_note": fmt.REPETITION_NOTE if "repetition" in metrics else None,
         "approx_note": fmt.APPROX_NOTE if any(fmt.approximate(r) for r in task.models) else None,
     }

@@ -69,6 +69,8 @@ def _task_section(task: TaskSummary) -> list[str]:
             "brackets: confidence interval; cost *unknown*: no price known."
             + (f" {md_text(fmt.REPETITION_NOTE)}." if "repetition" in metrics else "")
             + (f" {md_text(fmt.APPROX_NOTE)}." if any(fmt.approximate(r) for r in task.models) else ""), ""]
+    for line in fmt.structured_output_lines(task):
+        out += [md_text(line[0].upper() + line[1:]), ""]
     for line in fmt.calibration_lines(task):
         out += [f"Calibration: {md_text(line)}", ""]
     for line in fmt.diagnosis_lines(task):

@@ -119,6 +119,8 @@ def _print_diagnoses(con: Console, task: TaskSummary, short: dict[str, str]) -> 
         figures = ", ".join(f"{short.get(r.model, r.model)} {fmt.metric_cell(task, r, 'repetition')}"
                             for r in task.models if "repetition" in r.metrics)
         con.print(Text(f"  repetition (share of repeated word 4-grams, lower is better), 95% CI: {figures}"))
+    for line in fmt.structured_output_lines(task, short):
+        con.print(Text(f"  {line}"))
     for line in fmt.calibration_lines(task, short):
         con.print(Text(f"  {line}"))
     for line in fmt.diagnosis_lines(task):  # full names: a line read on its own

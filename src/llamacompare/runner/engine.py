@@ -3,17 +3,19 @@
 Cases stream from the dataset into one bounded queue per model; each model has as many workers as its
 concurrency allows, behind its own request and token rate limits. Every answer is stored (one transaction) the
 moment it arrives; an answer already in the content-addressed cache is reused without sending anything, and a
-resumed run skips what it already has. Local models get as many workers as they compute answers at once, taking
-cases in order, so the prompts in flight share the few-shot prefix in llama.cpp's KV cache; a case's requests (its
-modes and repeats) are sent together, so a local model reads their shared prompt once.
+resumed run skips what it already has. A hosted model's requests in flight adapt to its server (halved on 429/503,
+grown back on answers: `runner/concurrency.py`) up to its concurrency. Local models get as many workers as they
+compute answers at once, taking cases in order, so the prompts in flight share the few-shot prefix in llama.cpp's
+KV cache; a case's requests (its modes and repeats) are sent together, so a local model reads their shared prompt
+once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from llamacompare import formatting as fmt
 from llamacompare import jsonfast
@@ -23,6 +25,7 @@ from llamacompare.models.base import ModelUsage, Response
 from llamacompare.models.client import ModelClient
 from llamacompare.models.retry import RetryPolicy
 from llamacompare.runner import batch
+from llamacompare.runner.concurrency import AdaptiveLimit, LimitState
 from llamacompare.runner.items import Item as _Item
 from llamacompare.runner.outcome import ProgressSink, RunOutcome
 from llamacompare.runner.plan import PlannedModel, RunPlan
@@ -35,6 +38,13 @@ from llamacompare.tasks.schema import Task
 
 if TYPE_CHECKING:
     from llamacompare.runner.decide import Decider, StopNote
+
+
+@runtime_checkable
+class ShowsConcurrency(Protocol):
+    """A progress sink that also shows each adaptive model's requests in flight (its current limit)."""
+
+    def watch_concurrency(self, model: str, state: Callable[[], LimitState]) -> None: ...
 
 
 CONTENT_FREE_CASE = "(content-free)"
@@ -307,6 +317,7 @@ async def _drive(
                         yield group
 
     workers: list[asyncio.Task[None]] = []
+    adaptive: dict[str, AdaptiveLimit] = {}
     batched = _batched(plan, clients, store, outcome, progress, items_for, decider)  # refused before any upload
     for m in plan.models:
         client = clients[m.name]
@@ -322,15 +333,28 @@ async def _drive(
         limiter = RateLimits(m.config.rpm, m.config.tpm)
         most = max(len(modes_of(t)) for t in plan.suite.tasks) * plan.options.repeats
         gate = _Gate(n_workers) if most > 1 else None
+        # a batched model's few live requests (label scores) need no adapting
+        slots = None if m.name in batched else _adaptive_limit(m, client, plan, n_workers)
+        if slots is not None:
+            adaptive[m.name] = slots
+            if isinstance(progress, ShowsConcurrency):
+                progress.watch_concurrency(m.name, slots.state)
         for _ in range(n_workers):
             workers.append(asyncio.create_task(_worker(groups, client, limiter, store, outcome, progress, fatal, gate,
-                                                       decider, 2 * RACE_BATCH + n_workers)))
+                                                       decider, 2 * RACE_BATCH + n_workers, slots)))
     try:
         await asyncio.gather(*workers)
     finally:
         for w in workers:
             w.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
+        for name, slots in adaptive.items():
+            state = outcome.concurrency[name] = slots.state()
+            if state.overloads:
+                outcome.notes.append(
+                    f"{name}: {state.overloads} request(s) refused as too many (429/503/Retry-After); requests in "
+                    f"flight adapted to {state.limit} of {state.ceiling} (lowest {state.lowest}; "
+                    f"--fixed-concurrency keeps {state.ceiling})")
     if fatal:
         raise fatal[0]
 
@@ -373,6 +397,17 @@ def check_batch(plan: RunPlan, clients: dict[str, ModelClient], outcome: RunOutc
     for m in plan.models:
         if m.batched(plan.options) and batch.batch_api_of(m, clients[m.name]) is None:
             outcome.notes.append(f"{m.name}: runs in this process, live (--batch is for hosted models)")
+
+
+def _adaptive_limit(m: PlannedModel, client: ModelClient, plan: RunPlan, n_workers: int) -> AdaptiveLimit | None:
+    """The adaptive limit of a hosted model's requests in flight, starting at its concurrency; None where they stay
+    fixed (asked for, one at a time, or an in-process model, whose width is what its batch computes at once)."""
+    fixed = m.config.fixed_concurrency
+    if fixed is None:
+        fixed = plan.options.fixed_concurrency
+    if fixed or n_workers < 2 or not client.capabilities.hosted:
+        return None
+    return AdaptiveLimit(n_workers)
 
 
 def _skip_rest(decider: Decider, task: Task, model: str, modes: list[str], reps: int,
@@ -445,6 +480,7 @@ async def _worker(
     gate: _Gate | None,
     decider: Decider | None = None,
     lead: int = 0,
+    slots: AdaptiveLimit | None = None,
 ) -> None:
     for group in groups:
         if fatal:
@@ -456,13 +492,13 @@ async def _worker(
                     return
             if gate is None:
                 for item in group:
-                    await _process(item, client, limits, store, outcome, progress, decider)
+                    await _process(item, client, limits, store, outcome, progress, decider, slots)
                 continue
             for start in range(0, len(group), gate.n):  # a case's requests together, `gate.n` at most
                 part = group[start : start + gate.n]
                 await gate.enter(len(part))
                 done = await asyncio.gather(*(_gated(gate, _process(item, client, limits, store, outcome, progress,
-                                                                     decider))
+                                                                     decider, slots))
                                               for item in part), return_exceptions=True)
                 errors = [e for e in done if isinstance(e, BaseException)]
                 if errors:
@@ -488,6 +524,7 @@ async def _process(
     outcome: RunOutcome,
     progress: ProgressSink | None,
     decider: Decider | None = None,
+    slots: AdaptiveLimit | None = None,
 ) -> None:
     task = item.task
     request, sent, request_json, key = item.prepare(client)
@@ -512,7 +549,7 @@ async def _process(
             await limits.acquire(len(item.rendered.text) // 4 + item.params.max_tokens)
         if item.mode in ("logprob", "calibration"):
             started = time.perf_counter()
-            scores = await client.score_labels(request, list(sent["labels"].values()), on_retry=count)
+            scores = await client.score_labels(request, list(sent["labels"].values()), on_retry=count, slots=slots)
             by_label = {lab: scores.logprobs[s] for lab, s in sent["labels"].items()}
             top = max(by_label, key=by_label.__getitem__)
             response = Response(
@@ -530,7 +567,7 @@ async def _process(
                 label_covered=scores.covered if scores.method else None,
             )
         else:
-            response = await client.send(request, on_retry=count)
+            response = await client.send(request, on_retry=count, slots=slots)
     except ProviderError as exc:
         message = redact(f"{type(exc).__name__}: {exc}")
         item.record(store, outcome.run_id, response_key=key, kind=item.mode, response=None, cached=False,

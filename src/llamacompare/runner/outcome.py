@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from llamacompare.runner.concurrency import LimitState
+
 
 class ProgressSink(Protocol):
     def start(self, total: int, description: str) -> None: ...
@@ -32,3 +34,5 @@ class RunOutcome:
     decisions: list[str] = field(default_factory=list)
     #: things the run's summary says once (a model with no label scores, a model list that could not be read)
     notes: list[str] = field(default_factory=list)
+    #: per hosted model whose concurrency adapted: its limit at the end, the lowest, how often it was halved
+    concurrency: dict[str, LimitState] = field(default_factory=dict)

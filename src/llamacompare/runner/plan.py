@@ -26,6 +26,9 @@ class RunOptions:
     retry_attempts: int = 5
     retry_base_s: float = 1.0
     default_concurrency: int = 8
+    #: `--fixed-concurrency`: every model keeps its concurrency in flight; otherwise a hosted model's adapts (AIMD,
+    #: `runner/concurrency.py`) up to it
+    fixed_concurrency: bool = False
     stream: bool = True
     base_url: str | None = None
     #: `--api`: how every model without its own `api:` is sent conversations (chat or completions); None: as its
@@ -143,8 +146,8 @@ def default_models() -> list[str]:
 
 
 #: what a resumed run may do differently: how it reaches its models, not what it asks them
-HOW = frozenset({"default_concurrency", "timeout_s", "retry_attempts", "retry_base_s", "base_url", "stream",
-                 "batch", "poll_s", "missing", "wave"})
+HOW = frozenset({"default_concurrency", "fixed_concurrency", "timeout_s", "retry_attempts", "retry_base_s",
+                 "base_url", "stream", "batch", "poll_s", "missing", "wave"})
 #: the flags that say what a run asks, with where its stored config keeps them
 WHAT = {"suite": ("suite_ref",), "models": ("models",), "data": ("data",), "limit": ("limit",), "mode": ("mode",),
         "repeats": ("options", "repeats"), "until_decided": ("options", "until_decided"),

@@ -1,5 +1,6 @@
 """Progress bars for runs: done/total, time left, tokens/s and cost so far. Updates are cheap counters; a bar
-redraws at most four times a second, so thousands of answers a second cost little.
+redraws at most four times a second, so thousands of answers a second cost little. A hosted model whose requests in
+flight adapt to its server shows its current limit of its ceiling ("8/16 in flight").
 
 `for_this_process()` picks the bar: rich's in a terminal, an HTML one inside a Jupyter kernel. Rich's own
 Jupyter support needs ipywidgets (a widget that nbconvert, GitHub and a saved notebook cannot show, and that
@@ -12,9 +13,13 @@ from __future__ import annotations
 import html
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from llamacompare import formatting as fmt
+
+if TYPE_CHECKING:
+    from llamacompare.runner.concurrency import LimitState
 
 REDRAW_S = 0.25
 
@@ -32,9 +37,24 @@ class _Counts:
         self.description = ""
         self._t0 = 0.0
         self._last = 0.0
+        self._limits: dict[str, Callable[[], LimitState]] = {}
+
+    def watch_concurrency(self, model: str, state: Callable[[], LimitState]) -> None:
+        """Show `model`'s adaptive limit of requests in flight, read at each redraw."""
+        self._limits[model] = state
+
+    def concurrency_text(self) -> str:
+        """Each adaptive model's current limit of its ceiling; the model's name only where there are several."""
+        if not self._limits:
+            return ""
+        several = len(self._limits) > 1
+        parts = [f"{model + ' ' if several else ''}{s.limit}/{s.ceiling}"
+                 for model, s in ((m, state()) for m, state in self._limits.items())]
+        return " · ".join(parts) + " in flight"
 
     def _begin(self, total: int, description: str) -> None:
         self.total, self.description = total, description
+        self._limits = {}  # a later pass (the judges') watches its own models
         self.done = self.failed = self.tokens = 0  # a sink may show several passes (answers, then verdicts)
         self.cost, self.cost_unknown = 0.0, False
         self._t0 = time.perf_counter()
@@ -64,7 +84,8 @@ class _Counts:
 
     def stats(self, now: float) -> str:
         rate = self.tokens / self.elapsed(now)
-        return f"{rate:,.0f} tok/s · {self.cost_text()}"
+        flight = self.concurrency_text()
+        return f"{rate:,.0f} tok/s · {self.cost_text()}" + (f" · {flight}" if flight else "")
 
 
 class RichProgress(_Counts):

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from llamacompare.tasks.case import Case, ClassifyMode
+from llamacompare.tasks.checks import CheckDefinitionError
 from llamacompare.tasks.datasets import CaseSource, SuiteValidation, iter_cases, resolve_source, validate_task
 from llamacompare.tasks.errors import Loc, SuiteError, format_loc
-from llamacompare.tasks.schema import ModelConfig, Suite, Task
+from llamacompare.tasks.schema import ModelConfig, ParamsSpec, Suite, Task
 
 
 @dataclass(slots=True)
@@ -35,6 +36,7 @@ class LoadedSuite:
         """A suite built in code (no file): datasets are looked for relative to `base_dir`, then the usual
         places (see `tasks.datasets.dataset_candidates`)."""
         loaded = cls(suite, base_dir=base_dir)
+        loaded.read_schema_files()
         for task in suite.tasks:
             if task.dataset is not None:
                 loaded.sources[task.id] = resolve_source(task, suite_dir=base_dir, error=loaded.task_error(task))
@@ -57,6 +59,22 @@ class LoadedSuite:
         return self.suite.task(task_id)
 
     # -- what loading learned -----------------------------------------------------------------------------
+    def read_schema_files(self) -> None:
+        """Read the schema file a `response_format` names (relative to the suite), before any request: its content
+        is sent, and is part of each request's cache key. A missing or bad file is a SuiteError at its field."""
+        specs: list[tuple[Loc, ParamsSpec | None]] = [(("models", i, "params"), m.params)
+                                                      for i, m in enumerate(self.suite.models)]
+        for i, task in enumerate(self.suite.tasks):
+            specs.append((("tasks", i, "params"), task.params))
+            specs += [(("tasks", i, "settings", j, "params"), st.params) for j, st in enumerate(task.settings or ())]
+        for loc, spec in specs:
+            fmt = spec.response_format if spec is not None else None
+            if fmt is not None and fmt.json_schema is not None:
+                try:
+                    fmt.json_schema.load(self.base_dir)
+                except CheckDefinitionError as e:
+                    raise self.error((*loc, "response_format", "json_schema", "schema"), e.message) from None
+
     def source(self, task: Task | str) -> CaseSource | None:
         """Where the task's cases come from (None: inline cases)."""
         return self.sources.get(task if isinstance(task, str) else task.id)

@@ -19,7 +19,17 @@ from llamacompare.tasks.datasets import resolve_source
 from llamacompare.tasks.errors import Loc, SuiteError, format_loc
 from llamacompare.tasks.hub import HubRef, is_hub_ref, parse_hub_ref
 from llamacompare.tasks.loaded import LoadedSuite
-from llamacompare.tasks.schema import DatasetSpec, HubSource, JudgeSpec, ModelConfig, ParamsSpec, Suite, Task
+from llamacompare.tasks.schema import (
+    DatasetSpec,
+    HubSource,
+    JsonSchemaSpec,
+    JudgeSpec,
+    ModelConfig,
+    ParamsSpec,
+    ResponseFormatSpec,
+    Suite,
+    Task,
+)
 
 MAX_SUITE_BYTES = 16 << 20  # inline cases belong in a dataset file long before this
 MAX_NODES = 1_000_000  # after alias expansion: stops "billion laughs" before pydantic walks it
@@ -217,6 +227,8 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
         "hf": HubSource,
         "judge": JudgeSpec,
         "params": ParamsSpec,
+        "response_format": ResponseFormatSpec,
+        "json_schema": JsonSchemaSpec,
     }
     for part in loc:
         if isinstance(part, str) and part in sub:
@@ -232,7 +244,7 @@ def _message(err: ErrorDetails, loc: Loc) -> str:
         return str(ctx.get("msg", err["msg"]))
     if kind == "extra_forbidden":
         model = _model_at(loc[:-1])
-        allowed = list(model.model_fields) if model else []
+        allowed = [f.alias or n for n, f in model.model_fields.items()] if model else []
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         hint = (
             f"did you mean {close[0]!r}?"
@@ -293,7 +305,9 @@ def build_suite(obj: Any, root: Any, path: Path | None) -> LoadedSuite:
     if suite.name is None and path is not None:
         suite.name = path.stem
     locate = (lambda loc: line_of(root, loc)) if root is not None else None
-    return LoadedSuite(suite, path=path, locate=locate, base_dir=path.parent if path is not None else None)
+    loaded = LoadedSuite(suite, path=path, locate=locate, base_dir=path.parent if path is not None else None)
+    loaded.read_schema_files()
+    return loaded
 
 
 def resolve_datasets(suite: LoadedSuite, *, data: str | Path | None) -> None:

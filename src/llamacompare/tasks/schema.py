@@ -9,6 +9,7 @@ the data (columns, gold values, counts) live in `datasets.py`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -29,10 +30,19 @@ from pydantic_core import PydanticCustomError
 
 from llamacompare.errors import UsageError, describe_value
 from llamacompare.models.base import Params
+from llamacompare.models.response_format import ResponseFormat
 from llamacompare.prompts.chat_templates import Message
 from llamacompare.scorers import names
 from llamacompare.tasks.case import ClassifyMode, PromptVariant
-from llamacompare.tasks.checks import CheckDefinitionError, TaskCheck, check_list, dump_checks, suite_error_for
+from llamacompare.tasks.checks import (
+    CheckDefinitionError,
+    TaskCheck,
+    check_list,
+    dump_checks,
+    load_schema,
+    schema_problem,
+    suite_error_for,
+)
 from llamacompare.tasks.errors import fail
 from llamacompare.tasks.hub import HubRef, parse_hub_ref
 from llamacompare.tasks.labels import fold_label
@@ -103,6 +113,101 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+_FORMAT_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # OpenAI's rule for json_schema.name (openai-python types)
+
+
+class JsonSchemaSpec(Strict):
+    """`response_format.json_schema`, as OpenAI shapes it: `schema` is a JSON Schema, inline or the path of a
+    .json/.yaml file relative to the suite (read when the suite is loaded, `LoadedSuite`); `name` defaults to the
+    file's name, else "response"."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, validate_by_name=True, validate_by_alias=True,
+                              serialize_by_alias=True)
+
+    name: str | None = None
+    description: str | None = None
+    schema_: dict[str, Any] | str = Field(alias="schema")
+    strict: bool | None = None
+
+    _file_schema: dict[str, Any] | None = PrivateAttr(None)  # a schema file's content, once loaded
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, v: str | None) -> str | None:
+        if v is not None and not _FORMAT_NAME.fullmatch(v):
+            raise PydanticCustomError("suite", "{msg}", {"msg": f"name {v!r}: use letters, digits, _ and - only, "
+                                                                "at most 64 (OpenAI's rule); fix the name"})
+        return v
+
+    @field_validator("schema_")
+    @classmethod
+    def _check_schema(cls, v: dict[str, Any] | str) -> dict[str, Any] | str:
+        if isinstance(v, dict):
+            try:
+                schema_problem(v, ())
+            except CheckDefinitionError as e:
+                raise PydanticCustomError("suite", "{msg}", {"msg": e.message}) from None
+            return v
+        return _nonblank(v, "the schema file's path")
+
+    @property
+    def file(self) -> str | None:
+        """The schema file's path (relative to the suite), or None for an inline schema."""
+        return self.schema_ if isinstance(self.schema_, str) else None
+
+    def load(self, base_dir: Path | None) -> None:
+        """Read the schema file (relative to `base_dir`); raises CheckDefinitionError for a missing or bad one."""
+        if self.file is not None:
+            self._file_schema = load_schema((base_dir or Path.cwd()) / self.file)
+
+    def schema_value(self) -> dict[str, Any]:
+        """The schema: inline, or the file's as loaded."""
+        if isinstance(self.schema_, dict):
+            return self.schema_
+        if self._file_schema is None:
+            raise UsageError(f"response_format: the schema file {self.file} is read with the suite file; load the "
+                             "suite from its file (or give the schema inline)")
+        return self._file_schema
+
+    def format_name(self) -> str:
+        if self.name is not None:
+            return self.name
+        stem = re.sub(r"[^A-Za-z0-9_-]", "_", Path(self.file).stem)[:64] if self.file else ""
+        return stem or "response"
+
+
+def _format_shorthand(value: Any) -> Any:
+    return {"type": value} if isinstance(value, str) else value  # `response_format: json_object`
+
+
+class ResponseFormatSpec(Strict):
+    """`params.response_format`, as OpenAI shapes it: `json_object` (any JSON object), or `{type: json_schema,
+    json_schema: {name, schema, strict}}`. Servers that take it get it (each in its own field), in-process models
+    a grammar built from the schema."""
+
+    type: Literal["json_object", "json_schema"]
+    json_schema: JsonSchemaSpec | None = None
+
+    @model_validator(mode="after")
+    def _fits_type(self) -> ResponseFormatSpec:
+        if self.type == "json_schema" and self.json_schema is None:
+            raise fail(("json_schema",), "type json_schema needs `json_schema: {name, schema}`; add it")
+        if self.type == "json_object" and self.json_schema is not None:
+            raise fail(("json_schema",), "type json_object takes no schema; use type: json_schema")
+        return self
+
+    def label(self) -> str:
+        """In words, as `ResponseFormat.label` (without reading a schema file): `json_schema person`."""
+        return f"json_schema {self.json_schema.format_name()}" if self.json_schema is not None else "json_object"
+
+    def value(self) -> ResponseFormat:
+        if self.json_schema is None:
+            return ResponseFormat("json_object")
+        spec = self.json_schema
+        return ResponseFormat.json_schema(spec.schema_value(), spec.format_name(), description=spec.description,
+                                          strict=spec.strict)
+
+
 class ParamsSpec(Strict):
     """Generation parameters; those left out keep the model's (or the default) value."""
 
@@ -111,18 +216,20 @@ class ParamsSpec(Strict):
     top_p: StrictFloat | None = Field(None, gt=0, le=1)
     stop: list[str] | None = None
     seed: StrictInt | None = None
+    response_format: Annotated[ResponseFormatSpec | None, BeforeValidator(_format_shorthand)] = None
 
     def overrides(self) -> dict[str, Any]:
         """Only the fields that were set, in `Params` form."""
-        out = {k: v for k, v in self.model_dump().items() if v is not None}
+        out = {k: v for k in type(self).model_fields if (v := getattr(self, k)) is not None}
         if "stop" in out:
             out["stop"] = tuple(out["stop"])
+        if "response_format" in out:
+            out["response_format"] = out["response_format"].value()
         return out
 
     def apply(self, base: Params | None = None) -> Params:
         """`base` with this spec's fields replacing its own."""
-        base = base or Params()
-        return Params(**{**base.to_dict(), "stop": base.stop, **self.overrides()})
+        return replace(base or Params(), **self.overrides())
 
 
 class ModelConfig(Strict):
@@ -131,6 +238,9 @@ class ModelConfig(Strict):
     name: str
     params: ParamsSpec = Field(default_factory=ParamsSpec)
     concurrency: StrictInt | None = Field(None, ge=1)
+    # true: keep `concurrency` requests in flight whatever the server answers; unset: a hosted model's limit adapts
+    # (halved on 429/503, grown back on answers) up to `concurrency`, unless the run says --fixed-concurrency
+    fixed_concurrency: StrictBool | None = None
     rpm: StrictFloat | None = Field(None, gt=0)
     tpm: StrictInt | None = Field(None, gt=0)
     timeout_s: StrictFloat | None = Field(None, gt=0)
@@ -455,6 +565,15 @@ class Task(Strict):
             params = replace(params, max_tokens=CLASSIFY_MAX_TOKENS)
         spec = next((st.params for st in self.settings or () if st.id == setting), None) if setting else None
         return spec.apply(params) if spec is not None else params
+
+    def response_format(self, setting: str = "", model: ParamsSpec | None = None) -> ResponseFormatSpec | None:
+        """The response format a model's answers under `setting` are held to (the setting's, else the task's, else
+        the model's), as the suite says it: no schema file is read."""
+        spec = next((st.params for st in self.settings or () if st.id == setting), None) if setting else None
+        for p in (spec, self.params, model):
+            if p is not None and p.response_format is not None:
+                return p.response_format
+        return None
 
 
 class Suite(Strict):
