@@ -23,6 +23,15 @@ Every shape is Anthropic's, from anthropics/anthropic-sdk-python (at 009b035, 20
   part of the answer (`_streaming.py`).
 - GET /v1/models/{id} (resolves an alias, `resources/models.py`) and GET /v1/models paged by `limit`/`after_id`
   (`pagination.py`: `data`, `has_more`, `first_id`, `last_id`), items as `types/model_info.py`.
+- Message Batches (`resources/messages/batches.py`, `types/messages/`): POST /v1/messages/batches with
+  `batch_create_params.py`'s `{requests: [{custom_id, params}]}` (each custom_id unique, 1-64 of `[a-zA-Z0-9_-]`,
+  each params a Messages body, refused as above) -> `message_batch.py` (`id`, `type: "message_batch"`,
+  `processing_status` in_progress, then ended; `request_counts` of `message_batch_request_counts.py`, zero but
+  `processing` until it ends; `created_at`, `expires_at` 24 hours later, `ended_at`, `results_url` once ended);
+  GET /v1/messages/batches/{id}; GET its `results_url`: JSONL of `message_batch_individual_response.py`
+  `{custom_id, result}`, `result` one of `message_batch_succeeded_result.py` `{type: "succeeded", message}`,
+  `..._errored_result.py`, `..._canceled_result.py`, `..._expired_result.py` `{type: "expired"}`. The test sets how
+  many polls find it in progress (`batch_polls`) and after how many answers it expires (`batch_expire_after`).
 
 Tokens are `fake_lm`'s (words and punctuation), so usage is predictable: `fake_lm.count_tokens` of the system prompt
 and the turns' texts in, of the answer out.
@@ -81,6 +90,10 @@ def error(status: int, kind: str, message: str, **headers: str) -> web.Response:
 
 def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False)
+
+
+def _iso(t: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
 def _sse(event: str, data: dict[str, Any]) -> bytes:
@@ -147,7 +160,12 @@ class AnthropicServer:
         page_size: int = 20,
         retry_after: str = "1",
         models_overloaded: int = 0,
+        batch_polls: int = 1,
+        batch_expire_after: int | None = None,
     ) -> None:
+        self.batch_polls = batch_polls
+        self.batch_expire_after = batch_expire_after
+        self.batches: dict[str, dict[str, Any]] = {}  # id -> {"requests", "polls", "view", "results"}
         self.models = [AnthropicModel(m) if isinstance(m, str) else m for m in models]
         self.answers = tuple(answers)
         self._answer = answer
@@ -207,6 +225,9 @@ class AnthropicServer:
             app.router.add_post("/v1/messages", self._messages)
             app.router.add_get("/v1/models", self._list)
             app.router.add_get("/v1/models/{model_id}", self._retrieve)
+            app.router.add_post("/v1/messages/batches", self._create_batch)
+            app.router.add_get("/v1/messages/batches/{batch_id}", self._batch)
+            app.router.add_get("/v1/messages/batches/{batch_id}/results", self._batch_results)
             runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
             await runner.setup()
             await web.SockSite(runner, sock).start()
@@ -336,6 +357,94 @@ class AnthropicServer:
         if not body.get("stream"):
             return web.json_response(message, dumps=_dumps)
         return await self._stream(request, message, outcome)
+
+    def _message(self, body: dict[str, Any]) -> dict[str, Any]:
+        model = self.aliases.get(body["model"], body["model"])
+        text, stop_reason, stop_sequence = self._generate(body)
+        usage = {"input_tokens": self._input_tokens(body), "output_tokens": max(1, fake_lm.count_tokens(text)),
+                 "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+        return {"id": "msg_01scripted", "type": "message", "role": "assistant", "model": model,
+                "content": [{"type": "text", "text": text}], "stop_reason": stop_reason,
+                "stop_sequence": stop_sequence, "usage": usage}
+
+    # -- Message Batches ---------------------------------------------------------------------------------------
+
+    async def _create_batch(self, request: web.Request) -> web.Response:
+        import re
+
+        seen = await self._see(request)
+        refused = self._refused(seen)
+        if refused is not None:
+            return refused
+        requests = seen.body.get("requests") if isinstance(seen.body, dict) else None
+        if not isinstance(requests, list) or not requests:
+            return error(400, "invalid_request_error", "requests: Field required")
+        ids: set[str] = set()
+        for i, r in enumerate(requests):
+            cid = r.get("custom_id") if isinstance(r, dict) else None
+            if not isinstance(cid, str) or not re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", cid) or cid in ids:
+                return error(400, "invalid_request_error", f"requests.{i}.custom_id: invalid or repeated")
+            ids.add(cid)
+            params = r.get("params")
+            problem = _invalid(params) or ("stream: not allowed in a batch" if params.get("stream") else None)
+            if problem is not None:
+                return error(400, "invalid_request_error", f"requests.{i}.params.{problem}")
+            if self.aliases.get(params["model"], params["model"]) not in {m.id for m in self.models}:
+                return error(400, "invalid_request_error", f"requests.{i}.params.model: {params['model']}")
+        now = time.time()
+        with self._lock:
+            batch_id = f"msgbatch_{len(self.batches) + 1:04d}"
+            view = {"id": batch_id, "type": "message_batch", "processing_status": "in_progress",
+                    "request_counts": {"processing": len(requests), "succeeded": 0, "errored": 0, "canceled": 0,
+                                       "expired": 0},
+                    "ended_at": None, "created_at": _iso(now), "expires_at": _iso(now + 86400), "archived_at": None,
+                    "cancel_initiated_at": None, "results_url": None}
+            self.batches[batch_id] = {"requests": requests, "polls": 0, "view": view, "results": b""}
+        return web.json_response(view, dumps=_dumps)
+
+    async def _batch(self, request: web.Request) -> web.Response:
+        seen = await self._see(request)
+        refused = self._refused(seen)
+        if refused is not None:
+            return refused
+        with self._lock:
+            batch = self.batches.get(request.match_info["batch_id"])
+            if batch is None:
+                return error(404, "not_found_error", "message batch not found")
+            batch["polls"] += 1
+            view = batch["view"]
+            if view["processing_status"] == "in_progress" and batch["polls"] > self.batch_polls:
+                self._end(batch, request.match_info["batch_id"])
+            return web.json_response(view, dumps=_dumps)
+
+    def _end(self, batch: dict[str, Any], batch_id: str) -> None:
+        lines, counts = [], {"processing": 0, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0}
+        for n, r in enumerate(batch["requests"]):
+            if self.batch_expire_after is not None and n >= self.batch_expire_after:
+                result: dict[str, Any] = {"type": "expired"}
+                counts["expired"] += 1
+            else:
+                result = {"type": "succeeded", "message": self._message(r["params"])}
+                counts["succeeded"] += 1
+            lines.append(_dumps({"custom_id": r["custom_id"], "result": result}))
+        batch["results"] = ("\n".join(lines) + "\n").encode()
+        batch["view"].update(processing_status="ended", request_counts=counts, ended_at=_iso(time.time()),
+                             results_url=f"{self.base_url}/v1/messages/batches/{batch_id}/results")
+
+    async def _batch_results(self, request: web.Request) -> web.Response:
+        seen = await self._see(request)
+        refused = self._refused(seen)
+        if refused is not None:
+            return refused
+        batch = self.batches.get(request.match_info["batch_id"])
+        if batch is None or batch["view"]["processing_status"] != "ended":
+            return error(404, "not_found_error", "no results for this message batch yet")
+        return web.Response(body=batch["results"], content_type="application/binary")
+
+    @property
+    def batch_sizes(self) -> list[int]:
+        with self._lock:
+            return [len(b["requests"]) for b in self.batches.values()]
 
     def _generate(self, body: dict[str, Any]) -> tuple[str, str, str | None]:
         text = self.answer_for(body)

@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "view": ("llamacompare.cli.view", "Serve a run's HTML report on 127.0.0.1 and open the browser."),
     "diff": ("llamacompare.cli.diff", "Compare two runs case by case, with significance."),
     "models": ("llamacompare.cli.models", "List known model names and what a name resolves to."),
+    "batch": ("llamacompare.cli.batch", "A run's requests as a batch file for vLLM's run-batch, and its answers back."),
 }
 
 

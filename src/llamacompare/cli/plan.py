@@ -38,14 +38,18 @@ def print_plan(est: PlanEstimate) -> None:
                             caption=f"model names start with {prefix}" if prefix else None,
                             lines=any("\n" in f for f in folded))
         table.add_column("model", no_wrap=True)
-        for name in ("requests", "prompt", "output", "cost", "time"):
+        # where a batch is asked for, or would cost something known: an unpriced model's batch says nothing new
+        batch = any(m.batched or m.batch_cost_usd is not None for m in est.models)
+        for name in ("requests", "prompt", "output", "cost live", "cost batch", "time") if batch else (
+                "requests", "prompt", "output", "cost", "time"):
             table.add_column(name, justify="right", no_wrap=True)
         if single:
             table.add_column("detects", justify="right", no_wrap=True)
         for m, name in zip(est.models, folded, strict=True):
             cells = [name, f"{m.requests:,}", ("" if m.prompt_tokens_exact else "~") + f"{m.prompt_tokens:,}",
                      ("" if m.output_observed else "<=") + f"{m.output_tokens:,}", fmt.cost(m.cost_usd),
-                     duration(m.time_s)]
+                     *((fmt.cost(m.batch_cost_usd) if m.batch_window else "—",) if batch else ()),
+                     f"<= {m.batch_window}" if m.batched else duration(m.time_s)]
             if single:
                 cells.append(_diff(est.tasks[0].detectable))
             table.add_row(*cells)
@@ -53,7 +57,12 @@ def print_plan(est: PlanEstimate) -> None:
 
     con.print(fit(con, [Layout(models, [names], [MODEL_LEAST])]))
     for m in est.models:
-        con.print(Text(f"  {short.get(m.model, m.model)}: cost {m.cost_basis}; time {m.time_basis}"))
+        batch = ""
+        if m.batch_window:
+            how = "sent so (--batch)" if m.batched else "with --batch"
+            batch = (f"; batch {fmt.cost(m.batch_cost_usd)} {how}, answers within {m.batch_window}"
+                     if m.batch_cost_usd is not None else f"; batch {how}: answers within {m.batch_window}")
+        con.print(Text(f"  {short.get(m.model, m.model)}: cost {m.cost_basis}{batch}; time {m.time_basis}"))
     power = f"{est.power:.0%} power, alpha {est.alpha:g} two-sided, paired"
     if not single:
         tasks = [t.task for t in est.tasks]

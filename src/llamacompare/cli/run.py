@@ -66,6 +66,19 @@ if TYPE_CHECKING:
               "smallest difference its cases detect with 80%% power.")
 @click.option("--detect", type=click.FloatRange(min=0.0, min_open=True, max=1.0), default=None, metavar="DIFF",
               help="With --plan: the cases needed to detect a difference of DIFF (0.03 = 3 points).")
+@click.option("--batch", is_flag=True,
+              help="Send each hosted model's cases as one batch through its provider's batch API (OpenAI, Together, "
+              "Anthropic): about half the price, answers within the provider's window (24 h). A suite model's "
+              "`batch: true` asks it for that model alone. An interrupted run re-attaches with --resume.")
+@click.option("--poll", "poll_s", type=click.FloatRange(min=0.01), default=30.0, show_default=True,
+              metavar="SECONDS", help="With --batch: seconds between a batch's first polls (then less often, up to "
+              "ten times as long).")
+@click.option("--missing", type=click.Choice(["batch", "live"]), default="batch", show_default=True,
+              help="With --resume: the cases a batch ended without (expired, cancelled, failed) go as a new batch, "
+              "or live.")
+@click.option("--wave", type=click.IntRange(min=1), default=100, show_default=True, metavar="CASES",
+              help="With --batch and --until-decided: the cases of each batch; the race hears a wave before the next "
+              "is sent, and a model it has decided gets no more.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON.")
 def command(suite: str, models: tuple[str, ...], data: str | None, limit: int | None, mode: ClassifyMode | None,
@@ -74,8 +87,8 @@ def command(suite: str, models: tuple[str, ...], data: str | None, limit: int | 
             retries: int,
             retry_base: float, base_url: str | None, api: Api | None, prefer: Prefer, no_stream: bool,
             until_decided: bool,
-            margin: float, seed: int, plan_only: bool, detect: float | None, no_progress: bool,
-            as_json: bool) -> None:
+            margin: float, seed: int, plan_only: bool, detect: float | None, batch: bool, poll_s: float,
+            missing: str, wave: int, no_progress: bool, as_json: bool) -> None:
     """Run SUITE (a built-in name such as seed, sst2, tr_polarity, samsum, xsum, or a YAML file; default: seed)."""
     from dataclasses import asdict
 
@@ -89,13 +102,15 @@ def command(suite: str, models: tuple[str, ...], data: str | None, limit: int | 
                  "repeats": repeats, "until_decided": until_decided, "margin": margin, "seed": seed,
                  "default_concurrency": concurrency, "fixed_concurrency": fixed_concurrency, "timeout_s": timeout_s,
                  "retry_attempts": retries + 1, "retry_base_s": retry_base, "base_url": base_url,
-                 "stream": not no_stream, "api": api}
+                 "stream": not no_stream, "api": api, "batch": batch, "poll_s": poll_s, "missing": missing,
+                 "wave": wave}
         plan = pipeline.resume_plan(store, resume_id, {k: v for k, v in given.items() if k in _set_by_user()})
     else:
         options = RunOptions(repeats=repeats, timeout_s=timeout_s, retry_attempts=retries + 1,
                              retry_base_s=retry_base, default_concurrency=concurrency,
                              fixed_concurrency=fixed_concurrency, base_url=base_url, api=api,
-                             stream=not no_stream, until_decided=until_decided, margin=margin, seed=seed)
+                             stream=not no_stream, until_decided=until_decided, margin=margin, seed=seed,
+                             batch=batch, poll_s=poll_s, missing=missing, wave=wave)
         plan = pipeline.plan_run(suite, list(models) or None, options, data=data, limit=limit, mode=mode)
     if plan_only or detect is not None:
         est = pipeline.estimate_run(plan, store, detect=detect)

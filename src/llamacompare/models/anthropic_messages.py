@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -59,7 +59,7 @@ from llamacompare.errors import (
     ServerError,
     UsageError,
 )
-from llamacompare.models.base import LabelScores, ModelInfo, Prepared, Provider, Request, Response
+from llamacompare.models.base import BatchAPI, LabelScores, ModelInfo, Prepared, Provider, Request, Response
 from llamacompare.models.capabilities import Capabilities, match_served
 from llamacompare.models.catalog import ANTHROPIC_PRICES_AS_OF, anthropic_price
 from llamacompare.models.deadlines import Deadlines
@@ -205,6 +205,20 @@ def parse_message(data: Any, url: str) -> tuple[str, str | None, dict[str, Any],
     return text, data.get("stop_reason"), usage if isinstance(usage, dict) else {}, calls
 
 
+def finished(text: str, stop_reason: str | None, stops: tuple[str, ...]) -> tuple[str, str | None]:
+    """The answer and its finish reason as a live one reads: cut at a whitespace stop the API could not take."""
+    finish = FINISH.get(stop_reason, stop_reason) if stop_reason is not None else None
+    cut = cut_at_stops(text, stops)
+    return (cut, "stop") if cut is not None else (text, finish)
+
+
+def priced(model: str, usage: Mapping[str, Any]) -> tuple[int | None, int | None, float | None, str]:
+    """(prompt tokens, completion tokens, live cost, where the price comes from)."""
+    pt, ct = token_counts(usage)
+    usd = cost(usage, anthropic_price(model))
+    return pt, ct, usd, "unknown" if usd is None else f"table {ANTHROPIC_PRICES_AS_OF}"
+
+
 class MessageStream:
     """A streamed answer put back together from its server-sent events, one network block at a time."""
 
@@ -326,7 +340,10 @@ class AnthropicProvider(Provider):
         timeout_s: float = 120.0,
         stream: bool = True,
         max_connections: int = 256,
+        batch: Callable[[AnthropicProvider], BatchAPI] | None = None,
     ) -> None:
+        self._batch_kind = batch  # the plugin's: Message Batches (models/anthropic_batch.py)
+        self._batch: BatchAPI | None = None
         # the SDK's base URL has no /v1 (`_client.py`); one given with it is taken as meant
         self.base_url = base_url.rstrip("/").removesuffix("/v1")
         self._key = api_key
@@ -342,6 +359,11 @@ class AnthropicProvider(Provider):
 
     def __repr__(self) -> str:  # never show the key
         return f"AnthropicProvider(base_url={self.base_url!r})"
+
+    def batch_api(self) -> BatchAPI | None:
+        if self._batch is None and self._batch_kind is not None:
+            self._batch = self._batch_kind(self)
+        return self._batch
 
     def _sess(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -439,13 +461,8 @@ class AnthropicProvider(Provider):
             text, stop_reason, usage, calls = parse_message(data, self.base_url + "/v1/messages")
             ttft = None
         latency = time.perf_counter() - started
-        finish = FINISH.get(stop_reason, stop_reason) if stop_reason is not None else None
-        cut = cut_at_stops(text, request.params.stop)
-        if cut is not None:
-            text, finish = cut, "stop"
-        pt, ct = token_counts(usage)
-        usd = cost(usage, anthropic_price(model))
-        source = "unknown" if usd is None else f"table {ANTHROPIC_PRICES_AS_OF}"
+        text, finish = finished(text, stop_reason, request.params.stop)
+        pt, ct, usd, source = priced(model, usage)
         return Response(model=model, text=text, finish_reason=finish, prompt_tokens=pt, completion_tokens=ct,
                         latency_s=latency, ttft_s=ttft, cost_usd=usd, cost_source=source,
                         request=request.to_dict(), tool_calls=calls)

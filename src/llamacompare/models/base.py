@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from llamacompare.models.capabilities import Capabilities
 from llamacompare.models.response_format import ResponseFormat
@@ -181,6 +182,103 @@ class LabelScores:
         return not self.bounded
 
 
+#: a batch's state as the runner reads it, whatever the provider calls it
+BatchState = Literal["running", "ended", "expired", "cancelled", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchLimits:
+    """What one batch of a provider may hold, how long it may take, and what it costs against a live call."""
+
+    max_requests: int
+    max_bytes: int | None
+    window: str  # the completion window the provider promises, as it writes it ("24h")
+    discount: float = 0.5  # the batch price as a fraction of the live price
+    #: the models (lower case) the discount applies to, where the provider names them; the others are billed at
+    #: the live price. None: every model
+    discounted: frozenset[str] | None = None
+
+    def discount_for(self, model: str) -> float:
+        return self.discount if self.discounted is None or model.lower() in self.discounted else 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class BatchLine:
+    """One request of a batch: the id its answer comes back under and what the provider is sent (its JSONL line,
+    or its entry in a request list)."""
+
+    custom_id: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchJob:
+    """A batch as the provider last described it. `state` is the runner's reading of `status`, the provider's own
+    word; the counts are None where the provider does not give them."""
+
+    id: str
+    status: str
+    state: BatchState
+    input_file: str | None = None
+    output_file: str | None = None  # where the answers are read once it is over (a file id, or a results URL)
+    error_file: str | None = None
+    total: int | None = None
+    completed: int | None = None
+    failed: int | None = None
+    percent: float | None = None  # where the provider gives a percentage instead of counts
+    message: str = ""
+
+    @property
+    def over(self) -> bool:
+        return self.state != "running"
+
+
+@dataclass(slots=True)
+class BatchAnswer:
+    """One result line of a batch: an answer, or why there is none (`error`). `custom_id` is None for a line that
+    could not be read at all."""
+
+    custom_id: str | None
+    response: Response | None = None
+    error: str | None = None
+
+
+class BatchAPI(abc.ABC):
+    """A provider's batch endpoints: the requests go up as one job, the answers come back as a file, at a discount.
+    The provider's formats stay in its implementation; the runner sees lines, jobs and answers."""
+
+    limits: BatchLimits
+    #: False: the provider's server takes no batches; its batch file runs elsewhere (vLLM's `run-batch`), through
+    #: `llamacompare batch export` and `batch import`
+    hosted: bool = True
+
+    @abc.abstractmethod
+    def line(self, custom_id: str, model: str, request: Request) -> BatchLine:
+        """The batch entry that asks `model` what a live call would: the same body."""
+
+    def size(self, lines: list[BatchLine]) -> int:
+        """Bytes of the upload these lines make."""
+        from llamacompare import jsonfast
+
+        return sum(len(jsonfast.dumps_bytes(x.payload)) + 1 for x in lines)
+
+    @abc.abstractmethod
+    async def submit(self, model: str, lines: list[BatchLine]) -> BatchJob:
+        """Upload the lines and create the job; returns once the provider has given the job its id."""
+
+    @abc.abstractmethod
+    async def poll(self, job: BatchJob) -> BatchJob:
+        """The job as the provider describes it now."""
+
+    @abc.abstractmethod
+    def results(self, model: str, job: BatchJob) -> AsyncIterator[BatchAnswer]:
+        """The answers of an ended job, one at a time, as they are read (successes and per-request errors)."""
+
+    @abc.abstractmethod
+    def read_line(self, model: str, text: bytes) -> BatchAnswer:
+        """One line of the provider's results: an answer, or why there is none; never an exception."""
+
+
 class Provider(abc.ABC):
     """A backend that answers Requests. Implementations are async; the sync helpers wrap them.
 
@@ -229,6 +327,10 @@ class Provider(abc.ABC):
 
     async def list_models(self) -> list[ModelInfo] | None:
         """The models the server serves, or None where it does not say."""
+        return None
+
+    def batch_api(self) -> BatchAPI | None:
+        """The provider's batch endpoints (half the price, answers within a window), or None where it has none."""
         return None
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook

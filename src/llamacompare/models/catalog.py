@@ -40,6 +40,14 @@ TOGETHER_MODELS: tuple[KnownModel, ...] = (
     KnownModel("meta-llama/Llama-3.3-70B-Instruct-Turbo", "llama3", 131072, 0.88, 0.88),
 )
 
+#: the serverless models Together bills at half price in a batch ("Discounted models" of
+#: https://docs.together.ai/docs/inference/batch/overview, read from a stored copy in 2026-12); the others run at
+#: the live price
+TOGETHER_BATCH_DISCOUNTED: frozenset[str] = frozenset(m.lower() for m in (
+    "meta-llama/Llama-3.3-70B-Instruct-Turbo", "meta-llama/Llama-3-70b-chat-hf", "Qwen/Qwen2.5-7B-Instruct-Turbo",
+    "mistralai/Mixtral-8x7B-Instruct-v0.1", "zai-org/GLM-4.5-Air-FP8",
+))
+
 #: the notebook's five models, in its order
 SEED_MODELS: tuple[str, ...] = (
     "together:meta-llama/Llama-2-7b-chat-hf",
@@ -100,3 +108,16 @@ def anthropic_price(model: str) -> tuple[float, float] | None:
     """The table's price for an Anthropic model id, snapshot or alias; None where the table has none."""
     key = model.lower()
     return ANTHROPIC_PRICES.get(key) or ANTHROPIC_PRICES.get(_ALIAS_SUFFIX.sub("", _SNAPSHOT.sub("", key)))
+
+
+#: OpenAI's prices, USD per million tokens (input, output), "Standard" tier of https://developers.openai.com/api/docs/pricing
+#: as of OPENAI_PRICES_AS_OF (read from stored copies of that page and pages quoting it); its Batch tier is half of
+#: each (`models/openai_batch.py`). OpenAI's model list gives no prices; a model not listed here costs unknown.
+OPENAI_PRICES_AS_OF = "2026-03"
+OPENAI_PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1-nano": (0.10, 0.40),
+}

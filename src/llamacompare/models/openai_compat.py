@@ -28,7 +28,7 @@ from llamacompare.errors import (
     ServerError,
 )
 from llamacompare.models import servers
-from llamacompare.models.base import LabelScores, ModelInfo, Prepared, Provider, Request, Response
+from llamacompare.models.base import BatchAPI, LabelScores, ModelInfo, Prepared, Provider, Request, Response
 from llamacompare.models.capabilities import Capabilities, match_served
 from llamacompare.models.deadlines import Deadlines
 from llamacompare.models.logprobs import (
@@ -61,6 +61,8 @@ class OpenAICompatProvider(Provider):
         max_connections: int = 256,
         prices: dict[str, tuple[float | None, float | None]] | None = None,
         capabilities: Capabilities | Callable[[str], Capabilities] = servers.GENERIC,
+        batch: Callable[[OpenAICompatProvider], BatchAPI] | None = None,
+        prices_as_of: str | None = None,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
@@ -77,10 +79,13 @@ class OpenAICompatProvider(Provider):
         self._deadlines = Deadlines(timeout_s)
         self._by_id: tuple[list[ModelInfo] | None, dict[str, ModelInfo]] | None = None
         self._table_prices = prices or {}
+        self._prices_as_of = prices_as_of  # the date of `prices`' table, where it is not catalog.PRICES_AS_OF
         self._declared = capabilities
         self._caps: dict[str, Capabilities] = {}
         self.capabilities = capabilities("") if callable(capabilities) else capabilities
         self._label_ids: dict[tuple[str, str], list[int]] = {}  # llama-server's tokens of each label
+        self._batch_kind = batch  # the plugin's: which batch format the server speaks (models/openai_batch.py)
+        self._batch: BatchAPI | None = None
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAICompatProvider(name={self.name!r}, base_url={self.base_url!r})"
@@ -98,6 +103,11 @@ class OpenAICompatProvider(Provider):
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+
+    def batch_api(self) -> BatchAPI | None:
+        if self._batch is None and self._batch_kind is not None:
+            self._batch = self._batch_kind(self)
+        return self._batch
 
     def capabilities_for(self, model: str) -> Capabilities:
         caps = self._caps.get(model)
@@ -249,7 +259,8 @@ class OpenAICompatProvider(Provider):
         if table and table[0] is not None and table[1] is not None:
             from llamacompare.models.catalog import PRICES_AS_OF
 
-            return (prompt_tokens * table[0] + completion_tokens * table[1]) / 1e6, f"table {PRICES_AS_OF}"
+            return (prompt_tokens * table[0] + completion_tokens * table[1]) / 1e6, \
+                f"table {self._prices_as_of or PRICES_AS_OF}"
         return None, "unknown"
 
     # -- generation ----------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from llamacompare.errors import UsageError
 
 if TYPE_CHECKING:
-    from llamacompare.models.base import Provider
+    from llamacompare.models.base import BatchLimits, Provider
     from llamacompare.models.spec import ModelSpec
 
 GROUP = "llamacompare.providers"
@@ -48,6 +48,8 @@ class OfflineFacts:
     count_tokens: Callable[[str], int] | None = None
     free: bool = False
     parallel: int | None = None
+    #: the provider's batch API: its limits, window and discount (None: it has none)
+    batch: BatchLimits | None = None
 
 
 class ProviderPlugin(abc.ABC):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from llamacompare import formatting as fmt
@@ -25,10 +24,13 @@ from llamacompare.identity import AnswerKey, Contender
 from llamacompare.models.base import ModelUsage, Response
 from llamacompare.models.client import ModelClient
 from llamacompare.models.retry import RetryPolicy
+from llamacompare.runner import batch
 from llamacompare.runner.concurrency import AdaptiveLimit, LimitState
+from llamacompare.runner.items import Item as _Item
+from llamacompare.runner.outcome import ProgressSink, RunOutcome
 from llamacompare.runner.plan import PlannedModel, RunPlan
 from llamacompare.settings import redact
-from llamacompare.store.db import Store, canonical_json, response_key
+from llamacompare.store.db import Store
 from llamacompare.store.rows import DecisionRow
 from llamacompare.tasks.case import Case, PromptVariant
 from llamacompare.tasks.prompt_template import placeholders, render_case, render_few_shot
@@ -38,40 +40,11 @@ if TYPE_CHECKING:
     from llamacompare.runner.decide import Decider, StopNote
 
 
-class ProgressSink(Protocol):
-    def start(self, total: int, description: str) -> None: ...
-    def advance(self, *, tokens: int, cost: float | None, failed: bool) -> None: ...
-    def close(self) -> None: ...
-
-
 @runtime_checkable
 class ShowsConcurrency(Protocol):
     """A progress sink that also shows each adaptive model's requests in flight (its current limit)."""
 
     def watch_concurrency(self, model: str, state: Callable[[], LimitState]) -> None: ...
-
-
-@dataclass(slots=True)
-class RunOutcome:
-    run_id: str
-    total: int = 0
-    sent: int = 0
-    cached: int = 0
-    already_done: int = 0
-    failed: int = 0
-    tokens: int = 0
-    cost_usd: float = 0.0
-    cost_unknown: int = 0
-    interrupted: bool = False
-    elapsed_s: float = 0.0
-    errors: dict[str, int] = field(default_factory=dict)
-    #: with --until-decided: requests not sent because their model was decided, and why each model stopped
-    saved: int = 0
-    decisions: list[str] = field(default_factory=list)
-    #: things the run's summary says once (a model with no label scores, a model list that could not be read)
-    notes: list[str] = field(default_factory=list)
-    #: per hosted model whose concurrency adapted: its limit at the end, the lowest, how often it was halved
-    concurrency: dict[str, LimitState] = field(default_factory=dict)
 
 
 CONTENT_FREE_CASE = "(content-free)"
@@ -139,7 +112,9 @@ async def execute(
     usage_before: dict[str, ModelUsage] = {}
     started = time.perf_counter()
     completed = False  # only a run whose every item was driven is done; any exception leaves it resumable
+    refused = False
     try:
+        check_batch(plan, clients, outcome)  # a model with no batch API: refused before anything is asked
         await asyncio.gather(*(c.prepare() for c in clients.values()))
         usage_before = {name: u for name, c in clients.items() if (u := c.provider.usage()) is not None}
         for c in clients.values():
@@ -172,12 +147,17 @@ async def execute(
     except (asyncio.CancelledError, KeyboardInterrupt):
         outcome.interrupted = True
         raise
+    except UsageError:
+        refused = not resume  # bad input found once the run began (a batch too large): leave nothing behind
+        raise
     finally:
         outcome.elapsed_s = time.perf_counter() - started
         if progress is not None:
             progress.close()
         await asyncio.gather(*(c.aclose() for c in clients.values()), return_exceptions=True)
         store.stop_writer()  # flush every answer received before the run's status changes
+        if refused:
+            store.forget_run(plan.run_id)
         if store.run_exists(plan.run_id):
             for name, before in usage_before.items():  # what in-process models cost on this machine
                 after = clients[name].provider.usage()
@@ -338,14 +318,23 @@ async def _drive(
 
     workers: list[asyncio.Task[None]] = []
     adaptive: dict[str, AdaptiveLimit] = {}
+    batched = _batched(plan, clients, store, outcome, progress, items_for, decider)  # refused before any upload
     for m in plan.models:
         client = clients[m.name]
         n_workers = m.config.concurrency or client.width(plan.options.default_concurrency)
         groups = items_for(m)  # shared by this model's workers: each takes the next case when it is free
+        if m.name in batched:
+            work = batched[m.name]
+            live = _sender(client, RateLimits(m.config.rpm, m.config.tpm), store, outcome, progress, decider)
+            workers.append(asyncio.create_task(batch.run(work, store, outcome, progress, plan.options, live)))
+            first = list(work.live)  # what no batch asks: label scores, --missing live
+            work.live.clear()
+            groups = iter([[item] for item in first])
         limiter = RateLimits(m.config.rpm, m.config.tpm)
         most = max(len(modes_of(t)) for t in plan.suite.tasks) * plan.options.repeats
         gate = _Gate(n_workers) if most > 1 else None
-        slots = _adaptive_limit(m, client, plan, n_workers)
+        # a batched model's few live requests (label scores) need no adapting
+        slots = None if m.name in batched else _adaptive_limit(m, client, plan, n_workers)
         if slots is not None:
             adaptive[m.name] = slots
             if isinstance(progress, ShowsConcurrency):
@@ -368,6 +357,46 @@ async def _drive(
                     f"--fixed-concurrency keeps {state.ceiling})")
     if fatal:
         raise fatal[0]
+
+
+def _batched(plan: RunPlan, clients: dict[str, ModelClient], store: Store, outcome: RunOutcome,
+             progress: ProgressSink | None, items_for: Any, decider: Decider | None) -> dict[str, batch.ModelBatch]:
+    """The batch work of each model asked for in batches (`--batch`, `batch: true`); an in-process model runs live,
+    a hosted one without a batch API has failed before the run began (`check_batch`)."""
+    out = {}
+    for m in plan.models:
+        if not m.batched(plan.options):
+            continue
+        api = batch.batch_api_of(m, clients[m.name])
+        if api is not None:
+            out[m.name] = batch.prepare(m, clients[m.name], api, items_for(m), store, outcome, progress,
+                                        plan.options, tell=None if decider is None else _teller(decider))
+    return out
+
+
+def _sender(client: ModelClient, limits: RateLimits, store: Store, outcome: RunOutcome,
+            progress: ProgressSink | None, decider: Decider | None) -> Any:
+    """Live requests for what a later batch wave cannot ask (label scores), one after the other."""
+    async def send(items: list[_Item]) -> None:
+        for item in items:
+            await _process(item, client, limits, store, outcome, progress, decider)
+        items.clear()
+    return send
+
+
+def _teller(decider: Decider) -> batch.Tell:
+    """--until-decided with batches: each answer of a wave, for the race."""
+    def tell(item: _Item, text: str | None) -> None:
+        _tell(decider, item.task, item.answer, text, item.reference if text is not None else None, None)
+    return tell
+
+
+def check_batch(plan: RunPlan, clients: dict[str, ModelClient], outcome: RunOutcome) -> None:
+    """Before the run is created: a hosted model without a batch API is refused in one line; an in-process one is
+    said to run live."""
+    for m in plan.models:
+        if m.batched(plan.options) and batch.batch_api_of(m, clients[m.name]) is None:
+            outcome.notes.append(f"{m.name}: runs in this process, live (--batch is for hosted models)")
 
 
 def _adaptive_limit(m: PlannedModel, client: ModelClient, plan: RunPlan, n_workers: int) -> AdaptiveLimit | None:
@@ -393,34 +422,6 @@ def _skip_rest(decider: Decider, task: Task, model: str, modes: list[str], reps:
                     decider.saved[key] = decider.saved.get(key, 0) + 1
                     if progress is not None:
                         progress.advance(tokens=0, cost=0.0, failed=False)
-
-
-def _scored_after(request: Any) -> dict[str, Any]:
-    """The text (or messages) labels are scored after, as stored and hashed."""
-    if request.prompt is not None:
-        return {"prompt": request.prompt}
-    return {"messages": [dict(m) for m in request.messages], "method": "chat_top_logprobs"}
-
-
-@dataclass(slots=True)
-class _Item:
-    """One request to send: which answer it is, and what the store keeps beside it."""
-
-    task: Task
-    answer: AnswerKey
-    seq: int  # the case's position in its dataset (-1: the content-free prompt)
-    rendered: Any
-    params: Any
-    input_json: str
-    reference: str | None
-
-    @property
-    def mode(self) -> str:
-        return self.answer.contender.mode
-
-    def record(self, store: Store, run_id: str, **outcome: Any) -> None:
-        store.record(run_id, self.answer, seq=self.seq, input_json=self.input_json, reference=self.reference,
-                     **outcome)
 
 
 class RateLimits:
@@ -526,18 +527,7 @@ async def _process(
     slots: AdaptiveLimit | None = None,
 ) -> None:
     task = item.task
-    rendered = item.rendered
-    request = client.request_for(rendered.messages(), item.params, prefix=rendered.prefix or None,
-                                 cue=task.base_model_cue, base_stop=task.base_model_stop or (),
-                                 chat=rendered.chat_messages() if rendered.shots else None,
-                                 tools=task.tool_list())
-    if item.mode in ("logprob", "calibration"):
-        request, surface = client.label_request(request, task.label_names())
-        sent: dict[str, Any] = {**_scored_after(request), "labels": surface, "mode": "logprob"}
-    else:
-        sent = request.to_dict()
-    request_json = canonical_json(sent)
-    key = response_key(client.name, item.mode, request_json, item.answer.repeat)
+    request, sent, request_json, key = item.prepare(client)
     hit = store.cached_response(key) if int(key[:16], 16) in client.cached_keys else None
     if hit is not None:
         item.record(store, outcome.run_id, response_key=key, kind=item.mode, response=None, cached=True)

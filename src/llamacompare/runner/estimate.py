@@ -46,6 +46,11 @@ class ModelEstimate:
     cost_basis: str
     time_s: float | None  # None: unknown
     time_basis: str
+    #: what the same requests cost through the provider's batch API, and the window its answers come within (None:
+    #: the provider has no batch API); `batched`: this run sends them so (--batch)
+    batch_cost_usd: float | None = None
+    batch_window: str | None = None
+    batched: bool = False
 
 
 @dataclass(slots=True)
@@ -128,8 +133,14 @@ def _model_estimate(plan: RunPlan, m: PlannedModel, facts: Any, texts: dict[str,
     else:
         cost, cost_basis = None, "unknown (no price known without asking the server)"
     time_s, time_basis = _time(plan, m, facts, history, requests, prompt + output)
+    limits = facts.batch
+    batch_cost = cost * limits.discount_for(m.spec.id) if limits is not None and cost is not None else None
+    batched = limits is not None and m.batched(plan.options)
+    if batched and limits is not None:
+        time_s, time_basis = None, f"one batch: answers within {limits.window} (most sooner)"
     return ModelEstimate(m.name, requests, prompt, exact, output, history.n if history.completion_tokens else 0,
-                         cost, cost_basis, time_s, time_basis)
+                         cost, cost_basis, time_s, time_basis, batch_cost,
+                         limits.window if limits is not None else None, batched)
 
 
 def _judge_estimates(plan: RunPlan, store: Store, answering: list[ModelEstimate]) -> list[ModelEstimate]:

@@ -38,6 +38,16 @@ class RunOptions:
     until_decided: bool = False
     margin: float = 0.0
     seed: int = 0
+    #: `run --batch`: every model whose provider has a batch API gets its cases as batches (a suite model's
+    #: `batch: true` asks the same for that model alone)
+    batch: bool = False
+    #: seconds between a batch's first polls (the wait grows from there, up to ten times as long)
+    poll_s: float = 30.0
+    #: what a batch that ended without some answers (expired, cancelled, failed lines) leaves to the resume:
+    #: "batch" sends the missing cases as a new batch, "live" as live requests
+    missing: str = "batch"
+    #: with --until-decided: the cases of each batch wave (the race hears a wave before the next is made)
+    wave: int = 100
 
 
 @dataclass(slots=True)
@@ -48,6 +58,10 @@ class PlannedModel:
     @property
     def name(self) -> str:
         return self.config.label or self.spec.name
+
+    def batched(self, options: RunOptions) -> bool:
+        """Whether this model's cases are asked for as batches (`--batch`, or its own `batch: true`)."""
+        return bool(self.config.batch if self.config.batch is not None else options.batch)
 
 
 @dataclass(slots=True)
@@ -133,7 +147,7 @@ def default_models() -> list[str]:
 
 #: what a resumed run may do differently: how it reaches its models, not what it asks them
 HOW = frozenset({"default_concurrency", "fixed_concurrency", "timeout_s", "retry_attempts", "retry_base_s",
-                 "base_url", "stream"})
+                 "base_url", "stream", "batch", "poll_s", "missing", "wave"})
 #: the flags that say what a run asks, with where its stored config keeps them
 WHAT = {"suite": ("suite_ref",), "models": ("models",), "data": ("data",), "limit": ("limit",), "mode": ("mode",),
         "repeats": ("options", "repeats"), "until_decided": ("options", "until_decided"),

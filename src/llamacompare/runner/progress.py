@@ -117,6 +117,13 @@ class RichProgress(_Counts):
         stats = escape(self.stats(now)) + (f"  [red]{self.failed} failed[/red]" if self.failed else "")
         self._progress.update(self._task, completed=self.done, stats=stats)
 
+    def note(self, text: str) -> None:
+        """A state beside the counts (a batch's: `openai:gpt-4o-mini: batch in_progress (120/200 done)`)."""
+        if self._progress is not None:
+            from rich.markup import escape
+
+            self._progress.update(self._task, description=escape(f"{self.description} · {text}"))
+
     def close(self) -> None:
         if self._progress is not None:
             self._push(time.perf_counter())
@@ -131,6 +138,7 @@ class NotebookProgress(_Counts):
     def __init__(self) -> None:
         super().__init__()
         self._handle: Any = None
+        self._state = ""
 
     def start(self, total: int, description: str) -> None:
         from IPython.display import display
@@ -141,6 +149,11 @@ class NotebookProgress(_Counts):
     def _push(self, now: float) -> None:
         if self._handle is not None:
             self._handle.update(self.bundle(now), raw=True)
+
+    def note(self, text: str) -> None:
+        """A state beside the counts (a batch's), shown in the description."""
+        self._state = text
+        self._push(time.perf_counter())
 
     def close(self) -> None:
         if self._handle is not None:
@@ -161,12 +174,13 @@ class NotebookProgress(_Counts):
         line = f"{self.done:,}/{self.total:,} · {timing} · {self.stats(now)}{failed}"
         width = 30
         filled = round(width * self.done / self.total) if self.total else width
-        text = f"{self.description} [{'#' * filled}{'.' * (width - filled)}] {line}"
+        description = f"{self.description} · {self._state}" if self._state else self.description
+        text = f"{description} [{'#' * filled}{'.' * (width - filled)}] {line}"
         e = html.escape
         markup = (
             '<div class="lc-progress" style="display:flex;gap:10px;align-items:center;font:13px/1.4 system-ui,'
             'sans-serif;flex-wrap:wrap">'
-            f'<b>{e(self.description)}</b>'
+            f'<b>{e(description)}</b>'
             f'<progress value="{self.done}" max="{max(self.total, 1)}" style="width:240px"></progress>'
             f'<span>{e(line)}</span></div>'
         )

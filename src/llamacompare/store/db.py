@@ -26,6 +26,7 @@ from llamacompare.jsonfast import canonical
 from llamacompare.models.base import ModelUsage, Response
 from llamacompare.store.rows import (
     AnswerHistory,
+    BatchRow,
     CachedResponse,
     DecisionRow,
     HumanLabelRow,
@@ -372,6 +373,38 @@ class Store:
         return list(cursor.execute("SELECT run_id, task_id, model, mode, verdict, cases, saved, line "
                                    "FROM run_decisions "
                                    "WHERE run_id = ? ORDER BY rowid", (run_id,)))
+
+    # -- `run --batch` -----------------------------------------------------------------------------------------
+
+    def add_batch(self, row: BatchRow) -> None:
+        """A batch the provider accepted, stored before it is polled."""
+        self.conn.execute("INSERT OR REPLACE INTO batches VALUES (?,?,?,?,?,?,?,?)",
+                          (row.run_id, row.model, row.batch_id, row.input_file, row.requests, row.status,
+                           int(row.collected), now_iso()))
+
+    def set_batch_status(self, run_id: str, batch_id: str, status: str, *, collected: bool = False) -> None:
+        self.conn.execute("UPDATE batches SET status = ?, collected = ? WHERE run_id = ? AND batch_id = ?",
+                          (status, int(collected), run_id, batch_id))
+
+    def batches(self, run_id: str, model: str | None = None) -> list[BatchRow]:
+        """The run's batches (of one model), oldest first."""
+        sql = ("SELECT run_id, model, batch_id, input_file, requests, status, collected FROM batches "
+               "WHERE run_id = ?" + (" AND model = ?" if model is not None else "") + " ORDER BY created_at, rowid")
+        args = (run_id,) if model is None else (run_id, model)
+        return [BatchRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in self.conn.execute(sql, args)]
+
+    def forget_run(self, run_id: str) -> None:
+        """A run refused before it sent anything (a batch too large): nothing of it is left behind."""
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            if c.execute("SELECT 1 FROM results WHERE run_id = ? LIMIT 1", (run_id,)).fetchone() is None:
+                for table in ("batches", "run_decisions", "model_usage", "runs"):
+                    c.execute(f"DELETE FROM {table} WHERE {'id' if table == 'runs' else 'run_id'} = ?", (run_id,))
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
 
     # -- what earlier runs say, for `run --plan` ---------------------------------------------------------------
 

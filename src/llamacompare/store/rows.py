@@ -211,3 +211,16 @@ class DecisionRow:
     cases: int
     saved: int
     line: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRow:
+    """`run --batch`: a provider batch of a run's model, and whether its answers are stored."""
+
+    run_id: str
+    model: str
+    batch_id: str
+    input_file: str | None
+    requests: int
+    status: str
+    collected: bool = False

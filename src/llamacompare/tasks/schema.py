@@ -250,6 +250,9 @@ class ModelConfig(Strict):
     # chat: messages, for the server's chat template; completions: plain text on /completions, no template (what
     # a base model reads); unset: as the server says (llama-server: text rendered here, plain for a base model)
     api: Literal["chat", "completions"] | None = None
+    # true: this model's cases go out through its provider's batch API (half the price, answers within a window);
+    # as `run --batch` does for every model
+    batch: StrictBool | None = None
 
     @model_validator(mode="before")
     @classmethod

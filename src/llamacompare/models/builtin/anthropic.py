@@ -7,7 +7,7 @@ import os
 
 from llamacompare.models.base import Provider
 from llamacompare.models.catalog import ANTHROPIC_PRICES, ANTHROPIC_PRICES_AS_OF, anthropic_price
-from llamacompare.models.plugins import ProviderPlugin
+from llamacompare.models.plugins import OfflineFacts, ProviderPlugin
 from llamacompare.models.spec import ModelSpec
 
 DEFAULT_URL = "https://api.anthropic.com"
@@ -30,6 +30,11 @@ class AnthropicPlugin(ProviderPlugin):
                          price_out=price[1] if price else None, prompt_format="messages",
                          prices_as_of=ANTHROPIC_PRICES_AS_OF if price else None)
 
+    def offline_facts(self, spec: ModelSpec) -> OfflineFacts:
+        from llamacompare.models.anthropic_batch import AnthropicBatch
+
+        return OfflineFacts(batch=AnthropicBatch.limits)
+
     def known_names(self) -> list[str]:
         return [f"{self.name}:{alias}" for alias in ANTHROPIC_PRICES]
 
@@ -41,6 +46,7 @@ class AnthropicPlugin(ProviderPlugin):
 
     def open(self, spec: ModelSpec, *, api_key: str | None = None, timeout_s: float = 120.0,
              stream: bool = True) -> Provider:
+        from llamacompare.models.anthropic_batch import AnthropicBatch
         from llamacompare.models.anthropic_messages import AnthropicProvider
         from llamacompare.settings import get_env, require_key
 
@@ -48,7 +54,7 @@ class AnthropicPlugin(ProviderPlugin):
         key = api_key
         if key is None:  # Anthropic itself needs a key; a proxy or a local server may not
             key = require_key(KEY_ENV, provider=self.name) if "api.anthropic.com" in url else get_env(KEY_ENV)
-        return AnthropicProvider(url, key, key_env=KEY_ENV, timeout_s=timeout_s, stream=stream)
+        return AnthropicProvider(url, key, key_env=KEY_ENV, timeout_s=timeout_s, stream=stream, batch=AnthropicBatch)
 
 
 plugin = AnthropicPlugin()

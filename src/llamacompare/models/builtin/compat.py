@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 from llamacompare.models import servers
-from llamacompare.models.base import Provider
+from llamacompare.models.base import BatchAPI, Provider
 from llamacompare.models.capabilities import Capabilities
-from llamacompare.models.plugins import ProviderPlugin
+from llamacompare.models.plugins import OfflineFacts, ProviderPlugin
 from llamacompare.models.spec import ModelSpec
 
 
@@ -25,6 +26,14 @@ class CompatPlugin(ProviderPlugin):
 
     def key_required(self, spec: ModelSpec) -> bool:
         return False
+
+    def batch_format(self, spec: ModelSpec) -> Callable[[Any], BatchAPI] | None:
+        """The server's batch endpoints (models/openai_batch.py), or None where it has none."""
+        return None
+
+    def offline_facts(self, spec: ModelSpec) -> OfflineFacts:
+        kind = self.batch_format(spec)
+        return OfflineFacts(batch=getattr(kind, "limits", None))
 
     def url(self, base_url: str | None) -> str:
         return (base_url or (os.environ.get(self.url_env) if self.url_env else None) or self.default_url).rstrip("/")
@@ -48,4 +57,5 @@ class CompatPlugin(ProviderPlugin):
         if spec.price_in is not None:
             prices = {spec.id.lower(): (spec.price_in, spec.price_out)}
         return OpenAICompatProvider(spec.base_url or "", key, name=self.name, timeout_s=timeout_s, stream=stream,
-                                    prices=prices, capabilities=self.capabilities(spec))
+                                    prices=prices, capabilities=self.capabilities(spec),
+                                    batch=self.batch_format(spec), prices_as_of=spec.prices_as_of)

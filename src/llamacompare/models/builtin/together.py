@@ -4,7 +4,11 @@ Together's model list before a request."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from llamacompare.models import servers
+from llamacompare.models.base import BatchAPI
 from llamacompare.models.builtin.compat import CompatPlugin
 from llamacompare.models.capabilities import Capabilities
 from llamacompare.models.catalog import PRICES_AS_OF, TOGETHER_MODELS, family_from_name, find_together
@@ -19,6 +23,11 @@ class TogetherPlugin(CompatPlugin):
 
     def capabilities(self, spec: ModelSpec) -> Capabilities:
         return servers.TOGETHER
+
+    def batch_format(self, spec: ModelSpec) -> Callable[[Any], BatchAPI] | None:
+        from llamacompare.models.openai_batch import TogetherBatch
+
+        return TogetherBatch
 
     def key_required(self, spec: ModelSpec) -> bool:
         return True

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from llamacompare.models import servers
+from llamacompare.models.base import BatchAPI
 from llamacompare.models.builtin.compat import CompatPlugin
 from llamacompare.models.capabilities import Capabilities
 from llamacompare.models.spec import ModelSpec
@@ -16,6 +20,11 @@ class VLLMPlugin(CompatPlugin):
 
     def capabilities(self, spec: ModelSpec) -> Capabilities:
         return servers.VLLM
+
+    def batch_format(self, spec: ModelSpec) -> Callable[[Any], BatchAPI] | None:
+        from llamacompare.models.openai_batch import VLLMOfflineBatch
+
+        return VLLMOfflineBatch
 
 
 plugin = VLLMPlugin()
