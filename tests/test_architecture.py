@@ -134,3 +134,20 @@ def test_sql_and_sqlite_live_in_store_only() -> None:
                 if "sqlite3" in names:
                     offenders.append(f"{path.relative_to(SRC)}:{node.lineno}: imports sqlite3")
     assert offenders == []
+
+
+def test_every_import_inside_a_function_says_why() -> None:
+    """An import inside a function is there for start-up time (or an optional module) and says so in a comment on
+    its line or the one above; any other import belongs at the top of the module."""
+    silent = []
+    for module, path in MODULES.items():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for fn in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    above = lines[node.lineno - 2].strip() if node.lineno > 1 else ""
+                    if "#" not in lines[node.lineno - 1] and not above.startswith("#"):
+                        silent.append(f"{module}:{node.lineno}")
+    assert not silent, f"imports inside functions without a comment saying why: {silent}"

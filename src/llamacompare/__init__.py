@@ -31,7 +31,7 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'llamacompare' has no attribute {name!r}")
-    import importlib
+    import importlib  # start-up: `import llamacompare` and `llamacompare --help` load nothing more
 
     loaded = importlib.import_module(module)
     # Bind every name this module provides at once (`from llamacompare import Comparison, compare`). No lazy name

@@ -80,7 +80,7 @@ class Comparison:
     def to_pandas(self) -> Any:
         """One row per task x case x model (x prompt variant and setting, in `prompt` and `setting` columns, for
         tasks with `prompts:` or `settings:`)."""
-        import pandas as pd
+        import pandas as pd  # start-up: `from llamacompare import ...` in a notebook loads nothing more
 
         return pd.DataFrame.from_records(self.records())
 
@@ -88,7 +88,7 @@ class Comparison:
         """One row per task x model (x prompt variant and setting, in their own columns, where tasks have them): the
         primary metric with its 95% CI, latency and cost; for label-scored rows whether the scores are exact or
         approximate (`label_scores`) and the share of cases where every label was listed (`label_coverage`)."""
-        import pandas as pd
+        import pandas as pd  # start-up: `from llamacompare import ...` in a notebook loads nothing more
 
         rows = []
         axes = self._axes()
@@ -109,8 +109,9 @@ class Comparison:
     def checks(self) -> Any:
         """One row per task x model x check: the share of answers passing (a user's scores: their mean) with its
         95% CI, as in the report's checks tables; `to_pandas()` has each answer's outcomes and reasons."""
-        import pandas as pd
+        import pandas as pd  # start-up: `from llamacompare import ...` in a notebook loads nothing more
 
+        # start-up: `from llamacompare import ...` in a notebook loads nothing more
         from llamacompare.analysis.checks import ordered_check_metrics
 
         rows = []
@@ -173,10 +174,11 @@ class CaseView:
 
 def _name_in_notebook(obj: object) -> str:
     """The variable holding `obj` in the notebook (so "see the rest" hints can be copied), else "c"."""
+    # start-up: `from llamacompare import ...` in a notebook loads nothing more
     from llamacompare.runner.progress import in_jupyter_kernel
 
     if in_jupyter_kernel():
-        import IPython
+        import IPython  # start-up: `from llamacompare import ...` in a notebook loads nothing more
 
         names = [(k, v) for k, v in IPython.get_ipython().user_ns.items()
                  if k.isidentifier() and not k.startswith("_")]
@@ -201,6 +203,7 @@ def _looks_like_suite(value: object) -> TypeGuard[str | Path | Suite]:
         return True
     if not isinstance(value, str) or "\n" in value:
         return False
+    # start-up: `from llamacompare import ...` in a notebook loads nothing more
     from llamacompare.suites import builtin_suite_names
 
     return value in builtin_suite_names() or (value.endswith((".yaml", ".yml")) and Path(value).is_file())
@@ -266,8 +269,9 @@ def compare(
         A `Comparison`: shown as the report in Jupyter, with `.summary()` and `.checks()` (pandas),
         `.records()`, `.disagreements()` and `.data` (the typed Report).
     """
+    # start-up: `from llamacompare import ...` in a notebook loads nothing more
     from llamacompare.runner import RunOptions
-    from llamacompare.store import Store
+    from llamacompare.store import Store  # start-up: `from llamacompare import ...` in a notebook loads nothing more
 
     options = RunOptions(default_concurrency=concurrency, base_url=base_url, margin=margin,
                          until_decided=until_decided, seed=seed)
@@ -281,6 +285,7 @@ def compare(
                                  suite_ref="compare", limit=limit)
     sink = None
     if progress:
+        # start-up: `from llamacompare import ...` in a notebook loads nothing more
         from llamacompare.runner.progress import for_this_process
 
         sink = for_this_process()  # an HTML bar in a notebook, rich's in a terminal

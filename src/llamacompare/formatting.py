@@ -119,6 +119,7 @@ def interval(value: Any, lo: Any = None, hi: Any = None, digits: int | None = No
 
 def metric_title(name: str) -> str:
     """How tables head a metric: its scorer's title for it, else its name."""
+    # start-up: the module is imported on the way to `compare` or a command's --help (measured)
     from llamacompare.scorers import title
 
     return title(name)
@@ -359,6 +360,7 @@ def approximate(row: Any) -> bool:
 
 def label_scores_line(ls: Any) -> str:
     """How a row's approximate label scores (an analysis.contract.LabelScoring) were read, with their coverage."""
+    # start-up: the module is imported on the way to `compare` or a command's --help (measured)
     from llamacompare.models.capabilities import APPROXIMATE_LABEL_METHODS, LABEL_METHOD_WORDS
 
     how = " and ".join(LABEL_METHOD_WORDS.get(m, m) for m in ls.methods if m in APPROXIMATE_LABEL_METHODS)
@@ -449,6 +451,7 @@ def label_caveat(mix: LabelMix | None) -> str | None:
 
 def choice_line(choice: Choice) -> str:
     """The recommendation in one line: whom to choose and the evidence, or why the cases cannot say."""
+    # start-up: the module is imported on the way to `compare` or a command's --help (measured)
     from llamacompare.scoring.recommend import Better, NoScores, OnlyOne, Tied, Unpaired, WithinMargin
 
     name, why = choice.metric, choice.why

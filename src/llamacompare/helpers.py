@@ -22,6 +22,7 @@ SEED_DEFAULT_MODEL = "togethercomputer/llama-2-7b-chat"
 def default_model() -> str:
     """The seed's default (a chat model) when a Together key is set; otherwise the bundled instruct model, or the
     bundled base model where the instruct model's package is not installed."""
+    # start-up: `from llamacompare import ...` in a notebook loads nothing more
     from llamacompare.models.bundled import is_installed
 
     if get_env("TOGETHER_API_KEY"):

@@ -42,6 +42,7 @@ def plan_run(
 ) -> RunPlan:
     """A new run's plan: `suite` is a built-in name, a YAML file or a Suite already built. Bad input fails here,
     before any request."""
+    # start-up: the module is imported on the way to `compare` or a command's --help (measured)
     from llamacompare.runner.plan import make_plan
 
     if isinstance(suite, Suite):
@@ -54,6 +55,7 @@ def plan_run(
 
 def resume_plan(store: Store, run_ref: str, given: dict[str, Any] | None = None) -> RunPlan:
     """The plan of a stored run, to continue it where it stopped; `given` as `plan_from_run` takes it."""
+    # start-up: the module is imported on the way to `compare` or a command's --help (measured)
     from llamacompare.runner.plan import plan_from_run
 
     return plan_from_run(store.get_run(run_ref), given)
@@ -61,6 +63,7 @@ def resume_plan(store: Store, run_ref: str, given: dict[str, Any] | None = None)
 
 def estimate_run(plan: RunPlan, store: Store, *, detect: float | None = None) -> PlanEstimate:
     """`run --plan`: what the plan would send, cost and take, and what its cases can detect; nothing is sent."""
+    # start-up: the module is imported on the way to `compare` or a command's --help (measured)
     from llamacompare.runner.estimate import estimate
 
     return estimate(plan, store, detect=detect)
@@ -77,12 +80,19 @@ def run_plan(
 ) -> RunResult:
     """Execute the plan (answers are stored as they arrive), let the judges grade, score, and summarise.
     KeyboardInterrupt leaves everything answered so far in the store; `resume_plan` continues it."""
+    # start-up: the module is imported on the way to `compare` or a command's --help (measured)
     from llamacompare.runner.engine import execute
+
+    # start-up: the module is imported on the way to `compare` or a command's --help (measured)
     from llamacompare.sync import run_sync
 
     outcome = run_sync(execute(plan, store, progress=progress, resume=resume))
     from llamacompare.analysis.judge import run_judges  # loaded after the answers: they are stored first
+
+    # start-up: the module is imported on the way to `compare` or a command's --help (measured)
     from llamacompare.analysis.score import score_run
+
+    # start-up: the module is imported on the way to `compare` or a command's --help (measured)
     from llamacompare.analysis.summary import build_report
 
     models = [*plan.suite.models, *(m.config for m in plan.models)]  # a judge listed there keeps its limits
@@ -106,8 +116,13 @@ def rescore_run(store: Store, run_ref: str, *, suite_path: Path | None = None, p
     """Score a stored run again from its stored answers (no model is called, cached judge verdicts aside), with
     its own suite or with `suite_path`'s scorers and labels, whose tasks must all be in the run. `labels_path`:
     human labels exported from the HTML report, checked whole before any is stored."""
+    # start-up: the module is imported on the way to `compare` or a command's --help (measured)
     from llamacompare.analysis.runs import stored_suite
+
+    # start-up: the module is imported on the way to `compare` or a command's --help (measured)
     from llamacompare.analysis.score import score_run
+
+    # start-up: the module is imported on the way to `compare` or a command's --help (measured)
     from llamacompare.analysis.summary import build_report
 
     row = store.get_run(run_ref)
@@ -122,6 +137,7 @@ def rescore_run(store: Store, run_ref: str, *, suite_path: Path | None = None, p
         suite = new
     labels = 0
     if labels_path is not None:
+        # start-up: the module is imported on the way to `compare` or a command's --help (measured)
         from llamacompare.analysis.human import read_labels
 
         labels = store.save_human_labels(read_labels(labels_path, store, row.id))

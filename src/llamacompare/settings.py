@@ -18,7 +18,7 @@ SECRET_ENV_VARS = ("TOGETHER_API_KEY", "OPENAI_API_KEY", "VLLM_API_KEY", "ANTHRO
 @lru_cache(maxsize=1)
 def load_dotenv_once() -> None:
     """Read `.env` from the working directory upwards without overriding the real environment."""
-    from dotenv import find_dotenv, load_dotenv
+    from dotenv import find_dotenv, load_dotenv  # python-dotenv: only where .env is read
 
     path = find_dotenv(usecwd=True)
     if path:
@@ -59,7 +59,7 @@ def data_dir() -> Path:
     home = os.environ.get("LLAMACOMPARE_HOME")
     if home:
         return Path(home)
-    from platformdirs import user_data_dir
+    from platformdirs import user_data_dir  # platformdirs: only where a directory is resolved
 
     return Path(user_data_dir("llamacompare", appauthor=False))
 
@@ -68,6 +68,6 @@ def cache_dir() -> Path:
     home = os.environ.get("LLAMACOMPARE_HOME")
     if home:
         return Path(home) / "cache"
-    from platformdirs import user_cache_dir
+    from platformdirs import user_cache_dir  # platformdirs: only where a directory is resolved
 
     return Path(user_cache_dir("llamacompare", appauthor=False))

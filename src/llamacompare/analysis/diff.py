@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from llamacompare.analysis.contract import DiffRow, RunDiff
+from llamacompare.analysis.runs import stored_suite
+from llamacompare.analysis.summary import per_case_primary
+from llamacompare.scoring.stats import compare_pair
 from llamacompare.store.db import Store
 
 
 def diff_runs(store: Store, run_a: str, run_b: str) -> RunDiff:
-    from llamacompare.analysis.runs import stored_suite
-    from llamacompare.analysis.summary import per_case_primary
-    from llamacompare.scoring.stats import compare_pair
 
     ra, rb = store.get_run(run_a), store.get_run(run_b)
     a = per_case_primary(store, ra.id, stored_suite(ra))

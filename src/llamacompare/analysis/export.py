@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterator
 from typing import Any, Literal, TextIO
 
+from llamacompare.analysis.checks import is_check_metric, reason_of
+from llamacompare.analysis.summary import TOOL_METRICS
 from llamacompare.identity import AnswerKey
 from llamacompare.store.db import Store
 from llamacompare.toolcall import load_calls
@@ -28,8 +30,6 @@ FIELDS = ["run_id", "task", "case", "model", "prompt", "setting", "mode", "repea
 def export_rows(store: Store, run_id: str) -> Iterator[dict[str, Any]]:
     """Every answer with its request, measurements and scores; streamed, so a large run is never all in memory
     (its scores are: one small dict per answer)."""
-    from llamacompare.analysis.checks import is_check_metric, reason_of
-    from llamacompare.analysis.summary import TOOL_METRICS
 
     scores: dict[AnswerKey, dict[str, float | None]] = {}
     reasons: dict[AnswerKey, dict[str, str]] = {}

@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from llamacompare.identity import AnswerKey, Contender
 from llamacompare.models.registry import resolve
+from llamacompare.runner.keyed import KeyedPrompt, ask_keyed
+from llamacompare.runner.plan import PlannedModel
+from llamacompare.scoring.judge import combine_swapped, pairwise_prompt, parse_preference, parse_score, rubric_prompt
 from llamacompare.store.db import Store, canonical_json, response_key
 from llamacompare.store.rows import ResultRow, ScoreRow
 from llamacompare.tasks.prompt_template import input_text
@@ -37,7 +40,6 @@ def judged_tasks(suite: Suite) -> list[Task]:
 def _pair_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[str, Contender, Contender, str, str]]:
     """For each case and each two answers to it (models, and a model's prompt variants): (case, a, b, judge prompt,
     key), in both orders (A/B swapped)."""
-    from llamacompare.scoring.judge import pairwise_prompt
 
     assert task.judge is not None
     spec = task.judge
@@ -67,7 +69,6 @@ def _pair_items(store: Store, run_id: str, task: Task) -> Iterator[tuple[str, Co
 
 
 def judge_prompt(task: Task, row: ResultRow) -> str:
-    from llamacompare.scoring.judge import rubric_prompt
 
     source = input_text(task, json.loads(row.input_json))
     assert task.judge is not None
@@ -96,8 +97,6 @@ async def run_judges(
     """Ask each task's judge about every answer it has not judged yet, through the runner: the judge model's
     concurrency and rate limits (from `models`, the suite's list, when it is there), retries, progress, each
     verdict stored as it arrives. Returns how many verdicts are still missing (a rerun asks for them)."""
-    from llamacompare.runner.keyed import KeyedPrompt, ask_keyed
-    from llamacompare.runner.plan import PlannedModel
 
     listed = {m.name: m for m in models}
     missing = 0
@@ -121,7 +120,6 @@ async def run_judges(
 
 def judge_score_rows(store: Store, run_id: str, suite: Suite) -> Iterator[ScoreRow]:
     """Score rows from cached judge answers (no model is called)."""
-    from llamacompare.scoring.judge import combine_swapped, parse_preference, parse_score
 
     for task in judged_tasks(suite):
         if "pairwise" in (task.scorers or []):

@@ -10,10 +10,20 @@ from typing import Any
 
 from llamacompare.analysis.contract import Agreement, Correlation, JudgeReliability, SelfPreference, Share
 from llamacompare.analysis.human import human_key, pair_labels, unanimous_answer_labels
+from llamacompare.analysis.judge import _pair_items, is_judged, judge_items
 from llamacompare.formatting import variant_label
 from llamacompare.identity import AnswerKey, Contender
 from llamacompare.models.registry import resolve
+from llamacompare.scoring.diagnostics import excerpt
 from llamacompare.scoring.judge import Preference, asked_verdict, combine_swapped, parse_preference, parse_score
+from llamacompare.scoring.judge_reliability import (
+    cohen_kappa,
+    first_position_share,
+    flip_rate,
+    longer_wins,
+    self_preference,
+    spearman,
+)
 from llamacompare.scoring.labels import words
 from llamacompare.store.db import Store
 from llamacompare.store.rows import HumanLabelRow
@@ -56,7 +66,6 @@ def _self_preference(model: str, p: Any) -> SelfPreference | None:
 
 def task_judges(store: Store, run_id: str, task: Task, labels: Sequence[HumanLabelRow] = ()) -> list[JudgeReliability]:
     """One JudgeReliability per judging scorer of `task` that has verdicts stored (none for other tasks)."""
-    from llamacompare.analysis.judge import is_judged
 
     if not is_judged(task):
         return []
@@ -86,7 +95,6 @@ class _Unparsed:
         self.asked_for: str | None = None
 
     def add(self, text: str, prompt: str, finish_reason: str | None) -> None:
-        from llamacompare.scoring.diagnostics import excerpt
 
         self.count += 1
         self.stopped += finish_reason == "length"
@@ -107,8 +115,6 @@ def _judge_name(task: Task) -> str:
 
 
 def _rubric(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]) -> JudgeReliability | None:
-    from llamacompare.analysis.judge import judge_items
-    from llamacompare.scoring.judge_reliability import cohen_kappa, self_preference, spearman
 
     judge = _judge_name(task)
     scores: dict[AnswerKey, float] = {}
@@ -148,15 +154,6 @@ def _rubric(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]) 
 
 
 def _pairwise(store: Store, run_id: str, task: Task, labels: list[HumanLabelRow]) -> JudgeReliability | None:
-    from llamacompare.analysis.judge import _pair_items
-    from llamacompare.scoring.judge_reliability import (
-        cohen_kappa,
-        first_position_share,
-        flip_rate,
-        longer_wins,
-        self_preference,
-        spearman,
-    )
 
     judge = _judge_name(task)
     verdicts: dict[tuple[str, Contender, Contender], Preference] = {}

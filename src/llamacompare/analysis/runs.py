@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from llamacompare.analysis.contract import Report
+from llamacompare.analysis.score import scores_so_far
+from llamacompare.analysis.summary import build_report
 from llamacompare.scoring.recommend import Prefer
 from llamacompare.store.db import Store
 from llamacompare.store.rows import RunRow
@@ -17,13 +19,11 @@ def stored_suite(run_row: RunRow) -> Suite:
 
 def run_report(store: Store, run_ref: str, *, prefer: Prefer = "cost", max_cases: int | None = None,
                include_cases: bool = True, margin: float | None = None) -> Report:
-    from llamacompare.analysis.summary import build_report
 
     row = store.get_run(run_ref)
     suite = stored_suite(row)
     scores = None
     if row.status != "done":  # scores are stored when a run ends: score what it has answered so far
-        from llamacompare.analysis.score import scores_so_far
 
         scores = scores_so_far(store, row.id, suite)
     return build_report(store, row.id, suite, prefer=prefer, max_cases=max_cases, include_cases=include_cases,

@@ -8,10 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from llamacompare.analysis.human import answers_by_name, human_score_rows
+from llamacompare.analysis.judge import judge_score_rows
 from llamacompare.identity import AnswerKey
 from llamacompare.scorers import Answer, Scorer, Value, running
 from llamacompare.scoring.calibration import batch_calibrate, content_free_calibrate, predict
+from llamacompare.scoring.checks import field_score, run_check
 from llamacompare.scoring.labels import LabelSet, extract_label
+from llamacompare.scoring.repetition import is_looping, repetition
 from llamacompare.store.db import Store
 from llamacompare.store.rows import ResultRow, ScoreRow
 from llamacompare.tasks.case import Case
@@ -76,8 +80,6 @@ def score_rows(store: Store, run_id: str, suite: Suite, *, base_dir: Path | None
     for (task_id, *variant), group in logprob_groups.items():
         how = tasks[task_id].calibration
         yield from _logprob_rows(run_id, group, how, content_free.get((task_id, *variant)))
-    from llamacompare.analysis.human import answers_by_name, human_score_rows
-    from llamacompare.analysis.judge import judge_score_rows
 
     yield from list(judge_score_rows(store, run_id, suite))
     labels = store.human_labels(run_id)
@@ -102,7 +104,6 @@ def _stopped(r: ResultRow, rep: float | None = None) -> dict[str, Any]:
     """{"stopped": True, "max_tokens": N} for an answer cut at max_tokens (N as its stored request asked), else {}:
     what the summary counts to say why answers have no label or end mid-sentence. `rep`: the answer's repetition
     where the caller has it."""
-    from llamacompare.scoring.repetition import is_looping, repetition
 
     if r.finish_reason != "length":
         return {}
@@ -182,7 +183,6 @@ class _Checker:
         return self.resolved[key]
 
     def rows(self, r: ResultRow, task: Task) -> list[ScoreRow]:
-        from llamacompare.scoring.checks import field_score, run_check
 
         if not task.checks and '"checks"' not in r.input_json:
             return []  # most answers: nothing to parse

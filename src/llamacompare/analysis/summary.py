@@ -39,6 +39,7 @@ from llamacompare.analysis.contract import (
     TaskSummary,
     ToolVerdict,
 )
+from llamacompare.analysis.reliability import task_judges
 from llamacompare.formatting import variant_label
 from llamacompare.identity import Contender
 from llamacompare.models.base import ModelUsage
@@ -48,7 +49,11 @@ from llamacompare.scorers import averaged_metrics, higher_is_better, is_binary, 
 from llamacompare.scorers import primary_metric as preferred_metric
 from llamacompare.scoring.calibration import FEW_CASES
 from llamacompare.scoring.classification import classification_report, majority_baseline
+from llamacompare.scoring.diagnostics import matters, usual
+from llamacompare.scoring.rank_stability import rank_stability
 from llamacompare.scoring.recommend import Choice, ModelSummary, Prefer, recommend, recommend_within_margin
+from llamacompare.scoring.repetition import LOOPING, is_looping
+from llamacompare.scoring.stability import repeat_stability
 from llamacompare.scoring.stats import Interval, bootstrap_ci, compare_all, compare_pair, proportion_ci, tied_from_pairs
 from llamacompare.store.db import Store
 from llamacompare.store.rows import ScoreRow
@@ -155,8 +160,6 @@ def build_report(
     def order(v: _ContenderStats, prompts: list[str]) -> tuple[int, str, int, str]:
         at = model_order.index(v.model) if v.model in model_order else len(model_order)
         return (at, v.mode, prompts.index(v.prompt) if v.prompt in prompts else len(prompts), v.name)
-
-    from llamacompare.analysis.reliability import task_judges
 
     summaries = []
     labels = store.human_labels(run.id)
@@ -338,8 +341,6 @@ def _label_scoring(v: _ContenderStats) -> LabelScoring | None:
 def _diagnoses(task: Task, variants: list[_ContenderStats]) -> tuple[list[MaxTokensStop], list[Looping]]:
     """The models whose answers often stopped at max_tokens before a label (or before their end), and those whose
     answers often loop: only where `scoring.diagnostics.matters`."""
-    from llamacompare.scoring.diagnostics import matters, usual
-    from llamacompare.scoring.repetition import LOOPING, is_looping
 
     stops: list[MaxTokensStop] = []
     looping: list[Looping] = []
@@ -358,7 +359,6 @@ def _diagnoses(task: Task, variants: list[_ContenderStats]) -> tuple[list[MaxTok
 
 def _stability(v: _ContenderStats, scorer: str) -> RepeatStability | None:
     """Agreement, flips and pass^k over a model's repeats (None with one answer per case)."""
-    from llamacompare.scoring.stability import repeat_stability
 
     cases = [c for c, s in v.scores.items() if s.get(scorer)]
     if not cases or max(len(v.scores[c][scorer]) for c in cases) < 2:
@@ -378,7 +378,6 @@ def _rank_stability(variants: list[_ContenderStats], per_case: dict[str, dict[st
                     prompts: list[str], higher_is_better: bool) -> RankStability | None:
     """The models' order under each prompt (means over the cases every variant answered, as the paired tests
     use), Kendall's τ between every two prompts, and the pairs that swap."""
-    from llamacompare.scoring.rank_stability import rank_stability
 
     means: dict[str, dict[str, float]] = {p: {} for p in prompts}
     models: list[str] = []
@@ -462,7 +461,7 @@ def _baseline_row(task: Task, cases: dict[str, Any]) -> ModelRow:
 
 
 def _latency_cost(ok: list[tuple[float | None, float | None, int]]) -> dict[str, Any]:
-    import numpy as np
+    import numpy as np  # numpy: only where numbers are computed, not at start-up
 
     lat = [x[0] for x in ok if x[0] is not None]
     costs = [x[1] for x in ok]
@@ -530,7 +529,6 @@ def _recommend_margin(rows: list[ModelRow], best: str, bounds: dict[str, float],
 
 def _worded(rec: Choice) -> Recommendation:
     """The scoring's choice as the report says it (the sentences are `formatting`'s)."""
-    from llamacompare import formatting as fmt
 
     return Recommendation(model=rec.model, line=fmt.choice_line(rec), caveat=fmt.label_caveat(rec.caveat))
 

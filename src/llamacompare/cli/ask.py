@@ -34,7 +34,10 @@ from llamacompare.sync import run as run_loop
 def command(prompt: str, models: tuple[str, ...], base_url: str | None, system: str | None, temperature: float,
             max_tokens: int, raw: bool, timeout_s: float, verbose: bool, as_json: bool) -> None:
     """Send PROMPT to each model; print the answers side by side with latency, tokens and cost."""
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.helpers import default_model
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.models.registry import resolve
 
     names = list(models) or [default_model()]
@@ -45,6 +48,7 @@ def command(prompt: str, models: tuple[str, ...], base_url: str | None, system: 
                for s, r in zip(specs, results, strict=True)]
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     else:
+        # start-up: `llamacompare CMD --help` loads this module, not the command's work
         from llamacompare.cli.console import print_side_by_side
 
         print_side_by_side(specs, results, verbose=verbose)
@@ -53,6 +57,7 @@ def command(prompt: str, models: tuple[str, ...], base_url: str | None, system: 
 
 
 def _err(exc: BaseException) -> str:
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.settings import redact
 
     return f"{type(exc).__name__}: {redact(str(exc))}"
@@ -60,9 +65,16 @@ def _err(exc: BaseException) -> str:
 
 async def _ask_all(specs: list[ModelSpec], prompt: str, system: str | None, temperature: float, max_tokens: int,
                    raw: bool, timeout_s: float) -> list[Response | LlamaCompareError]:
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.errors import LlamaCompareError
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.models.base import Params
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.models.client import ModelClient
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.prompts.chat_templates import build_messages
 
     messages = build_messages([prompt], system=system)

@@ -40,9 +40,15 @@ def export(source: str, models: tuple[str, ...], data: str | None, limit: int | 
            base_url: str | None, output: Path | None, db_path: str | None) -> None:
     """Write the requests SOURCE still needs as an OpenAI batch file: SOURCE is a stored RUN (default: the latest),
     or, with -m, a SUITE for a new run."""
-    from llamacompare import pipeline
+    from llamacompare import pipeline  # start-up: `llamacompare CMD --help` loads this module, not the command's work
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.runner import RunOptions
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.runner.offline import export_batch
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.store import Store
 
     store = Store(db_path)
@@ -74,9 +80,15 @@ def export(source: str, models: tuple[str, ...], data: str | None, limit: int | 
 @db_option
 def import_(run: str, file: Path, db_path: str | None) -> None:
     """Store FILE (vLLM run-batch's output, or a provider batch's) as RUN's answers, then score the run."""
-    from llamacompare import pipeline
+    from llamacompare import pipeline  # start-up: `llamacompare CMD --help` loads this module, not the command's work
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.cli.summary import print_outcome, print_report
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.runner.offline import import_batch
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.store import Store
 
     store = Store(db_path)
@@ -90,6 +102,7 @@ def import_(run: str, file: Path, db_path: str | None) -> None:
 
 
 def _is_run(store: Store, ref: str) -> bool:
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.errors import UsageError
 
     try:

@@ -17,6 +17,7 @@ def console() -> Console:
 
 
 def print_side_by_side(specs: Sequence[Any], results: Sequence[Any], *, verbose: bool = False) -> None:
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.settings import redact
 
     table = Table(show_lines=True, expand=True)

@@ -24,13 +24,17 @@ if TYPE_CHECKING:
 @json_option
 def command(run_a: str, run_b: str, db_path: str | None, as_json: bool) -> None:
     """Compare RUN_B against RUN_A, paired on task, case and model (diff = B - A)."""
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.analysis.diff import diff_runs
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.store import Store
 
     d = diff_runs(Store(db_path), run_a, run_b)
     if as_json:
         click.echo(json.dumps(d.model_dump(mode="json"), ensure_ascii=False, indent=2))
         return
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.cli.console import console
 
     if not d.rows:
@@ -44,11 +48,16 @@ def _view(con: Console, d: RunDiff) -> RenderableType:
     """One table, a row per task and model; where that does not fit, a table per task (its metric in the title)
     with names cut to what they do not share, then with the interval under the difference, then without p (the
     verdict says whether it is significant). Names fold only at separators; run ids are never folded."""
-    from rich.console import Group
-    from rich.text import Text
+    from rich.console import Group  # start-up: `llamacompare CMD --help` loads this module, not the command's work
+    from rich.text import Text  # start-up: `llamacompare CMD --help` loads this module, not the command's work
 
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare import formatting as fmt
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.reports.names import display_names, file_name, fold
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.reports.terminal import MODEL_LEAST, Layout, fit, plain_table
 
     title = f"{d.b} (B) vs {d.a} (A), paired on the same cases"

@@ -13,6 +13,7 @@ from llamacompare.errors import LlamaCompareError, ProviderError, UsageError
 
 @contextmanager
 def handle_errors() -> Iterator[None]:
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.settings import redact
 
     try:

@@ -21,7 +21,10 @@ if TYPE_CHECKING:
               help="File to write (default: standard output).")
 def command(run: str, db_path: str | None, fmt: ExportFormat, output: str | None) -> None:
     """Export RUN's answers (one row per task x case x model x mode x repeat)."""
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.analysis.export import export_rows, write_export
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.store import Store
 
     store = Store(db_path)

@@ -55,6 +55,7 @@ def cli() -> None:
 
 
 def main() -> None:
+    # start-up: `import llamacompare` and `llamacompare --help` load nothing more
     from llamacompare.cli.errors import handle_errors
 
     with handle_errors():

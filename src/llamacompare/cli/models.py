@@ -9,7 +9,10 @@ import click
 @click.argument("names", nargs=-1)
 def command(names: tuple[str, ...]) -> None:
     """Without NAMES, list the installed providers and known models; with NAMES, show what each resolves to."""
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.models.plugins import plugins
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.models.registry import resolve
 
     if names:

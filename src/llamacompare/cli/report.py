@@ -42,32 +42,40 @@ def parse_gates(values: tuple[str, ...]) -> dict[str, float]:
 def command(run: str, db_path: str | None, output: Path | None, fmt: str, gates: tuple[str, ...],
             diff_against: str | None, prefer: Prefer, margin: float | None) -> None:
     """Write a report of RUN (an id, a unique prefix, or 'latest')."""
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.analysis.runs import run_report
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.store import Store
 
     gate_map = parse_gates(gates)
     store = Store(db_path)
     data = run_report(store, run, prefer=prefer, margin=margin)
     if diff_against:
+        # start-up: `llamacompare CMD --help` loads this module, not the command's work
         from llamacompare.analysis.diff import diff_runs
 
         data.diff = diff_runs(store, diff_against, data.run.id)
     failures: list[str] = []
     if gate_map:
+        # start-up: `llamacompare CMD --help` loads this module, not the command's work
         from llamacompare.reports import check_gates
 
         failures = check_gates(data, gate_map)
     ext = {"html": "html", "markdown": "md", "junit": "xml"}[fmt]
     path = output or Path(f"llamacompare-{data.run.id}.{ext}")
     if fmt == "html":
+        # start-up: `llamacompare CMD --help` loads this module, not the command's work
         from llamacompare.reports import render_html
 
         text = render_html(data)
     elif fmt == "markdown":
+        # start-up: `llamacompare CMD --help` loads this module, not the command's work
         from llamacompare.reports import render_markdown
 
         text = render_markdown(data)
     else:
+        # start-up: `llamacompare CMD --help` loads this module, not the command's work
         from llamacompare.reports import render_junit
 
         text = render_junit(data, gate_map)

@@ -19,8 +19,13 @@ from llamacompare.cli.options import db_option
                    "the `human` metric and the judge's agreement with people (Cohen's kappa).")
 def command(run: str, db_path: str | None, suite_path: Path | None, labels_path: Path | None) -> None:
     """Recompute RUN's scores from its stored answers."""
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.cli.summary import print_report
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.pipeline import rescore_run
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.store import Store
 
     result = rescore_run(Store(db_path), run, suite_path=suite_path, labels_path=labels_path)

@@ -90,10 +90,14 @@ def command(suite: str, models: tuple[str, ...], data: str | None, limit: int | 
             margin: float, seed: int, plan_only: bool, detect: float | None, batch: bool, poll_s: float,
             missing: str, wave: int, no_progress: bool, as_json: bool) -> None:
     """Run SUITE (a built-in name such as seed, sst2, tr_polarity, samsum, xsum, or a YAML file; default: seed)."""
-    from dataclasses import asdict
+    from dataclasses import asdict  # start-up: `llamacompare CMD --help` loads this module, not the command's work
 
-    from llamacompare import pipeline
+    from llamacompare import pipeline  # start-up: `llamacompare CMD --help` loads this module, not the command's work
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.runner import RunOptions
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.store import Store
 
     store = Store(db_path)
@@ -117,12 +121,14 @@ def command(suite: str, models: tuple[str, ...], data: str | None, limit: int | 
         if as_json:
             click.echo(json.dumps(est.to_json(), ensure_ascii=False, indent=2))
         else:
+            # start-up: `llamacompare CMD --help` loads this module, not the command's work
             from llamacompare.cli.plan import print_plan
 
             print_plan(est)
         return
     progress = None
     if not no_progress and not as_json:
+        # start-up: `llamacompare CMD --help` loads this module, not the command's work
         from llamacompare.runner.progress import RichProgress
 
         progress = RichProgress()
@@ -140,6 +146,7 @@ def command(suite: str, models: tuple[str, ...], data: str | None, limit: int | 
         out = {"outcome": asdict(result.outcome), "report": result.report.to_json()}
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     else:
+        # start-up: `llamacompare CMD --help` loads this module, not the command's work
         from llamacompare.cli.summary import print_outcome, print_report
 
         print_report(result.report, side_by_side_max=12)
@@ -155,6 +162,7 @@ _PLAN_NAMES = {"concurrency": "default_concurrency", "retries": "retry_attempts"
 
 def _set_by_user() -> set[str]:
     """The plan names of the options this command line (or their environment variables) set, not their defaults."""
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from click.core import ParameterSource
 
     ctx = click.get_current_context()

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 @json_option
 def command(db_path: str | None, limit: int, as_json: bool) -> None:
     """List stored runs, newest first."""
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.store import Store
 
     store = Store(db_path)
@@ -37,6 +38,7 @@ def command(db_path: str | None, limit: int, as_json: bool) -> None:
     if not items:
         click.echo(f"no runs in {store.path} yet; start one with: llamacompare run")
         return
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.cli.console import console
 
     con = console()
@@ -47,7 +49,10 @@ def _table(con: Console, title: str, items: list[dict[str, Any]]) -> RenderableT
     """A row per run. Run ids never fold (they are copied whole); where a row does not fit on a line, models go
     one a line without the prefix they share, suites and model names fold at separators, the creation time takes
     two lines, then goes (a run id starts with it) and a status other than done goes under the id."""
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.reports.names import display_names, file_name, fold
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.reports.terminal import MODEL_LEAST, Layout, fit, plain_table
 
     short, prefix = display_names(m for it in items for m in it["models"])

@@ -24,20 +24,25 @@ if TYPE_CHECKING:
 def command(run: str, db_path: str | None, prefer: Prefer, margin: float | None, max_cases: int,
             as_json: bool) -> None:
     """Show RUN (an id, a unique prefix of one, or 'latest')."""
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.analysis.runs import run_report
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.store import Store
 
     report = run_report(Store(db_path), run, prefer=prefer, margin=margin)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
         return
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.cli.summary import print_report
 
     run_info = report.run
     if run_info.status != "done":
         how = "running, or was stopped without a word" if run_info.status == "running" else run_info.status
-        from rich.text import Text
+        from rich.text import Text  # start-up: `llamacompare CMD --help` loads this module, not the command's work
 
+        # start-up: `llamacompare CMD --help` loads this module, not the command's work
         from llamacompare.cli.console import console
 
         console().print(Text(f"run {run_info.id} is {how}: scores below are of what it answered so far; "

@@ -31,8 +31,13 @@ def run_port(run_id: str) -> int:
 @click.option("--no-browser", is_flag=True, help="Only print the URL.")
 def command(run: str, db_path: str | None, port: int | None, no_browser: bool) -> None:
     """Serve RUN's report until Ctrl-C."""
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.analysis.runs import run_report
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.reports import render_html
+
+    # start-up: `llamacompare CMD --help` loads this module, not the command's work
     from llamacompare.store import Store
 
     report = run_report(Store(db_path), run)
@@ -67,7 +72,7 @@ def command(run: str, db_path: str | None, port: int | None, no_browser: bool) -
     click.echo(f"serving the report at {url} (Ctrl-C to stop)", err=True)
     click.echo(url)
     if not no_browser:
-        import webbrowser
+        import webbrowser  # start-up: `llamacompare CMD --help` loads this module, not the command's work
 
         threading.Timer(0.3, lambda: webbrowser.open(url)).start()
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from llamacompare.models.base import LabelScores, ModelInfo, Params, Prepared, Provider, Request, Response
 from llamacompare.models.capabilities import Capabilities
-from llamacompare.models.plugins import ProviderPlugin
+from llamacompare.models.plugins import ProviderPlugin, get
 from llamacompare.models.registry import resolve
 from llamacompare.models.spec import ModelSpec
 
@@ -23,6 +23,5 @@ def open_provider(
 ) -> Provider:
     """A provider for `spec`, from the plugin that resolved it. Create it inside the event loop that will use it;
     `aclose()` it after."""
-    from llamacompare.models.plugins import get
 
     return get(spec.provider).open(spec, api_key=api_key, timeout_s=timeout_s, stream=stream)

@@ -40,6 +40,7 @@ No log-probabilities anywhere in the API: label scores are not offered (`mode: l
 from __future__ import annotations
 
 import asyncio
+import difflib
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -547,7 +548,6 @@ def _model_info(item: dict[str, Any]) -> ModelInfo:
 
 
 def _closest(model: str, ids: list[str]) -> str:
-    import difflib
 
     lower = {m.lower(): m for m in ids}
     close = difflib.get_close_matches(model.lower(), list(lower), n=3, cutoff=0.5)

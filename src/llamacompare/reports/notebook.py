@@ -52,8 +52,9 @@ def comparison_html(report: Report, *, rows: int = ROWS, disagreements_first: bo
 
 def comparison_text(report: Report, *, rows: int = ROWS, disagreements_first: bool = False, name: str = "c") -> str:
     """The terminal's own summary tables (and its side-by-side when a task has no more cases than `rows`)."""
-    from rich.console import Console
+    from rich.console import Console  # rich: only where something is printed
 
+    # start-up: the module is imported on the way to `compare` or a command's --help (measured)
     from llamacompare.reports.terminal import print_report
 
     buf = io.StringIO()
@@ -127,7 +128,7 @@ def case_text(report: Report, case: CaseReport) -> str:
 
 
 def _detail(report: Report, case: CaseReport) -> dict[str, Any]:
-    import json
+    import json  # start-up: the module is imported on the way to `compare` or a command's --help (measured)
 
     task_type = next((t.type for t in report.tasks if t.id == case.task), "generate")
     answers = []

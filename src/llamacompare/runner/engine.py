@@ -441,7 +441,7 @@ class RateLimits:
 
 
 def _bucket(per_minute: float) -> Any:
-    from aiolimiter import AsyncLimiter
+    from aiolimiter import AsyncLimiter  # aiolimiter: only where rate limits apply
 
     if per_minute >= 60:
         return AsyncLimiter(per_minute / 60, 1.0)

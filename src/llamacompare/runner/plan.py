@@ -6,9 +6,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from llamacompare.errors import UsageError
+from llamacompare.models.catalog import BUNDLED_MODELS, SEED_MODELS
 from llamacompare.models.registry import resolve
 from llamacompare.models.spec import Api, ModelSpec
 from llamacompare.settings import get_env
@@ -99,7 +101,7 @@ def new_run_id() -> str:
 
 def _flag_model(name: str) -> ModelConfig:
     """A model named on the command line (`-m`), checked as a suite's would be, its error in one line."""
-    from pydantic import ValidationError
+    from pydantic import ValidationError  # pydantic: only where a suite is validated
 
     try:
         return ModelConfig(name=name)
@@ -140,7 +142,6 @@ def make_plan(
 def default_models() -> list[str]:
     """The seed's five Llama models on Together when a key is set; otherwise the two bundled local models, base and
     instruct (a missing one fails when it is opened, with the command that installs it)."""
-    from llamacompare.models.catalog import BUNDLED_MODELS, SEED_MODELS
 
     return list(SEED_MODELS) if get_env("TOGETHER_API_KEY") else [f"local:{n}" for n in BUNDLED_MODELS]
 
@@ -195,7 +196,6 @@ def _check_unchanged(run_id: str, cfg: dict[str, Any], given: dict[str, Any]) ->
 
 
 def _same_file(a: Any, b: Any) -> bool:
-    from pathlib import Path
 
     try:
         return isinstance(a, str) and isinstance(b, str) and Path(a).is_file() and Path(a).samefile(b)

@@ -91,13 +91,14 @@ class _Counts:
 class RichProgress(_Counts):
     def __init__(self, console: Any = None) -> None:
         super().__init__()
-        from rich.console import Console
+        from rich.console import Console  # rich: only where something is printed
 
         self.console = console or Console(stderr=True)
         self._progress: Any = None
         self._task: Any = None
 
     def start(self, total: int, description: str) -> None:
+        # rich: only where something is printed
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self._begin(total, description)
@@ -112,7 +113,7 @@ class RichProgress(_Counts):
     def _push(self, now: float) -> None:
         if self._progress is None:
             return
-        from rich.markup import escape
+        from rich.markup import escape  # rich: only where something is printed
 
         stats = escape(self.stats(now)) + (f"  [red]{self.failed} failed[/red]" if self.failed else "")
         self._progress.update(self._task, completed=self.done, stats=stats)
@@ -120,7 +121,7 @@ class RichProgress(_Counts):
     def note(self, text: str) -> None:
         """A state beside the counts (a batch's: `openai:gpt-4o-mini: batch in_progress (120/200 done)`)."""
         if self._progress is not None:
-            from rich.markup import escape
+            from rich.markup import escape  # rich: only where something is printed
 
             self._progress.update(self._task, description=escape(f"{self.description} · {text}"))
 
@@ -141,7 +142,7 @@ class NotebookProgress(_Counts):
         self._state = ""
 
     def start(self, total: int, description: str) -> None:
-        from IPython.display import display
+        from IPython.display import display  # IPython: only in a notebook
 
         self._begin(total, description)
         self._handle = display(self.bundle(time.perf_counter()), raw=True, display_id=True)

@@ -50,7 +50,7 @@ def rank_stability(
 ) -> Stability | None:
     """`means`: prompt -> model -> mean score, `models` in the order to report them. None when there is nothing
     to compare (fewer than two prompts, or two models scored under both of some two prompts)."""
-    from scipy.stats import kendalltau
+    from scipy.stats import kendalltau  # scipy (about 0.3 s): only for rank stability
 
     prompts = [p for p in means if sum(m in means[p] for m in models) >= 2]
     if len(prompts) < 2:

@@ -24,6 +24,7 @@ from llamacompare.errors import UsageError
 from llamacompare.identity import AnswerKey, Contender
 from llamacompare.jsonfast import canonical
 from llamacompare.models.base import ModelUsage, Response
+from llamacompare.settings import data_dir
 from llamacompare.store.rows import (
     AnswerHistory,
     BatchRow,
@@ -45,7 +46,6 @@ def default_db_path() -> Path:
     env = os.environ.get("LLAMACOMPARE_DB")
     if env:
         return Path(env)
-    from llamacompare.settings import data_dir
 
     return data_dir() / "llamacompare.db"
 

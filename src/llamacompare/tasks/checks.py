@@ -234,7 +234,7 @@ def _check_value(kind: str, value: Any) -> Any:
 
 def schema_problem(schema: dict[str, Any], at: tuple[str | int, ...]) -> None:
     """Raise CheckDefinitionError when `schema` is not a valid JSON Schema (under the draft it declares)."""
-    import jsonschema
+    import jsonschema  # jsonschema (about 0.1 s): only where a schema is checked
 
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)
@@ -249,7 +249,7 @@ def check_list(raw: Any) -> list[Check]:
     """A case's checks: a list (YAML/JSON), or its text in a CSV/TSV cell or a canonical stored form (JSON or
     YAML). CheckDefinitionError.at starts with the item's index."""
     if isinstance(raw, str):
-        import yaml
+        import yaml  # PyYAML: only where YAML is read or written
 
         try:
             raw = yaml.safe_load(raw)  # YAML reads JSON too
@@ -349,7 +349,7 @@ def load_schema(path: Path) -> dict[str, Any]:
     """A JSON Schema file (.json, or .yaml/.yml), checked; read once per version of the file."""
     key = _stamp(path, "the schema file")
     if key not in _SCHEMAS:
-        import yaml
+        import yaml  # PyYAML: only where YAML is read or written
 
         try:
             text = path.read_text(encoding="utf-8")

@@ -56,7 +56,7 @@ def load_hub_dataset(ref: HubRef) -> Any:
     if ref in _loaded:
         return _loaded[ref]
     try:
-        import datasets
+        import datasets  # Hugging Face datasets (about 1 s): only for a hub dataset
     except ImportError:
         raise UsageError(
             f"{ref}: reading a dataset from the Hugging Face Hub needs the `datasets` library; "

@@ -15,6 +15,7 @@ from pydantic_core import ErrorDetails
 
 from llamacompare.errors import UsageError
 from llamacompare.errors import describe_value as _describe
+from llamacompare.suites import builtin_suite_names, builtin_suite_path
 from llamacompare.tasks.datasets import resolve_source
 from llamacompare.tasks.errors import Loc, SuiteError, format_loc
 from llamacompare.tasks.hub import HubRef, is_hub_ref, parse_hub_ref
@@ -55,7 +56,6 @@ def load_suite(path_or_name: str | Path, *, data: str | Path | None = None, vali
 
 
 def resolve_suite_path(path_or_name: str | Path) -> Path:
-    from llamacompare.suites import builtin_suite_names, builtin_suite_path
 
     p = Path(path_or_name).expanduser()
     if p.is_file():
@@ -106,7 +106,7 @@ def read_suite_text(path: Path) -> str:
 
 def parse_yaml(text: str, path: Path) -> tuple[Any, Any]:
     """(root node, constructed data); YAML errors become SuiteErrors with the YAML error's line/column."""
-    import yaml
+    import yaml  # PyYAML: only where YAML is read or written
 
     loader = None
     try:
@@ -143,7 +143,7 @@ def parse_yaml(text: str, path: Path) -> tuple[Any, Any]:
 
 def _check_nodes(root: Any, path: Path) -> None:
     """Duplicate keys (PyYAML keeps the last one silently) and alias bombs, before construction."""
-    import yaml
+    import yaml  # PyYAML: only where YAML is read or written
 
     sizes: dict[int, int] = {}
 
@@ -183,7 +183,7 @@ def _check_nodes(root: Any, path: Path) -> None:
 # -- pydantic errors -> one line ---------------------------------------------------------------------------
 def _walk(root: Any, loc: Loc) -> tuple[Any, list[str | int]]:
     """The node `loc` points at (for a mapping entry: its key node) and the loc parts found on the way."""
-    import yaml
+    import yaml  # PyYAML: only where YAML is read or written
 
     node, mark_node, found = root, root, []
     for part in loc:

@@ -73,8 +73,8 @@ def _tool(obj: Any, i: int) -> Tool:
 
 def schema_problem(schema: Mapping[str, Any]) -> str | None:
     """Why `schema` is not a valid JSON Schema (checked against its meta-schema), or None."""
-    from jsonschema.exceptions import SchemaError
-    from jsonschema.validators import validator_for
+    from jsonschema.exceptions import SchemaError  # jsonschema (about 0.1 s): only where a schema is checked
+    from jsonschema.validators import validator_for  # jsonschema (about 0.1 s): only where a schema is checked
 
     try:
         validator_for(schema).check_schema(dict(schema))
@@ -97,7 +97,7 @@ def read_tools_file(path: Path) -> tuple[Tool, ...]:
             raise SuiteError(f"not valid JSON ({e.msg} at column {e.colno}); fix the tools file",
                              path=path, line=e.lineno) from None
     else:
-        import yaml
+        import yaml  # PyYAML: only where YAML is read or written
 
         try:
             value = yaml.safe_load(text)
@@ -159,8 +159,8 @@ def expected_calls(value: Any, tools: Sequence[Tool]) -> tuple[ExpectedCall, ...
 
 def arguments_problem(args: Any, tool: Tool) -> str | None:
     """Why `args` do not satisfy the tool's parameters schema (the most relevant error), or None."""
-    from jsonschema.exceptions import best_match
-    from jsonschema.validators import validator_for
+    from jsonschema.exceptions import best_match  # jsonschema (about 0.1 s): only where a schema is checked
+    from jsonschema.validators import validator_for  # jsonschema (about 0.1 s): only where a schema is checked
 
     schema = dict(tool.parameters)
     validator = validator_for(schema)(schema)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import os
 
+from llamacompare.models.anthropic_batch import AnthropicBatch
+from llamacompare.models.anthropic_messages import AnthropicProvider
 from llamacompare.models.base import Provider
 from llamacompare.models.catalog import ANTHROPIC_PRICES, ANTHROPIC_PRICES_AS_OF, anthropic_price
 from llamacompare.models.plugins import OfflineFacts, ProviderPlugin
 from llamacompare.models.spec import ModelSpec
+from llamacompare.settings import get_env, require_key
 
 DEFAULT_URL = "https://api.anthropic.com"
 URL_ENV = "ANTHROPIC_BASE_URL"
@@ -31,7 +34,6 @@ class AnthropicPlugin(ProviderPlugin):
                          prices_as_of=ANTHROPIC_PRICES_AS_OF if price else None)
 
     def offline_facts(self, spec: ModelSpec) -> OfflineFacts:
-        from llamacompare.models.anthropic_batch import AnthropicBatch
 
         return OfflineFacts(batch=AnthropicBatch.limits)
 
@@ -46,9 +48,6 @@ class AnthropicPlugin(ProviderPlugin):
 
     def open(self, spec: ModelSpec, *, api_key: str | None = None, timeout_s: float = 120.0,
              stream: bool = True) -> Provider:
-        from llamacompare.models.anthropic_batch import AnthropicBatch
-        from llamacompare.models.anthropic_messages import AnthropicProvider
-        from llamacompare.settings import get_env, require_key
 
         url = spec.base_url or DEFAULT_URL
         key = api_key

@@ -10,8 +10,10 @@ from typing import Any
 from llamacompare.models import servers
 from llamacompare.models.base import BatchAPI, Provider
 from llamacompare.models.capabilities import Capabilities
+from llamacompare.models.openai_compat import OpenAICompatProvider
 from llamacompare.models.plugins import OfflineFacts, ProviderPlugin
 from llamacompare.models.spec import ModelSpec
+from llamacompare.settings import get_env, require_key
 
 
 class CompatPlugin(ProviderPlugin):
@@ -47,8 +49,6 @@ class CompatPlugin(ProviderPlugin):
 
     def open(self, spec: ModelSpec, *, api_key: str | None = None, timeout_s: float = 120.0,
              stream: bool = True) -> Provider:
-        from llamacompare.models.openai_compat import OpenAICompatProvider
-        from llamacompare.settings import get_env, require_key
 
         key = api_key
         if key is None and spec.key_env:

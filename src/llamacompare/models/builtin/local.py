@@ -7,7 +7,10 @@ from pathlib import Path
 
 from llamacompare.errors import ModelNameError
 from llamacompare.models.base import Provider
+from llamacompare.models.bundled import SMOLLM2, bundled_model_path, is_installed
 from llamacompare.models.catalog import BUNDLED_INSTRUCT, BUNDLED_MODEL
+from llamacompare.models.local import PARALLEL, LocalProvider, vocab_tokenizer
+from llamacompare.models.ollama_store import find_ollama_blob
 from llamacompare.models.plugins import OfflineFacts, ProviderPlugin
 from llamacompare.models.spec import ModelSpec
 
@@ -34,7 +37,6 @@ class LocalPlugin(ProviderPlugin):
         if bundled is not None:
             return ModelSpec(self.name, bundled, "gguf", context_length=_BUNDLED[bundled][1], prompt_format="text")
         if key.startswith("ollama/"):
-            from llamacompare.models.ollama_store import find_ollama_blob
 
             path = str(find_ollama_blob(rest.split("/", 1)[1]))
             return ModelSpec(self.name, rest, "gguf", path=path, prompt_format="text")
@@ -52,8 +54,6 @@ class LocalPlugin(ProviderPlugin):
 
     def offline_facts(self, spec: ModelSpec) -> OfflineFacts:
         """The GGUF file's own tokenizer, loaded alone (vocab_only: no weights, well under a second)."""
-        from llamacompare.models.bundled import bundled_model_path
-        from llamacompare.models.local import PARALLEL, vocab_tokenizer
 
         return OfflineFacts(vocab_tokenizer(spec.path or str(bundled_model_path(spec.id))), free=True,
                             parallel=PARALLEL)
@@ -62,7 +62,6 @@ class LocalPlugin(ProviderPlugin):
         return [f"{self.name}:{name}" for name in _BUNDLED]
 
     def listing(self) -> list[str]:
-        from llamacompare.models.bundled import SMOLLM2, is_installed
 
         missing = "" if is_installed(BUNDLED_INSTRUCT) else f"; not installed: {SMOLLM2.install}"
         return [f"{self.name}:{BUNDLED_MODEL}  (bundled base model, Gemma 3 270M; in-process, no key)",
@@ -72,8 +71,6 @@ class LocalPlugin(ProviderPlugin):
 
     def open(self, spec: ModelSpec, *, api_key: str | None = None, timeout_s: float = 120.0,
              stream: bool = True) -> Provider:
-        from llamacompare.models.bundled import bundled_model_path
-        from llamacompare.models.local import LocalProvider
 
         return LocalProvider(spec.path or str(bundled_model_path(spec.id)))
 

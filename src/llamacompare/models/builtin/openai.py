@@ -4,12 +4,15 @@ Studio, vLLM, OpenAI itself. What the server is, where it says (its model list),
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from llamacompare.models import servers
 from llamacompare.models.base import BatchAPI
 from llamacompare.models.builtin.compat import CompatPlugin
 from llamacompare.models.capabilities import Capabilities
+from llamacompare.models.catalog import OPENAI_PRICES, OPENAI_PRICES_AS_OF
+from llamacompare.models.openai_batch import OpenAIBatch
 from llamacompare.models.spec import ModelSpec
 
 OPENAI_API = "api.openai.com"
@@ -25,14 +28,10 @@ class OpenAIPlugin(CompatPlugin):
         return servers.openai_api if OPENAI_API in (spec.base_url or "") else servers.GENERIC
 
     def batch_format(self, spec: ModelSpec) -> Callable[[Any], BatchAPI] | None:
-        from llamacompare.models.openai_batch import OpenAIBatch
 
         return OpenAIBatch
 
     def resolve(self, rest: str, *, base_url: str | None = None) -> ModelSpec:
-        from dataclasses import replace
-
-        from llamacompare.models.catalog import OPENAI_PRICES, OPENAI_PRICES_AS_OF
 
         spec = super().resolve(rest, base_url=base_url)
         price = OPENAI_PRICES.get(rest.lower())

@@ -12,7 +12,9 @@ from llamacompare.models.base import BatchAPI
 from llamacompare.models.builtin.compat import CompatPlugin
 from llamacompare.models.capabilities import Capabilities
 from llamacompare.models.catalog import PRICES_AS_OF, TOGETHER_MODELS, family_from_name, find_together
+from llamacompare.models.openai_batch import TogetherBatch
 from llamacompare.models.spec import ModelSpec, PromptFormat
+from llamacompare.prompts.chat_templates import RENDERERS
 
 
 class TogetherPlugin(CompatPlugin):
@@ -25,7 +27,6 @@ class TogetherPlugin(CompatPlugin):
         return servers.TOGETHER
 
     def batch_format(self, spec: ModelSpec) -> Callable[[Any], BatchAPI] | None:
-        from llamacompare.models.openai_batch import TogetherBatch
 
         return TogetherBatch
 
@@ -59,7 +60,6 @@ class TogetherPlugin(CompatPlugin):
 
 
 def _format(family: str | None) -> PromptFormat:
-    from llamacompare.prompts.chat_templates import RENDERERS
 
     return "family_text" if family in RENDERERS else "messages"
 

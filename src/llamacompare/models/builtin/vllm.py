@@ -9,6 +9,7 @@ from llamacompare.models import servers
 from llamacompare.models.base import BatchAPI
 from llamacompare.models.builtin.compat import CompatPlugin
 from llamacompare.models.capabilities import Capabilities
+from llamacompare.models.openai_batch import VLLMOfflineBatch
 from llamacompare.models.spec import ModelSpec
 
 
@@ -22,7 +23,6 @@ class VLLMPlugin(CompatPlugin):
         return servers.VLLM
 
     def batch_format(self, spec: ModelSpec) -> Callable[[Any], BatchAPI] | None:
-        from llamacompare.models.openai_batch import VLLMOfflineBatch
 
         return VLLMOfflineBatch
 
