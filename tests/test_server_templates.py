@@ -156,6 +156,20 @@ def test_ollama_model_with_the_default_template_gets_the_in_process_text(tmp_pat
     assert shown == ["base:latest", "instruct:latest"] and len(bodies) == 2
 
 
+def test_what_an_ollama_modelfile_adds_to_every_conversation_is_said(tmp_path: Path) -> None:
+    """A Modelfile's MESSAGE turns and SYSTEM prompt reach the model on every request (server/prompt.go
+    `chatPrompt`) and no other engine is sent them: the run says so for that model, not for the other."""
+    bodies = _Bodies()
+    primed = ModelSpec("primed:latest", None, modelfile_messages=(("user", "Merhaba"), ("assistant", "Selam!")),
+                       modelfile_system="Sen bir asistansın.")
+    with ScriptedServer([primed, ModelSpec("instruct:latest", None)], answer=bodies, dialect="ollama") as srv:
+        res = _run(tmp_path, srv.base_url, "-m", "ollama:primed", "-m", "ollama:instruct")
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr
+    said = [line for line in res.stdout.splitlines() if "Modelfile adds" in line]
+    assert len(said) == 1 and said[0].startswith("note: ollama:primed: its Ollama Modelfile adds 2 MESSAGE turn(s)")
+    assert "its SYSTEM prompt where a case gives none" in said[0]
+
+
 def test_chat_asked_for_an_ollama_base_model_is_sent_and_said(tmp_path: Path) -> None:
     bodies = _Bodies()
     with ScriptedServer([ModelSpec("base:latest", None, chat_template=False)], answer=bodies,

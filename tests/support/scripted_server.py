@@ -75,6 +75,9 @@ class ModelSpec:
     output_price: float | None = None
     owned_by: str = "scripted"
     chat_template: bool = True
+    #: Ollama: the Modelfile's MESSAGE turns (role, content) and SYSTEM prompt, as /api/show gives them
+    modelfile_messages: tuple[tuple[str, str], ...] = ()
+    modelfile_system: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -501,7 +504,8 @@ class ScriptedApp:
         spec = self.models.get(name) or (self.models.get(name + ":latest") if ":" not in name else None)
         if spec is None:
             return web.json_response({"error": f"model '{name}' not found"}, status=404, dumps=_dumps)
-        return web.json_response(dialects.ollama_show(spec.id, spec.chat_template), dumps=_dumps)
+        return web.json_response(dialects.ollama_show(spec.id, spec.chat_template, spec.modelfile_messages,
+                                                      spec.modelfile_system), dumps=_dumps)
 
     async def _handle_generation(self, request: web.Request) -> web.StreamResponse:
         t0 = time.time()

@@ -183,13 +183,18 @@ class OpenAICompatProvider(Provider):
     async def _with_ollama_template(self, prepared: Prepared) -> Prepared:
         """Ollama's /api/show gives the model's Go template; its default `{{ .Prompt }}` (no chat template) passes a
         /completions prompt through untouched, so such a model gets plain text there, as in-process. No answer:
-        messages, as before."""
+        messages, as before. What its Modelfile adds to every conversation is said in a note."""
         try:
             status, data, _ = await self._request("POST", self._root() + "/api/show",
                                                   {"model": prepared.served_id}, absolute=True)
         except ProviderError:
             return prepared
-        if status != 200 or not servers.ollama_without_template(data):
+        if status != 200:
+            return prepared
+        extras = servers.ollama_modelfile_extras(data)
+        if extras:
+            prepared = replace(prepared, notes=(*prepared.notes, extras))
+        if not servers.ollama_without_template(data):
             return prepared
         return replace(prepared, prompt_format="text", server_default_template=True)
 

@@ -135,6 +135,26 @@ def ollama_without_template(show: Any) -> bool:
     return isinstance(template, str) and _OLLAMA_DEFAULT_TEMPLATE.fullmatch(template.strip()) is not None
 
 
+def ollama_modelfile_extras(show: Any) -> str:
+    """What an Ollama model's Modelfile adds to every conversation, as a note ("": nothing): its MESSAGE turns go
+    before the case's own and its SYSTEM prompt stands in where a case gives none (api/types.go `ShowResponse`:
+    `messages`, `system`; server/prompt.go `chatPrompt` puts the model's messages first). No other engine is sent
+    them, so a comparison with such a model compares the model and its Modelfile."""
+    if not isinstance(show, dict):
+        return ""
+    parts = []
+    messages = show.get("messages")
+    if isinstance(messages, list) and messages:
+        parts.append(f"{len(messages)} MESSAGE turn(s) before each case's own")
+    system = show.get("system")
+    if isinstance(system, str) and system.strip():
+        parts.append("its SYSTEM prompt where a case gives none")
+    if not parts:
+        return ""
+    return (f"its Ollama Modelfile adds {' and '.join(parts)}, which no other engine is sent: the comparison is of "
+            "the model with its Modelfile (a Modelfile of FROM and TEMPLATE alone compares the weights)")
+
+
 def discovered(declared: Capabilities, info: ModelInfo | None) -> Capabilities:
     """A generic server that names itself in its model list gets that server's capabilities; what the list
     tells (a context length, prices) is known from then on."""
