@@ -39,8 +39,6 @@ and the turns' texts in, of the answer out.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hmac
 import json
 import threading
@@ -53,6 +51,7 @@ from typing import Any
 from aiohttp import web
 
 from . import fake_lm
+from .threaded import ThreadedApp
 
 API_VERSION = "2023-06-01"
 FAULTS = ("429", "529", "500", "401", "stream_error", "stream_cut")
@@ -146,7 +145,7 @@ def _invalid(body: Any) -> str | None:
 TOOL_USE = "\x00tool_use:"
 
 
-class AnthropicServer:
+class AnthropicServer(ThreadedApp):
     """Served on 127.0.0.1 from a background thread with its own event loop; use as a context manager."""
 
     def __init__(
@@ -177,10 +176,7 @@ class AnthropicServer:
         self._lock = threading.Lock()
         self._seen: list[Seen] = []
         self._script: deque[str] = deque()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
-        self.port = 0
+        super().__init__()
 
     # -- for tests ---------------------------------------------------------------------------------------------
 
@@ -210,42 +206,15 @@ class AnthropicServer:
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
-    def __enter__(self) -> AnthropicServer:
-        import socket
+    thread_name = "anthropic-server"
 
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="anthropic-server", daemon=True)
-        self._thread.start()
-
-        async def serve() -> web.AppRunner:
-            app = web.Application()
-            app.router.add_post("/v1/messages", self._messages)
-            app.router.add_get("/v1/models", self._list)
-            app.router.add_get("/v1/models/{model_id}", self._retrieve)
-            app.router.add_post("/v1/messages/batches", self._create_batch)
-            app.router.add_get("/v1/messages/batches/{batch_id}", self._batch)
-            app.router.add_get("/v1/messages/batches/{batch_id}/results", self._batch_results)
-            runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-            await runner.setup()
-            await web.SockSite(runner, sock).start()
-            return runner
-
-        self._runner = asyncio.run_coroutine_threadsafe(serve(), self._loop).result(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._loop is None or self._thread is None:
-            return
-        if self._runner is not None:
-            with contextlib.suppress(Exception):
-                asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
-        self._loop = self._thread = self._runner = None
+    def routes(self, app: web.Application) -> None:
+        app.router.add_post("/v1/messages", self._messages)
+        app.router.add_get("/v1/models", self._list)
+        app.router.add_get("/v1/models/{model_id}", self._retrieve)
+        app.router.add_post("/v1/messages/batches", self._create_batch)
+        app.router.add_get("/v1/messages/batches/{batch_id}", self._batch)
+        app.router.add_get("/v1/messages/batches/{batch_id}/results", self._batch_results)
 
     # -- handlers ----------------------------------------------------------------------------------------------
 

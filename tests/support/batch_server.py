@@ -26,11 +26,8 @@ index) cut short. `stats()` counts batches (with their lines) and live chat call
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +38,7 @@ from aiohttp import web
 
 from . import fake_lm
 from . import openai_shapes as shapes
+from .threaded import ThreadedApp
 
 Dialect = Literal["openai", "together"]
 
@@ -60,7 +58,7 @@ class SeenBatch:
     problems: list[dict[str, Any]] = field(default_factory=list)
 
 
-class BatchServer:
+class BatchServer(ThreadedApp):
     """Served on 127.0.0.1 from a background thread with its own event loop; use as a context manager."""
 
     def __init__(
@@ -89,10 +87,7 @@ class BatchServer:
         self.live_calls = 0
         self.uploads: list[dict[str, str]] = []  # the form fields of each upload, without the file
         self._ids = itertools.count(1)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
-        self.port = 0
+        super().__init__()
 
     @property
     def base_url(self) -> str:
@@ -105,41 +100,17 @@ class BatchServer:
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
-    def __enter__(self) -> BatchServer:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="batch-server", daemon=True)
-        self._thread.start()
+    thread_name = "batch-server"
+    client_max_size = 300 * 1024 * 1024  # a batch file of up to the providers' limits
 
-        async def serve() -> web.AppRunner:
-            app = web.Application(client_max_size=300 * 1024 * 1024)
-            app.router.add_get("/v1/models", self._models)
-            app.router.add_post(shapes.CHAT_PATH, self._live)
-            app.router.add_post(shapes.COMPLETIONS_PATH, self._live)
-            app.router.add_post("/v1/files" if self.dialect == "openai" else "/v1/files/upload", self._upload)
-            app.router.add_get("/v1/files/{id}/content", self._content)
-            app.router.add_post("/v1/batches", self._create)
-            app.router.add_get("/v1/batches/{id}", self._retrieve)
-            runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-            await runner.setup()
-            await web.SockSite(runner, sock).start()
-            return runner
-
-        self._runner = asyncio.run_coroutine_threadsafe(serve(), self._loop).result(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._loop is None or self._thread is None:
-            return
-        if self._runner is not None:
-            with contextlib.suppress(Exception):
-                asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
-        self._loop = self._thread = self._runner = None
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_post(shapes.CHAT_PATH, self._live)
+        app.router.add_post(shapes.COMPLETIONS_PATH, self._live)
+        app.router.add_post("/v1/files" if self.dialect == "openai" else "/v1/files/upload", self._upload)
+        app.router.add_get("/v1/files/{id}/content", self._content)
+        app.router.add_post("/v1/batches", self._create)
+        app.router.add_get("/v1/batches/{id}", self._retrieve)
 
     # -- handlers ----------------------------------------------------------------------------------------------
 
