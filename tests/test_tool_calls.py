@@ -352,6 +352,28 @@ def test_in_process_calls_in_the_text_format_are_held_to_valid_json(tmp_path: Pa
     assert all(not r["answer"].lstrip().startswith("<") for r in free)
 
 
+@pytest.mark.slow
+def test_llama_server_holds_the_text_format_as_in_process(cpp_server: Any, tmp_path: Path) -> None:
+    """Gemma 3 270M's template renders no tools: on the real llama-server it is sent the text format on
+    /v1/completions with the format's grammar (llama.cpp's `grammar` field), as in-process: every closed block is
+    JSON on both engines (which agree on most cases, not all: the engine check's figures)."""
+    url = cpp_server("gemma-3-270m")
+    db = tmp_path / "r.db"
+    res = run_cli("run", "tools", "--limit", "8", "-m", "local:gemma-3-270m", "-m", "openai:gemma-3-270m",
+                  "--base-url", url, "--db", str(db), "--no-progress")
+    assert res.returncode == 0, res.stderr
+    rows = [json.loads(line) for line in run_cli("export", "--db", str(db), "--format", "jsonl").stdout.splitlines()]
+    by_engine: dict[str, dict[str, str]] = {}
+    for r in rows:
+        by_engine.setdefault(r["model"], {})[r["case"]] = r["answer"]
+        assert "<args-json-object>" not in r["answer"] and not r["answer"].lstrip().startswith(("<t>", "</"))
+        for block in re.findall(r"<tool_call>\n(.*?)\n</tool_call>", r["answer"], re.S):
+            assert isinstance(json.loads(block)["arguments"], dict), block
+    local, server = by_engine["local:gemma-3-270m"], by_engine["openai:gemma-3-270m"]
+    assert local.keys() == server.keys() and len(local) == 8
+    assert any("<tool_call>" in a for a in server.values()) and any("<tool_call>" in a for a in local.values())
+
+
 ANTHROPIC_KEY = "sk-ant-api03-scripted-tools-0123456789"
 
 

@@ -296,6 +296,8 @@ class OpenAICompatProvider(Provider):
                 body["tools"] = dump_tools(request.tools)
         if p.response_format is not None:  # each server's own field (servers.format_fields)
             body.update(servers.format_fields(caps, p.response_format, chat=request.prompt is None, model=model))
+        elif request.tools_in_text:  # a llama.cpp server holds the answer to the text format, as in-process
+            body.update(servers.tool_format_fields(caps))
         if stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}

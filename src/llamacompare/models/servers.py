@@ -59,7 +59,7 @@ from typing import Any
 from llamacompare.errors import UsageError
 from llamacompare.models.base import ModelInfo
 from llamacompare.models.capabilities import ALL_SAMPLING, Capabilities, FormatField
-from llamacompare.models.grammar import gbnf
+from llamacompare.models.grammar import TOOL_CALLS, gbnf
 from llamacompare.models.response_format import ResponseFormat
 
 #: an OpenAI-compatible server we know nothing more about: try echo, then chat top log-probs
@@ -135,6 +135,15 @@ def ollama_without_template(show: Any) -> bool:
     return isinstance(template, str) and _OLLAMA_DEFAULT_TEMPLATE.fullmatch(template.strip()) is not None
 
 
+def tool_format_fields(caps: Capabilities) -> dict[str, object]:
+    """For tools offered in the text format on /completions: llama.cpp's servers (llama-server, llama-cpp-python's)
+    take a GBNF `grammar` there (tools/server/README.md; llama_cpp/server/types.py), so their answers are held to
+    the format as an in-process model's are (`grammar.TOOL_CALLS`); other servers take none."""
+    if caps.format_on_completions in ("json_schema", "grammar"):
+        return {"grammar": gbnf(TOOL_CALLS)}
+    return {}
+
+
 def ollama_modelfile_extras(show: Any) -> str:
     """What an Ollama model's Modelfile adds to every conversation, as a note ("": nothing): its MESSAGE turns go
     before the case's own and its SYSTEM prompt stands in where a case gives none (api/types.go `ShowResponse`:
@@ -181,7 +190,6 @@ def format_fields(caps: Capabilities, fmt: ResponseFormat, *, chat: bool, model:
     if field == "json_schema":
         return {"json_schema": fmt.enforced_schema()}
     if field == "grammar":
-
         return {"grammar": gbnf(fmt)}
     endpoint = "/chat/completions" if chat else "/completions"
     raise UsageError(f"{model}: the server takes no response_format on {endpoint}, where this model is sent its "
