@@ -43,7 +43,7 @@ from llamacompare.models.base import (
     Response,
 )
 from llamacompare.models.catalog import TOGETHER_BATCH_DISCOUNTED
-from llamacompare.models.openai_compat import OpenAICompatProvider, _parse_full, _transport_errors
+from llamacompare.models.openai_compat import OpenAICompatProvider, _error_body, _parse_full, _transport_errors
 from llamacompare.models.streaming import error_message
 from llamacompare.toolcall import ToolCall
 
@@ -136,7 +136,7 @@ class OpenAIBatch(BatchAPI):
             url = f"{self.p.base_url}/files/{file_id}/content"
             status, raw = await self._raw("GET", url)
             if status != 200:
-                self.p._raise_for(status, _json(raw, url, strict=False), None)  # noqa: SLF001
+                self.p._raise_for(status, _error_body(raw), None)  # noqa: SLF001
             for text in raw.splitlines():
                 if text.strip():
                     yield self.read_line(model, text)
@@ -222,13 +222,11 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _json(raw: bytes, url: str, *, strict: bool = True) -> Any:
+def _json(raw: bytes, url: str) -> Any:
     try:
         return jsonfast.loads(raw) if raw else None
     except ValueError:
-        if strict:
-            raise ServerError(f"{url} returned malformed JSON ({len(raw)} bytes)", status=200) from None
-        return {"error": {"message": raw[:200].decode("utf-8", "replace")}}
+        raise ServerError(f"{url} returned malformed JSON ({len(raw)} bytes)", status=200) from None
 
 
 class VLLMOfflineBatch(OpenAIBatch):

@@ -23,7 +23,7 @@ from llamacompare.errors import UsageError
 from llamacompare.identity import AnswerKey
 from llamacompare.models.base import BatchAPI, BatchJob, BatchLine, Response
 from llamacompare.models.retry import with_retries
-from llamacompare.runner.items import Item
+from llamacompare.runner.items import Item, cached_answer
 from llamacompare.runner.outcome import ProgressSink, RunOutcome
 from llamacompare.settings import redact
 from llamacompare.store.rows import BatchRow
@@ -89,21 +89,23 @@ def prepare(m: PlannedModel, client: ModelClient, api: BatchAPI, groups: Iterato
     work.resend_live = bool(earlier) and not work.attach and options.missing == "live"
     if tell is not None:
         work.rest, work.wave = groups, options.wave
-    _fill(work, groups if tell is None else itertools.islice(groups, options.wave), store)
+    fill(work, groups if tell is None else itertools.islice(groups, options.wave), store)
     if work.lines and not work.attach:
         _check_size(work)
     _store_cached(work, store, outcome, progress)
     return work
 
 
-def _fill(work: ModelBatch, groups: Iterable[list[Item]], store: Store, carried: Iterable[Item] = ()) -> None:
+def fill(work: ModelBatch, groups: Iterable[list[Item]], store: Store, carried: Iterable[Item] = ()) -> None:
+    """Each item's request into the batch (one line per distinct request), the cache (`work.cached`) or, for label
+    scores and `--missing live`, the live list."""
     client, api = work.client, work.api
     for item in itertools.chain(carried, (item for group in groups for item in group)):
         if item.mode != "generate" or work.resend_live:
             work.live.append(item)
             continue
         request, _, request_json, key = item.prepare(client)
-        if int(key[:16], 16) in client.cached_keys and store.cached_response(key) is not None:
+        if cached_answer(client, store, key) is not None:
             work.cached.append((item, key))
             continue
         if key not in work.items:
@@ -155,7 +157,7 @@ async def run(work: ModelBatch, store: Store, outcome: RunOutcome, progress: Pro
         groups = list(itertools.islice(work.rest, max(0, work.wave - len(carried))))
         if not groups and not carried:
             return  # every case asked, or every model decided
-        _fill(nxt, groups, store, carried)
+        fill(nxt, groups, store, carried)
         if nxt.lines:
             _check_size(nxt)
         _store_cached(nxt, store, outcome, progress)

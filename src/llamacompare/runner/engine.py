@@ -27,6 +27,7 @@ from llamacompare.models.retry import RetryPolicy
 from llamacompare.runner import batch
 from llamacompare.runner.concurrency import AdaptiveLimit, LimitState
 from llamacompare.runner.items import Item as _Item
+from llamacompare.runner.items import cached_answer
 from llamacompare.runner.outcome import ProgressSink, RunOutcome
 from llamacompare.runner.plan import PlannedModel, RunPlan
 from llamacompare.settings import redact
@@ -528,7 +529,7 @@ async def _process(
 ) -> None:
     task = item.task
     request, sent, request_json, key = item.prepare(client)
-    hit = store.cached_response(key) if int(key[:16], 16) in client.cached_keys else None
+    hit = cached_answer(client, store, key)
     if hit is not None:
         item.record(store, outcome.run_id, response_key=key, kind=item.mode, response=None, cached=True)
         if decider is not None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from llamacompare.identity import AnswerKey
 from llamacompare.store.db import Store, canonical_json, response_key
+from llamacompare.store.rows import CachedResponse
 from llamacompare.tasks.schema import Task
 
 if TYPE_CHECKING:
@@ -57,3 +58,9 @@ def _scored_after(request: Any) -> dict[str, Any]:
     if request.prompt is not None:
         return {"prompt": request.prompt}
     return {"messages": [dict(m) for m in request.messages], "method": "chat_top_logprobs"}
+
+
+def cached_answer(client: ModelClient, store: Store, key: str) -> CachedResponse | None:
+    """The stored answer for `key`, where the client's model has one: the in-memory set of the store's keys
+    (`client.cached_keys`, filled once per run) spares a lookup for every request that was never asked."""
+    return store.cached_response(key) if int(key[:16], 16) in client.cached_keys else None

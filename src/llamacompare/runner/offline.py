@@ -39,27 +39,25 @@ def export_batch(plan: RunPlan, store: Store, out: IO[bytes], *, model: str | No
                  new: bool = False) -> Exported:
     """Write the batch lines of the answers the run still needs (of `model`, or of every model with a batch file
     format); a `new` run is stored first, so that `batch import` and `run --resume` find it."""
-    outcome = RunOutcome(plan.run_id)
-    works = _works(plan, store, model, outcome, write=True)
+    works = _works(plan, store, model)
     if new:
         store.create_run(plan.run_id, plan.suite.name or plan.suite_ref, plan.config())
         store.set_run_status(plan.run_id, "interrupted")  # nothing answered yet: `run --resume` would go on live
     for work in works:
-        for key, items in work.cached.items():
-            for item in items:
-                item.record(store, plan.run_id, response_key=key, kind=item.mode, response=None, cached=True)
-        for line in work.batch.lines:
+        for item, key in work.cached:
+            item.record(store, plan.run_id, response_key=key, kind=item.mode, response=None, cached=True)
+        for line in work.lines:
             out.write(jsonfast.dumps_bytes(line.payload) + b"\n")
-    return Exported(plan.run_id, sum(len(w.batch.lines) for w in works),
-                    sum(len(i) for w in works for i in w.cached.values()), [w.batch.name for w in works])
+    return Exported(plan.run_id, sum(len(w.lines) for w in works), sum(len(w.cached) for w in works),
+                    [w.name for w in works])
 
 
 def import_batch(plan: RunPlan, store: Store, path: Path) -> RunOutcome:
     """Store the answers of an output file (vLLM run-batch's, or a provider batch's downloaded output): each line
     whose custom_id is an answer the run still needs; lines of other runs are counted, never stored."""
     outcome = RunOutcome(plan.run_id)
-    works = _works(plan, store, None, outcome, write=False)
-    by_key = {key: w for w in works for key in w.batch.items}
+    works = _works(plan, store, None)
+    by_key = {key: w for w in works for key in w.items}
     unknown = unreadable = 0
     try:
         raw_lines = path.read_bytes().splitlines()
@@ -77,14 +75,14 @@ def import_batch(plan: RunPlan, store: Store, path: Path) -> RunOutcome:
             unknown += custom_id is not None
             unreadable += custom_id is None
             continue
-        answer = work.batch.api.read_line(work.client.served_id, raw)
-        items = work.batch.items.pop(str(custom_id))
+        answer = work.api.read_line(work.client.served_id, raw)
+        items = work.items.pop(str(custom_id))
         if answer.response is not None:
-            batch.store_answer(work.batch, str(custom_id), items, answer.response, store, outcome, None)
+            batch.store_answer(work, str(custom_id), items, answer.response, store, outcome, None)
         else:
-            batch.store_failure(work.batch, str(custom_id), items, f"{path.name}:{n}: {answer.error}", store,
-                                outcome, None)
-    left = sum(len(w.batch.items) for w in works)
+            batch.store_failure(work, str(custom_id), items, f"{path.name}:{n}: {answer.error}", store, outcome,
+                                None)
+    left = sum(len(w.items) for w in works)
     if unreadable:
         outcome.notes.append(f"{path.name}: {unreadable} line(s) could not be read (no custom_id)")
     if unknown:
@@ -97,14 +95,9 @@ def import_batch(plan: RunPlan, store: Store, path: Path) -> RunOutcome:
     return outcome
 
 
-@dataclass(slots=True)
-class _Work:
-    batch: batch.ModelBatch
-    client: ModelClient
-    cached: dict[str, list[Item]]
-
-
-def _works(plan: RunPlan, store: Store, model: str | None, outcome: RunOutcome, *, write: bool) -> list[_Work]:
+def _works(plan: RunPlan, store: Store, model: str | None) -> list[batch.ModelBatch]:
+    """Each model's batch work (of `model`, or of every model with a batch file format): the lines of the answers
+    the run still needs, and those the cache already has (`cached`), as `run --batch` fills them."""
     names = [m.name for m in plan.models]
     if model is not None and model not in names:
         raise UsageError(f"-m {model}: not a model of run {plan.run_id} (its models: {', '.join(names)})")
@@ -120,19 +113,9 @@ def _works(plan: RunPlan, store: Store, model: str | None, outcome: RunOutcome, 
                 raise UsageError(f"{m.name} has no batch file format; only OpenAI-compatible, Together, Anthropic "
                                  "and vLLM models can be exported")
             continue
-        work = _Work(batch.ModelBatch(m, client, api, plan.run_id), client, {})
-        cached_keys = store.cached_keys(client.name)
-        for item in _items(plan, m, client, done):
-            request, _, request_json, key = item.prepare(client)
-            if int(key[:16], 16) in cached_keys and store.cached_response(key) is not None:
-                work.cached.setdefault(key, []).append(item)
-                continue
-            if key not in work.batch.items:
-                work.batch.items[key] = []
-                work.batch.requests[key] = request_json
-                if write:
-                    work.batch.lines.append(api.line(key, client.served_id, request))
-            work.batch.items[key].append(item)
+        client.cached_keys = store.cached_keys(client.name)
+        work = batch.ModelBatch(m, client, api, plan.run_id)
+        batch.fill(work, ([item] for item in _items(plan, m, client, done)), store)
         works.append(work)
     if not works:
         raise UsageError(f"run {plan.run_id} has no model with a batch file format (OpenAI-compatible, Together, "
