@@ -115,3 +115,17 @@ def test_content_free_offsets_wait_for_the_content_free_prompt() -> None:
     decider.calibrate("t", GOOD, _scores(2.0))
     decider.calibrate("t", POOR, _scores(-1.0))
     assert race.frontier(GOOD) == 40 and race.frontier(POOR) == 40
+
+
+def test_models_not_told_apart_share_one_line_with_the_most_cases_answered() -> None:
+    """Two models that answer alike, one of them further than the other when the cases run out: both notes say
+    they were not told apart, over the most cases either answered, so the run prints one line for them."""
+    task = _task("none")
+    decider = Decider([task], {("t", "logprob"): [GOOD, POOR]}, repeats=1, seed=0, margin=0.0)
+    order = decider.order(task, [(i, Case(f"c{i}", {"text": str(i)}, None)) for i in range(30)])
+    for name, upto in ((GOOD, 30), (POOR, 25)):
+        for _, case in order[:upto]:
+            decider.record("t", case.id, name, "pos", "pos", _scores(1.0))
+    notes = decider.finish()
+    assert [(n.tied, n.answered) for n in notes] == [((GOOD, POOR), 30), ((GOOD, POOR), 30)]
+    assert {n.decision.n for n in notes} == {30, 25}  # each its own count, stored per model

@@ -83,6 +83,7 @@ class StopNote:
     decision: Decision[Contender]
     saved: int
     tied: tuple[Contender, ...] = ()
+    answered: int = 0  # tied: the most cases any of them answered, which their shared line says
 
 
 @dataclass(slots=True)
@@ -249,9 +250,10 @@ class Decider:
             # not a verdict: the race's anytime-valid test needs more cases than the summary's fixed-n one, which
             # may still tell the models apart on all of them
             open_ = all(decisions[m].verdict == "undecided" for m in race.models)
+            n = max(decisions[m].n for m in race.models)
             for m in race.models:
                 notes.append(StopNote(task_id, m, decisions[m], self.saved.get((task_id, m), 0),
-                                      tuple(race.models) if open_ else ()))
+                                      tuple(race.models) if open_ else (), n if open_ else 0))
         return notes
 
     @property

@@ -221,7 +221,7 @@ def _finish_races(plan: RunPlan, store: Store, decider: Decider, outcome: RunOut
     def line(n: StopNote) -> str:
         show_mode = len(modes_of(tasks[n.task])) > 1
         if n.tied:
-            return fmt.undecided_line([fmt.contender_name(c, show_mode=show_mode) for c in n.tied], n.decision.n)
+            return fmt.undecided_line([fmt.contender_name(c, show_mode=show_mode) for c in n.tied], n.answered)
         other = n.decision.other
         return fmt.decision_line(fmt.contender_name(n.contender, show_mode=show_mode), n.decision,
                                  plan.options.margin,
