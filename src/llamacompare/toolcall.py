@@ -17,6 +17,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+#: the metrics a tool_call task's answers are scored on (`scoring.tool_calls.score_calls`), whose reasons the
+#: views show
+TOOL_METRICS = ("tool_call", "tool_name", "tool_args_valid")
 
 @dataclass(frozen=True, slots=True)
 class Tool:

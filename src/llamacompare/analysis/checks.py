@@ -7,7 +7,6 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 
 from llamacompare.analysis.contract import Metric, ModelRow, PairwiseRow, TaskSummary
-from llamacompare.scoring.stats import bootstrap_ci, compare_all, proportion_ci
 
 CHECK_PREFIX = "check:"
 FIELDS_METRIC = "json_fields"  # share of the reference's fields the answer's JSON has equal (json_schema tasks)
@@ -56,6 +55,8 @@ def add_check_metrics(rows: list[ModelRow], scores: Mapping[str, Scores], case_o
     """Adds each check metric (its pass rate, or mean score) with its 95% interval to the rows of the models in
     `scores` (model -> its scores), and returns the paired comparisons of every two models on each metric, on the
     cases both answered. `skip`: a metric already summarised as the task's primary."""
+    # start-up: the views read this module's names; only the summary computes (numpy, scipy)
+    from llamacompare.scoring.stats import bootstrap_ci, compare_all, proportion_ci
 
     pairs: list[PairwiseRow] = []
     by_model = {r.model: r for r in rows}

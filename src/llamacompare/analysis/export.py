@@ -13,10 +13,9 @@ from collections.abc import Iterator
 from typing import Any, Literal, TextIO
 
 from llamacompare.analysis.checks import is_check_metric, reason_of
-from llamacompare.analysis.summary import TOOL_METRICS
 from llamacompare.identity import AnswerKey
 from llamacompare.store.db import Store
-from llamacompare.toolcall import load_calls
+from llamacompare.toolcall import TOOL_METRICS, load_calls
 
 ExportFormat = Literal["csv", "jsonl", "json"]
 

@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from llamacompare.identity import AnswerKey, Contender
 from llamacompare.models.registry import resolve
-from llamacompare.runner.keyed import KeyedPrompt, ask_keyed
-from llamacompare.runner.plan import PlannedModel
 from llamacompare.scoring.judge import combine_swapped, pairwise_prompt, parse_preference, parse_score, rubric_prompt
 from llamacompare.store.db import Store, canonical_json, response_key
 from llamacompare.store.rows import ResultRow, ScoreRow
@@ -97,6 +95,9 @@ async def run_judges(
     """Ask each task's judge about every answer it has not judged yet, through the runner: the judge model's
     concurrency and rate limits (from `models`, the suite's list, when it is there), retries, progress, each
     verdict stored as it arrives. Returns how many verdicts are still missing (a rerun asks for them)."""
+    # start-up: every report reads this module (reliability), and only judging sends: the runner loads here
+    from llamacompare.runner.keyed import KeyedPrompt, ask_keyed
+    from llamacompare.runner.plan import PlannedModel  # start-up: as the line above
 
     listed = {m.name: m for m in models}
     missing = 0

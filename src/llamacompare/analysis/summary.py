@@ -59,7 +59,7 @@ from llamacompare.store.db import Store
 from llamacompare.store.rows import ScoreRow
 from llamacompare.tasks.prompt_template import input_text
 from llamacompare.tasks.schema import ParamsSpec, Suite, Task
-from llamacompare.toolcall import load_calls, load_expected
+from llamacompare.toolcall import TOOL_METRICS, load_calls, load_expected
 
 
 @dataclass
@@ -580,10 +580,6 @@ def _cases(store: Store, run_id: str, suite: Suite, variants: dict[str, dict[Con
         )
     out.sort(key=lambda c: (task_order[c.task], seqs[(c.task, c.id)]))
     return out
-
-
-#: the tool_call scorer's metrics, whose reasons each answer shows
-TOOL_METRICS = ("tool_call", "tool_name", "tool_args_valid")
 
 
 def _tool_verdict(outcomes: dict[str, tuple[float | None, str | None]], called: bool

@@ -15,10 +15,9 @@ from rich.text import Text
 from llamacompare import formatting as fmt
 from llamacompare.analysis.checks import is_check_metric, ordered_check_metrics
 from llamacompare.analysis.contract import Answer, CaseReport, PairwiseRow, Report, TaskSummary
-from llamacompare.analysis.summary import TOOL_METRICS
-from llamacompare.reports.html import check_tags
 from llamacompare.reports.names import display_names, fold, narrowest
 from llamacompare.scorers import summary_columns
+from llamacompare.toolcall import TOOL_METRICS
 
 
 def print_report(report: Report, *, side_by_side_max: int = 12, con: Console | None = None) -> None:
@@ -210,6 +209,8 @@ def _answer_cell(a: Answer | None) -> str | Text:
         mark = "✓" if a.correct else "✗"
         label = a.label if a.label is not None else "no label found"
         t.append(f"\n{mark} {label}", style="green" if a.correct else "red")
+    # start-up: the HTML view (jinja2) loads only when answers are shown, not for every summary or --plan
+    from llamacompare.reports.html import check_tags
 
     for kind, tag in check_tags(a):
         t.append(f"\n{tag}", style={"ok": "green", "bad": "red"}.get(kind, "dim"))
