@@ -9,6 +9,7 @@ schema accepts. Errors are `ToolSpecError`s with the place inside the value; the
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -157,13 +158,26 @@ def expected_calls(value: Any, tools: Sequence[Tool]) -> tuple[ExpectedCall, ...
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=256)
+def _validator(schema_json: str) -> Any:
+    """A tool's parameters validator, built once per schema: scoring checks every call of every answer."""
+    return _build_validator(json.loads(schema_json))
+
+
+def _build_validator(schema: dict[str, Any]) -> Any:
+    from jsonschema.validators import validator_for  # jsonschema (about 0.1 s): only where a schema is checked
+
+    return validator_for(schema)(schema)
+
+
 def arguments_problem(args: Any, tool: Tool) -> str | None:
     """Why `args` do not satisfy the tool's parameters schema (the most relevant error), or None."""
     from jsonschema.exceptions import best_match  # jsonschema (about 0.1 s): only where a schema is checked
-    from jsonschema.validators import validator_for  # jsonschema (about 0.1 s): only where a schema is checked
 
-    schema = dict(tool.parameters)
-    validator = validator_for(schema)(schema)
+    try:
+        validator = _validator(json.dumps(tool.parameters, sort_keys=True))
+    except TypeError:  # a YAML value JSON has no form for (a date): built for this call alone
+        validator = _build_validator(dict(tool.parameters))
     error = best_match(validator.iter_errors(args))
     if error is None:
         return None
