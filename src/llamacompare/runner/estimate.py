@@ -85,10 +85,11 @@ def estimate(plan: RunPlan, store: Store, *, detect: float | None = None, alpha:
     counts = plan.loaded.counts()
     texts: dict[str, list[str]] = {}
     for task in plan.suite.tasks:  # every case under every prompt variant: each is sent
+        cases = [case for _, case in iter_task_cases(plan, task)]  # the data read once, not once per variant
         texts[task.id] = []
         for variant in task.variants():
             prefix = render_few_shot(task, variant)
-            texts[task.id] += [render_case(task, case, prefix, variant).text for _, case in iter_task_cases(plan, task)]
+            texts[task.id] += [render_case(task, case, prefix, variant).text for case in cases]
     models = []
     for m in plan.models:
         facts = get(m.spec.provider).offline_facts(m.spec)
