@@ -44,19 +44,18 @@ def to_request(
     `tools` (a tool_call task): a server that takes messages gets them natively; text is rendered with the model's
     own template where it renders `tools`, else with the tools in the system prompt in the documented text format
     (prompts/tool_format.py), whose calls the client reads back from the answer."""
-    if tools:
-        request = _to_request(spec, messages, params, add_inst=add_inst, gguf_template=gguf_template,
-                              bos_token=bos_token, eos_token=eos_token, prefix=prefix, cue=cue, base_stop=base_stop,
-                              chat=chat, tools=tuple(tools))
-        head = request.prefix
-        if request.prompt is not None and head is None:
-            # the tools block is the same for every case of the task: a local model keeps it in its KV cache
-            head = _turns_head(request.prompt, chat or messages)
-        own_template = bool(gguf_template and renders_tools(gguf_template))
-        return replace(request, tools=tuple(tools), prefix=head,
-                       tools_in_text=request.prompt is not None and not own_template)
-    return _to_request(spec, messages, params, add_inst=add_inst, gguf_template=gguf_template, bos_token=bos_token,
-                       eos_token=eos_token, prefix=prefix, cue=cue, base_stop=base_stop, chat=chat)
+    request = _to_request(spec, messages, params, add_inst=add_inst, gguf_template=gguf_template,
+                          bos_token=bos_token, eos_token=eos_token, prefix=prefix, cue=cue, base_stop=base_stop,
+                          chat=chat, tools=tuple(tools))
+    if not tools:
+        return request
+    head = request.prefix
+    if request.prompt is not None and head is None:
+        # the tools block is the same for every case of the task: a local model keeps it in its KV cache
+        head = _turns_head(request.prompt, chat or messages)
+    own_template = bool(gguf_template and renders_tools(gguf_template))
+    return replace(request, tools=tuple(tools), prefix=head,
+                   tools_in_text=request.prompt is not None and not own_template)
 
 
 def _to_request(
